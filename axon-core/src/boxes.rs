@@ -1,0 +1,638 @@
+//! Inboxes and outboxes: declaring them, and the handles a component body uses.
+//!
+//! Every component has four standard boxes (Axon's defaults, with Axon's descriptions):
+//!
+//! | box       | kind   | carries                 | description |
+//! |-----------|--------|-------------------------|-------------|
+//! | `inbox`   | inbox  | `Component::Inbox`      | "Default inbox for bulk data. Used in a pipeline much like stdin" |
+//! | `control` | inbox  | [`Ipc`]                 | "Secondary inbox often used for signals. The closest analogy is unix signals" |
+//! | `outbox`  | outbox | `Component::Outbox`     | "Default data out outbox, used in a pipeline much like stdout" |
+//! | `signal`  | outbox | [`Ipc`]                 | "The default signal based outbox - kinda like stderr, but more for sending singal type signals" |
+//!
+//! A component declares more in [`Component::declare`](crate::Component::declare) with
+//! [`Declarations::inbox`] / [`Declarations::outbox`], each with a message type and a
+//! description (Axon's `Inboxes`/`Outboxes` dicts), and takes their handles in its body with
+//! [`Context::take_inbox`](crate::Context::take_inbox) / [`Context::take_outbox`](crate::Context::take_outbox).
+//!
+//! Every inbox is bounded: [`DEFAULT_CAPACITY`] unless declared otherwise or changed with
+//! [`Inbox::set_capacity`] or a linkage's `pipewidth`.
+
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::fmt;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
+
+use crate::component::Identity;
+use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
+use crate::ipc::Ipc;
+use crate::linkage::LinkInfo;
+use crate::queue::{Notifier, Pop, Push, Queue};
+use crate::threaded::{block_on, block_on_deadline};
+
+/// How many messages an inbox holds before senders must wait, unless declared otherwise.
+///
+/// When an inbox is full, [`Outbox::send`] waits until the receiver collects a message and
+/// [`Outbox::try_send`] returns [`NoSpaceInBox`] with the message. 64 matches kameo's default
+/// mailbox; it is large enough for a pass-through chain to batch its work and small enough that
+/// a slow consumer holds back its producer quickly. Queues allocate as they fill, so an idle
+/// inbox costs no buffer at all.
+pub const DEFAULT_CAPACITY: usize = 64;
+
+/// A box's name: `"inbox"`, `"control"`, or one a component declared.
+pub type BoxName = Cow<'static, str>;
+
+/// Whether a box receives or sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BoxKind {
+    /// Receives messages.
+    Inbox,
+    /// Sends messages.
+    Outbox,
+}
+
+impl BoxKind {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            BoxKind::Inbox => "inbox",
+            BoxKind::Outbox => "outbox",
+        }
+    }
+}
+
+/// Axon's description of the standard `inbox`.
+pub const INBOX_DESCRIPTION: &str = "Default inbox for bulk data. Used in a pipeline much like stdin";
+/// Axon's description of the standard `control` inbox.
+pub const CONTROL_DESCRIPTION: &str = "Secondary inbox often used for signals. The closest analogy is unix signals";
+/// Axon's description of the standard `outbox`.
+pub const OUTBOX_DESCRIPTION: &str = "Default data out outbox, used in a pipeline much like stdout";
+/// Axon's description of the standard `signal` outbox (typo included, as users know it).
+pub const SIGNAL_DESCRIPTION: &str =
+    "The default signal based outbox - kinda like stderr, but more for sending singal type signals";
+
+type MakeNode = fn(NodeMeta, Option<usize>, &Arc<Notifier>) -> Arc<dyn ErasedNode>;
+
+/// One declared box.
+pub(crate) struct BoxSpec {
+    pub(crate) name: BoxName,
+    pub(crate) kind: BoxKind,
+    pub(crate) description: Cow<'static, str>,
+    pub(crate) capacity: Option<usize>,
+    pub(crate) type_name: &'static str,
+    make: MakeNode,
+}
+
+/// The boxes a component will have: the four standard ones plus any it declares.
+///
+/// Passed to [`Component::declare`](crate::Component::declare).
+///
+/// ```
+/// use axon_core::{BoxKind, Declarations};
+/// # fn declare(d: &mut Declarations) {
+/// d.inbox::<String>("_socketactivity", "Notifications of new connections")
+///     .outbox::<u64>("stats", "Running totals, one per second")
+///     .describe(BoxKind::Inbox, "inbox", "NOT USED")
+///     .capacity("_socketactivity", Some(8));
+/// # }
+/// ```
+pub struct Declarations {
+    pub(crate) specs: Vec<BoxSpec>,
+}
+
+impl fmt::Debug for Declarations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.specs.iter().map(|s| (s.kind, &s.name, s.type_name))).finish()
+    }
+}
+
+impl Declarations {
+    pub(crate) fn standard<I: Send + 'static, O: Send + 'static>() -> Self {
+        let mut d = Declarations { specs: Vec::with_capacity(4) };
+        d.push::<I>(BoxKind::Inbox, Cow::Borrowed("inbox"), Cow::Borrowed(INBOX_DESCRIPTION));
+        d.push::<Ipc>(BoxKind::Inbox, Cow::Borrowed("control"), Cow::Borrowed(CONTROL_DESCRIPTION));
+        d.push::<O>(BoxKind::Outbox, Cow::Borrowed("outbox"), Cow::Borrowed(OUTBOX_DESCRIPTION));
+        d.push::<Ipc>(BoxKind::Outbox, Cow::Borrowed("signal"), Cow::Borrowed(SIGNAL_DESCRIPTION));
+        d
+    }
+
+    fn push<T: Send + 'static>(&mut self, kind: BoxKind, name: BoxName, description: Cow<'static, str>) {
+        if self.specs.iter().any(|s| s.kind == kind && s.name == name) {
+            panic!("the {} `{name}` is declared twice; box names are unique per kind", kind.word());
+        }
+        self.specs.push(BoxSpec {
+            name,
+            kind,
+            description,
+            capacity: (kind == BoxKind::Inbox).then_some(DEFAULT_CAPACITY),
+            type_name: std::any::type_name::<T>(),
+            make: Node::<T>::make,
+        });
+    }
+
+    /// Declares an inbox carrying `T`.
+    ///
+    /// # Panics
+    /// If an inbox of that name is already declared (the standard ones included): a box name is
+    /// unique per kind, and this is a programming error caught when the component is made.
+    pub fn inbox<T: Send + 'static>(
+        &mut self,
+        name: impl Into<BoxName>,
+        description: impl Into<Cow<'static, str>>,
+    ) -> &mut Self {
+        self.push::<T>(BoxKind::Inbox, name.into(), description.into());
+        self
+    }
+
+    /// Declares an outbox carrying `T`. Panics as [`inbox`](Self::inbox) does.
+    pub fn outbox<T: Send + 'static>(
+        &mut self,
+        name: impl Into<BoxName>,
+        description: impl Into<Cow<'static, str>>,
+    ) -> &mut Self {
+        self.push::<T>(BoxKind::Outbox, name.into(), description.into());
+        self
+    }
+
+    /// Replaces the description of a declared box (for instance `"NOT USED"` on a standard box,
+    /// as Kamaelia components say of the boxes they ignore).
+    ///
+    /// # Panics
+    /// If no such box is declared.
+    pub fn describe(&mut self, kind: BoxKind, name: &str, description: impl Into<Cow<'static, str>>) -> &mut Self {
+        self.spec_mut(kind, name).description = description.into();
+        self
+    }
+
+    /// Sets the capacity of a declared inbox (`None` = unbounded; use sparingly).
+    ///
+    /// # Panics
+    /// If no such inbox is declared.
+    pub fn capacity(&mut self, inbox: &str, capacity: Option<usize>) -> &mut Self {
+        self.spec_mut(BoxKind::Inbox, inbox).capacity = capacity;
+        self
+    }
+
+    fn spec_mut(&mut self, kind: BoxKind, name: &str) -> &mut BoxSpec {
+        match self.specs.iter_mut().find(|s| s.kind == kind && s.name == name) {
+            Some(s) => s,
+            None => panic!("no {} named `{name}` is declared", kind.word()),
+        }
+    }
+
+    pub(crate) fn build(self, owner: &Arc<Identity>, notifier: &Arc<Notifier>) -> Vec<Arc<dyn ErasedNode>> {
+        self.specs
+            .into_iter()
+            .map(|s| {
+                let meta = NodeMeta::new(owner.clone(), s.name, s.kind, s.description, s.type_name);
+                (s.make)(meta, s.capacity, notifier)
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn make_node<T: Send + 'static>(
+    owner: &Arc<Identity>,
+    name: BoxName,
+    kind: BoxKind,
+    description: Cow<'static, str>,
+    capacity: Option<usize>,
+    notifier: &Arc<Notifier>,
+) -> Arc<Node<T>> {
+    let meta = NodeMeta::new(owner.clone(), name, kind, description, std::any::type_name::<T>());
+    Node::<T>::new(meta, capacity, notifier)
+}
+
+/// What every box knows about itself.
+pub(crate) struct NodeMeta {
+    pub(crate) owner: Arc<Identity>,
+    pub(crate) name: BoxName,
+    pub(crate) kind: BoxKind,
+    pub(crate) description: Cow<'static, str>,
+    pub(crate) type_name: &'static str,
+    /// Outboxes: true while the owner lives (a live outbox counts as a sender of its destination).
+    pub(crate) producing: AtomicBool,
+    /// True once a handle has been made for this box.
+    pub(crate) taken: AtomicBool,
+}
+
+impl NodeMeta {
+    fn new(
+        owner: Arc<Identity>,
+        name: BoxName,
+        kind: BoxKind,
+        description: Cow<'static, str>,
+        type_name: &'static str,
+    ) -> Self {
+        Self {
+            owner,
+            name,
+            kind,
+            description,
+            type_name,
+            producing: AtomicBool::new(kind == BoxKind::Outbox),
+            taken: AtomicBool::new(false),
+        }
+    }
+
+    /// `component_name.box_name`
+    pub(crate) fn label(&self) -> String {
+        format!("{}.{}", self.owner.name, self.name)
+    }
+}
+
+/// A box in the wiring graph. See [`crate::linkage`] for how linkages change it.
+pub(crate) struct Node<T> {
+    pub(crate) meta: NodeMeta,
+    /// The box's own storage (inboxes only).
+    pub(crate) own: Option<Arc<Queue<T>>>,
+    /// This node, weakly (an unlinked inbox is its own sink; a strong self-reference would leak).
+    pub(crate) me: Weak<Node<T>>,
+    pub(crate) wiring: Mutex<Wiring<T>>,
+    /// Bumped whenever `wiring.sink` changes, so outbox handles can cache the sink cheaply.
+    pub(crate) generation: AtomicU64,
+}
+
+pub(crate) struct Wiring<T> {
+    /// Where this box's messages go next, and the linkage that says so.
+    pub(crate) target: Option<(Arc<Node<T>>, LinkInfo)>,
+    /// Boxes linked into this one.
+    pub(crate) sources: Vec<Weak<Node<T>>>,
+    /// The inbox at the end of the chain (resolved when linkages change), when it is another box.
+    pub(crate) sink: Option<Arc<Node<T>>>,
+    /// True when the end of the chain is this box itself (an inbox with no onward linkage).
+    pub(crate) self_sink: bool,
+}
+
+impl<T> Wiring<T> {
+    pub(crate) fn resolved(&self, me: &Weak<Node<T>>) -> Option<Arc<Node<T>>> {
+        if self.self_sink {
+            me.upgrade()
+        } else {
+            self.sink.clone()
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<T: Send + 'static> Node<T> {
+    pub(crate) fn new(meta: NodeMeta, capacity: Option<usize>, notifier: &Arc<Notifier>) -> Arc<Self> {
+        let own = (meta.kind == BoxKind::Inbox).then(|| Arc::new(Queue::new(capacity, notifier.clone())));
+        let self_sink = own.is_some();
+        Arc::new_cyclic(|me| Node {
+            meta,
+            own,
+            me: me.clone(),
+            wiring: Mutex::new(Wiring { target: None, sources: Vec::new(), sink: None, self_sink }),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    fn make(meta: NodeMeta, capacity: Option<usize>, notifier: &Arc<Notifier>) -> Arc<dyn ErasedNode> {
+        Node::<T>::new(meta, capacity, notifier)
+    }
+
+    pub(crate) fn queue(&self) -> &Arc<Queue<T>> {
+        self.own.as_ref().expect("only inboxes have storage")
+    }
+
+    pub(crate) fn sink(&self) -> Option<Arc<Node<T>>> {
+        lock(&self.wiring).resolved(&self.me)
+    }
+}
+
+/// The type-erased face of a [`Node`], used where boxes are handled by name.
+pub(crate) trait ErasedNode: Any + Send + Sync {
+    fn meta(&self) -> &NodeMeta;
+    fn message_type(&self) -> TypeId;
+    fn depth(&self) -> usize;
+    fn capacity(&self) -> Option<usize>;
+    fn set_capacity(&self, capacity: Option<usize>);
+    fn target(&self) -> Option<(Arc<dyn ErasedNode>, LinkInfo)>;
+    /// The other ends of linkages into this box.
+    fn sources(&self) -> Vec<Arc<dyn ErasedNode>>;
+    /// A new, unlinked box of the same message type.
+    fn new_like(
+        &self,
+        owner: &Arc<Identity>,
+        name: BoxName,
+        kind: BoxKind,
+        description: Cow<'static, str>,
+        notifier: &Arc<Notifier>,
+    ) -> Arc<dyn ErasedNode>;
+    /// Graph operations, called with the wiring lock held (see `linkage`).
+    fn link_to(self: Arc<Self>, sink: Arc<dyn ErasedNode>, info: LinkInfo);
+    fn unlink_target(self: Arc<Self>) -> Option<LinkInfo>;
+    /// The owner ended: an inbox discards from now on; an outbox stops counting as a sender.
+    fn retire(self: Arc<Self>);
+    /// Puts an already-boxed message into this box (dynamic delivery; `msg` must be a `T`).
+    fn deliver_any(&self, msg: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>>;
+}
+
+impl<T: Send + 'static> ErasedNode for Node<T> {
+    fn meta(&self) -> &NodeMeta {
+        &self.meta
+    }
+
+    fn message_type(&self) -> TypeId {
+        TypeId::of::<T>()
+    }
+
+    fn depth(&self) -> usize {
+        self.own.as_ref().map_or(0, |q| q.len())
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        self.own.as_ref().and_then(|q| q.capacity())
+    }
+
+    fn set_capacity(&self, capacity: Option<usize>) {
+        if let Some(q) = &self.own {
+            q.set_capacity(capacity);
+        }
+    }
+
+    fn target(&self) -> Option<(Arc<dyn ErasedNode>, LinkInfo)> {
+        lock(&self.wiring).target.as_ref().map(|(n, i)| (n.clone() as Arc<dyn ErasedNode>, i.clone()))
+    }
+
+    fn sources(&self) -> Vec<Arc<dyn ErasedNode>> {
+        lock(&self.wiring).sources.iter().filter_map(|w| w.upgrade()).map(|n| n as Arc<dyn ErasedNode>).collect()
+    }
+
+    fn new_like(
+        &self,
+        owner: &Arc<Identity>,
+        name: BoxName,
+        kind: BoxKind,
+        description: Cow<'static, str>,
+        notifier: &Arc<Notifier>,
+    ) -> Arc<dyn ErasedNode> {
+        make_node::<T>(owner, name, kind, description, (kind == BoxKind::Inbox).then_some(DEFAULT_CAPACITY), notifier)
+    }
+
+    fn link_to(self: Arc<Self>, sink: Arc<dyn ErasedNode>, info: LinkInfo) {
+        let sink: Arc<Node<T>> = (sink as Arc<dyn Any + Send + Sync>)
+            .downcast()
+            .unwrap_or_else(|_| unreachable!("message types are checked before linking"));
+        crate::linkage::graph_link(&self, &sink, info);
+    }
+
+    fn unlink_target(self: Arc<Self>) -> Option<LinkInfo> {
+        crate::linkage::graph_unlink(&self)
+    }
+
+    fn retire(self: Arc<Self>) {
+        crate::linkage::graph_retire(&self);
+    }
+
+    fn deliver_any(&self, msg: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>> {
+        let msg: Box<T> = msg.downcast()?;
+        if let Some(sink) = self.sink() {
+            if let Push::Full(m) = sink.queue().push(*msg) {
+                return Err(Box::new(m));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks out the handle of `node` (each box has at most one).
+pub(crate) fn take_handle(node: &NodeMeta) -> bool {
+    !node.taken.swap(true, Ordering::AcqRel)
+}
+
+/// The receiving end of an inbox, held by the component that owns it.
+///
+/// Messages arrive in order (FIFO); from several senders (fan-in) they interleave in the order
+/// they were sent. [`recv`](Self::recv) returns `None` once the inbox is *closed*: it is empty,
+/// and every outbox that was ever linked to it has gone (its component ended or the linkage was
+/// removed), or the owner itself has ended. An inbox that has never been linked never closes, so a
+/// component activated before its parent wires it does not see a spurious end.
+pub struct Inbox<T> {
+    node: Arc<Node<T>>,
+}
+
+impl<T> fmt::Debug for Inbox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Inbox({})", self.node.meta.label())
+    }
+}
+
+impl<T: Send + 'static> Inbox<T> {
+    pub(crate) fn from_node(node: Arc<Node<T>>) -> Self {
+        Self { node }
+    }
+
+    fn q(&self) -> &Queue<T> {
+        self.node.queue()
+    }
+
+    /// The box's name.
+    pub fn name(&self) -> &str {
+        &self.node.meta.name
+    }
+
+    /// Waits for the next message; `None` once the inbox is closed (see the type docs).
+    pub async fn recv(&mut self) -> Option<T> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Poll form of [`recv`](Self::recv), for hand-written futures and `select`s.
+    pub fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<T>> {
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        let r = self.q().poll_pop(cx);
+        if r.is_ready() {
+            coop.made_progress();
+        }
+        r
+    }
+
+    /// Takes the next message if one is waiting (Axon's `recv`, which raises `IndexError` when
+    /// empty).
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        match self.q().pop() {
+            Pop::Item(m) => Ok(m),
+            Pop::Empty => Err(TryRecvError::Empty),
+            Pop::Closed => Err(TryRecvError::Closed),
+        }
+    }
+
+    /// Blocks the calling thread until a message arrives; for threaded components. Do not call
+    /// it from async code (use [`recv`](Self::recv)).
+    pub fn recv_blocking(&mut self) -> Option<T> {
+        block_on(self.recv())
+    }
+
+    /// Blocks the calling thread for at most `timeout`; for threaded components.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        match block_on_deadline(self.recv(), Some(Instant::now() + timeout)) {
+            Some(Some(m)) => Ok(m),
+            Some(None) => Err(RecvTimeoutError::Closed),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// Waits until a message is waiting or the inbox is closed, without taking anything.
+    pub async fn ready(&self) {
+        poll_fn(|cx| if self.q().poll_ready(cx) { Poll::Ready(()) } else { Poll::Pending }).await
+    }
+
+    /// How many messages are waiting (Axon's `dataReady`, which is a count).
+    pub fn data_ready(&self) -> usize {
+        self.q().len()
+    }
+
+    /// True when nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.data_ready() == 0
+    }
+
+    /// True when the inbox is empty and can receive nothing more (see the type docs).
+    pub fn is_closed(&self) -> bool {
+        self.q().is_closed()
+    }
+
+    /// Takes everything waiting now (Axon's `Inbox(box)` generator).
+    pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        std::iter::from_fn(move || self.try_recv().ok())
+    }
+
+    /// The capacity (`None` = unbounded).
+    pub fn capacity(&self) -> Option<usize> {
+        self.q().capacity()
+    }
+
+    /// Changes the capacity (Axon's `setInboxSize` / `setSize`); `None` makes it unbounded.
+    /// Senders waiting for space re-check at once. Shrinking below the current depth keeps what is
+    /// there; senders wait until the depth is below the new capacity.
+    pub fn set_capacity(&self, capacity: Option<usize>) {
+        self.q().set_capacity(capacity)
+    }
+
+    /// True when at capacity.
+    pub fn is_full(&self) -> bool {
+        self.q().is_full()
+    }
+}
+
+/// The sending end of an outbox, held by the component that owns it.
+///
+/// Sending puts the message straight into the inbox at the end of the linkage chain (one hop, no
+/// copy, whatever passthroughs lie between). An outbox that is not linked discards what it is
+/// sent, as in Axon, and so does one whose destination's component has ended.
+pub struct Outbox<T> {
+    node: Arc<Node<T>>,
+    seen: u64,
+    sink: Option<Arc<Node<T>>>,
+}
+
+impl<T> fmt::Debug for Outbox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Outbox({})", self.node.meta.label())
+    }
+}
+
+impl<T: Send + 'static> Outbox<T> {
+    pub(crate) fn from_node(node: Arc<Node<T>>) -> Self {
+        let mut o = Self { node, seen: u64::MAX, sink: None };
+        o.refresh();
+        o
+    }
+
+    #[inline]
+    fn refresh(&mut self) -> Option<&Arc<Node<T>>> {
+        let g = self.node.generation.load(Ordering::Acquire);
+        if g != self.seen {
+            // Read the generation before the sink: a change racing with this read bumps the
+            // generation again and the next send refreshes once more.
+            self.sink = self.node.sink();
+            self.seen = g;
+        }
+        self.sink.as_ref()
+    }
+
+    /// The box's name.
+    pub fn name(&self) -> &str {
+        &self.node.meta.name
+    }
+
+    /// Sends `msg`, waiting while the destination is full (the async form of Axon's "catch
+    /// `noSpaceInBox`, pause, retry"). Discards it if the outbox is not linked or the destination
+    /// has ended.
+    pub async fn send(&mut self, msg: T) {
+        let mut slot = Some(msg);
+        poll_fn(|cx| self.poll_send(&mut slot, cx)).await
+    }
+
+    fn poll_send(&mut self, slot: &mut Option<T>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        let Some(sink) = self.refresh() else {
+            log::trace!("{}: not linked; message discarded", self.node.meta.label());
+            slot.take();
+            return Poll::Ready(());
+        };
+        match sink.queue().poll_push(slot, cx) {
+            Poll::Ready(_) => {
+                coop.made_progress();
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Sends `msg` if there is room now; otherwise gives it back inside [`NoSpaceInBox`]
+    /// (Axon's `send`, which raises `noSpaceInBox`).
+    pub fn try_send(&mut self, msg: T) -> Result<(), NoSpaceInBox<T>> {
+        let Some(sink) = self.refresh() else { return Ok(()) };
+        match sink.queue().push(msg) {
+            Push::Delivered | Push::Discarded(_) => Ok(()),
+            Push::Full(message) => Err(NoSpaceInBox {
+                message,
+                destination: sink.meta.label(),
+                capacity: sink.queue().capacity().unwrap_or(usize::MAX),
+            }),
+        }
+    }
+
+    /// Blocks the calling thread until `msg` is delivered; for threaded components.
+    pub fn send_blocking(&mut self, msg: T) {
+        block_on(self.send(msg))
+    }
+
+    /// Waits until the destination has room (or the outbox is unlinked).
+    pub async fn ready(&mut self) {
+        poll_fn(|cx| match self.refresh() {
+            None => Poll::Ready(()),
+            Some(sink) => {
+                if sink.queue().poll_space(cx) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
+    /// True if the outbox leads to an inbox.
+    pub fn is_linked(&mut self) -> bool {
+        self.refresh().is_some()
+    }
+
+    /// How many messages wait in the destination inbox (Axon's `len(outbox)`, which Kamaelia's
+    /// `Minimal` uses for back-pressure). 0 when unlinked.
+    pub fn destination_len(&mut self) -> usize {
+        self.refresh().map_or(0, |s| s.queue().len())
+    }
+
+    /// True if the destination is at capacity (Axon's `isFull`).
+    pub fn is_full(&mut self) -> bool {
+        self.refresh().is_some_and(|s| s.queue().is_full())
+    }
+}

@@ -1,0 +1,1020 @@
+//! Components: the [`Component`] trait, the [`Context`] its body receives, and [`ComponentRef`],
+//! the shared handle to a component that exists.
+//!
+//! # Life of a component
+//!
+//! 1. A *behaviour* value (your struct implementing [`Component`]) is made like any Rust value.
+//! 2. [`Instance::new`](crate::Instance::new) gives it its boxes and an id; it can now be linked
+//!    (Axon: `__init__` creates the boxes).
+//! 3. Activation ([`Instance::activate`](crate::Instance::activate),
+//!    [`Context::activate`]) spawns its body, `main`, as a tokio task (Axon: `activate()`).
+//! 4. It ends when `main` returns, returns an error, panics, or is [stopped](ComponentRef::stop).
+//!    Then, whatever the reason: its inboxes close (what is queued is dropped, later sends are
+//!    discarded, waiting senders are released), its outboxes stop counting as senders, the
+//!    linkages it made and those out of its outboxes are removed, its tracker services are
+//!    withdrawn, and its parent and scheduler are told how it ended ([`Exit`]). A panic ends that
+//!    component alone.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context as TaskContext, Poll};
+
+use crate::boxes::{lock, make_node, take_handle, BoxKind, BoxName, Declarations, ErasedNode, Inbox, Node, Outbox};
+use crate::error::{BoxError, ComponentResult, LinkError};
+use crate::instance::{AnyInstance, Instance};
+use crate::ipc::Ipc;
+use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
+use crate::queue::Notifier;
+use crate::scheduler::Scheduler;
+use crate::tracker::Tracker;
+
+/// A component's unique id (unique in the process, like Axon's `idGen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ComponentId(pub(crate) u64);
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl ComponentId {
+    pub(crate) fn next() -> Self {
+        ComponentId(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ComponentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A component's id and name, shared by its boxes.
+#[derive(Debug)]
+pub(crate) struct Identity {
+    pub(crate) id: ComponentId,
+    pub(crate) name: String,
+}
+
+/// How a component runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ComponentKind {
+    /// A tokio task (the usual kind).
+    Task = 0,
+    /// A body that blocks, on its own OS thread ([`Threaded`](crate::Threaded)).
+    Thread = 1,
+    /// Ordinary code driving a component through a [`Handle`](crate::Handle).
+    Handle = 2,
+}
+
+/// Where a component is in its life (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ComponentState {
+    /// Made, with its boxes, but not activated.
+    Created = 0,
+    /// Activated and running (or about to run).
+    Running = 1,
+    /// Activated and waiting for something: a message, space in a box, a child, a timer (Axon:
+    /// paused).
+    Paused = 2,
+    /// Ended; see [`ComponentRef::exit`].
+    Ended = 3,
+}
+
+impl ComponentState {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            0 => ComponentState::Created,
+            1 => ComponentState::Running,
+            2 => ComponentState::Paused,
+            _ => ComponentState::Ended,
+        }
+    }
+}
+
+/// How a component ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// Its body returned `Ok(())`.
+    Finished,
+    /// Its body returned an error (the error's text).
+    Failed(String),
+    /// Its body panicked (the panic's message). Only this component ended.
+    Panicked(String),
+    /// It was stopped from outside ([`ComponentRef::stop`], [`Scheduler::stop`]) before its body
+    /// finished.
+    Stopped,
+}
+
+impl Exit {
+    /// True for `Failed` and `Panicked`.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Exit::Failed(_) | Exit::Panicked(_))
+    }
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Finished => f.write_str("finished"),
+            Exit::Failed(e) => write!(f, "failed: {e}"),
+            Exit::Panicked(e) => write!(f, "panicked: {e}"),
+            Exit::Stopped => f.write_str("stopped"),
+        }
+    }
+}
+
+/// The end of a child, as its parent hears of it ([`Context::child_exited`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildExit {
+    /// The child's id.
+    pub id: ComponentId,
+    /// The child's name.
+    pub name: String,
+    /// How it ended.
+    pub exit: Exit,
+}
+
+/// A component: a behaviour with boxes, whose body runs as a task.
+///
+/// Implement it for a struct holding the component's configuration, with `main` as an
+/// `async fn` that awaits its inboxes and sends to its outboxes. `Inbox` and `Outbox` are the
+/// message types of the standard `inbox` and `outbox`; `control` and `signal` carry [`Ipc`].
+///
+/// ```
+/// use axon_core::{Component, ComponentResult, Context};
+/// use axon_core::ipc::ProducerFinished;
+///
+/// /// Doubles every number it receives; ends when its input ends.
+/// struct Doubler;
+///
+/// impl Component for Doubler {
+///     type Inbox = i64;
+///     type Outbox = i64;
+///
+///     async fn main(self, mut ctx: Context<i64, i64>) -> ComponentResult {
+///         while let Some(n) = ctx.inbox.recv().await {
+///             ctx.outbox.send(n * 2).await;
+///         }
+///         ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Component: Send + Sized + 'static {
+    /// What the standard `inbox` carries (use `()` if unused).
+    type Inbox: Send + 'static;
+    /// What the standard `outbox` carries (use `()` if unused).
+    type Outbox: Send + 'static;
+
+    /// Declares boxes beyond the standard four, and may re-describe or resize the standard ones
+    /// (Axon's `Inboxes`/`Outboxes` class dicts). Called once, when the component is made.
+    fn declare(&self, boxes: &mut Declarations) {
+        let _ = boxes;
+    }
+
+    /// The name that ids are appended to (`Doubler` gives `Doubler_12`). Defaults to the type's
+    /// path without generic arguments, as Axon uses `module.Class`.
+    fn class_name(&self) -> Cow<'static, str> {
+        Cow::Owned(short_type_name::<Self>())
+    }
+
+    /// The body. It runs once, as a task, from activation until it returns.
+    fn main(self, ctx: Context<Self::Inbox, Self::Outbox>) -> impl Future<Output = ComponentResult> + Send;
+}
+
+pub(crate) fn short_type_name<T>() -> String {
+    let full = std::any::type_name::<T>();
+    full.split('<').next().unwrap_or(full).to_owned()
+}
+
+struct Life {
+    scheduler: Option<Scheduler>,
+    parent: Option<Weak<Core>>,
+    children: Vec<ComponentRef>,
+    child_exits: VecDeque<ChildExit>,
+    owned_links: Vec<Linkage>,
+    abort: Option<tokio::task::AbortHandle>,
+    exit: Option<Exit>,
+}
+
+pub(crate) struct Core {
+    pub(crate) ident: Arc<Identity>,
+    kind: AtomicU8,
+    state: AtomicU8,
+    pub(crate) boxes: Mutex<Vec<Arc<dyn ErasedNode>>>,
+    pub(crate) notifier: Arc<Notifier>,
+    life: Mutex<Life>,
+    ended: tokio::sync::Notify,
+    children_changed: Notifier,
+}
+
+impl Core {
+    pub(crate) fn new(
+        ident: Arc<Identity>,
+        boxes: Vec<Arc<dyn ErasedNode>>,
+        notifier: Arc<Notifier>,
+        kind: ComponentKind,
+    ) -> Self {
+        Core {
+            ident,
+            kind: AtomicU8::new(kind as u8),
+            state: AtomicU8::new(ComponentState::Created as u8),
+            boxes: Mutex::new(boxes),
+            notifier,
+            life: Mutex::new(Life {
+                scheduler: None,
+                parent: None,
+                children: Vec::new(),
+                child_exits: VecDeque::new(),
+                owned_links: Vec::new(),
+                abort: None,
+                exit: None,
+            }),
+            ended: tokio::sync::Notify::new(),
+            children_changed: Notifier::default(),
+        }
+    }
+
+    pub(crate) fn set_state(&self, s: ComponentState) {
+        self.state.store(s as u8, Ordering::Relaxed);
+    }
+
+    pub(crate) fn kind(&self) -> ComponentKind {
+        match self.kind.load(Ordering::Relaxed) {
+            0 => ComponentKind::Task,
+            1 => ComponentKind::Thread,
+            _ => ComponentKind::Handle,
+        }
+    }
+
+    pub(crate) fn set_kind(&self, k: ComponentKind) {
+        self.kind.store(k as u8, Ordering::Relaxed);
+    }
+
+    /// Runs the end-of-life bookkeeping described in the module docs. Idempotent.
+    pub(crate) fn finish(self: &Arc<Self>, exit: Exit) {
+        let (parent, scheduler, owned, children) = {
+            let mut life = lock(&self.life);
+            if life.exit.is_some() {
+                return;
+            }
+            life.exit = Some(exit.clone());
+            life.abort = None;
+            (
+                life.parent.take().and_then(|p| p.upgrade()),
+                life.scheduler.clone(),
+                std::mem::take(&mut life.owned_links),
+                std::mem::take(&mut life.children),
+            )
+        };
+        self.set_state(ComponentState::Ended);
+        {
+            let _g = linkage::wiring();
+            for l in &owned {
+                linkage::unlink_locked(l.source_node(), l.id());
+            }
+            let boxes = lock(&self.boxes).clone();
+            for b in boxes {
+                // Linkages out of its boxes go; linkages others made into its inboxes stay (as in
+                // Axon), but those inboxes now discard, so no sender waits on them.
+                if let Some((_, info)) = b.target() {
+                    linkage::unlink_locked(&b, info.id);
+                }
+                b.retire();
+            }
+        }
+        drop(owned);
+        // Orphaned children keep running (as in Axon); they no longer report to us.
+        for c in children {
+            lock(&c.0.life).parent = None;
+        }
+        match &exit {
+            Exit::Panicked(m) => log::error!("component {} panicked: {m}", self.ident.name),
+            Exit::Failed(m) => log::warn!("component {} failed: {m}", self.ident.name),
+            e => log::debug!("component {} {e}", self.ident.name),
+        }
+        let report = ChildExit { id: self.ident.id, name: self.ident.name.clone(), exit };
+        if let Some(p) = parent {
+            lock(&p.life).child_exits.push_back(report.clone());
+            p.children_changed.notify();
+            p.notifier.notify();
+        }
+        if let Some(s) = scheduler {
+            s.component_ended(self, report);
+        }
+        self.ended.notify_waiters();
+    }
+}
+
+/// A shared handle to a component that exists: its identity, its boxes (to link them), its
+/// state, and the means to stop it or wait for it. Cheap to clone.
+#[derive(Clone)]
+pub struct ComponentRef(pub(crate) Arc<Core>);
+
+impl PartialEq for ComponentRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ComponentRef {}
+
+impl fmt::Debug for ComponentRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ComponentRef")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+impl fmt::Display for ComponentRef {
+    /// Axon's `component.__str__`: `Component <name> [ inboxes : [...] outboxes : [...] ]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |kind| self.box_names(kind).iter().map(|n| format!("{n}")).collect::<Vec<_>>().join(", ");
+        write!(
+            f,
+            "Component {} [ inboxes : [{}] outboxes : [{}] ]",
+            self.name(),
+            show(BoxKind::Inbox),
+            show(BoxKind::Outbox)
+        )
+    }
+}
+
+impl ComponentRef {
+    /// The id.
+    pub fn id(&self) -> ComponentId {
+        self.0.ident.id
+    }
+
+    /// The unique name, `ClassName_<id>`.
+    pub fn name(&self) -> &str {
+        &self.0.ident.name
+    }
+
+    /// How it runs.
+    pub fn kind(&self) -> ComponentKind {
+        self.0.kind()
+    }
+
+    /// Where it is in its life.
+    pub fn state(&self) -> ComponentState {
+        ComponentState::from_u8(self.0.state.load(Ordering::Relaxed))
+    }
+
+    /// True once it has ended (Axon's `_isStopped()`).
+    pub fn has_ended(&self) -> bool {
+        self.state() == ComponentState::Ended
+    }
+
+    /// How it ended, once it has.
+    pub fn exit(&self) -> Option<Exit> {
+        lock(&self.0.life).exit.clone()
+    }
+
+    /// The scheduler it was activated on.
+    pub fn scheduler(&self) -> Option<Scheduler> {
+        lock(&self.0.life).scheduler.clone()
+    }
+
+    /// Stops it from outside (Axon's `stop()`): its body is dropped at its next `.await` and it
+    /// ends with [`Exit::Stopped`], with the full end-of-life bookkeeping (unlike Axon, whose
+    /// `stop()` skipped it). A component that was never activated ends at once. A threaded
+    /// component's thread cannot be interrupted: its boxes close, so its blocking receives return
+    /// `None`, and it is expected to return.
+    pub fn stop(&self) {
+        let (abort, created) = {
+            let life = lock(&self.0.life);
+            (life.abort.clone(), life.scheduler.is_none())
+        };
+        if let Some(a) = abort {
+            a.abort();
+        }
+        if created || self.kind() == ComponentKind::Thread {
+            self.0.finish(Exit::Stopped);
+        }
+    }
+
+    /// Waits until it has ended, and says how.
+    pub async fn join(&self) -> Exit {
+        loop {
+            let notified = self.0.ended.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(e) = self.exit() {
+                return e;
+            }
+            notified.await;
+        }
+    }
+
+    /// A handle that wakes it from [`Context::pause`] (Axon's `unpause()` called by others).
+    pub fn unpauser(&self) -> Unpauser {
+        Unpauser(self.0.notifier.clone())
+    }
+
+    /// The id of its parent, if it was added as a child and the parent lives.
+    pub fn parent(&self) -> Option<ComponentId> {
+        lock(&self.0.life).parent.as_ref().and_then(|p| p.upgrade()).map(|p| p.ident.id)
+    }
+
+    /// Its current children.
+    pub fn children(&self) -> Vec<ComponentRef> {
+        lock(&self.0.life).children.clone()
+    }
+
+    /// The names of its boxes of one kind, in declaration order.
+    pub fn box_names(&self, kind: BoxKind) -> Vec<BoxName> {
+        lock(&self.0.boxes).iter().filter(|b| b.meta().kind == kind).map(|b| b.meta().name.clone()).collect()
+    }
+
+    /// True if it has a box of that kind and name.
+    pub fn has_box(&self, kind: BoxKind, name: &str) -> bool {
+        lock(&self.0.boxes).iter().any(|b| b.meta().kind == kind && b.meta().name == name)
+    }
+
+    /// How many messages wait in one of its inboxes (0 for an unknown name).
+    pub fn data_ready(&self, inbox: &str) -> usize {
+        self.find_box(BoxKind::Inbox, inbox).map_or(0, |b| b.depth())
+    }
+
+    /// Checks that it has (at least) these boxes (Axon's `util.testInterface`).
+    pub fn has_interface(&self, inboxes: &[&str], outboxes: &[&str]) -> Result<(), LinkError> {
+        for (kind, names) in [(BoxKind::Inbox, inboxes), (BoxKind::Outbox, outboxes)] {
+            for n in names {
+                self.find_box(kind, n)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts `msg` straight into one of its inboxes (Axon's `_deliver`), landing at the end of
+    /// that inbox's chain. For tests and for ordinary code; components talk through linkages.
+    pub fn deliver<T: Send + 'static>(&self, inbox: &str, msg: T) -> Result<(), BoxError> {
+        let node = self.find_box(BoxKind::Inbox, inbox).map_err(|_| BoxError::NoSuchBox {
+            component: self.name().to_owned(),
+            kind: "inbox",
+            name: inbox.to_owned(),
+        })?;
+        let type_name = node.meta().type_name;
+        node.deliver_any(Box::new(msg)).map_err(|m| {
+            if m.is::<T>() {
+                BoxError::NoSuchBox {
+                    component: self.name().to_owned(),
+                    kind: "inbox with room",
+                    name: inbox.to_owned(),
+                }
+            } else {
+                BoxError::WrongType {
+                    component: self.name().to_owned(),
+                    name: inbox.to_owned(),
+                    actual: type_name,
+                    requested: std::any::type_name::<T>(),
+                }
+            }
+        })
+    }
+
+    pub(crate) fn find_box(&self, kind: BoxKind, name: &str) -> Result<Arc<dyn ErasedNode>, LinkError> {
+        let boxes = lock(&self.0.boxes);
+        match boxes.iter().find(|b| b.meta().kind == kind && b.meta().name == name) {
+            Some(b) => Ok(b.clone()),
+            None => Err(LinkError::NoSuchBox {
+                component: self.name().to_owned(),
+                name: name.to_owned(),
+                kind: kind.word(),
+                available: boxes
+                    .iter()
+                    .filter(|b| b.meta().kind == kind)
+                    .map(|b| b.meta().name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    pub(crate) fn record_owned_link(&self, l: &Linkage) {
+        let mut life = lock(&self.0.life);
+        if life.exit.is_some() {
+            drop(life);
+            linkage::unlink(l);
+            return;
+        }
+        if life.owned_links.len() >= 32 && life.owned_links.len().is_power_of_two() {
+            life.owned_links.retain(|l| l.is_linked());
+        }
+        life.owned_links.push(l.clone());
+    }
+
+    fn forget_owned_link(&self, l: &Linkage) {
+        lock(&self.0.life).owned_links.retain(|o| o.id() != l.id());
+    }
+
+    /// Makes it a child of `parent` (used by [`Context::add_children`]).
+    fn adopt_by(&self, parent: &ComponentRef) {
+        let ended = {
+            let mut life = lock(&self.0.life);
+            life.parent = Some(Arc::downgrade(&parent.0));
+            life.exit.clone()
+        };
+        let mut plife = lock(&parent.0.life);
+        if !plife.children.contains(self) {
+            plife.children.push(self.clone());
+        }
+        if let Some(exit) = ended {
+            plife.child_exits.push_back(ChildExit { id: self.id(), name: self.name().to_owned(), exit });
+            drop(plife);
+            parent.0.children_changed.notify();
+            parent.0.notifier.notify();
+        }
+    }
+
+    pub(crate) fn attach(&self, scheduler: &Scheduler, abort: Option<tokio::task::AbortHandle>) {
+        let mut life = lock(&self.0.life);
+        if life.scheduler.is_none() {
+            life.scheduler = Some(scheduler.clone());
+        }
+        if life.exit.is_none() {
+            life.abort = abort;
+        }
+    }
+}
+
+/// Wakes a component from [`Context::pause`]; held by others (Axon: `component.unpause()`).
+#[derive(Clone)]
+pub struct Unpauser(Arc<Notifier>);
+
+impl fmt::Debug for Unpauser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Unpauser")
+    }
+}
+
+impl Unpauser {
+    /// Wakes the component (or, if it is busy, makes its next `pause` return at once).
+    pub fn unpause(&self) {
+        self.0.notify();
+    }
+}
+
+/// What [`Context::next_event`] found.
+#[derive(Debug)]
+pub enum Event<I> {
+    /// A message on `control`.
+    Control(Ipc),
+    /// A message on `inbox`.
+    Data(I),
+}
+
+/// What a component body works with: its standard boxes (as public fields, so a
+/// `tokio::select!` can await several at once), and the component's view of the system.
+///
+/// Axon's `self.send(msg, "outbox")` is `ctx.outbox.send(msg).await`; `self.recv("control")` is
+/// `ctx.control.try_recv()` (or `ctx.control.recv().await` to wait); `self.dataReady("inbox")` is
+/// `ctx.inbox.data_ready()`.
+pub struct Context<I, O> {
+    /// The standard `inbox`.
+    pub inbox: Inbox<I>,
+    /// The standard `control` inbox.
+    pub control: Inbox<Ipc>,
+    /// The standard `outbox`.
+    pub outbox: Outbox<O>,
+    /// The standard `signal` outbox.
+    pub signal: Outbox<Ipc>,
+    me: ComponentRef,
+}
+
+impl<I, O> fmt::Debug for Context<I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context").field("component", &self.me).finish_non_exhaustive()
+    }
+}
+
+fn typed<T: Send + 'static>(me: &ComponentRef, kind: BoxKind, name: &str) -> Result<Arc<Node<T>>, BoxError> {
+    let node = me.find_box(kind, name).map_err(|_| BoxError::NoSuchBox {
+        component: me.name().to_owned(),
+        kind: kind.word(),
+        name: name.to_owned(),
+    })?;
+    let actual = node.meta().type_name;
+    let node: Arc<Node<T>> =
+        (node as Arc<dyn std::any::Any + Send + Sync>).downcast().map_err(|_| BoxError::WrongType {
+            component: me.name().to_owned(),
+            name: name.to_owned(),
+            actual,
+            requested: std::any::type_name::<T>(),
+        })?;
+    if !take_handle(&node.meta) {
+        return Err(BoxError::AlreadyTaken { component: me.name().to_owned(), name: name.to_owned() });
+    }
+    Ok(node)
+}
+
+impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
+    pub(crate) fn new(me: ComponentRef) -> Self {
+        let take = |kind, name| format!("standard box {name} ({kind:?}) exists");
+        Context {
+            inbox: Inbox::from_node(typed(&me, BoxKind::Inbox, "inbox").expect(&take(BoxKind::Inbox, "inbox"))),
+            control: Inbox::from_node(typed(&me, BoxKind::Inbox, "control").expect(&take(BoxKind::Inbox, "control"))),
+            outbox: Outbox::from_node(typed(&me, BoxKind::Outbox, "outbox").expect(&take(BoxKind::Outbox, "outbox"))),
+            signal: Outbox::from_node(typed(&me, BoxKind::Outbox, "signal").expect(&take(BoxKind::Outbox, "signal"))),
+            me,
+        }
+    }
+}
+
+impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
+    /// This component's id.
+    pub fn id(&self) -> ComponentId {
+        self.me.id()
+    }
+
+    /// This component's name.
+    pub fn name(&self) -> &str {
+        self.me.name()
+    }
+
+    /// This component, as others see it (to link to its own boxes: `(ctx.me(), "inbox")`).
+    pub fn me(&self) -> &ComponentRef {
+        &self.me
+    }
+
+    /// The scheduler this component runs on.
+    ///
+    /// # Panics
+    /// If called before activation (a body only runs once activated, so only hand-made contexts
+    /// can see this).
+    pub fn scheduler(&self) -> Scheduler {
+        self.me.scheduler().expect("a running component has a scheduler")
+    }
+
+    /// The services registry (Axon's Coordinating Assistant Tracker) of this component's
+    /// scheduler.
+    pub fn tracker(&self) -> Tracker {
+        self.scheduler().tracker().clone()
+    }
+
+    // ----- linkages -----
+
+    /// Links an outbox to an inbox (Axon's `self.link((a, "outbox"), (b, "inbox"))`). The linkage
+    /// belongs to this component: it is removed when this component ends.
+    pub fn link<'a>(&self, from: impl Into<Endpoint<'a>>, to: impl Into<Endpoint<'a>>) -> Result<Linkage, LinkError> {
+        self.link_with(from, to, LinkOptions::default())
+    }
+
+    /// Links with a passthrough kind: `Inbound` (an inbox to a child's inbox) or `Outbound` (a
+    /// child's outbox to an outbox), Axon's `passthrough=1|2`.
+    pub fn link_passthrough<'a>(
+        &self,
+        from: impl Into<Endpoint<'a>>,
+        to: impl Into<Endpoint<'a>>,
+        passthrough: Passthrough,
+    ) -> Result<Linkage, LinkError> {
+        self.link_with(from, to, LinkOptions::passthrough(passthrough))
+    }
+
+    /// Links with full [`LinkOptions`] (passthrough and pipewidth).
+    pub fn link_with<'a>(
+        &self,
+        from: impl Into<Endpoint<'a>>,
+        to: impl Into<Endpoint<'a>>,
+        options: LinkOptions,
+    ) -> Result<Linkage, LinkError> {
+        crate::scheduler::link_endpoints(Some(&self.me), from.into(), to.into(), options)
+    }
+
+    /// Removes a linkage (one this component made, or any other). Unknown or already removed
+    /// linkages are ignored, as in Axon.
+    pub fn unlink(&self, linkage: &Linkage) {
+        linkage::unlink(linkage);
+        self.me.forget_owned_link(linkage);
+    }
+
+    /// Removes every linkage this component made that involves `component`.
+    pub fn unlink_component(&self, component: &ComponentRef) {
+        let owned = {
+            let mut life = lock(&self.me.0.life);
+            let (hit, keep) = std::mem::take(&mut life.owned_links)
+                .into_iter()
+                .partition(|l| l.source_pair().0 == component.id() || l.sink_pair().0 == component.id());
+            life.owned_links = keep;
+            hit
+        };
+        for l in owned {
+            linkage::unlink(&l);
+        }
+    }
+
+    // ----- children -----
+
+    /// Activates `child` on this component's scheduler (Axon: `child.activate()`, or yielding
+    /// `newComponent`). Does not make it a child: see [`add_children`](Self::add_children).
+    pub fn activate<C: crate::Component>(&self, child: impl Into<Instance<C>>) -> ComponentRef {
+        child.into().activate(&self.scheduler())
+    }
+
+    /// Activates a type-erased instance (e.g. from a [`NewComponent`](crate::ipc::NewComponent)).
+    pub fn activate_boxed(&self, child: Box<dyn AnyInstance>) -> ComponentRef {
+        child.activate_boxed(&self.scheduler())
+    }
+
+    /// Makes these components children of this one (Axon's `addChildren`): this component is told
+    /// when each ends ([`child_exited`](Self::child_exited)), and its `pause` is woken.
+    pub fn add_children<'a>(&self, children: impl IntoIterator<Item = &'a ComponentRef>) {
+        for c in children {
+            c.adopt_by(&self.me);
+        }
+    }
+
+    /// Makes one component a child (see [`add_children`](Self::add_children)).
+    pub fn add_child(&self, child: &ComponentRef) {
+        child.adopt_by(&self.me);
+    }
+
+    /// Stops treating `child` as a child and removes the linkages this component made that
+    /// involve it (Axon's `removeChild`). It keeps running if it has not ended.
+    pub fn remove_child(&self, child: &ComponentRef) {
+        {
+            let mut life = lock(&self.me.0.life);
+            life.children.retain(|c| c != child);
+            life.child_exits.retain(|e| e.id != child.id());
+        }
+        {
+            let mut clife = lock(&child.0.life);
+            if clife.parent.as_ref().is_some_and(|p| std::ptr::eq(p.as_ptr(), Arc::as_ptr(&self.me.0))) {
+                clife.parent = None;
+            }
+        }
+        self.unlink_component(child);
+    }
+
+    /// The current children (Axon's `childComponents()`).
+    pub fn children(&self) -> Vec<ComponentRef> {
+        self.me.children()
+    }
+
+    /// Waits for the next child to end and reaps it (removes it as a child, with the linkages
+    /// this component made to it). `None` when there are no children.
+    pub async fn child_exited(&mut self) -> Option<ChildExit> {
+        let core = self.me.0.clone();
+        let exit = poll_fn(|cx| {
+            let mut life = lock(&core.life);
+            if let Some(e) = life.child_exits.pop_front() {
+                return Poll::Ready(Some(e));
+            }
+            if life.children.is_empty() {
+                return Poll::Ready(None);
+            }
+            drop(life);
+            match core.children_changed.poll_wait(cx) {
+                Poll::Ready(()) => {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await?;
+        if let Some(c) = self.children().into_iter().find(|c| c.id() == exit.id) {
+            self.remove_child(&c);
+        }
+        Some(exit)
+    }
+
+    /// Waits until every child has ended, reaping each; returns how they ended, in the order
+    /// they did (Kamaelia's chassis loop `while not childrenDone(): pause()`).
+    pub async fn wait_for_children(&mut self) -> Vec<ChildExit> {
+        let mut exits = Vec::new();
+        while let Some(e) = self.child_exited().await {
+            exits.push(e);
+        }
+        exits
+    }
+
+    /// Reaps children that have ended and says whether none are left (Kamaelia's `childrenDone`).
+    pub fn children_done(&mut self) -> bool {
+        let ended: Vec<_> = self.children().into_iter().filter(|c| c.has_ended()).collect();
+        for c in &ended {
+            self.remove_child(c);
+        }
+        self.children().is_empty()
+    }
+
+    // ----- waiting -----
+
+    /// Sleeps until something happens to this component: a delivery into any of its inboxes, the
+    /// end of a child, or an [`Unpauser::unpause`] (Axon's `self.pause(); yield 1`). A wake that
+    /// came while the component was busy makes `pause` return at once, so the Axon idiom
+    /// `while !ready { ctx.pause().await }` never sleeps through a delivery.
+    pub async fn pause(&self) {
+        let n = self.me.0.notifier.clone();
+        poll_fn(|cx| n.poll_wait(cx)).await
+    }
+
+    /// A handle that wakes this component from [`pause`](Self::pause).
+    pub fn unpauser(&self) -> Unpauser {
+        self.me.unpauser()
+    }
+
+    /// The name of the first inbox (in declaration order) with messages waiting, if any (Axon's
+    /// `anyReady()`).
+    pub fn any_ready(&self) -> Option<BoxName> {
+        lock(&self.me.0.boxes)
+            .iter()
+            .find(|b| b.meta().kind == BoxKind::Inbox && b.depth() > 0)
+            .map(|b| b.meta().name.clone())
+    }
+
+    /// Waits until any inbox of this component has a message, and names the first that does.
+    pub async fn wait_any(&self) -> BoxName {
+        loop {
+            if let Some(name) = self.any_ready() {
+                return name;
+            }
+            self.pause().await;
+        }
+    }
+
+    /// The next message from `control` (first) or `inbox`, waiting if neither has one. `None`
+    /// once `inbox` is closed (everything upstream has gone) and `control` is empty.
+    pub async fn next_event(&mut self) -> Option<Event<I>> {
+        poll_fn(|cx| {
+            if let Ok(c) = self.control.try_recv() {
+                return Poll::Ready(Some(Event::Control(c)));
+            }
+            match self.inbox.poll_recv(cx) {
+                Poll::Ready(Some(m)) => Poll::Ready(Some(Event::Data(m))),
+                Poll::Ready(None) => Poll::Ready(self.control.try_recv().ok().map(Event::Control)),
+                Poll::Pending => match self.control.poll_recv(cx) {
+                    Poll::Ready(Some(c)) => Poll::Ready(Some(Event::Control(c))),
+                    _ => Poll::Pending,
+                },
+            }
+        })
+        .await
+    }
+
+    // ----- declared and adaptive boxes -----
+
+    /// The handle of a declared inbox (each box has one handle; take it once).
+    pub fn take_inbox<T: Send + 'static>(&self, name: &str) -> Result<Inbox<T>, BoxError> {
+        typed(&self.me, BoxKind::Inbox, name).map(Inbox::from_node)
+    }
+
+    /// The handle of a declared outbox (each box has one handle; take it once).
+    pub fn take_outbox<T: Send + 'static>(&self, name: &str) -> Result<Outbox<T>, BoxError> {
+        typed(&self.me, BoxKind::Outbox, name).map(Outbox::from_node)
+    }
+
+    /// Adds an inbox at run time (Axon's `AdaptiveCommsComponent.addInbox`). If the name is taken
+    /// a number is appended until it is free; the handle's [`name`](Inbox::name) is the one used.
+    pub fn add_inbox<T: Send + 'static>(&self, name: &str, description: impl Into<Cow<'static, str>>) -> Inbox<T> {
+        let node = self.add_box::<T>(BoxKind::Inbox, name, description.into());
+        take_handle(&node.meta);
+        Inbox::from_node(node)
+    }
+
+    /// Adds an outbox at run time (Axon's `addOutbox`); naming as for [`add_inbox`](Self::add_inbox).
+    pub fn add_outbox<T: Send + 'static>(&self, name: &str, description: impl Into<Cow<'static, str>>) -> Outbox<T> {
+        let node = self.add_box::<T>(BoxKind::Outbox, name, description.into());
+        take_handle(&node.meta);
+        Outbox::from_node(node)
+    }
+
+    fn add_box<T: Send + 'static>(&self, kind: BoxKind, name: &str, description: Cow<'static, str>) -> Arc<Node<T>> {
+        let mut boxes = lock(&self.me.0.boxes);
+        let taken = |n: &str| boxes.iter().any(|b| b.meta().kind == kind && b.meta().name == n);
+        let mut chosen = name.to_owned();
+        while taken(&chosen) {
+            chosen = format!("{name}{}", ComponentId::next().0);
+        }
+        let cap = (kind == BoxKind::Inbox).then_some(crate::DEFAULT_CAPACITY);
+        let node = make_node::<T>(&self.me.0.ident, Cow::Owned(chosen), kind, description, cap, &self.me.0.notifier);
+        boxes.push(node.clone());
+        node
+    }
+
+    /// Removes a box by name (Axon's `deleteInbox`/`deleteOutbox`): every linkage into or out of
+    /// it is removed first (Axon left that to the caller), and what it held is dropped.
+    pub fn delete_box(&self, kind: BoxKind, name: &str) -> Result<(), BoxError> {
+        let node = self.me.find_box(kind, name).map_err(|_| BoxError::NoSuchBox {
+            component: self.name().to_owned(),
+            kind: kind.word(),
+            name: name.to_owned(),
+        })?;
+        {
+            let _g = linkage::wiring();
+            if let Some((_, info)) = node.target() {
+                linkage::unlink_locked(&node, info.id);
+            }
+            for s in node.sources() {
+                if let Some((_, info)) = s.target() {
+                    linkage::unlink_locked(&s, info.id);
+                }
+            }
+            node.clone().retire();
+        }
+        lock(&self.me.0.boxes).retain(|b| !Arc::ptr_eq(b, &node));
+        Ok(())
+    }
+
+    /// Removes an inbox added with [`add_inbox`](Self::add_inbox) (see [`delete_box`](Self::delete_box)).
+    pub fn delete_inbox<T: Send + 'static>(&self, inbox: Inbox<T>) -> Result<(), BoxError> {
+        self.delete_box(BoxKind::Inbox, &inbox.name().to_owned())
+    }
+
+    /// Removes an outbox added with [`add_outbox`](Self::add_outbox) (see [`delete_box`](Self::delete_box)).
+    pub fn delete_outbox<T: Send + 'static>(&self, outbox: Outbox<T>) -> Result<(), BoxError> {
+        self.delete_box(BoxKind::Outbox, &outbox.name().to_owned())
+    }
+
+    /// Makes a box like an existing one of another component (same message type), for chassis
+    /// that expose a child's box as their own (Kamaelia's Graphline). Returns the name used.
+    pub fn add_box_like(
+        &self,
+        other: &ComponentRef,
+        other_kind: BoxKind,
+        other_name: &str,
+        kind: BoxKind,
+        name: &str,
+    ) -> Result<BoxName, LinkError> {
+        let template = other.find_box(other_kind, other_name)?;
+        let mut boxes = lock(&self.me.0.boxes);
+        if let Some(b) = boxes.iter().find(|b| b.meta().kind == kind && b.meta().name == name) {
+            return Ok(b.meta().name.clone());
+        }
+        let node = template.new_like(
+            &self.me.0.ident,
+            Cow::Owned(name.to_owned()),
+            kind,
+            template.meta().description.clone(),
+            &self.me.0.notifier,
+        );
+        boxes.push(node);
+        Ok(Cow::Owned(name.to_owned()))
+    }
+}
+
+/// Runs a component body: records its state on every poll, contains a panic, and does the
+/// end-of-life bookkeeping however the task ends (finished, failed, panicked, or dropped).
+pub(crate) async fn run_body<F>(core: Arc<Core>, body: F)
+where
+    F: Future<Output = ComponentResult>,
+{
+    struct Guard(Arc<Core>, Option<Exit>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.finish(self.1.take().unwrap_or(Exit::Stopped));
+        }
+    }
+    let mut guard = Guard(core.clone(), None);
+    let body = std::pin::pin!(body);
+    let exit = Watched { core: &core, body }.await;
+    guard.1 = Some(exit);
+}
+
+struct Watched<'a, F> {
+    core: &'a Core,
+    body: Pin<&'a mut F>,
+}
+
+impl<F: Future<Output = ComponentResult>> Future for Watched<'_, F> {
+    type Output = Exit;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Exit> {
+        self.core.set_state(ComponentState::Running);
+        let this = &mut *self;
+        match catch_unwind(AssertUnwindSafe(|| this.body.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => {
+                this.core.set_state(ComponentState::Paused);
+                Poll::Pending
+            }
+            Ok(Poll::Ready(Ok(()))) => Poll::Ready(Exit::Finished),
+            Ok(Poll::Ready(Err(e))) => Poll::Ready(Exit::Failed(e.to_string())),
+            Err(panic) => Poll::Ready(Exit::Panicked(panic_message(&*panic))),
+        }
+    }
+}
+
+pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-text panic payload".to_owned()
+    }
+}

@@ -1,0 +1,227 @@
+//! [`Handle`]: drive a component from ordinary code (Axon's `Handle`, successor of `LikeFile`).
+//!
+//! A handle activates a component and links four boxes of its own to the component's standard
+//! ones:
+//!
+//! | handle side            | component side |
+//! |------------------------|----------------|
+//! | [`send`](Handle::send) / [`put`](Handle::put) → | `inbox`   |
+//! | [`send_control`](Handle::send_control)        → | `control` |
+//! | [`recv`](Handle::recv) / [`get`](Handle::get) ← | `outbox`  |
+//! | [`recv_signal`](Handle::recv_signal)          ← | `signal`  |
+//!
+//! Every operation has an async form, a blocking form (for plain threads) and a non-waiting form
+//! (Axon's `put`/`get`). Dropping the handle counts as its senders going away: the component's
+//! `inbox` and `control` close once drained.
+//!
+//! ```
+//! use axon_core::{Component, ComponentResult, Context, Handle, Scheduler};
+//!
+//! struct Reverser;
+//! impl Component for Reverser {
+//!     type Inbox = String;
+//!     type Outbox = String;
+//!     async fn main(self, mut ctx: Context<String, String>) -> ComponentResult {
+//!         while let Some(s) = ctx.inbox.recv().await {
+//!             ctx.outbox.send(s.chars().rev().collect()).await;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let scheduler = Scheduler::new();
+//! let mut h = Handle::new(Reverser, &scheduler);
+//! h.send_blocking("abc".to_owned());
+//! assert_eq!(h.recv_blocking().as_deref(), Some("cba"));
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::boxes::{make_node, take_handle, BoxKind, Inbox, Outbox, DEFAULT_CAPACITY};
+use crate::component::{Component, ComponentId, ComponentKind, ComponentRef, Core, Exit, Identity};
+use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
+use crate::instance::Instance;
+use crate::ipc::Ipc;
+use crate::linkage::{link_nodes, LinkOptions};
+use crate::queue::Notifier;
+use crate::scheduler::Scheduler;
+use crate::threaded::block_on;
+
+/// Ordinary code's grip on one component; see the [module docs](self).
+pub struct Handle<I, O> {
+    me: ComponentRef,
+    target: ComponentRef,
+    to_inbox: Outbox<I>,
+    to_control: Outbox<Ipc>,
+    from_outbox: Inbox<O>,
+    from_signal: Inbox<Ipc>,
+}
+
+impl<I, O> fmt::Debug for Handle<I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").field("component", &self.target).finish_non_exhaustive()
+    }
+}
+
+impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
+    /// Activates `component` on `scheduler` and takes hold of its standard boxes.
+    pub fn new<C>(component: impl Into<Instance<C>>, scheduler: &Scheduler) -> Self
+    where
+        C: Component<Inbox = I, Outbox = O>,
+    {
+        let inst = component.into();
+        let target = inst.component().clone();
+        let id = ComponentId::next();
+        let ident = Arc::new(Identity { id, name: format!("Handle_{}", id.get()) });
+        let notifier = Arc::new(Notifier::default());
+        let out_i = make_node::<I>(
+            &ident,
+            Cow::Borrowed("_outbox"),
+            BoxKind::Outbox,
+            "to the component's inbox".into(),
+            None,
+            &notifier,
+        );
+        let out_c = make_node::<Ipc>(
+            &ident,
+            Cow::Borrowed("_signal"),
+            BoxKind::Outbox,
+            "to the component's control".into(),
+            None,
+            &notifier,
+        );
+        let in_o = make_node::<O>(
+            &ident,
+            Cow::Borrowed("_inbox"),
+            BoxKind::Inbox,
+            "from the component's outbox".into(),
+            Some(DEFAULT_CAPACITY),
+            &notifier,
+        );
+        let in_s = make_node::<Ipc>(
+            &ident,
+            Cow::Borrowed("_control"),
+            BoxKind::Inbox,
+            "from the component's signal".into(),
+            Some(DEFAULT_CAPACITY),
+            &notifier,
+        );
+        for n in [&out_i.meta, &out_c.meta, &in_o.meta, &in_s.meta] {
+            take_handle(n);
+        }
+        let boxes: Vec<Arc<dyn crate::boxes::ErasedNode>> =
+            vec![in_o.clone(), in_s.clone(), out_i.clone(), out_c.clone()];
+        let me = ComponentRef(Arc::new(Core::new(ident, boxes, notifier, ComponentKind::Handle)));
+        let wire = |from: ComponentRef, fb, fname, to: ComponentRef, tb, tname| {
+            let s = from.find_box(fb, fname).expect("box exists");
+            let d = to.find_box(tb, tname).expect("box exists");
+            link_nodes(Some(&me), s, d, LinkOptions::default())
+                .expect("a handle's boxes match its component's standard boxes")
+        };
+        use BoxKind::{Inbox as In, Outbox as Out};
+        wire(me.clone(), Out, "_outbox", target.clone(), In, "inbox");
+        wire(me.clone(), Out, "_signal", target.clone(), In, "control");
+        wire(target.clone(), Out, "outbox", me.clone(), In, "_inbox");
+        wire(target.clone(), Out, "signal", me.clone(), In, "_control");
+        scheduler.register(&me);
+        inst.activate(scheduler);
+        Handle {
+            me,
+            target,
+            to_inbox: Outbox::from_node(out_i),
+            to_control: Outbox::from_node(out_c),
+            from_outbox: Inbox::from_node(in_o),
+            from_signal: Inbox::from_node(in_s),
+        }
+    }
+
+    /// The component being driven.
+    pub fn component(&self) -> &ComponentRef {
+        &self.target
+    }
+
+    /// Puts `msg` into the component's `inbox` if there is room (Axon's `put(data, "inbox")`).
+    pub fn put(&mut self, msg: I) -> Result<(), NoSpaceInBox<I>> {
+        self.to_inbox.try_send(msg)
+    }
+
+    /// Sends `msg` to the component's `inbox`, waiting for room.
+    pub async fn send(&mut self, msg: I) {
+        self.to_inbox.send(msg).await
+    }
+
+    /// Sends `msg` to the component's `inbox`, blocking the thread while it is full.
+    pub fn send_blocking(&mut self, msg: I) {
+        self.to_inbox.send_blocking(msg)
+    }
+
+    /// Puts `msg` into the component's `control` if there is room (Axon's `put(msg, "control")`).
+    pub fn put_control(&mut self, msg: impl Into<Ipc>) -> Result<(), NoSpaceInBox<Ipc>> {
+        self.to_control.try_send(msg.into())
+    }
+
+    /// Sends `msg` to the component's `control`, waiting for room.
+    pub async fn send_control(&mut self, msg: impl Into<Ipc>) {
+        self.to_control.send(msg.into()).await
+    }
+
+    /// Sends `msg` to the component's `control`, blocking while it is full.
+    pub fn send_control_blocking(&mut self, msg: impl Into<Ipc>) {
+        self.to_control.send_blocking(msg.into())
+    }
+
+    /// The oldest message from the component's `outbox`, if any (Axon's `get("outbox")`).
+    pub fn get(&mut self) -> Result<O, TryRecvError> {
+        self.from_outbox.try_recv()
+    }
+
+    /// Waits for the next message from `outbox`; `None` once the component has ended and
+    /// everything it sent has been taken.
+    pub async fn recv(&mut self) -> Option<O> {
+        self.from_outbox.recv().await
+    }
+
+    /// Blocking form of [`recv`](Self::recv).
+    pub fn recv_blocking(&mut self) -> Option<O> {
+        self.from_outbox.recv_blocking()
+    }
+
+    /// Like [`recv_blocking`](Self::recv_blocking) with a deadline.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<O, RecvTimeoutError> {
+        self.from_outbox.recv_timeout(timeout)
+    }
+
+    /// The oldest message from the component's `signal`, if any (Axon's `get("signal")`).
+    pub fn get_signal(&mut self) -> Result<Ipc, TryRecvError> {
+        self.from_signal.try_recv()
+    }
+
+    /// Waits for the next message from `signal`.
+    pub async fn recv_signal(&mut self) -> Option<Ipc> {
+        self.from_signal.recv().await
+    }
+
+    /// Blocking form of [`recv_signal`](Self::recv_signal), with a deadline.
+    pub fn recv_signal_timeout(&mut self, timeout: Duration) -> Result<Ipc, RecvTimeoutError> {
+        self.from_signal.recv_timeout(timeout)
+    }
+
+    /// Waits for the component to end.
+    pub async fn join(&self) -> Exit {
+        self.target.join().await
+    }
+
+    /// Blocks until the component ends.
+    pub fn join_blocking(&self) -> Exit {
+        block_on(self.target.join())
+    }
+}
+
+impl<I, O> Drop for Handle<I, O> {
+    fn drop(&mut self) {
+        self.me.0.finish(Exit::Finished);
+    }
+}

@@ -1,0 +1,155 @@
+//! [`Instance`]: a component that has its boxes and can be linked, but has not started.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::component::{run_body, Component, ComponentId, ComponentKind, ComponentRef, Context, Core, Identity};
+use crate::error::RunError;
+use crate::queue::Notifier;
+use crate::scheduler::Scheduler;
+use crate::Declarations;
+
+/// A component made and given its boxes, ready to be linked and then activated.
+///
+/// Axon creates a component's boxes in its constructor; here the behaviour value (your struct)
+/// stays a plain value, and `Instance::new` adds the boxes, the id and the name. Parents link
+/// instances to each other, then activate them.
+///
+/// ```
+/// use axon_core::{Component, ComponentResult, Context, Instance, Scheduler};
+///
+/// struct Source(Vec<u32>);
+/// impl Component for Source {
+///     type Inbox = ();
+///     type Outbox = u32;
+///     async fn main(self, mut ctx: Context<(), u32>) -> ComponentResult {
+///         for n in self.0 { ctx.outbox.send(n).await; }
+///         Ok(())
+///     }
+/// }
+///
+/// struct Sum(std::sync::mpsc::Sender<u32>);
+/// impl Component for Sum {
+///     type Inbox = u32;
+///     type Outbox = ();
+///     async fn main(self, mut ctx: Context<u32, ()>) -> ComponentResult {
+///         let mut total = 0;
+///         while let Some(n) = ctx.inbox.recv().await { total += n; }
+///         self.0.send(total).unwrap();
+///         Ok(())
+///     }
+/// }
+///
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// let scheduler = Scheduler::new();
+/// let source = Instance::new(Source(vec![1, 2, 3]));
+/// let sum = Instance::new(Sum(tx));
+/// scheduler.link((&source, "outbox"), (&sum, "inbox")).unwrap();
+/// source.activate(&scheduler);
+/// sum.activate(&scheduler);
+/// scheduler.run().unwrap();
+/// assert_eq!(rx.recv().unwrap(), 6);
+/// ```
+pub struct Instance<C: Component> {
+    behaviour: C,
+    ctx: Context<C::Inbox, C::Outbox>,
+}
+
+impl<C: Component> fmt::Debug for Instance<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Instance").field("component", self.ctx.me()).finish_non_exhaustive()
+    }
+}
+
+impl<C: Component> From<C> for Instance<C> {
+    fn from(behaviour: C) -> Self {
+        Instance::new(behaviour)
+    }
+}
+
+impl<C: Component> Instance<C> {
+    /// Gives `behaviour` its boxes (the standard four plus those it declares), an id and a name.
+    ///
+    /// # Panics
+    /// If its [`declare`](Component::declare) declares one box name twice.
+    pub fn new(behaviour: C) -> Self {
+        let mut decl = Declarations::standard::<C::Inbox, C::Outbox>();
+        behaviour.declare(&mut decl);
+        let id = ComponentId::next();
+        let ident = Arc::new(Identity { id, name: format!("{}_{}", behaviour.class_name(), id.get()) });
+        let notifier = Arc::new(Notifier::default());
+        let nodes = decl.build(&ident, &notifier);
+        let me = ComponentRef(Arc::new(Core::new(ident, nodes, notifier, ComponentKind::Task)));
+        let ctx = Context::new(me);
+        Instance { behaviour, ctx }
+    }
+
+    /// The component, to link its boxes or keep a reference after activation.
+    pub fn component(&self) -> &ComponentRef {
+        self.ctx.me()
+    }
+
+    /// Its id.
+    pub fn id(&self) -> ComponentId {
+        self.component().id()
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        self.component().name()
+    }
+
+    /// The behaviour value.
+    pub fn behaviour(&self) -> &C {
+        &self.behaviour
+    }
+
+    /// Starts its body as a task on `scheduler` (Axon's `activate()`), and returns the component.
+    /// A component stopped before activation stays ended.
+    pub fn activate(self, scheduler: &Scheduler) -> ComponentRef {
+        let me = self.ctx.me().clone();
+        if me.has_ended() {
+            return me;
+        }
+        let body = self.behaviour.main(self.ctx);
+        scheduler.spawn_body(&me, run_body(me.0.clone(), body));
+        me
+    }
+
+    /// Runs this component, and everything it starts, to completion on a scheduler of its own
+    /// (Axon's `component.run()`). Blocks the calling thread; see [`Scheduler::run`].
+    pub fn run(self) -> Result<(), RunError> {
+        let scheduler = Scheduler::new();
+        self.activate(&scheduler);
+        scheduler.run()
+    }
+
+    /// Erases the behaviour's type, to keep instances of different components together.
+    pub fn boxed(self) -> Box<dyn AnyInstance> {
+        Box::new(self)
+    }
+}
+
+/// An [`Instance`] of some component type: what chassis hold as children.
+pub trait AnyInstance: Send {
+    /// The component.
+    fn component(&self) -> &ComponentRef;
+    /// Activates it on `scheduler`.
+    fn activate_boxed(self: Box<Self>, scheduler: &Scheduler) -> ComponentRef;
+}
+
+impl<C: Component> AnyInstance for Instance<C> {
+    fn component(&self) -> &ComponentRef {
+        Instance::component(self)
+    }
+
+    fn activate_boxed(self: Box<Self>, scheduler: &Scheduler) -> ComponentRef {
+        (*self).activate(scheduler)
+    }
+}
+
+impl fmt::Debug for dyn AnyInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AnyInstance").field(self.component()).finish()
+    }
+}

@@ -1,0 +1,114 @@
+//! # axon-core: Kamaelia's component model, in Rust
+//!
+//! Programs are built from **components**: small concurrent actors, each with **named, typed
+//! inboxes and outboxes**, wired together by **linkages** instead of holding references to one
+//! another. This crate is the port of Axon, the core of the BBC's Kamaelia: components, boxes,
+//! linkages, the Ipc messages that carry shutdown in band, children, threaded components, the
+//! services registry, handles for ordinary code, and introspection. The chassis that wire
+//! components for you (Pipeline, Graphline, servers) are built on it.
+//!
+//! ```
+//! use axon_core::{Component, ComponentResult, Context, Handle, Scheduler};
+//! use axon_core::ipc::ProducerFinished;
+//!
+//! /// Upper-cases text; passes shutdown on, as Kamaelia components do.
+//! struct Upper;
+//!
+//! impl Component for Upper {
+//!     type Inbox = String;
+//!     type Outbox = String;
+//!
+//!     async fn main(self, mut ctx: Context<String, String>) -> ComponentResult {
+//!         while let Some(text) = ctx.inbox.recv().await {
+//!             ctx.outbox.send(text.to_uppercase()).await;
+//!         }
+//!         ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let scheduler = Scheduler::new();
+//! let mut upper = Handle::new(Upper, &scheduler);
+//! upper.send_blocking("hello".to_owned());
+//! assert_eq!(upper.recv_blocking().as_deref(), Some("HELLO"));
+//! ```
+//!
+//! # Layout
+//!
+//! * [`component`]: the [`Component`] trait, the [`Context`] a body works with, and
+//!   [`ComponentRef`], the shared handle to a component (state, stop, join, children).
+//! * [`instance`]: [`Instance`], a component given its boxes, ready to link and activate.
+//! * [`boxes`]: declaring boxes and the [`Inbox`] / [`Outbox`] handles (bounded; `send` waits,
+//!   `try_send` fails fast with [`NoSpaceInBox`]).
+//! * [`linkage`]: linking boxes, passthroughs, fan-in, and why fan-out is refused.
+//! * [`ipc`]: `ProducerFinished`, `ShutdownMicroprocess` and the rest of Axon's messages.
+//! * [`scheduler`]: the [`Scheduler`] (runtime, registry, `run`).
+//! * [`threaded`]: blocking bodies on their own threads, with the same boxes.
+//! * [`handle`]: [`Handle`], ordinary code driving a component.
+//! * [`tracker`]: the services registry (Axon's Coordinating Assistant Tracker).
+//! * [`adaptive`]: resource bookkeeping for components that add boxes at run time.
+//! * [`introspect`]: snapshots of the running graph, printable and drawable.
+//! * [`fn_component`]: components written as closures.
+//!
+//! # Shutdown travels in band
+//!
+//! As in Axon, a component that has finished sends [`ipc::ProducerFinished`] out of its `signal`
+//! outbox, and a component asked to stop receives [`ipc::ShutdownMicroprocess`] on its `control`
+//! inbox. Chassis link each `signal` to the next `control`, so an end of data or a stop request
+//! travels down a pipeline. Independently of messages, an inbox *closes* when every sender
+//! linked to it has gone: [`Inbox::recv`] then returns `None`, so a component also ends cleanly
+//! when everything upstream has ended.
+//!
+//! # Bounded boxes
+//!
+//! Every inbox holds at most [`DEFAULT_CAPACITY`] messages unless declared otherwise. A full inbox
+//! makes [`Outbox::send`] wait (Axon's "catch `noSpaceInBox`, pause, retry", without polling) and
+//! [`Outbox::try_send`] return the message inside [`NoSpaceInBox`]. Nothing grows without bound
+//! because a consumer is slow.
+//!
+//! # Failures are contained
+//!
+//! A body that panics or returns an error ends alone: its parent hears of it
+//! ([`Context::child_exited`]), [`Scheduler::run`] reports it, and every other component keeps
+//! running. See `docs/porting.md` in the repository for each difference from Axon.
+
+pub mod adaptive;
+pub mod boxes;
+pub mod component;
+pub mod error;
+pub mod fn_component;
+pub mod handle;
+pub mod instance;
+pub mod introspect;
+pub mod ipc;
+pub mod linkage;
+mod queue;
+pub mod scheduler;
+pub mod threaded;
+pub mod tracker;
+
+pub use adaptive::ResourceTracker;
+pub use boxes::{BoxKind, BoxName, Declarations, Inbox, Outbox, DEFAULT_CAPACITY};
+pub use component::{
+    ChildExit, Component, ComponentId, ComponentKind, ComponentRef, ComponentState, Context, Event, Exit, Unpauser,
+};
+pub use error::{
+    BoxError, ComponentError, ComponentResult, LinkError, NoSpaceInBox, RecvTimeoutError, RunError, TryRecvError,
+};
+pub use fn_component::{from_fn, FnComponent};
+pub use handle::Handle;
+pub use instance::{AnyInstance, Instance};
+pub use ipc::Ipc;
+pub use linkage::{Endpoint, LinkId, LinkOptions, Linkage, Passthrough};
+pub use scheduler::Scheduler;
+pub use threaded::{Threaded, ThreadedComponent};
+pub use tracker::{Service, Tracker, TrackerError};
+
+/// The names most components need: `use axon_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+    pub use crate::{
+        from_fn, Component, ComponentRef, ComponentResult, Context, Event, Handle, Inbox, Instance, Outbox,
+        Passthrough, Scheduler,
+    };
+}

@@ -1,0 +1,352 @@
+//! Linkages: which outbox feeds which inbox.
+//!
+//! A linkage joins a *source* box to a *sink* box. As in Axon there are three kinds:
+//!
+//! | [`Passthrough`] | Axon `passthrough=` | source → sink      | typical use                          |
+//! |-----------------|---------------------|--------------------|--------------------------------------|
+//! | `Normal`        | 0                   | outbox → inbox     | sibling wiring                       |
+//! | `Inbound`       | 1                   | inbox → inbox      | a parent's inbox to a child's inbox  |
+//! | `Outbound`      | 2                   | outbox → outbox    | a child's outbox to a parent's outbox|
+//!
+//! # How it works
+//!
+//! Boxes form a many-to-one tree: any number of boxes may link into one box (fan-in), but a box
+//! links onward to at most one ([`LinkError::AlreadyLinked`], Axon's
+//! `BoxAlreadyLinkedToDestination`). Every box caches the inbox at the *end* of its chain; making
+//! or removing a linkage re-resolves that cache for the whole upstream tree, so a message crosses
+//! any number of passthroughs in one push into the final inbox (Axon does the same with its
+//! `_retarget`). Messages waiting in an inbox that becomes mid-chain move on to the new final inbox
+//! (never dropped for lack of room: they had already been accepted). Removing a linkage makes the
+//! cut box the end of its chain again: messages already delivered stay where they are, later ones
+//! stop at the cut.
+//!
+//! A linkage is checked completely before anything changes: the two boxes must carry the same
+//! message type ([`LinkError::TypeMismatch`], naming both ends and both types), the source must
+//! be free, and the linkage must not close a loop. Linkages are changed under one lock, so
+//! concurrent wiring is safe; sending never takes that lock.
+//!
+//! # Ownership
+//!
+//! A linkage made from inside a component ([`Context::link`](crate::Context::link)) belongs to it,
+//! as in Axon: when that component ends, its linkages are removed, and
+//! [`Context::remove_child`](crate::Context::remove_child) removes those that involve the child.
+//! Linkages made from outside any component ([`Scheduler::link`](crate::Scheduler::link)) belong to
+//! no one and last until unlinked or until their source's component ends.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::boxes::{lock, BoxKind, ErasedNode, Node};
+use crate::component::{ComponentId, ComponentRef};
+use crate::error::LinkError;
+
+/// The kind of a linkage (Axon's `passthrough` argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum Passthrough {
+    /// Outbox → inbox (Axon 0).
+    #[default]
+    Normal = 0,
+    /// Inbox → inbox, a parent passing its input to a child (Axon 1).
+    Inbound = 1,
+    /// Outbox → outbox, a child's output leaving through its parent (Axon 2).
+    Outbound = 2,
+}
+
+impl Passthrough {
+    fn kinds(self) -> (BoxKind, BoxKind) {
+        match self {
+            Passthrough::Normal => (BoxKind::Outbox, BoxKind::Inbox),
+            Passthrough::Inbound => (BoxKind::Inbox, BoxKind::Inbox),
+            Passthrough::Outbound => (BoxKind::Outbox, BoxKind::Outbox),
+        }
+    }
+}
+
+/// Identifies one linkage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkId(u64);
+
+/// What the graph remembers about a linkage.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkInfo {
+    pub(crate) id: LinkId,
+    pub(crate) passthrough: Passthrough,
+    pub(crate) owner: Option<ComponentId>,
+}
+
+/// One end of a linkage: a component and one of its boxes by name, written as Axon writes it,
+/// `(component, "box")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    /// The component.
+    pub component: &'a ComponentRef,
+    /// The box's name.
+    pub name: &'a str,
+}
+
+impl<'a> From<(&'a ComponentRef, &'a str)> for Endpoint<'a> {
+    fn from((component, name): (&'a ComponentRef, &'a str)) -> Self {
+        Endpoint { component, name }
+    }
+}
+
+impl<'a, C: crate::Component> From<(&'a crate::Instance<C>, &'a str)> for Endpoint<'a> {
+    fn from((inst, name): (&'a crate::Instance<C>, &'a str)) -> Self {
+        Endpoint { component: inst.component(), name }
+    }
+}
+
+/// Options for [`Context::link_with`](crate::Context::link_with).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkOptions {
+    /// The kind of linkage.
+    pub passthrough: Passthrough,
+    /// Sets the capacity of the sink box (Axon's `pipewidth`; `synchronous=True` is `Some(1)`).
+    pub pipewidth: Option<usize>,
+}
+
+impl LinkOptions {
+    /// Options for a linkage of `passthrough` kind.
+    pub fn passthrough(passthrough: Passthrough) -> Self {
+        Self { passthrough, pipewidth: None }
+    }
+
+    /// Also set the sink box's capacity.
+    pub fn pipewidth(mut self, width: usize) -> Self {
+        self.pipewidth = Some(width);
+        self
+    }
+}
+
+/// A linkage that was made: the handle to [unlink](crate::Context::unlink) it, and Axon's
+/// `linkage` accessors.
+///
+/// ```
+/// use axon_core::{Passthrough, Scheduler};
+/// # use axon_core::{Component, ComponentResult, Context};
+/// # struct Nop;
+/// # impl Component for Nop { type Inbox = (); type Outbox = ();
+/// #   async fn main(self, _c: Context<(), ()>) -> ComponentResult { Ok(()) } }
+/// let (a, b) = (axon_core::Instance::new(Nop), axon_core::Instance::new(Nop));
+/// let link = Scheduler::new().link((&a, "signal"), (&b, "control")).unwrap();
+/// assert_eq!(link.source_pair(), (a.id(), "signal"));
+/// assert_eq!(link.sink_pair(), (b.id(), "control"));
+/// assert_eq!(link.passthrough(), Passthrough::Normal);
+/// assert!(link.to_string().starts_with("Link( source:["));
+/// ```
+#[derive(Clone)]
+pub struct Linkage {
+    id: LinkId,
+    source: Arc<dyn ErasedNode>,
+    sink: Arc<dyn ErasedNode>,
+    passthrough: Passthrough,
+}
+
+impl Linkage {
+    /// This linkage's id.
+    pub fn id(&self) -> LinkId {
+        self.id
+    }
+
+    /// The kind of linkage.
+    pub fn passthrough(&self) -> Passthrough {
+        self.passthrough
+    }
+
+    /// `(source component, source box)` (Axon's `sourcePair()`).
+    pub fn source_pair(&self) -> (ComponentId, &str) {
+        (self.source.meta().owner.id, &self.source.meta().name)
+    }
+
+    /// `(sink component, sink box)` (Axon's `sinkPair()`).
+    pub fn sink_pair(&self) -> (ComponentId, &str) {
+        (self.sink.meta().owner.id, &self.sink.meta().name)
+    }
+
+    /// True while the linkage is in place.
+    pub fn is_linked(&self) -> bool {
+        let _g = wiring();
+        self.source.target().is_some_and(|(_, info)| info.id == self.id)
+    }
+
+    pub(crate) fn source_node(&self) -> &Arc<dyn ErasedNode> {
+        &self.source
+    }
+}
+
+impl fmt::Display for Linkage {
+    /// Axon's `linkage.__str__`: `Link( source:[name,box], sink:[name,box] )`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (s, d) = (self.source.meta(), self.sink.meta());
+        write!(f, "Link( source:[{},{}], sink:[{},{}] )", s.owner.name, s.name, d.owner.name, d.name)
+    }
+}
+
+impl fmt::Debug for Linkage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self} ({:?}, {:?})", self.id, self.passthrough)
+    }
+}
+
+/// Serialises every change to the wiring graph (see the module docs). Only linking, unlinking and
+/// a component's end take it; sends and receives never do.
+static WIRING: Mutex<()> = Mutex::new(());
+static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) fn wiring() -> std::sync::MutexGuard<'static, ()> {
+    lock(&WIRING)
+}
+
+/// Makes a linkage between two box nodes. `owner` is the component the linkage belongs to.
+pub(crate) fn link_nodes(
+    owner: Option<&ComponentRef>,
+    source: Arc<dyn ErasedNode>,
+    sink: Arc<dyn ErasedNode>,
+    options: LinkOptions,
+) -> Result<Linkage, LinkError> {
+    let (sm, dm) = (source.meta(), sink.meta());
+    let (sk, dk) = options.passthrough.kinds();
+    if sm.kind != sk || dm.kind != dk {
+        return Err(LinkError::BadPassthrough {
+            passthrough: options.passthrough,
+            source_box: sm.label(),
+            sink: dm.label(),
+        });
+    }
+    if source.message_type() != sink.message_type() {
+        return Err(LinkError::TypeMismatch {
+            source_box: sm.label(),
+            source_type: sm.type_name,
+            sink: dm.label(),
+            sink_type: dm.type_name,
+        });
+    }
+    let guard = wiring();
+    if let Some((existing, _)) = source.target() {
+        return Err(LinkError::AlreadyLinked {
+            source_box: sm.label(),
+            existing: existing.meta().label(),
+            requested: dm.label(),
+        });
+    }
+    // Walking on from the sink must not come back to the source.
+    let mut next = Some(sink.clone());
+    while let Some(n) = next {
+        if Arc::ptr_eq(&n, &source) {
+            return Err(LinkError::Cycle { source_box: sm.label(), sink: dm.label() });
+        }
+        next = n.target().map(|(t, _)| t);
+    }
+    if let Some(width) = options.pipewidth {
+        sink.set_capacity(Some(width));
+    }
+    let info = LinkInfo {
+        id: LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed)),
+        passthrough: options.passthrough,
+        owner: owner.map(|o| o.id()),
+    };
+    source.clone().link_to(sink.clone(), info.clone());
+    drop(guard);
+    let linkage = Linkage { id: info.id, source, sink, passthrough: options.passthrough };
+    if let Some(o) = owner {
+        o.record_owned_link(&linkage);
+    }
+    log::trace!("linked {linkage}");
+    Ok(linkage)
+}
+
+/// Removes `linkage` if it is still in place; an unknown or already removed one is ignored, as in
+/// Axon.
+pub(crate) fn unlink(linkage: &Linkage) {
+    let _g = wiring();
+    unlink_locked(&linkage.source, linkage.id);
+}
+
+pub(crate) fn unlink_locked(source: &Arc<dyn ErasedNode>, id: LinkId) {
+    if source.target().is_some_and(|(_, info)| info.id == id) {
+        source.clone().unlink_target();
+    }
+}
+
+// ----- graph operations on typed nodes; the caller holds the wiring lock -----
+
+pub(crate) fn graph_link<T: Send + 'static>(src: &Arc<Node<T>>, dst: &Arc<Node<T>>, info: LinkInfo) {
+    lock(&src.wiring).target = Some((dst.clone(), info));
+    lock(&dst.wiring).sources.push(Arc::downgrade(src));
+    let new_sink = dst.sink();
+    retarget(src, new_sink);
+}
+
+pub(crate) fn graph_unlink<T: Send + 'static>(src: &Arc<Node<T>>) -> Option<LinkInfo> {
+    let (dst, info) = lock(&src.wiring).target.take()?;
+    lock(&dst.wiring).sources.retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(src)));
+    let new_sink = src.own.is_some().then(|| src.clone());
+    retarget(src, new_sink);
+    Some(info)
+}
+
+pub(crate) fn graph_retire<T: Send + 'static>(node: &Arc<Node<T>>) {
+    match &node.own {
+        Some(q) => q.kill(),
+        None => {
+            if node.meta.producing.swap(false, Ordering::AcqRel) {
+                if let Some(s) = node.sink() {
+                    s.queue().add_senders(-1);
+                }
+            }
+        }
+    }
+}
+
+/// Points `node` and everything upstream of it at `new_sink`.
+fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>>>) {
+    let same = |a: &Option<Arc<Node<T>>>, b: &Option<Arc<Node<T>>>| match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    let (old, sources) = {
+        let mut w = lock(&node.wiring);
+        let old = w.resolved(&node.me);
+        if new_sink.as_ref().is_some_and(|s| Arc::ptr_eq(s, node)) {
+            w.self_sink = true;
+            w.sink = None;
+        } else {
+            w.self_sink = false;
+            w.sink = new_sink.clone();
+        }
+        let sources: Vec<_> = w.sources.iter().filter_map(|s| s.upgrade()).collect();
+        (old, sources)
+    };
+    if same(&old, &new_sink) {
+        return;
+    }
+    node.generation.fetch_add(1, Ordering::AcqRel);
+    // An inbox that stops being the end of its chain passes on what it holds.
+    if let (Some(q), Some(o)) = (&node.own, &old) {
+        if Arc::ptr_eq(o, node) {
+            let held = q.drain();
+            if let Some(n) = &new_sink {
+                if !held.is_empty() {
+                    drop(n.queue().push_over_capacity(held));
+                }
+            }
+        }
+    }
+    if node.meta.producing.load(Ordering::Acquire) {
+        if let Some(n) = &new_sink {
+            n.queue().add_senders(1);
+        }
+        if let Some(o) = &old {
+            o.queue().add_senders(-1);
+        }
+    }
+    if let Some(o) = &old {
+        o.queue().wake_senders();
+    }
+    for s in sources {
+        retarget(&s, new_sink.clone());
+    }
+}

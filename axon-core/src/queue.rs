@@ -1,0 +1,337 @@
+//! The storage behind every inbox: a bounded FIFO with wakers.
+//!
+//! One `Queue<T>` belongs to each inbox. Outboxes have no storage: a linkage resolves an outbox to
+//! the queue of the inbox at the end of its chain, and sending is one push into that queue (Axon's
+//! "append to the final destination"). This module knows nothing about linkages; it offers the
+//! operations the box handles need:
+//!
+//! * `push` / `poll_push`: deliver or, when full, wait for space (a waker is kept in
+//!   `send_waiters`). Delivery wakes the receiving task and the owner's [`Notifier`] (Axon: a
+//!   delivery wakes the paused owner).
+//! * `pop` / `poll_pop`: collect, waking every sender that was waiting for space (Axon's
+//!   wake-on-pop, but only for senders that are actually waiting).
+//! * `senders`: how many live outboxes currently resolve to this queue. When it falls back to zero
+//!   after having been positive, an empty queue reports "closed" to its receiver, which is how a
+//!   component notices that everything upstream has gone.
+//!
+//! A std `Mutex` guards each queue: critical sections are a few instructions, never span an
+//! `.await`, and never call user code (messages are dropped and wakers woken after unlocking).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+/// What happened to a message offered to a queue.
+pub(crate) enum Push<T> {
+    /// It is in the queue.
+    Delivered,
+    /// The queue's owner has ended; the message is handed back to be dropped.
+    Discarded(T),
+    /// The queue is at capacity; the message is handed back.
+    Full(T),
+}
+
+/// What a receiver found.
+pub(crate) enum Pop<T> {
+    Item(T),
+    Empty,
+    /// Empty, and every sender that was ever linked has gone (or the owner ended).
+    Closed,
+}
+
+struct State<T> {
+    buf: VecDeque<T>,
+    capacity: Option<usize>,
+    recv_waker: Option<Waker>,
+    send_waiters: Vec<Waker>,
+    senders: usize,
+    ever_linked: bool,
+    dead: bool,
+}
+
+/// An inbox's storage. See the module docs.
+pub(crate) struct Queue<T> {
+    state: Mutex<State<T>>,
+    owner: Arc<Notifier>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a queue lock cannot leave the queue inconsistent (every critical
+    // section is a single push/pop/field update), so a poisoned lock is simply taken over.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn wake_all(ws: Vec<Waker>) {
+    for w in ws {
+        w.wake();
+    }
+}
+
+impl<T> Queue<T> {
+    pub(crate) fn new(capacity: Option<usize>, owner: Arc<Notifier>) -> Self {
+        Self {
+            state: Mutex::new(State {
+                buf: VecDeque::new(),
+                capacity,
+                recv_waker: None,
+                send_waiters: Vec::new(),
+                senders: 0,
+                ever_linked: false,
+                dead: false,
+            }),
+            owner,
+        }
+    }
+
+    /// Offers `msg` without waiting.
+    pub(crate) fn push(&self, msg: T) -> Push<T> {
+        let mut st = lock(&self.state);
+        if st.dead {
+            return Push::Discarded(msg);
+        }
+        if st.capacity.is_some_and(|c| st.buf.len() >= c) {
+            return Push::Full(msg);
+        }
+        st.buf.push_back(msg);
+        let w = st.recv_waker.take();
+        drop(st);
+        if let Some(w) = w {
+            w.wake();
+        }
+        self.owner.notify();
+        Push::Delivered
+    }
+
+    /// Like [`push`](Self::push) but ignores the capacity (used when a linkage moves messages
+    /// that were already accepted into another box: they are never lost for lack of room).
+    pub(crate) fn push_over_capacity(&self, msgs: impl IntoIterator<Item = T>) -> Vec<T> {
+        let mut st = lock(&self.state);
+        if st.dead {
+            return msgs.into_iter().collect();
+        }
+        let before = st.buf.len();
+        st.buf.extend(msgs);
+        let woke = st.buf.len() > before;
+        let w = if woke { st.recv_waker.take() } else { None };
+        drop(st);
+        if let Some(w) = w {
+            w.wake();
+        }
+        if woke {
+            self.owner.notify();
+        }
+        Vec::new()
+    }
+
+    /// Offers the message in `slot`, registering `cx` to be woken when space frees up if the
+    /// queue is full. Leaves `slot` empty once the message is delivered or discarded.
+    pub(crate) fn poll_push(&self, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>> {
+        let Some(msg) = slot.take() else { return Poll::Ready(Push::Delivered) };
+        match self.push(msg) {
+            Push::Delivered => Poll::Ready(Push::Delivered),
+            Push::Discarded(m) => {
+                drop(m);
+                Poll::Ready(Push::Discarded(()))
+            }
+            Push::Full(m) => {
+                let mut st = lock(&self.state);
+                // Re-check under the lock: space may have been freed since `push` looked.
+                if !st.dead && st.capacity.is_some_and(|c| st.buf.len() >= c) {
+                    if !st.send_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                        st.send_waiters.push(cx.waker().clone());
+                    }
+                    *slot = Some(m);
+                    Poll::Pending
+                } else {
+                    drop(st);
+                    *slot = Some(m);
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    /// Takes the oldest message without waiting.
+    pub(crate) fn pop(&self) -> Pop<T> {
+        let mut st = lock(&self.state);
+        match st.buf.pop_front() {
+            Some(m) => {
+                let waiters =
+                    if st.send_waiters.is_empty() { Vec::new() } else { std::mem::take(&mut st.send_waiters) };
+                drop(st);
+                wake_all(waiters);
+                Pop::Item(m)
+            }
+            None if st.dead || (st.ever_linked && st.senders == 0) => Pop::Closed,
+            None => Pop::Empty,
+        }
+    }
+
+    /// Takes the oldest message, or registers `cx` to be woken by the next delivery.
+    /// `Ready(None)` means closed (see [`Pop::Closed`]).
+    pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        match self.pop() {
+            Pop::Item(m) => Poll::Ready(Some(m)),
+            Pop::Closed => Poll::Ready(None),
+            Pop::Empty => {
+                let mut st = lock(&self.state);
+                if !st.buf.is_empty() || st.dead || (st.ever_linked && st.senders == 0) {
+                    drop(st);
+                    cx.waker().wake_by_ref();
+                } else if !st.recv_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    st.recv_waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Registers `cx` to be woken by the next delivery, without taking anything. Returns true if
+    /// there is already something to take (or the queue is closed).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> bool {
+        let mut st = lock(&self.state);
+        if !st.buf.is_empty() || st.dead || (st.ever_linked && st.senders == 0) {
+            return true;
+        }
+        if !st.recv_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            st.recv_waker = Some(cx.waker().clone());
+        }
+        false
+    }
+
+    /// Registers `cx` to be woken when a slot frees up; true if there is room now.
+    pub(crate) fn poll_space(&self, cx: &mut Context<'_>) -> bool {
+        let mut st = lock(&self.state);
+        if st.dead || !st.capacity.is_some_and(|c| st.buf.len() >= c) {
+            return true;
+        }
+        if !st.send_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            st.send_waiters.push(cx.waker().clone());
+        }
+        false
+    }
+
+    /// Number of messages waiting.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.state).buf.len()
+    }
+
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        lock(&self.state).capacity
+    }
+
+    /// Changes the capacity (`None` = unbounded). Senders waiting for space retry.
+    pub(crate) fn set_capacity(&self, capacity: Option<usize>) {
+        let mut st = lock(&self.state);
+        st.capacity = capacity;
+        let waiters = std::mem::take(&mut st.send_waiters);
+        drop(st);
+        wake_all(waiters);
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        let st = lock(&self.state);
+        st.capacity.is_some_and(|c| st.buf.len() >= c)
+    }
+
+    /// True when a receiver would be told "closed".
+    pub(crate) fn is_closed(&self) -> bool {
+        let st = lock(&self.state);
+        st.buf.is_empty() && (st.dead || (st.ever_linked && st.senders == 0))
+    }
+
+    /// Adjusts the count of live senders resolving to this queue by `delta`.
+    pub(crate) fn add_senders(&self, delta: isize) {
+        if delta == 0 {
+            return;
+        }
+        let mut st = lock(&self.state);
+        st.senders = st.senders.saturating_add_signed(delta);
+        if delta > 0 {
+            st.ever_linked = true;
+        }
+        let w = if st.senders == 0 { st.recv_waker.take() } else { None };
+        drop(st);
+        if let Some(w) = w {
+            w.wake();
+            self.owner.notify();
+        }
+    }
+
+    /// Removes and returns everything waiting (used when an inbox becomes mid-chain and its
+    /// messages move on to the new final destination).
+    pub(crate) fn drain(&self) -> Vec<T> {
+        let mut st = lock(&self.state);
+        let items: Vec<T> = st.buf.drain(..).collect();
+        let waiters = std::mem::take(&mut st.send_waiters);
+        drop(st);
+        wake_all(waiters);
+        items
+    }
+
+    /// Wakes every sender waiting for space, so that it re-resolves its destination (called when
+    /// a linkage changes where its messages go).
+    pub(crate) fn wake_senders(&self) {
+        let waiters = std::mem::take(&mut lock(&self.state).send_waiters);
+        wake_all(waiters);
+    }
+
+    /// The owner has ended: drop what is queued, refuse (discard) what comes later, and release
+    /// every waiting sender and receiver.
+    pub(crate) fn kill(&self) {
+        let mut st = lock(&self.state);
+        st.dead = true;
+        let items = std::mem::take(&mut st.buf);
+        let waiters = std::mem::take(&mut st.send_waiters);
+        let w = st.recv_waker.take();
+        drop(st);
+        drop(items);
+        wake_all(waiters);
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+}
+
+/// A component's "pause" doorbell: Axon's `unpause()` target.
+///
+/// Deliveries into any of the component's inboxes, the end of a child and explicit
+/// [`Unpauser::unpause`](crate::Unpauser::unpause) calls all ring it. It keeps one *permit*: a ring
+/// that arrives while the component is busy is remembered, so the Axon idiom "if nothing is ready,
+/// pause" can never sleep through a delivery (Axon guarantees the same by applying pause requests
+/// before wake requests).
+#[derive(Default)]
+pub(crate) struct Notifier {
+    permit: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Notifier {
+    pub(crate) fn notify(&self) {
+        // Fast path while streaming: the permit is already set and nobody is asleep.
+        if self.permit.load(Ordering::SeqCst) {
+            return;
+        }
+        self.permit.store(true, Ordering::SeqCst);
+        let w = lock(&self.waker).take();
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+
+    /// Consumes the permit if set; otherwise registers `cx` and returns `Pending`.
+    pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.permit.swap(false, Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        *lock(&self.waker) = Some(cx.waker().clone());
+        // A notify between the swap and the registration would have found no waker: look again.
+        if self.permit.swap(false, Ordering::SeqCst) {
+            lock(&self.waker).take();
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}

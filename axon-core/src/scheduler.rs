@@ -1,0 +1,274 @@
+//! The [`Scheduler`]: where components run, and the registry of those that are alive.
+//!
+//! Axon's scheduler is a process-wide singleton that steps generators in turn. Here components
+//! are tokio tasks, and a `Scheduler` is an explicit, cheap-to-clone handle that holds:
+//!
+//! * the tokio runtime components are spawned on: the one current when the scheduler first
+//!   activates something, or else a multi-threaded runtime of its own;
+//! * the registry of live components (for [introspection](Scheduler::introspect) and
+//!   [`run`](Scheduler::run), which returns when none is left: Axon's `runThreads()`);
+//! * the failures reported by components that panicked or returned an error;
+//! * a services registry ([`Tracker`], Axon's Coordinating Assistant Tracker).
+//!
+//! [`Scheduler::global`] is a convenient process-wide default; tests and libraries should make
+//! their own with [`Scheduler::new`] so that systems do not see each other.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::boxes::{lock, BoxKind};
+use crate::component::{ChildExit, ComponentId, ComponentRef, Core};
+use crate::error::{LinkError, RunError};
+use crate::introspect::Snapshot;
+use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
+use crate::tracker::Tracker;
+
+struct Runtime {
+    handle: tokio::runtime::Handle,
+    owned: Mutex<Option<tokio::runtime::Runtime>>,
+}
+
+struct Inner {
+    components: Mutex<BTreeMap<ComponentId, ComponentRef>>,
+    live: AtomicUsize,
+    idle: tokio::sync::Notify,
+    failures: Mutex<Vec<ChildExit>>,
+    tracker: Tracker,
+    runtime: OnceLock<Runtime>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.get().and_then(|r| lock(&r.owned).take()) {
+            // Safe from any context, including one of this runtime's own workers.
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Where components run; see the [module docs](self).
+#[derive(Clone)]
+pub struct Scheduler(Arc<Inner>);
+
+impl fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scheduler").field("live", &self.live()).finish_non_exhaustive()
+    }
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scheduler {
+    /// A new scheduler with nothing running, and a tracker of its own.
+    pub fn new() -> Self {
+        Self::with_tracker(Tracker::new())
+    }
+
+    /// A new scheduler whose components share `tracker` (for example a child of another
+    /// scheduler's tracker, see [`Tracker::with_parent`]).
+    pub fn with_tracker(tracker: Tracker) -> Self {
+        Scheduler(Arc::new(Inner {
+            components: Mutex::new(BTreeMap::new()),
+            live: AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
+            failures: Mutex::new(Vec::new()),
+            tracker,
+            runtime: OnceLock::new(),
+        }))
+    }
+
+    /// A scheduler that spawns on an existing tokio runtime.
+    pub fn on_runtime(handle: tokio::runtime::Handle) -> Self {
+        let s = Self::new();
+        let _ = s.0.runtime.set(Runtime { handle, owned: Mutex::new(None) });
+        s
+    }
+
+    /// The process-wide default scheduler (made on first use).
+    pub fn global() -> Scheduler {
+        static GLOBAL: OnceLock<Scheduler> = OnceLock::new();
+        GLOBAL.get_or_init(Scheduler::new).clone()
+    }
+
+    /// The services registry its components share.
+    pub fn tracker(&self) -> &Tracker {
+        &self.0.tracker
+    }
+
+    /// The tokio runtime its components run on (made on first use, see the module docs).
+    pub fn runtime_handle(&self) -> tokio::runtime::Handle {
+        self.0
+            .runtime
+            .get_or_init(|| match tokio::runtime::Handle::try_current() {
+                Ok(handle) => Runtime { handle, owned: Mutex::new(None) },
+                Err(_) => {
+                    let rt = tokio::runtime::Builder::new_multi_thread()
+                        .enable_all()
+                        .thread_name("axon-worker")
+                        .build()
+                        .expect("a tokio runtime can be built (threads and an I/O driver are available)");
+                    Runtime { handle: rt.handle().clone(), owned: Mutex::new(Some(rt)) }
+                }
+            })
+            .handle
+            .clone()
+    }
+
+    pub(crate) fn spawn_body(&self, me: &ComponentRef, body: impl Future<Output = ()> + Send + 'static) {
+        self.register(me);
+        self.0.live.fetch_add(1, Ordering::SeqCst);
+        me.0.set_state(crate::ComponentState::Running);
+        let task = self.runtime_handle().spawn(body);
+        me.attach(self, Some(task.abort_handle()));
+    }
+
+    pub(crate) fn register(&self, me: &ComponentRef) {
+        me.attach(self, None);
+        lock(&self.0.components).insert(me.id(), me.clone());
+    }
+
+    pub(crate) fn component_ended(&self, core: &Arc<Core>, report: ChildExit) {
+        let was_live = lock(&self.0.components).remove(&core.ident.id).is_some();
+        self.0.tracker.forget_component(core.ident.id);
+        if report.exit.is_failure() {
+            lock(&self.0.failures).push(report);
+        }
+        if was_live && core_counts(core) && self.0.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+
+    /// How many components are running (activated and not yet ended; handles not counted).
+    pub fn live(&self) -> usize {
+        self.0.live.load(Ordering::SeqCst)
+    }
+
+    /// Every component currently alive, in id order (Axon's `listAllThreads()`), handles
+    /// included.
+    pub fn components(&self) -> Vec<ComponentRef> {
+        lock(&self.0.components).values().cloned().collect()
+    }
+
+    /// A snapshot of the running graph: components, their boxes, and every linkage.
+    pub fn introspect(&self) -> Snapshot {
+        Snapshot::take(&self.components())
+    }
+
+    /// The failures (panics and errors) reported so far and not yet returned by `run`.
+    pub fn failures(&self) -> Vec<ChildExit> {
+        lock(&self.0.failures).clone()
+    }
+
+    /// Waits until no component is running.
+    pub async fn wait_idle(&self) {
+        loop {
+            let idle = self.0.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.live() == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
+    /// Waits until every component has ended, then reports: `Err` lists the components that
+    /// panicked or failed (the others ran on regardless). The async form of [`run`](Self::run).
+    pub async fn run_async(&self) -> Result<(), RunError> {
+        self.wait_idle().await;
+        let failures = std::mem::take(&mut *lock(&self.0.failures));
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(RunError::ComponentsFailed(failures))
+        }
+    }
+
+    /// Blocks the calling thread until every component has ended (Axon's `runThreads()`). With
+    /// nothing activated it returns at once.
+    ///
+    /// Returns [`RunError::InsideRuntime`] if called from async code, where blocking would stall
+    /// a runtime worker: use [`run_async`](Self::run_async) there.
+    pub fn run(&self) -> Result<(), RunError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(RunError::InsideRuntime);
+        }
+        self.runtime_handle().block_on(self.run_async())
+    }
+
+    /// Activates a component on this scheduler (Axon's `activate()`).
+    pub fn activate<C: crate::Component>(&self, component: impl Into<crate::Instance<C>>) -> ComponentRef {
+        component.into().activate(self)
+    }
+
+    /// Stops every running component (Axon's `scheduler.stop()`, but each gets its end-of-life
+    /// bookkeeping, which Axon skipped).
+    pub fn stop(&self) {
+        for c in self.components() {
+            c.stop();
+        }
+    }
+
+    /// Links two boxes from outside any component; the linkage belongs to no component.
+    pub fn link<'a>(&self, from: impl Into<Endpoint<'a>>, to: impl Into<Endpoint<'a>>) -> Result<Linkage, LinkError> {
+        link_endpoints(None, from.into(), to.into(), LinkOptions::default())
+    }
+
+    /// Links with a passthrough kind, from outside any component.
+    pub fn link_passthrough<'a>(
+        &self,
+        from: impl Into<Endpoint<'a>>,
+        to: impl Into<Endpoint<'a>>,
+        passthrough: Passthrough,
+    ) -> Result<Linkage, LinkError> {
+        link_endpoints(None, from.into(), to.into(), LinkOptions::passthrough(passthrough))
+    }
+
+    /// Links with full options, from outside any component.
+    pub fn link_with<'a>(
+        &self,
+        from: impl Into<Endpoint<'a>>,
+        to: impl Into<Endpoint<'a>>,
+        options: LinkOptions,
+    ) -> Result<Linkage, LinkError> {
+        link_endpoints(None, from.into(), to.into(), options)
+    }
+
+    /// Removes a linkage (unknown ones are ignored).
+    pub fn unlink(&self, linkage: &Linkage) {
+        linkage::unlink(linkage)
+    }
+}
+
+/// Handles are registered (so they show in introspection) but are not running components.
+fn core_counts(core: &Core) -> bool {
+    core.kind() != crate::ComponentKind::Handle
+}
+
+pub(crate) fn link_endpoints(
+    owner: Option<&ComponentRef>,
+    from: Endpoint<'_>,
+    to: Endpoint<'_>,
+    options: LinkOptions,
+) -> Result<Linkage, LinkError> {
+    let (sk, dk) = match options.passthrough {
+        Passthrough::Normal => (BoxKind::Outbox, BoxKind::Inbox),
+        Passthrough::Inbound => (BoxKind::Inbox, BoxKind::Inbox),
+        Passthrough::Outbound => (BoxKind::Outbox, BoxKind::Outbox),
+    };
+    let source = from.component.find_box(sk, from.name)?;
+    let sink = to.component.find_box(dk, to.name)?;
+    linkage::link_nodes(owner, source, sink, options)
+}
+
+/// Exit reports in the order they happened, for [`RunError`] display.
+pub(crate) fn describe_failures(f: &[ChildExit]) -> String {
+    f.iter().map(|e| format!("{} {}", e.name, e.exit)).collect::<Vec<_>>().join("; ")
+}

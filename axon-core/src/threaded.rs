@@ -1,0 +1,143 @@
+//! Threaded components: bodies that block, each on an OS thread of its own (Axon's
+//! `threadedcomponent`).
+//!
+//! A [`ThreadedComponent`] has the same boxes as any component and uses the same handles; it
+//! waits with their blocking forms ([`Inbox::recv_blocking`](crate::Inbox::recv_blocking),
+//! [`Inbox::recv_timeout`](crate::Inbox::recv_timeout),
+//! [`Outbox::send_blocking`](crate::Outbox::send_blocking)), which park the thread until a
+//! delivery, a free slot or a deadline wakes it. Wrap it in [`Threaded`] to activate it, link it or
+//! put it in a chassis like any other component.
+//!
+//! ```
+//! use axon_core::{ComponentResult, Context, Instance, Scheduler, Threaded, ThreadedComponent};
+//!
+//! /// Reads lines from a blocking source and sends them on.
+//! struct Lines(Vec<&'static str>);
+//!
+//! impl ThreadedComponent for Lines {
+//!     type Inbox = ();
+//!     type Outbox = String;
+//!     fn main(self, mut ctx: Context<(), String>) -> ComponentResult {
+//!         for line in self.0 {
+//!             ctx.outbox.send_blocking(line.to_owned()); // blocking is fine here
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! Instance::new(Threaded(Lines(vec!["a", "b"]))).run().unwrap();
+//! ```
+//!
+//! # Porting from Axon
+//!
+//! Axon gives each threaded component a proxy in the scheduler and a second set of queues
+//! (`queuelengths`, default 1000) between the thread and its boxes, so a sender sees the inbox
+//! size *plus* the queue length. Here the thread uses its boxes directly: the capacity a sender
+//! sees is the inbox's capacity, as for any component, and there is no proxy hop. The thread's
+//! blocking receive returns `None` once its inbox closes (Axon's blocked forever), and when the
+//! component is stopped its boxes close, so a thread waiting on them returns.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::Instant;
+
+use crate::component::{Component, ComponentKind, Context};
+use crate::error::{ComponentError, ComponentResult};
+use crate::Declarations;
+
+/// A component whose body blocks; see the [module docs](self).
+pub trait ThreadedComponent: Send + Sized + 'static {
+    /// What the standard `inbox` carries.
+    type Inbox: Send + 'static;
+    /// What the standard `outbox` carries.
+    type Outbox: Send + 'static;
+
+    /// Declares extra boxes, as [`Component::declare`].
+    fn declare(&self, boxes: &mut Declarations) {
+        let _ = boxes;
+    }
+
+    /// The body; runs on its own thread until it returns.
+    fn main(self, ctx: Context<Self::Inbox, Self::Outbox>) -> ComponentResult;
+}
+
+/// Makes a [`ThreadedComponent`] a [`Component`]: activating it starts a thread named after the
+/// component; the component ends when the thread's body returns (or panics).
+#[derive(Debug)]
+pub struct Threaded<T>(pub T);
+
+impl<T: ThreadedComponent> Component for Threaded<T> {
+    type Inbox = T::Inbox;
+    type Outbox = T::Outbox;
+
+    fn declare(&self, boxes: &mut Declarations) {
+        self.0.declare(boxes)
+    }
+
+    fn class_name(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Owned(crate::component::short_type_name::<T>())
+    }
+
+    async fn main(self, ctx: Context<T::Inbox, T::Outbox>) -> ComponentResult {
+        ctx.me().0.set_kind(ComponentKind::Thread);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let body = self.0;
+        thread::Builder::new()
+            .name(ctx.name().to_owned())
+            .spawn(move || {
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || body.main(ctx)));
+                let _ = tx.send(r);
+            })
+            .map_err(|e| ComponentError::msg(format!("cannot start a thread: {e}")))?;
+        match rx.await {
+            Ok(Ok(r)) => r,
+            // Re-raised here so that the panic is reported like any component's.
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => Err(ComponentError::msg("the component's thread vanished")),
+        }
+    }
+}
+
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Drives `fut` to completion on the calling thread, parking it between wake-ups.
+pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
+    match block_on_deadline(fut, None) {
+        Some(v) => v,
+        None => unreachable!("no deadline was given"),
+    }
+}
+
+/// Like [`block_on`], but gives up (returning `None`) at `deadline`.
+pub(crate) fn block_on_deadline<F: Future>(fut: F, deadline: Option<Instant>) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let mut cx = TaskContext::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return Some(v);
+        }
+        match deadline {
+            None => thread::park(),
+            Some(d) => {
+                let now = Instant::now();
+                if now >= d {
+                    return None;
+                }
+                thread::park_timeout(d - now);
+            }
+        }
+    }
+}
