@@ -506,6 +506,12 @@ impl ComponentRef {
         }
     }
 
+    /// The linkages this component made that are still in place (Axon's `postoffice.linkages`).
+    pub fn owned_linkages(&self) -> Vec<Linkage> {
+        let owned = lock(&self.0.life).owned_links.clone();
+        owned.into_iter().filter(|l| l.is_linked()).collect()
+    }
+
     pub(crate) fn record_owned_link(&self, l: &Linkage) {
         let mut life = lock(&self.0.life);
         if life.exit.is_some() {
@@ -970,7 +976,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
 
 /// Runs a component body: records its state on every poll, contains a panic, and does the
 /// end-of-life bookkeeping however the task ends (finished, failed, panicked, or dropped).
-pub(crate) async fn run_body<F>(core: Arc<Core>, body: F)
+pub(crate) async fn run_body<F>(core: Arc<Core>, body: F, slowmo: Option<std::time::Duration>)
 where
     F: Future<Output = ComponentResult>,
 {
@@ -982,21 +988,31 @@ where
     }
     let mut guard = Guard(core.clone(), None);
     let body = std::pin::pin!(body);
-    let exit = Watched { core: &core, body }.await;
+    let exit = Watched { core: &core, body, slowmo, delay: None }.await;
     guard.1 = Some(exit);
 }
 
 struct Watched<'a, F> {
     core: &'a Core,
     body: Pin<&'a mut F>,
+    /// Debugging aid: wait this long before every step of the body ([`Scheduler::set_slowmo`]).
+    slowmo: Option<std::time::Duration>,
+    delay: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<F: Future<Output = ComponentResult>> Future for Watched<'_, F> {
     type Output = Exit;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Exit> {
-        self.core.set_state(ComponentState::Running);
         let this = &mut *self;
+        if let Some(d) = this.slowmo {
+            let delay = this.delay.get_or_insert_with(|| Box::pin(tokio::time::sleep(d)));
+            if delay.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.delay = None;
+        }
+        this.core.set_state(ComponentState::Running);
         match catch_unwind(AssertUnwindSafe(|| this.body.as_mut().poll(cx))) {
             Ok(Poll::Pending) => {
                 this.core.set_state(ComponentState::Paused);

@@ -112,7 +112,7 @@ impl<C: Component> Instance<C> {
             return me;
         }
         let body = self.behaviour.main(self.ctx);
-        scheduler.spawn_body(&me, run_body(me.0.clone(), body));
+        scheduler.spawn_body(&me, run_body(me.0.clone(), body, scheduler.slowmo()));
         me
     }
 

@@ -49,6 +49,7 @@
 //! * [`adaptive`]: resource bookkeeping for components that add boxes at run time.
 //! * [`introspect`]: snapshots of the running graph, printable and drawable.
 //! * [`fn_component`]: components written as closures.
+//! * [`stepped`]: Axon's old `initialiseComponent` / `mainBody` / `closeDownComponent` style.
 //!
 //! # Shutdown travels in band
 //!
@@ -84,6 +85,7 @@ pub mod ipc;
 pub mod linkage;
 mod queue;
 pub mod scheduler;
+pub mod stepped;
 pub mod threaded;
 pub mod tracker;
 
@@ -101,6 +103,7 @@ pub use instance::{AnyInstance, Instance};
 pub use ipc::Ipc;
 pub use linkage::{Endpoint, LinkId, LinkOptions, Linkage, Passthrough};
 pub use scheduler::Scheduler;
+pub use stepped::{StepComponent, Stepped};
 pub use threaded::{Threaded, ThreadedComponent};
 pub use tracker::{Service, Tracker, TrackerError};
 

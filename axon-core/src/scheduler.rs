@@ -18,6 +18,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use crate::boxes::{lock, BoxKind};
 use crate::component::{ChildExit, ComponentId, ComponentRef, Core};
@@ -38,6 +39,7 @@ struct Inner {
     failures: Mutex<Vec<ChildExit>>,
     tracker: Tracker,
     runtime: OnceLock<Runtime>,
+    slowmo: Mutex<Option<Duration>>,
 }
 
 impl Drop for Inner {
@@ -81,6 +83,7 @@ impl Scheduler {
             failures: Mutex::new(Vec::new()),
             tracker,
             runtime: OnceLock::new(),
+            slowmo: Mutex::new(None),
         }))
     }
 
@@ -95,6 +98,17 @@ impl Scheduler {
     pub fn global() -> Scheduler {
         static GLOBAL: OnceLock<Scheduler> = OnceLock::new();
         GLOBAL.get_or_init(Scheduler::new).clone()
+    }
+
+    /// Slow motion, for watching a system run (Axon's `runThreads(slowmo=...)`): components
+    /// activated from now on wait `delay` before each step of their body (each poll). `None`
+    /// turns it off for components activated later.
+    pub fn set_slowmo(&self, delay: Option<Duration>) {
+        *lock(&self.0.slowmo) = delay;
+    }
+
+    pub(crate) fn slowmo(&self) -> Option<Duration> {
+        *lock(&self.0.slowmo)
     }
 
     /// The services registry its components share.
