@@ -329,7 +329,8 @@ pub(crate) trait ErasedNode: Any + Send + Sync {
     fn link_to(self: Arc<Self>, sink: Arc<dyn ErasedNode>, info: LinkInfo);
     fn unlink_target(self: Arc<Self>) -> Option<LinkInfo>;
     /// The owner ended: an inbox discards from now on; an outbox stops counting as a sender.
-    fn retire(self: Arc<Self>);
+    /// Returns what the inbox held, for the caller to drop once it has released its locks.
+    fn retire(self: Arc<Self>) -> Option<Box<dyn Any + Send>>;
     /// Puts an already-boxed message into this box (dynamic delivery; `msg` must be a `T`).
     fn deliver_any(&self, msg: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>>;
 }
@@ -387,8 +388,8 @@ impl<T: Send + 'static> ErasedNode for Node<T> {
         crate::linkage::graph_unlink(&self)
     }
 
-    fn retire(self: Arc<Self>) {
-        crate::linkage::graph_retire(&self);
+    fn retire(self: Arc<Self>) -> Option<Box<dyn Any + Send>> {
+        crate::linkage::graph_retire(&self)
     }
 
     fn deliver_any(&self, msg: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>> {

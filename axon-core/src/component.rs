@@ -279,6 +279,7 @@ impl Core {
             )
         };
         self.set_state(ComponentState::Ended);
+        let mut leftovers = Vec::new();
         {
             let _g = linkage::wiring();
             for l in &owned {
@@ -291,9 +292,10 @@ impl Core {
                 if let Some((_, info)) = b.target() {
                     linkage::unlink_locked(&b, info.id);
                 }
-                b.retire();
+                leftovers.extend(b.retire());
             }
         }
+        drop(leftovers);
         drop(owned);
         // Orphaned children keep running (as in Axon); they no longer report to us.
         for c in children {
@@ -931,7 +933,9 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
                     linkage::unlink_locked(&s, info.id);
                 }
             }
-            node.clone().retire();
+            let leftovers = node.clone().retire();
+            drop(_g);
+            drop(leftovers);
         }
         lock(&self.me.0.boxes).retain(|b| !Arc::ptr_eq(b, &node));
         Ok(())
@@ -976,20 +980,34 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
 
 /// Runs a component body: records its state on every poll, contains a panic, and does the
 /// end-of-life bookkeeping however the task ends (finished, failed, panicked, or dropped).
-pub(crate) async fn run_body<F>(core: Arc<Core>, body: F, slowmo: Option<std::time::Duration>)
+///
+/// The guard is made before the returned future is first polled, so a task stopped before it ever
+/// ran still ends with its bookkeeping done.
+pub(crate) fn run_body<F>(
+    core: Arc<Core>,
+    body: F,
+    slowmo: Option<std::time::Duration>,
+) -> impl Future<Output = ()> + Send + 'static
 where
-    F: Future<Output = ComponentResult>,
+    F: Future<Output = ComponentResult> + Send + 'static,
 {
     struct Guard(Arc<Core>, Option<Exit>);
+    impl Guard {
+        fn ended(mut self, exit: Exit) {
+            self.1 = Some(exit);
+        }
+    }
     impl Drop for Guard {
         fn drop(&mut self) {
             self.0.finish(self.1.take().unwrap_or(Exit::Stopped));
         }
     }
-    let mut guard = Guard(core.clone(), None);
-    let body = std::pin::pin!(body);
-    let exit = Watched { core: &core, body, slowmo, delay: None }.await;
-    guard.1 = Some(exit);
+    let guard = Guard(core.clone(), None);
+    async move {
+        let body = std::pin::pin!(body);
+        let exit = Watched { core: &core, body, slowmo, delay: None }.await;
+        guard.ended(exit);
+    }
 }
 
 struct Watched<'a, F> {

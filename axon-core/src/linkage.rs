@@ -287,15 +287,16 @@ pub(crate) fn graph_unlink<T: Send + 'static>(src: &Arc<Node<T>>) -> Option<Link
     Some(info)
 }
 
-pub(crate) fn graph_retire<T: Send + 'static>(node: &Arc<Node<T>>) {
+pub(crate) fn graph_retire<T: Send + 'static>(node: &Arc<Node<T>>) -> Option<Box<dyn std::any::Any + Send>> {
     match &node.own {
-        Some(q) => q.kill(),
+        Some(q) => Some(Box::new(q.kill())),
         None => {
             if node.meta.producing.swap(false, Ordering::AcqRel) {
                 if let Some(s) = node.sink() {
                     s.queue().add_senders(-1);
                 }
             }
+            None
         }
     }
 }
@@ -324,15 +325,13 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
         return;
     }
     node.generation.fetch_add(1, Ordering::AcqRel);
-    // An inbox that stops being the end of its chain passes on what it holds.
-    if let (Some(q), Some(o)) = (&node.own, &old) {
-        if Arc::ptr_eq(o, node) {
-            let held = q.drain();
-            if let Some(n) = &new_sink {
-                if !held.is_empty() {
-                    drop(n.queue().push_over_capacity(held));
-                }
-            }
+    // An inbox that stops being the end of its chain passes on what it holds, and forwards
+    // whatever a sender with a stale destination still pushes into it.
+    if let Some(q) = &node.own {
+        let onward = new_sink.clone().filter(|n| !Arc::ptr_eq(n, node));
+        let held = q.redirect(onward.clone());
+        if let (Some(n), false) = (&onward, held.is_empty()) {
+            drop(n.queue().push_over_capacity(held));
         }
     }
     if node.meta.producing.load(Ordering::Acquire) {

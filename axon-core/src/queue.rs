@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use crate::boxes::Node;
+
 /// What happened to a message offered to a queue.
 pub(crate) enum Push<T> {
     /// It is in the queue.
@@ -48,6 +50,9 @@ struct State<T> {
     senders: usize,
     ever_linked: bool,
     dead: bool,
+    /// Set while this inbox is mid-chain: anything pushed here (by a sender whose cached
+    /// destination is stale) goes on to the current end of the chain instead of being stranded.
+    forward: Option<Arc<Node<T>>>,
 }
 
 /// An inbox's storage. See the module docs.
@@ -79,14 +84,22 @@ impl<T> Queue<T> {
                 senders: 0,
                 ever_linked: false,
                 dead: false,
+                forward: None,
             }),
             owner,
         }
     }
 
     /// Offers `msg` without waiting.
-    pub(crate) fn push(&self, msg: T) -> Push<T> {
+    pub(crate) fn push(&self, msg: T) -> Push<T>
+    where
+        T: Send + 'static,
+    {
         let mut st = lock(&self.state);
+        if let Some(f) = st.forward.clone() {
+            drop(st);
+            return f.queue().push(msg);
+        }
         if st.dead {
             return Push::Discarded(msg);
         }
@@ -105,10 +118,17 @@ impl<T> Queue<T> {
 
     /// Like [`push`](Self::push) but ignores the capacity (used when a linkage moves messages
     /// that were already accepted into another box: they are never lost for lack of room).
-    pub(crate) fn push_over_capacity(&self, msgs: impl IntoIterator<Item = T>) -> Vec<T> {
+    pub(crate) fn push_over_capacity(&self, msgs: Vec<T>) -> Vec<T>
+    where
+        T: Send + 'static,
+    {
         let mut st = lock(&self.state);
+        if let Some(f) = st.forward.clone() {
+            drop(st);
+            return f.queue().push_over_capacity(msgs);
+        }
         if st.dead {
-            return msgs.into_iter().collect();
+            return msgs;
         }
         let before = st.buf.len();
         st.buf.extend(msgs);
@@ -126,7 +146,14 @@ impl<T> Queue<T> {
 
     /// Offers the message in `slot`, registering `cx` to be woken when space frees up if the
     /// queue is full. Leaves `slot` empty once the message is delivered or discarded.
-    pub(crate) fn poll_push(&self, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>> {
+    pub(crate) fn poll_push(&self, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>>
+    where
+        T: Send + 'static,
+    {
+        let forward = lock(&self.state).forward.clone();
+        if let Some(f) = forward {
+            return f.queue().poll_push(slot, cx);
+        }
         let Some(msg) = slot.take() else { return Poll::Ready(Push::Delivered) };
         match self.push(msg) {
             Push::Delivered => Poll::Ready(Push::Delivered),
@@ -260,11 +287,13 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Removes and returns everything waiting (used when an inbox becomes mid-chain and its
-    /// messages move on to the new final destination).
-    pub(crate) fn drain(&self) -> Vec<T> {
+    /// Makes this inbox mid-chain (`Some`: forward to that end of the chain from now on, and
+    /// return what was waiting, to be moved there) or the end of its chain again (`None`).
+    pub(crate) fn redirect(&self, to: Option<Arc<Node<T>>>) -> Vec<T> {
         let mut st = lock(&self.state);
-        let items: Vec<T> = st.buf.drain(..).collect();
+        let moving = to.is_some();
+        st.forward = to;
+        let items: Vec<T> = if moving { st.buf.drain(..).collect() } else { Vec::new() };
         let waiters = std::mem::take(&mut st.send_waiters);
         drop(st);
         wake_all(waiters);
@@ -278,20 +307,22 @@ impl<T> Queue<T> {
         wake_all(waiters);
     }
 
-    /// The owner has ended: drop what is queued, refuse (discard) what comes later, and release
-    /// every waiting sender and receiver.
-    pub(crate) fn kill(&self) {
+    /// The owner has ended: refuse (discard) what comes later, release every waiting sender and
+    /// receiver, and hand back what was queued so the caller can drop it outside its locks (a
+    /// message's `Drop` may itself touch the wiring).
+    pub(crate) fn kill(&self) -> VecDeque<T> {
         let mut st = lock(&self.state);
         st.dead = true;
+        st.forward = None;
         let items = std::mem::take(&mut st.buf);
         let waiters = std::mem::take(&mut st.send_waiters);
         let w = st.recv_waker.take();
         drop(st);
-        drop(items);
         wake_all(waiters);
         if let Some(w) = w {
             w.wake();
         }
+        items
     }
 }
 
