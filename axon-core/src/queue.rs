@@ -145,39 +145,36 @@ impl<T> Queue<T> {
     }
 
     /// Offers the message in `slot`, registering `cx` to be woken when space frees up if the
-    /// queue is full. Leaves `slot` empty once the message is delivered or discarded.
+    /// queue is full. Leaves `slot` empty once the message is delivered or discarded. One lock.
     pub(crate) fn poll_push(&self, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>>
     where
         T: Send + 'static,
     {
-        let forward = lock(&self.state).forward.clone();
-        if let Some(f) = forward {
+        let mut st = lock(&self.state);
+        if let Some(f) = st.forward.clone() {
+            drop(st);
             return f.queue().poll_push(slot, cx);
         }
-        let Some(msg) = slot.take() else { return Poll::Ready(Push::Delivered) };
-        match self.push(msg) {
-            Push::Delivered => Poll::Ready(Push::Delivered),
-            Push::Discarded(m) => {
-                drop(m);
-                Poll::Ready(Push::Discarded(()))
-            }
-            Push::Full(m) => {
-                let mut st = lock(&self.state);
-                // Re-check under the lock: space may have been freed since `push` looked.
-                if !st.dead && st.capacity.is_some_and(|c| st.buf.len() >= c) {
-                    if !st.send_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                        st.send_waiters.push(cx.waker().clone());
-                    }
-                    *slot = Some(m);
-                    Poll::Pending
-                } else {
-                    drop(st);
-                    *slot = Some(m);
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                }
-            }
+        if st.dead {
+            drop(st);
+            drop(slot.take());
+            return Poll::Ready(Push::Discarded(()));
         }
+        if st.capacity.is_some_and(|c| st.buf.len() >= c) {
+            if !st.send_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                st.send_waiters.push(cx.waker().clone());
+            }
+            return Poll::Pending;
+        }
+        let Some(msg) = slot.take() else { return Poll::Ready(Push::Delivered) };
+        st.buf.push_back(msg);
+        let w = st.recv_waker.take();
+        drop(st);
+        if let Some(w) = w {
+            w.wake();
+        }
+        self.owner.notify();
+        Poll::Ready(Push::Delivered)
     }
 
     /// Takes the oldest message without waiting.
@@ -196,23 +193,23 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Takes the oldest message, or registers `cx` to be woken by the next delivery.
+    /// Takes the oldest message, or registers `cx` to be woken by the next delivery. One lock.
     /// `Ready(None)` means closed (see [`Pop::Closed`]).
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        match self.pop() {
-            Pop::Item(m) => Poll::Ready(Some(m)),
-            Pop::Closed => Poll::Ready(None),
-            Pop::Empty => {
-                let mut st = lock(&self.state);
-                if !st.buf.is_empty() || st.dead || (st.ever_linked && st.senders == 0) {
-                    drop(st);
-                    cx.waker().wake_by_ref();
-                } else if !st.recv_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    st.recv_waker = Some(cx.waker().clone());
-                }
-                Poll::Pending
-            }
+        let mut st = lock(&self.state);
+        if let Some(m) = st.buf.pop_front() {
+            let waiters = if st.send_waiters.is_empty() { Vec::new() } else { std::mem::take(&mut st.send_waiters) };
+            drop(st);
+            wake_all(waiters);
+            return Poll::Ready(Some(m));
         }
+        if st.dead || (st.ever_linked && st.senders == 0) {
+            return Poll::Ready(None);
+        }
+        if !st.recv_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            st.recv_waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
     }
 
     /// Registers `cx` to be woken by the next delivery, without taking anything. Returns true if
