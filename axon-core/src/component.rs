@@ -593,6 +593,52 @@ pub enum Event<I> {
 /// Axon's `self.send(msg, "outbox")` is `ctx.outbox.send(msg).await`; `self.recv("control")` is
 /// `ctx.control.try_recv()` (or `ctx.control.recv().await` to wait); `self.dataReady("inbox")` is
 /// `ctx.inbox.data_ready()`.
+///
+/// # Waiting on several inboxes
+///
+/// The boxes are separate fields (and declared boxes are separate handles), so `tokio::select!`
+/// can await any of them at once. [`next_event`](Self::next_event) does the common case (control
+/// first, then inbox) and [`wait_any`](Self::wait_any) names the first inbox with data.
+///
+/// ```
+/// use axon_core::prelude::*;
+/// use axon_core::Declarations;
+///
+/// /// Merges numbers from `inbox` and text from `words` into one stream of text.
+/// struct Merge;
+///
+/// impl Component for Merge {
+///     type Inbox = u32;
+///     type Outbox = String;
+///
+///     fn declare(&self, boxes: &mut Declarations) {
+///         boxes.inbox::<String>("words", "Text to pass on as it is");
+///     }
+///
+///     async fn main(self, mut ctx: Context<u32, String>) -> ComponentResult {
+///         let mut words = ctx.take_inbox::<String>("words")?;
+///         loop {
+///             tokio::select! {
+///                 Some(n) = ctx.inbox.recv() => ctx.outbox.send(n.to_string()).await,
+///                 Some(w) = words.recv() => ctx.outbox.send(w).await,
+///                 Some(c) = ctx.control.recv() => {
+///                     ctx.signal.send(c).await;
+///                     return Ok(());
+///                 }
+///                 else => return Ok(()), // every box closed
+///             }
+///         }
+///     }
+/// }
+///
+/// let scheduler = Scheduler::new();
+/// let merge = Instance::new(Merge);
+/// merge.component().deliver("words", "one".to_string()).unwrap();
+/// let mut h = Handle::new(merge, &scheduler);
+/// assert_eq!(h.recv_blocking().as_deref(), Some("one"));
+/// h.send_blocking(2);
+/// assert_eq!(h.recv_blocking().as_deref(), Some("2"));
+/// ```
 pub struct Context<I, O> {
     /// The standard `inbox`.
     pub inbox: Inbox<I>,
