@@ -21,7 +21,7 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context as TaskContext, Poll};
 
@@ -82,10 +82,10 @@ pub enum ComponentKind {
 pub enum ComponentState {
     /// Made, with its boxes, but not activated.
     Created = 0,
-    /// Activated and running (or about to run).
+    /// Activated, and its body is being run right now.
     Running = 1,
-    /// Activated and waiting for something: a message, space in a box, a child, a timer (Axon:
-    /// paused).
+    /// Activated, between two steps of its body: waiting for something (a message, space in a
+    /// box, a child, a timer: Axon's paused) or woken and about to run again.
     Paused = 2,
     /// Ended; see [`ComponentRef::exit`].
     Ended = 3,
@@ -216,6 +216,9 @@ pub(crate) struct Core {
     pub(crate) notifier: Arc<Notifier>,
     life: Mutex<Life>,
     ended: tokio::sync::Notify,
+    /// Set once the end-of-life bookkeeping is complete (the exit is recorded at its start), so
+    /// that `join` returns only when everything `finish` promises has happened.
+    settled: AtomicBool,
     children_changed: Notifier,
 }
 
@@ -242,6 +245,7 @@ impl Core {
                 exit: None,
             }),
             ended: tokio::sync::Notify::new(),
+            settled: AtomicBool::new(false),
             children_changed: Notifier::default(),
         }
     }
@@ -315,6 +319,7 @@ impl Core {
         if let Some(s) = scheduler {
             s.component_ended(self, report);
         }
+        self.settled.store(true, Ordering::Release);
         self.ended.notify_waiters();
     }
 }
@@ -410,14 +415,17 @@ impl ComponentRef {
         }
     }
 
-    /// Waits until it has ended, and says how.
+    /// Waits until it has ended, and says how. When it returns, the end-of-life bookkeeping is
+    /// complete (boxes closed, linkages removed, services withdrawn, parent and scheduler told).
     pub async fn join(&self) -> Exit {
         loop {
             let notified = self.0.ended.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some(e) = self.exit() {
-                return e;
+            if self.0.settled.load(Ordering::Acquire) {
+                if let Some(e) = self.exit() {
+                    return e;
+                }
             }
             notified.await;
         }
@@ -679,12 +687,14 @@ fn typed<T: Send + 'static>(me: &ComponentRef, kind: BoxKind, name: &str) -> Res
 
 impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     pub(crate) fn new(me: ComponentRef) -> Self {
-        let take = |kind, name| format!("standard box {name} ({kind:?}) exists");
+        fn standard<T: Send + 'static>(me: &ComponentRef, kind: BoxKind, name: &str) -> Arc<Node<T>> {
+            typed(me, kind, name).unwrap_or_else(|e| panic!("the standard {} `{name}` is missing: {e}", kind.word()))
+        }
         Context {
-            inbox: Inbox::from_node(typed(&me, BoxKind::Inbox, "inbox").expect(&take(BoxKind::Inbox, "inbox"))),
-            control: Inbox::from_node(typed(&me, BoxKind::Inbox, "control").expect(&take(BoxKind::Inbox, "control"))),
-            outbox: Outbox::from_node(typed(&me, BoxKind::Outbox, "outbox").expect(&take(BoxKind::Outbox, "outbox"))),
-            signal: Outbox::from_node(typed(&me, BoxKind::Outbox, "signal").expect(&take(BoxKind::Outbox, "signal"))),
+            inbox: Inbox::from_node(standard(&me, BoxKind::Inbox, "inbox")),
+            control: Inbox::from_node(standard(&me, BoxKind::Inbox, "control")),
+            outbox: Outbox::from_node(standard(&me, BoxKind::Outbox, "outbox")),
+            signal: Outbox::from_node(standard(&me, BoxKind::Outbox, "signal")),
             me,
         }
     }
@@ -989,12 +999,12 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
 
     /// Removes an inbox added with [`add_inbox`](Self::add_inbox) (see [`delete_box`](Self::delete_box)).
     pub fn delete_inbox<T: Send + 'static>(&self, inbox: Inbox<T>) -> Result<(), BoxError> {
-        self.delete_box(BoxKind::Inbox, &inbox.name().to_owned())
+        self.delete_box(BoxKind::Inbox, inbox.name())
     }
 
     /// Removes an outbox added with [`add_outbox`](Self::add_outbox) (see [`delete_box`](Self::delete_box)).
     pub fn delete_outbox<T: Send + 'static>(&self, outbox: Outbox<T>) -> Result<(), BoxError> {
-        self.delete_box(BoxKind::Outbox, &outbox.name().to_owned())
+        self.delete_box(BoxKind::Outbox, outbox.name())
     }
 
     /// Makes a box like an existing one of another component (same message type), for chassis

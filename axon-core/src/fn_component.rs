@@ -22,11 +22,13 @@ use crate::component::{Component, Context};
 use crate::error::ComponentResult;
 use crate::Declarations;
 
+type DeclareFn = Box<dyn Fn(&mut Declarations) + Send>;
+
 /// A component whose body is a closure; made by [`from_fn`].
 pub struct FnComponent<I, O, F> {
     name: Cow<'static, str>,
     body: F,
-    declare: Option<Box<dyn Fn(&mut Declarations) + Send>>,
+    declare: Option<DeclareFn>,
     _types: PhantomData<fn(I) -> O>,
 }
 

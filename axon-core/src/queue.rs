@@ -12,7 +12,9 @@
 //!   wake-on-pop, but only for senders that are actually waiting).
 //! * `senders`: how many live outboxes currently resolve to this queue. When it falls back to zero
 //!   after having been positive, an empty queue reports "closed" to its receiver, which is how a
-//!   component notices that everything upstream has gone.
+//!   component notices that everything upstream has gone. A mid-chain inbox (one whose messages
+//!   are forwarded onward) has no senders of its own but is not closed: its input still flows,
+//!   past it, and comes back to it if the chain is cut.
 //!
 //! A std `Mutex` guards each queue: critical sections are a few instructions, never span an
 //! `.await`, and never call user code (messages are dropped and wakers woken after unlocking).
@@ -53,6 +55,15 @@ struct State<T> {
     /// Set while this inbox is mid-chain: anything pushed here (by a sender whose cached
     /// destination is stale) goes on to the current end of the chain instead of being stranded.
     forward: Option<Arc<Node<T>>>,
+}
+
+impl<T> State<T> {
+    /// Nothing can arrive once empty: the owner ended, or every sender that was ever linked has
+    /// gone. A mid-chain inbox is never closed for want of senders of its own: its senders'
+    /// messages go past it, and come to it again if the chain is cut.
+    fn closing(&self) -> bool {
+        self.dead || (self.ever_linked && self.senders == 0 && self.forward.is_none())
+    }
 }
 
 /// An inbox's storage. See the module docs.
@@ -188,7 +199,7 @@ impl<T> Queue<T> {
                 wake_all(waiters);
                 Pop::Item(m)
             }
-            None if st.dead || (st.ever_linked && st.senders == 0) => Pop::Closed,
+            None if st.closing() => Pop::Closed,
             None => Pop::Empty,
         }
     }
@@ -203,7 +214,7 @@ impl<T> Queue<T> {
             wake_all(waiters);
             return Poll::Ready(Some(m));
         }
-        if st.dead || (st.ever_linked && st.senders == 0) {
+        if st.closing() {
             return Poll::Ready(None);
         }
         if !st.recv_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
@@ -216,7 +227,7 @@ impl<T> Queue<T> {
     /// there is already something to take (or the queue is closed).
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> bool {
         let mut st = lock(&self.state);
-        if !st.buf.is_empty() || st.dead || (st.ever_linked && st.senders == 0) {
+        if !st.buf.is_empty() || st.closing() {
             return true;
         }
         if !st.recv_waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
@@ -228,7 +239,7 @@ impl<T> Queue<T> {
     /// Registers `cx` to be woken when a slot frees up; true if there is room now.
     pub(crate) fn poll_space(&self, cx: &mut Context<'_>) -> bool {
         let mut st = lock(&self.state);
-        if st.dead || !st.capacity.is_some_and(|c| st.buf.len() >= c) {
+        if st.dead || st.capacity.is_none_or(|c| st.buf.len() < c) {
             return true;
         }
         if !st.send_waiters.iter().any(|w| w.will_wake(cx.waker())) {
@@ -263,7 +274,7 @@ impl<T> Queue<T> {
     /// True when a receiver would be told "closed".
     pub(crate) fn is_closed(&self) -> bool {
         let st = lock(&self.state);
-        st.buf.is_empty() && (st.dead || (st.ever_linked && st.senders == 0))
+        st.buf.is_empty() && st.closing()
     }
 
     /// Adjusts the count of live senders resolving to this queue by `delta`.

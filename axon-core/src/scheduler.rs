@@ -32,6 +32,18 @@ struct Runtime {
     owned: Mutex<Option<tokio::runtime::Runtime>>,
 }
 
+impl Runtime {
+    /// A multi-threaded runtime (one worker per core) owned by the scheduler.
+    fn owned() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("axon-worker")
+            .build()
+            .expect("a tokio runtime can be built (threads and an I/O driver are available)");
+        Runtime { handle: rt.handle().clone(), owned: Mutex::new(Some(rt)) }
+    }
+}
+
 struct Inner {
     components: Mutex<BTreeMap<ComponentId, ComponentRef>>,
     live: AtomicUsize,
@@ -94,10 +106,18 @@ impl Scheduler {
         s
     }
 
-    /// The process-wide default scheduler (made on first use).
+    /// The process-wide default scheduler (made on first use). It always runs on a runtime of its
+    /// own, never on whichever runtime happened to be current at first use (which might be a
+    /// short-lived one, such as a test's).
     pub fn global() -> Scheduler {
         static GLOBAL: OnceLock<Scheduler> = OnceLock::new();
-        GLOBAL.get_or_init(Scheduler::new).clone()
+        GLOBAL
+            .get_or_init(|| {
+                let s = Scheduler::new();
+                let _ = s.0.runtime.set(Runtime::owned());
+                s
+            })
+            .clone()
     }
 
     /// Slow motion, for watching a system run (Axon's `runThreads(slowmo=...)`): components
@@ -122,14 +142,7 @@ impl Scheduler {
             .runtime
             .get_or_init(|| match tokio::runtime::Handle::try_current() {
                 Ok(handle) => Runtime { handle, owned: Mutex::new(None) },
-                Err(_) => {
-                    let rt = tokio::runtime::Builder::new_multi_thread()
-                        .enable_all()
-                        .thread_name("axon-worker")
-                        .build()
-                        .expect("a tokio runtime can be built (threads and an I/O driver are available)");
-                    Runtime { handle: rt.handle().clone(), owned: Mutex::new(Some(rt)) }
-                }
+                Err(_) => Runtime::owned(),
             })
             .handle
             .clone()
