@@ -414,7 +414,9 @@ pub(crate) fn take_handle(node: &NodeMeta) -> bool {
 /// they were sent. [`recv`](Self::recv) returns `None` once the inbox is *closed*: it is empty,
 /// and every outbox that was ever linked to it has gone (its component ended or the linkage was
 /// removed), or the owner itself has ended. An inbox that has never been linked never closes, so a
-/// component activated before its parent wires it does not see a spurious end.
+/// component activated before its parent wires it does not see a spurious end. Nor does an inbox
+/// passed on to a child (linked onward by a passthrough): it holds nothing while its messages go
+/// past it to the end of the chain, but it is not closed, and receives again if the chain is cut.
 pub struct Inbox<T> {
     node: Arc<Node<T>>,
 }

@@ -189,6 +189,12 @@ pub trait Component: Send + Sized + 'static {
         Cow::Owned(short_type_name::<Self>())
     }
 
+    /// How it runs; only [`Threaded`](crate::Threaded) says otherwise. Shown by introspection.
+    #[doc(hidden)]
+    fn kind(&self) -> ComponentKind {
+        ComponentKind::Task
+    }
+
     /// The body. It runs once, as a task, from activation until it returns.
     fn main(self, ctx: Context<Self::Inbox, Self::Outbox>) -> impl Future<Output = ComponentResult> + Send;
 }
@@ -205,6 +211,9 @@ struct Life {
     child_exits: VecDeque<ChildExit>,
     owned_links: Vec<Linkage>,
     abort: Option<tokio::task::AbortHandle>,
+    /// Set when the end-of-life bookkeeping starts (it runs once).
+    finishing: bool,
+    /// Set when it is complete.
     exit: Option<Exit>,
 }
 
@@ -242,6 +251,7 @@ impl Core {
                 child_exits: VecDeque::new(),
                 owned_links: Vec::new(),
                 abort: None,
+                finishing: false,
                 exit: None,
             }),
             ended: tokio::sync::Notify::new(),
@@ -262,27 +272,17 @@ impl Core {
         }
     }
 
-    pub(crate) fn set_kind(&self, k: ComponentKind) {
-        self.kind.store(k as u8, Ordering::Relaxed);
-    }
-
     /// Runs the end-of-life bookkeeping described in the module docs. Idempotent.
     pub(crate) fn finish(self: &Arc<Self>, exit: Exit) {
-        let (parent, scheduler, owned, children) = {
+        let (scheduler, owned, children) = {
             let mut life = lock(&self.life);
-            if life.exit.is_some() {
+            if life.finishing {
                 return;
             }
-            life.exit = Some(exit.clone());
+            life.finishing = true;
             life.abort = None;
-            (
-                life.parent.take().and_then(|p| p.upgrade()),
-                life.scheduler.clone(),
-                std::mem::take(&mut life.owned_links),
-                std::mem::take(&mut life.children),
-            )
+            (life.scheduler.clone(), std::mem::take(&mut life.owned_links), std::mem::take(&mut life.children))
         };
-        self.set_state(ComponentState::Ended);
         let mut leftovers = Vec::new();
         {
             let _g = linkage::wiring();
@@ -310,6 +310,15 @@ impl Core {
             Exit::Failed(m) => log::warn!("component {} failed: {m}", self.ident.name),
             e => log::debug!("component {} {e}", self.ident.name),
         }
+        // Only now, with the cleanup done, does the component count as ended. The exit and the
+        // parent are read together, so a parent adopting it concurrently hears of its end exactly
+        // once (see `adopt_by`).
+        let parent = {
+            let mut life = lock(&self.life);
+            life.exit = Some(exit.clone());
+            life.parent.take().and_then(|p| p.upgrade())
+        };
+        self.set_state(ComponentState::Ended);
         let report = ChildExit { id: self.ident.id, name: self.ident.name.clone(), exit };
         if let Some(p) = parent {
             lock(&p.life).child_exits.push_back(report.clone());
@@ -482,10 +491,10 @@ impl ComponentRef {
         let type_name = node.meta().type_name;
         node.deliver_any(Box::new(msg)).map_err(|m| {
             if m.is::<T>() {
-                BoxError::NoSuchBox {
+                BoxError::Full {
                     component: self.name().to_owned(),
-                    kind: "inbox with room",
                     name: inbox.to_owned(),
+                    capacity: node.capacity().unwrap_or(usize::MAX),
                 }
             } else {
                 BoxError::WrongType {
@@ -524,7 +533,7 @@ impl ComponentRef {
 
     pub(crate) fn record_owned_link(&self, l: &Linkage) {
         let mut life = lock(&self.0.life);
-        if life.exit.is_some() {
+        if life.finishing {
             drop(life);
             linkage::unlink(l);
             return;
@@ -543,7 +552,9 @@ impl ComponentRef {
     fn adopt_by(&self, parent: &ComponentRef) {
         let ended = {
             let mut life = lock(&self.0.life);
-            life.parent = Some(Arc::downgrade(&parent.0));
+            if life.exit.is_none() {
+                life.parent = Some(Arc::downgrade(&parent.0));
+            }
             life.exit.clone()
         };
         let mut plife = lock(&parent.0.life);
@@ -563,7 +574,7 @@ impl ComponentRef {
         if life.scheduler.is_none() {
             life.scheduler = Some(scheduler.clone());
         }
-        if life.exit.is_none() {
+        if !life.finishing {
             life.abort = abort;
         }
     }

@@ -150,6 +150,17 @@ pub enum BoxError {
         /// The type asked for.
         requested: &'static str,
     },
+    /// The inbox is at capacity (from [`ComponentRef::deliver`](crate::ComponentRef::deliver),
+    /// which does not wait).
+    #[error("`{component}.{name}` is full (capacity {capacity})")]
+    Full {
+        /// The component's name.
+        component: String,
+        /// The box name.
+        name: String,
+        /// Its capacity.
+        capacity: usize,
+    },
     /// The box's handle was already taken (each box has one handle, held by its component).
     #[error("the handle of `{component}.{name}` was already taken")]
     AlreadyTaken {

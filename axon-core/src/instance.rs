@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::component::{run_body, Component, ComponentId, ComponentKind, ComponentRef, Context, Core, Identity};
+use crate::component::{run_body, Component, ComponentId, ComponentRef, Context, Core, Identity};
 use crate::error::RunError;
 use crate::queue::Notifier;
 use crate::scheduler::Scheduler;
@@ -79,7 +79,7 @@ impl<C: Component> Instance<C> {
         let ident = Arc::new(Identity { id, name: format!("{}_{}", behaviour.class_name(), id.get()) });
         let notifier = Arc::new(Notifier::default());
         let nodes = decl.build(&ident, &notifier);
-        let me = ComponentRef(Arc::new(Core::new(ident, nodes, notifier, ComponentKind::Task)));
+        let me = ComponentRef(Arc::new(Core::new(ident, nodes, notifier, behaviour.kind())));
         let ctx = Context::new(me);
         Instance { behaviour, ctx }
     }

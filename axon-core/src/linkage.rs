@@ -326,9 +326,11 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     }
     node.generation.fetch_add(1, Ordering::AcqRel);
     // An inbox that stops being the end of its chain passes on what it holds, and forwards
-    // whatever a sender with a stale destination still pushes into it.
-    if let Some(q) = &node.own {
-        let onward = new_sink.clone().filter(|n| !Arc::ptr_eq(n, node));
+    // whatever a sender with a stale destination still pushes into it. This happens before the
+    // upstream boxes are re-pointed, so what it held arrives ahead of anything sent later.
+    let becomes_end = node.own.is_some() && new_sink.as_ref().is_some_and(|n| Arc::ptr_eq(n, node));
+    if let (Some(q), false) = (&node.own, becomes_end) {
+        let onward = new_sink.clone();
         let held = q.redirect(onward.clone());
         if let (Some(n), false) = (&onward, held.is_empty()) {
             drop(n.queue().push_over_capacity(held));
@@ -347,5 +349,10 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     }
     for s in sources {
         retarget(&s, new_sink.clone());
+    }
+    // An inbox that becomes the end of its chain again stops forwarding only now, once the boxes
+    // upstream count as its senders: its receiver never sees it closed in between.
+    if let (Some(q), true) = (&node.own, becomes_end) {
+        drop(q.redirect(None));
     }
 }

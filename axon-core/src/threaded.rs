@@ -80,8 +80,11 @@ impl<T: ThreadedComponent> Component for Threaded<T> {
         std::borrow::Cow::Owned(crate::component::short_type_name::<T>())
     }
 
+    fn kind(&self) -> ComponentKind {
+        ComponentKind::Thread
+    }
+
     async fn main(self, ctx: Context<T::Inbox, T::Outbox>) -> ComponentResult {
-        ctx.me().0.set_kind(ComponentKind::Thread);
         let (tx, rx) = tokio::sync::oneshot::channel();
         let body = self.0;
         thread::Builder::new()
