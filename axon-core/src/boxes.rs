@@ -183,13 +183,15 @@ impl Declarations {
     }
 
     pub(crate) fn build(self, owner: &Arc<Identity>, notifier: &Arc<Notifier>) -> Vec<Arc<dyn ErasedNode>> {
-        self.specs
-            .into_iter()
-            .map(|s| {
-                let meta = NodeMeta::new(owner.clone(), s.name, s.kind, s.description, s.type_name);
-                (s.make)(meta, s.capacity, notifier)
-            })
-            .collect()
+        // Not `.collect()`: collecting a `vec::IntoIter` reuses the source allocation in place, and
+        // the component would keep the specs' buffer (96 bytes a box) for 16-byte handles all its
+        // life: 320 of the bytes of an idle component with the standard four boxes.
+        let mut nodes = Vec::with_capacity(self.specs.len());
+        nodes.extend(self.specs.into_iter().map(|s| {
+            let meta = NodeMeta::new(owner.clone(), s.name, s.kind, s.description, s.type_name);
+            (s.make)(meta, s.capacity, notifier)
+        }));
+        nodes
     }
 }
 
