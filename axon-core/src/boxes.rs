@@ -30,7 +30,7 @@ use crate::component::Identity;
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::ipc::Ipc;
 use crate::linkage::LinkInfo;
-use crate::queue::{Notifier, Pop, Push, Queue};
+use crate::queue::{Pop, Push, Queue};
 use crate::threaded::{block_on, block_on_deadline};
 
 /// How many messages an inbox holds before senders must wait, unless declared otherwise.
@@ -73,7 +73,7 @@ pub const OUTBOX_DESCRIPTION: &str = "Default data out outbox, used in a pipelin
 pub const SIGNAL_DESCRIPTION: &str =
     "The default signal based outbox - kinda like stderr, but more for sending singal type signals";
 
-type MakeNode = fn(NodeMeta, Option<usize>, &Arc<Notifier>) -> Arc<dyn ErasedNode>;
+type MakeNode = fn(NodeMeta, Option<usize>) -> Arc<dyn ErasedNode>;
 
 /// One declared box.
 pub(crate) struct BoxSpec {
@@ -182,14 +182,14 @@ impl Declarations {
         }
     }
 
-    pub(crate) fn build(self, owner: &Arc<Identity>, notifier: &Arc<Notifier>) -> Vec<Arc<dyn ErasedNode>> {
+    pub(crate) fn build(self, owner: &Arc<Identity>) -> Vec<Arc<dyn ErasedNode>> {
         // Not `.collect()`: collecting a `vec::IntoIter` reuses the source allocation in place, and
         // the component would keep the specs' buffer (96 bytes a box) for 16-byte handles all its
         // life: 320 of the bytes of an idle component with the standard four boxes.
         let mut nodes = Vec::with_capacity(self.specs.len());
         nodes.extend(self.specs.into_iter().map(|s| {
-            let meta = NodeMeta::new(owner.clone(), s.name, s.kind, s.description, s.type_name);
-            (s.make)(meta, s.capacity, notifier)
+            let meta = NodeMeta::new(owner.clone(), s.name, s.kind, s.description);
+            (s.make)(meta, s.capacity)
         }));
         nodes
     }
@@ -201,10 +201,9 @@ pub(crate) fn make_node<T: Send + 'static>(
     kind: BoxKind,
     description: Cow<'static, str>,
     capacity: Option<usize>,
-    notifier: &Arc<Notifier>,
 ) -> Arc<Node<T>> {
-    let meta = NodeMeta::new(owner.clone(), name, kind, description, std::any::type_name::<T>());
-    Node::<T>::new(meta, capacity, notifier)
+    let meta = NodeMeta::new(owner.clone(), name, kind, description);
+    Node::<T>::new(meta, capacity)
 }
 
 /// What every box knows about itself.
@@ -213,7 +212,6 @@ pub(crate) struct NodeMeta {
     pub(crate) name: BoxName,
     pub(crate) kind: BoxKind,
     pub(crate) description: Cow<'static, str>,
-    pub(crate) type_name: &'static str,
     /// Outboxes: true while the owner lives (a live outbox counts as a sender of its destination).
     pub(crate) producing: AtomicBool,
     /// True once a handle has been made for this box.
@@ -221,19 +219,12 @@ pub(crate) struct NodeMeta {
 }
 
 impl NodeMeta {
-    fn new(
-        owner: Arc<Identity>,
-        name: BoxName,
-        kind: BoxKind,
-        description: Cow<'static, str>,
-        type_name: &'static str,
-    ) -> Self {
+    fn new(owner: Arc<Identity>, name: BoxName, kind: BoxKind, description: Cow<'static, str>) -> Self {
         Self {
             owner,
             name,
             kind,
             description,
-            type_name,
             producing: AtomicBool::new(kind == BoxKind::Outbox),
             taken: AtomicBool::new(false),
         }
@@ -283,8 +274,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl<T: Send + 'static> Node<T> {
-    pub(crate) fn new(meta: NodeMeta, capacity: Option<usize>, notifier: &Arc<Notifier>) -> Arc<Self> {
-        let own = (meta.kind == BoxKind::Inbox).then(|| Arc::new(Queue::new(capacity, notifier.clone())));
+    pub(crate) fn new(meta: NodeMeta, capacity: Option<usize>) -> Arc<Self> {
+        let own = (meta.kind == BoxKind::Inbox).then(|| Arc::new(Queue::new(capacity, meta.owner.clone())));
         let self_sink = own.is_some();
         Arc::new_cyclic(|me| Node {
             meta,
@@ -295,8 +286,8 @@ impl<T: Send + 'static> Node<T> {
         })
     }
 
-    fn make(meta: NodeMeta, capacity: Option<usize>, notifier: &Arc<Notifier>) -> Arc<dyn ErasedNode> {
-        Node::<T>::new(meta, capacity, notifier)
+    fn make(meta: NodeMeta, capacity: Option<usize>) -> Arc<dyn ErasedNode> {
+        Node::<T>::new(meta, capacity)
     }
 
     pub(crate) fn queue(&self) -> &Arc<Queue<T>> {
@@ -312,6 +303,8 @@ impl<T: Send + 'static> Node<T> {
 pub(crate) trait ErasedNode: Any + Send + Sync {
     fn meta(&self) -> &NodeMeta;
     fn message_type(&self) -> TypeId;
+    /// The name of the message type (for errors and introspection).
+    fn type_name(&self) -> &'static str;
     fn depth(&self) -> usize;
     fn capacity(&self) -> Option<usize>;
     fn set_capacity(&self, capacity: Option<usize>);
@@ -325,7 +318,6 @@ pub(crate) trait ErasedNode: Any + Send + Sync {
         name: BoxName,
         kind: BoxKind,
         description: Cow<'static, str>,
-        notifier: &Arc<Notifier>,
     ) -> Arc<dyn ErasedNode>;
     /// Graph operations, called with the wiring lock held (see `linkage`).
     fn link_to(self: Arc<Self>, sink: Arc<dyn ErasedNode>, info: LinkInfo);
@@ -344,6 +336,10 @@ impl<T: Send + 'static> ErasedNode for Node<T> {
 
     fn message_type(&self) -> TypeId {
         TypeId::of::<T>()
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
     }
 
     fn depth(&self) -> usize {
@@ -374,9 +370,8 @@ impl<T: Send + 'static> ErasedNode for Node<T> {
         name: BoxName,
         kind: BoxKind,
         description: Cow<'static, str>,
-        notifier: &Arc<Notifier>,
     ) -> Arc<dyn ErasedNode> {
-        make_node::<T>(owner, name, kind, description, (kind == BoxKind::Inbox).then_some(DEFAULT_CAPACITY), notifier)
+        make_node::<T>(owner, name, kind, description, (kind == BoxKind::Inbox).then_some(DEFAULT_CAPACITY))
     }
 
     fn link_to(self: Arc<Self>, sink: Arc<dyn ErasedNode>, info: LinkInfo) {

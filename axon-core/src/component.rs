@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
+use std::num::NonZeroU64;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -36,18 +37,18 @@ use crate::tracker::Tracker;
 
 /// A component's unique id (unique in the process, like Axon's `idGen`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ComponentId(pub(crate) u64);
+pub struct ComponentId(NonZeroU64);
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl ComponentId {
     pub(crate) fn next() -> Self {
-        ComponentId(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+        ComponentId(NonZeroU64::new(NEXT_ID.fetch_add(1, Ordering::Relaxed)).expect("ids start at 1 and never wrap"))
     }
 
     /// The number.
     pub fn get(self) -> u64 {
-        self.0
+        self.0.get()
     }
 }
 
@@ -57,11 +58,24 @@ impl fmt::Display for ComponentId {
     }
 }
 
-/// A component's id and name, shared by its boxes.
-#[derive(Debug)]
+/// A component's id, name and pause doorbell, shared by its boxes (a delivery into any of its
+/// inboxes rings the doorbell).
 pub(crate) struct Identity {
     pub(crate) id: ComponentId,
     pub(crate) name: String,
+    pub(crate) notifier: Notifier,
+}
+
+impl Identity {
+    pub(crate) fn new(id: ComponentId, name: String) -> Arc<Self> {
+        Arc::new(Identity { id, name, notifier: Notifier::default() })
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity").field("id", &self.id).field("name", &self.name).finish()
+    }
 }
 
 /// How a component runs.
@@ -207,9 +221,9 @@ pub(crate) fn short_type_name<T>() -> String {
 struct Life {
     scheduler: Option<Scheduler>,
     parent: Option<Weak<Core>>,
-    children: Vec<ComponentRef>,
-    child_exits: VecDeque<ChildExit>,
-    owned_links: Vec<Linkage>,
+    /// Children, the linkages it made, and who waits for its end: most components have none of
+    /// these, so they live out of line and are made on first use (an idle component is smaller).
+    family: Option<Box<Family>>,
     abort: Option<tokio::task::AbortHandle>,
     /// Set when the end-of-life bookkeeping starts (it runs once).
     finishing: bool,
@@ -217,47 +231,55 @@ struct Life {
     exit: Option<Exit>,
 }
 
+#[derive(Default)]
+struct Family {
+    children: Vec<ComponentRef>,
+    child_exits: VecDeque<ChildExit>,
+    children_changed: Notifier,
+    owned_links: Vec<Linkage>,
+    /// Made by the first `join`; rung when the component has ended.
+    ended: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl Life {
+    fn family(&mut self) -> &mut Family {
+        self.family.get_or_insert_with(Default::default)
+    }
+}
+
 pub(crate) struct Core {
     pub(crate) ident: Arc<Identity>,
     kind: AtomicU8,
     state: AtomicU8,
-    pub(crate) boxes: Mutex<Vec<Arc<dyn ErasedNode>>>,
-    pub(crate) notifier: Arc<Notifier>,
-    life: Mutex<Life>,
-    ended: tokio::sync::Notify,
-    /// Set once the end-of-life bookkeeping is complete (the exit is recorded at its start), so
-    /// that `join` returns only when everything `finish` promises has happened.
+    /// Set once the end-of-life bookkeeping is complete, so that `join` returns only when
+    /// everything `finish` promises has happened.
     settled: AtomicBool,
-    children_changed: Notifier,
+    pub(crate) boxes: Mutex<Vec<Arc<dyn ErasedNode>>>,
+    life: Mutex<Life>,
 }
 
 impl Core {
-    pub(crate) fn new(
-        ident: Arc<Identity>,
-        boxes: Vec<Arc<dyn ErasedNode>>,
-        notifier: Arc<Notifier>,
-        kind: ComponentKind,
-    ) -> Self {
+    pub(crate) fn new(ident: Arc<Identity>, boxes: Vec<Arc<dyn ErasedNode>>, kind: ComponentKind) -> Self {
         Core {
             ident,
             kind: AtomicU8::new(kind as u8),
             state: AtomicU8::new(ComponentState::Created as u8),
+            settled: AtomicBool::new(false),
             boxes: Mutex::new(boxes),
-            notifier,
             life: Mutex::new(Life {
                 scheduler: None,
                 parent: None,
-                children: Vec::new(),
-                child_exits: VecDeque::new(),
-                owned_links: Vec::new(),
+                family: None,
                 abort: None,
                 finishing: false,
                 exit: None,
             }),
-            ended: tokio::sync::Notify::new(),
-            settled: AtomicBool::new(false),
-            children_changed: Notifier::default(),
         }
+    }
+
+    /// The pause doorbell (see [`Notifier`]).
+    pub(crate) fn notifier(&self) -> &Notifier {
+        &self.ident.notifier
     }
 
     pub(crate) fn set_state(&self, s: ComponentState) {
@@ -281,7 +303,11 @@ impl Core {
             }
             life.finishing = true;
             life.abort = None;
-            (life.scheduler.clone(), std::mem::take(&mut life.owned_links), std::mem::take(&mut life.children))
+            let (owned, children) = match life.family.as_mut() {
+                Some(f) => (std::mem::take(&mut f.owned_links), std::mem::take(&mut f.children)),
+                None => (Vec::new(), Vec::new()),
+            };
+            (life.scheduler.clone(), owned, children)
         };
         let mut leftovers = Vec::new();
         {
@@ -321,15 +347,21 @@ impl Core {
         self.set_state(ComponentState::Ended);
         let report = ChildExit { id: self.ident.id, name: self.ident.name.clone(), exit };
         if let Some(p) = parent {
-            lock(&p.life).child_exits.push_back(report.clone());
-            p.children_changed.notify();
-            p.notifier.notify();
+            let mut plife = lock(&p.life);
+            let family = plife.family();
+            family.child_exits.push_back(report.clone());
+            family.children_changed.notify();
+            drop(plife);
+            p.notifier().notify();
         }
         if let Some(s) = scheduler {
             s.component_ended(self, report);
         }
         self.settled.store(true, Ordering::Release);
-        self.ended.notify_waiters();
+        let ended = lock(&self.life).family.as_ref().and_then(|f| f.ended.clone());
+        if let Some(n) = ended {
+            n.notify_waiters();
+        }
     }
 }
 
@@ -427,8 +459,9 @@ impl ComponentRef {
     /// Waits until it has ended, and says how. When it returns, the end-of-life bookkeeping is
     /// complete (boxes closed, linkages removed, services withdrawn, parent and scheduler told).
     pub async fn join(&self) -> Exit {
+        let ended = lock(&self.0.life).family().ended.get_or_insert_with(Default::default).clone();
         loop {
-            let notified = self.0.ended.notified();
+            let notified = ended.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             if self.0.settled.load(Ordering::Acquire) {
@@ -442,7 +475,7 @@ impl ComponentRef {
 
     /// A handle that wakes it from [`Context::pause`] (Axon's `unpause()` called by others).
     pub fn unpauser(&self) -> Unpauser {
-        Unpauser(self.0.notifier.clone())
+        Unpauser(self.0.ident.clone())
     }
 
     /// The id of its parent, if it was added as a child and the parent lives.
@@ -452,7 +485,7 @@ impl ComponentRef {
 
     /// Its current children.
     pub fn children(&self) -> Vec<ComponentRef> {
-        lock(&self.0.life).children.clone()
+        lock(&self.0.life).family.as_ref().map(|f| f.children.clone()).unwrap_or_default()
     }
 
     /// The names of its boxes of one kind, in declaration order.
@@ -488,7 +521,7 @@ impl ComponentRef {
             kind: "inbox",
             name: inbox.to_owned(),
         })?;
-        let type_name = node.meta().type_name;
+        let type_name = node.type_name();
         node.deliver_any(Box::new(msg)).map_err(|m| {
             if m.is::<T>() {
                 BoxError::Full {
@@ -527,7 +560,7 @@ impl ComponentRef {
 
     /// The linkages this component made that are still in place (Axon's `postoffice.linkages`).
     pub fn owned_linkages(&self) -> Vec<Linkage> {
-        let owned = lock(&self.0.life).owned_links.clone();
+        let owned = lock(&self.0.life).family.as_ref().map(|f| f.owned_links.clone()).unwrap_or_default();
         owned.into_iter().filter(|l| l.is_linked()).collect()
     }
 
@@ -538,14 +571,17 @@ impl ComponentRef {
             linkage::unlink(l);
             return;
         }
-        if life.owned_links.len() >= 32 && life.owned_links.len().is_power_of_two() {
-            life.owned_links.retain(|l| l.is_linked());
+        let owned = &mut life.family().owned_links;
+        if owned.len() >= 32 && owned.len().is_power_of_two() {
+            owned.retain(|l| l.is_linked());
         }
-        life.owned_links.push(l.clone());
+        owned.push(l.clone());
     }
 
     fn forget_owned_link(&self, l: &Linkage) {
-        lock(&self.0.life).owned_links.retain(|o| o.id() != l.id());
+        if let Some(f) = lock(&self.0.life).family.as_mut() {
+            f.owned_links.retain(|o| o.id() != l.id());
+        }
     }
 
     /// Makes it a child of `parent` (used by [`Context::add_children`]).
@@ -558,14 +594,15 @@ impl ComponentRef {
             life.exit.clone()
         };
         let mut plife = lock(&parent.0.life);
-        if !plife.children.contains(self) {
-            plife.children.push(self.clone());
+        let family = plife.family();
+        if !family.children.contains(self) {
+            family.children.push(self.clone());
         }
         if let Some(exit) = ended {
-            plife.child_exits.push_back(ChildExit { id: self.id(), name: self.name().to_owned(), exit });
+            family.child_exits.push_back(ChildExit { id: self.id(), name: self.name().to_owned(), exit });
+            family.children_changed.notify();
             drop(plife);
-            parent.0.children_changed.notify();
-            parent.0.notifier.notify();
+            parent.0.notifier().notify();
         }
     }
 
@@ -582,7 +619,7 @@ impl ComponentRef {
 
 /// Wakes a component from [`Context::pause`]; held by others (Axon: `component.unpause()`).
 #[derive(Clone)]
-pub struct Unpauser(Arc<Notifier>);
+pub struct Unpauser(Arc<Identity>);
 
 impl fmt::Debug for Unpauser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -593,7 +630,7 @@ impl fmt::Debug for Unpauser {
 impl Unpauser {
     /// Wakes the component (or, if it is busy, makes its next `pause` return at once).
     pub fn unpause(&self) {
-        self.0.notify();
+        self.0.notifier.notify();
     }
 }
 
@@ -682,7 +719,7 @@ fn typed<T: Send + 'static>(me: &ComponentRef, kind: BoxKind, name: &str) -> Res
         kind: kind.word(),
         name: name.to_owned(),
     })?;
-    let actual = node.meta().type_name;
+    let actual = node.type_name();
     let node: Arc<Node<T>> =
         (node as Arc<dyn std::any::Any + Send + Sync>).downcast().map_err(|_| BoxError::WrongType {
             component: me.name().to_owned(),
@@ -782,10 +819,11 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     pub fn unlink_component(&self, component: &ComponentRef) {
         let owned = {
             let mut life = lock(&self.me.0.life);
-            let (hit, keep) = std::mem::take(&mut life.owned_links)
+            let Some(family) = life.family.as_mut() else { return };
+            let (hit, keep) = std::mem::take(&mut family.owned_links)
                 .into_iter()
                 .partition(|l| l.source_pair().0 == component.id() || l.sink_pair().0 == component.id());
-            life.owned_links = keep;
+            family.owned_links = keep;
             hit
         };
         for l in owned {
@@ -824,8 +862,10 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     pub fn remove_child(&self, child: &ComponentRef) {
         {
             let mut life = lock(&self.me.0.life);
-            life.children.retain(|c| c != child);
-            life.child_exits.retain(|e| e.id != child.id());
+            if let Some(family) = life.family.as_mut() {
+                family.children.retain(|c| c != child);
+                family.child_exits.retain(|e| e.id != child.id());
+            }
         }
         {
             let mut clife = lock(&child.0.life);
@@ -847,14 +887,14 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         let core = self.me.0.clone();
         let exit = poll_fn(|cx| {
             let mut life = lock(&core.life);
-            if let Some(e) = life.child_exits.pop_front() {
+            let Some(family) = life.family.as_mut() else { return Poll::Ready(None) };
+            if let Some(e) = family.child_exits.pop_front() {
                 return Poll::Ready(Some(e));
             }
-            if life.children.is_empty() {
+            if family.children.is_empty() {
                 return Poll::Ready(None);
             }
-            drop(life);
-            match core.children_changed.poll_wait(cx) {
+            match family.children_changed.poll_wait(cx) {
                 Poll::Ready(()) => {
                     cx.waker().wake_by_ref();
                     Poll::Pending
@@ -895,8 +935,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// came while the component was busy makes `pause` return at once, so the Axon idiom
     /// `while !ready { ctx.pause().await }` never sleeps through a delivery.
     pub async fn pause(&self) {
-        let n = self.me.0.notifier.clone();
-        poll_fn(|cx| n.poll_wait(cx)).await
+        poll_fn(|cx| self.me.0.notifier().poll_wait(cx)).await
     }
 
     /// A handle that wakes this component from [`pause`](Self::pause).
@@ -977,7 +1016,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             chosen = format!("{name}{}", ComponentId::next().0);
         }
         let cap = (kind == BoxKind::Inbox).then_some(crate::DEFAULT_CAPACITY);
-        let node = make_node::<T>(&self.me.0.ident, Cow::Owned(chosen), kind, description, cap, &self.me.0.notifier);
+        let node = make_node::<T>(&self.me.0.ident, Cow::Owned(chosen), kind, description, cap);
         boxes.push(node.clone());
         node
     }
@@ -1033,13 +1072,8 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         if let Some(b) = boxes.iter().find(|b| b.meta().kind == kind && b.meta().name == name) {
             return Ok(b.meta().name.clone());
         }
-        let node = template.new_like(
-            &self.me.0.ident,
-            Cow::Owned(name.to_owned()),
-            kind,
-            template.meta().description.clone(),
-            &self.me.0.notifier,
-        );
+        let node =
+            template.new_like(&self.me.0.ident, Cow::Owned(name.to_owned()), kind, template.meta().description.clone());
         boxes.push(node);
         Ok(Cow::Owned(name.to_owned()))
     }

@@ -46,7 +46,6 @@ use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::instance::Instance;
 use crate::ipc::Ipc;
 use crate::linkage::{link_nodes, LinkOptions};
-use crate::queue::Notifier;
 use crate::scheduler::Scheduler;
 use crate::threaded::block_on;
 
@@ -75,23 +74,15 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
         let inst = component.into();
         let target = inst.component().clone();
         let id = ComponentId::next();
-        let ident = Arc::new(Identity { id, name: format!("Handle_{}", id.get()) });
-        let notifier = Arc::new(Notifier::default());
-        let out_i = make_node::<I>(
-            &ident,
-            Cow::Borrowed("_outbox"),
-            BoxKind::Outbox,
-            "to the component's inbox".into(),
-            None,
-            &notifier,
-        );
+        let ident = Identity::new(id, format!("Handle_{}", id.get()));
+        let out_i =
+            make_node::<I>(&ident, Cow::Borrowed("_outbox"), BoxKind::Outbox, "to the component's inbox".into(), None);
         let out_c = make_node::<Ipc>(
             &ident,
             Cow::Borrowed("_signal"),
             BoxKind::Outbox,
             "to the component's control".into(),
             None,
-            &notifier,
         );
         let in_o = make_node::<O>(
             &ident,
@@ -99,7 +90,6 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
             BoxKind::Inbox,
             "from the component's outbox".into(),
             Some(DEFAULT_CAPACITY),
-            &notifier,
         );
         let in_s = make_node::<Ipc>(
             &ident,
@@ -107,14 +97,13 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
             BoxKind::Inbox,
             "from the component's signal".into(),
             Some(DEFAULT_CAPACITY),
-            &notifier,
         );
         for n in [&out_i.meta, &out_c.meta, &in_o.meta, &in_s.meta] {
             take_handle(n);
         }
         let boxes: Vec<Arc<dyn crate::boxes::ErasedNode>> =
             vec![in_o.clone(), in_s.clone(), out_i.clone(), out_c.clone()];
-        let me = ComponentRef(Arc::new(Core::new(ident, boxes, notifier, ComponentKind::Handle)));
+        let me = ComponentRef(Arc::new(Core::new(ident, boxes, ComponentKind::Handle)));
         let wire = |from: ComponentRef, fb, fname, to: ComponentRef, tb, tname| {
             let s = from.find_box(fb, fname).expect("box exists");
             let d = to.find_box(tb, tname).expect("box exists");

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use crate::component::{run_body, Component, ComponentId, ComponentRef, Context, Core, Identity};
 use crate::error::RunError;
-use crate::queue::Notifier;
 use crate::scheduler::Scheduler;
 use crate::Declarations;
 
@@ -76,10 +75,9 @@ impl<C: Component> Instance<C> {
         let mut decl = Declarations::standard::<C::Inbox, C::Outbox>();
         behaviour.declare(&mut decl);
         let id = ComponentId::next();
-        let ident = Arc::new(Identity { id, name: format!("{}_{}", behaviour.class_name(), id.get()) });
-        let notifier = Arc::new(Notifier::default());
-        let nodes = decl.build(&ident, &notifier);
-        let me = ComponentRef(Arc::new(Core::new(ident, nodes, notifier, behaviour.kind())));
+        let ident = Identity::new(id, format!("{}_{}", behaviour.class_name(), id.get()));
+        let nodes = decl.build(&ident);
+        let me = ComponentRef(Arc::new(Core::new(ident, nodes, behaviour.kind())));
         let ctx = Context::new(me);
         Instance { behaviour, ctx }
     }

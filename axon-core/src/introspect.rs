@@ -109,7 +109,7 @@ impl Snapshot {
                 infos.push(BoxInfo {
                     name: m.name.clone(),
                     kind: m.kind,
-                    type_name: m.type_name,
+                    type_name: b.type_name(),
                     description: m.description.to_string(),
                     depth: b.depth(),
                     capacity: b.capacity(),

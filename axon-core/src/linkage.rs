@@ -218,9 +218,9 @@ pub(crate) fn link_nodes(
     if source.message_type() != sink.message_type() {
         return Err(LinkError::TypeMismatch {
             source_box: sm.label(),
-            source_type: sm.type_name,
+            source_type: source.type_name(),
             sink: dm.label(),
-            sink_type: dm.type_name,
+            sink_type: sink.type_name(),
         });
     }
     let guard = wiring();

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::boxes::Node;
+use crate::component::Identity;
 
 /// What happened to a message offered to a queue.
 pub(crate) enum Push<T> {
@@ -69,7 +70,8 @@ impl<T> State<T> {
 /// An inbox's storage. See the module docs.
 pub(crate) struct Queue<T> {
     state: Mutex<State<T>>,
-    owner: Arc<Notifier>,
+    /// The component that owns this inbox: a delivery rings its notifier.
+    owner: Arc<Identity>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -85,7 +87,7 @@ fn wake_all(ws: Vec<Waker>) {
 }
 
 impl<T> Queue<T> {
-    pub(crate) fn new(capacity: Option<usize>, owner: Arc<Notifier>) -> Self {
+    pub(crate) fn new(capacity: Option<usize>, owner: Arc<Identity>) -> Self {
         Self {
             state: Mutex::new(State {
                 buf: VecDeque::new(),
@@ -123,7 +125,7 @@ impl<T> Queue<T> {
         if let Some(w) = w {
             w.wake();
         }
-        self.owner.notify();
+        self.owner.notifier.notify();
         Push::Delivered
     }
 
@@ -150,7 +152,7 @@ impl<T> Queue<T> {
             w.wake();
         }
         if woke {
-            self.owner.notify();
+            self.owner.notifier.notify();
         }
         Vec::new()
     }
@@ -184,7 +186,7 @@ impl<T> Queue<T> {
         if let Some(w) = w {
             w.wake();
         }
-        self.owner.notify();
+        self.owner.notifier.notify();
         Poll::Ready(Push::Delivered)
     }
 
@@ -291,7 +293,7 @@ impl<T> Queue<T> {
         drop(st);
         if let Some(w) = w {
             w.wake();
-            self.owner.notify();
+            self.owner.notifier.notify();
         }
     }
 
