@@ -119,6 +119,13 @@ impl<T> Queue<T> {
         if st.capacity.is_some_and(|c| st.buf.len() >= c) {
             return Push::Full(msg);
         }
+        self.deliver(st, msg);
+        Push::Delivered
+    }
+
+    /// Appends `msg` under the lock `st`, then (unlocked) wakes the receiver and rings the
+    /// owner's doorbell.
+    fn deliver(&self, mut st: MutexGuard<'_, State<T>>, msg: T) {
         st.buf.push_back(msg);
         let w = st.recv_waker.take();
         drop(st);
@@ -126,7 +133,6 @@ impl<T> Queue<T> {
             w.wake();
         }
         self.owner.notifier.notify();
-        Push::Delivered
     }
 
     /// Like [`push`](Self::push) but ignores the capacity (used when a linkage moves messages
@@ -179,14 +185,9 @@ impl<T> Queue<T> {
             }
             return Poll::Pending;
         }
-        let Some(msg) = slot.take() else { return Poll::Ready(Push::Delivered) };
-        st.buf.push_back(msg);
-        let w = st.recv_waker.take();
-        drop(st);
-        if let Some(w) = w {
-            w.wake();
+        if let Some(msg) = slot.take() {
+            self.deliver(st, msg);
         }
-        self.owner.notifier.notify();
         Poll::Ready(Push::Delivered)
     }
 
