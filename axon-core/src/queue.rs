@@ -108,7 +108,7 @@ impl<T> Queue<T> {
     where
         T: Send + 'static,
     {
-        let mut st = lock(&self.state);
+        let st = lock(&self.state);
         if let Some(f) = st.forward.clone() {
             drop(st);
             return f.queue().push(msg);
