@@ -82,7 +82,13 @@ pub(crate) struct BoxSpec {
     pub(crate) description: Cow<'static, str>,
     pub(crate) capacity: Option<usize>,
     pub(crate) type_name: &'static str,
-    make: MakeNode,
+    make: Make,
+}
+
+/// How to make a declared box: from its static type, or like an existing box (same type).
+enum Make {
+    Typed(MakeNode),
+    Like(Arc<dyn ErasedNode>),
 }
 
 /// The boxes a component will have: the four standard ones plus any it declares.
@@ -128,7 +134,7 @@ impl Declarations {
             description,
             capacity: (kind == BoxKind::Inbox).then_some(DEFAULT_CAPACITY),
             type_name: std::any::type_name::<T>(),
-            make: Node::<T>::make,
+            make: Make::Typed(Node::<T>::make),
         });
     }
 
@@ -154,6 +160,51 @@ impl Declarations {
     ) -> &mut Self {
         self.push::<T>(BoxKind::Outbox, name.into(), description.into());
         self
+    }
+
+    /// Declares a box that carries the same type as `template`'s box `template_name` (and, unless
+    /// `description` is given, has its description). This is how a chassis exposes a child's box
+    /// as its own, as Kamaelia's Graphline does with `("self", "name")` linkages; the type is
+    /// known when the child is made, not when the chassis is written.
+    ///
+    /// # Errors
+    /// [`LinkError::NoSuchBox`](crate::LinkError::NoSuchBox) if the template has no such box.
+    ///
+    /// # Panics
+    /// If a box of that kind and name is already declared.
+    pub fn like(
+        &mut self,
+        kind: BoxKind,
+        name: impl Into<BoxName>,
+        template: &crate::ComponentRef,
+        template_kind: BoxKind,
+        template_name: &str,
+        description: Option<Cow<'static, str>>,
+    ) -> Result<&mut Self, crate::LinkError> {
+        let node = template.find_box(template_kind, template_name)?;
+        let name = name.into();
+        if self.specs.iter().any(|s| s.kind == kind && s.name == name) {
+            panic!("the {} `{name}` is declared twice; box names are unique per kind", kind.word());
+        }
+        self.specs.push(BoxSpec {
+            description: description.unwrap_or_else(|| node.meta().description.clone()),
+            name,
+            kind,
+            capacity: (kind == BoxKind::Inbox).then_some(DEFAULT_CAPACITY),
+            type_name: node.type_name(),
+            make: Make::Like(node),
+        });
+        Ok(self)
+    }
+
+    /// True if a box of that kind and name is declared.
+    pub fn has(&self, kind: BoxKind, name: &str) -> bool {
+        self.specs.iter().any(|s| s.kind == kind && s.name == name)
+    }
+
+    /// The message type's name of a declared box, if declared (for checks before linking).
+    pub fn type_name_of(&self, kind: BoxKind, name: &str) -> Option<&'static str> {
+        self.specs.iter().find(|s| s.kind == kind && s.name == name).map(|s| s.type_name)
     }
 
     /// Replaces the description of a declared box (for instance `"NOT USED"` on a standard box,
@@ -189,7 +240,10 @@ impl Declarations {
         let mut nodes = Vec::with_capacity(self.specs.len());
         nodes.extend(self.specs.into_iter().map(|s| {
             let meta = NodeMeta::new(owner.clone(), s.name, s.kind, s.description);
-            (s.make)(meta, s.capacity)
+            match s.make {
+                Make::Typed(make) => make(meta, s.capacity),
+                Make::Like(template) => template.new_like(&meta.owner, meta.name, meta.kind, meta.description),
+            }
         }));
         nodes
     }

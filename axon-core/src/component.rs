@@ -498,6 +498,12 @@ impl ComponentRef {
         lock(&self.0.boxes).iter().any(|b| b.meta().kind == kind && b.meta().name == name)
     }
 
+    /// The message type of one of its boxes: its `TypeId` and name.
+    pub fn box_type(&self, kind: BoxKind, name: &str) -> Result<(std::any::TypeId, &'static str), LinkError> {
+        let node = self.find_box(kind, name)?;
+        Ok((node.message_type(), node.type_name()))
+    }
+
     /// How many messages wait in one of its inboxes (0 for an unknown name).
     pub fn data_ready(&self, inbox: &str) -> usize {
         self.find_box(BoxKind::Inbox, inbox).map_or(0, |b| b.depth())

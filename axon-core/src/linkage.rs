@@ -55,7 +55,8 @@ pub enum Passthrough {
 }
 
 impl Passthrough {
-    fn kinds(self) -> (BoxKind, BoxKind) {
+    /// The kinds of box at each end: (source, sink).
+    pub fn kinds(self) -> (BoxKind, BoxKind) {
         match self {
             Passthrough::Normal => (BoxKind::Outbox, BoxKind::Inbox),
             Passthrough::Inbound => (BoxKind::Inbox, BoxKind::Inbox),
@@ -199,13 +200,9 @@ pub(crate) fn wiring() -> std::sync::MutexGuard<'static, ()> {
     lock(&WIRING)
 }
 
-/// Makes a linkage between two box nodes. `owner` is the component the linkage belongs to.
-pub(crate) fn link_nodes(
-    owner: Option<&ComponentRef>,
-    source: Arc<dyn ErasedNode>,
-    sink: Arc<dyn ErasedNode>,
-    options: LinkOptions,
-) -> Result<Linkage, LinkError> {
+/// Everything a linkage must satisfy, checked before anything changes (the caller holds the
+/// wiring lock).
+fn validate(source: &Arc<dyn ErasedNode>, sink: &Arc<dyn ErasedNode>, options: LinkOptions) -> Result<(), LinkError> {
     let (sm, dm) = (source.meta(), sink.meta());
     let (sk, dk) = options.passthrough.kinds();
     if sm.kind != sk || dm.kind != dk {
@@ -223,7 +220,6 @@ pub(crate) fn link_nodes(
             sink_type: sink.type_name(),
         });
     }
-    let guard = wiring();
     if let Some((existing, _)) = source.target() {
         return Err(LinkError::AlreadyLinked {
             source_box: sm.label(),
@@ -234,11 +230,39 @@ pub(crate) fn link_nodes(
     // Walking on from the sink must not come back to the source.
     let mut next = Some(sink.clone());
     while let Some(n) = next {
-        if Arc::ptr_eq(&n, &source) {
+        if Arc::ptr_eq(&n, source) {
             return Err(LinkError::Cycle { source_box: sm.label(), sink: dm.label() });
         }
         next = n.target().map(|(t, _)| t);
     }
+    Ok(())
+}
+
+/// Checks that a linkage could be made now, without making it: both boxes exist with the right
+/// kinds, carry the same type, the source is free and no loop would form. Chassis use it to
+/// report every bad linkage of a declaration when it is built.
+pub fn check<'a>(
+    from: impl Into<Endpoint<'a>>,
+    to: impl Into<Endpoint<'a>>,
+    options: LinkOptions,
+) -> Result<(), LinkError> {
+    let (from, to) = (from.into(), to.into());
+    let (sk, dk) = options.passthrough.kinds();
+    let source = from.component.find_box(sk, from.name)?;
+    let sink = to.component.find_box(dk, to.name)?;
+    let _g = wiring();
+    validate(&source, &sink, options)
+}
+
+/// Makes a linkage between two box nodes. `owner` is the component the linkage belongs to.
+pub(crate) fn link_nodes(
+    owner: Option<&ComponentRef>,
+    source: Arc<dyn ErasedNode>,
+    sink: Arc<dyn ErasedNode>,
+    options: LinkOptions,
+) -> Result<Linkage, LinkError> {
+    let guard = wiring();
+    validate(&source, &sink, options)?;
     if let Some(width) = options.pipewidth {
         sink.set_capacity(Some(width));
     }

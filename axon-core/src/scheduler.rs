@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::boxes::{lock, BoxKind};
+use crate::boxes::lock;
 use crate::component::{ChildExit, ComponentId, ComponentRef, Core};
 use crate::error::{LinkError, RunError};
 use crate::introspect::Snapshot;
@@ -285,11 +285,7 @@ pub(crate) fn link_endpoints(
     to: Endpoint<'_>,
     options: LinkOptions,
 ) -> Result<Linkage, LinkError> {
-    let (sk, dk) = match options.passthrough {
-        Passthrough::Normal => (BoxKind::Outbox, BoxKind::Inbox),
-        Passthrough::Inbound => (BoxKind::Inbox, BoxKind::Inbox),
-        Passthrough::Outbound => (BoxKind::Outbox, BoxKind::Outbox),
-    };
+    let (sk, dk) = options.passthrough.kinds();
     let source = from.component.find_box(sk, from.name)?;
     let sink = to.component.find_box(dk, to.name)?;
     linkage::link_nodes(owner, source, sink, options)
