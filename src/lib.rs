@@ -8,6 +8,8 @@
 //!
 //! * [`axon`] (crate `axon-core`): the component model: components, boxes, linkages, Ipc
 //!   messages, the scheduler, handles, the services tracker, introspection.
+//! * [`chassis`] (crate `kamaelia-chassis`): components that wire components: Pipeline,
+//!   Graphline, Carousel, Seq, PAR, Backplane, and TCP servers and clients.
 //!
 //! ```
 //! use kamaelia::axon::prelude::*;
@@ -28,3 +30,4 @@
 //! `docs/benchmarks.md` (measured figures against named peers).
 
 pub use axon_core as axon;
+pub use kamaelia_chassis as chassis;
