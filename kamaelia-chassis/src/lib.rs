@@ -5,17 +5,17 @@
 //!
 //! # Layout
 //!
-//! * [`pipeline`]: `Pipeline`, children in a line: each `outbox` to the next `inbox`, each
+//! * [`pipeline`](mod@pipeline) - `Pipeline`, children in a line: each `outbox` to the next `inbox`, each
 //!   `signal` to the next `control`.
-//! * [`graphline`]: `Graphline`, named children wired by a linkage declaration.
-//! * [`carousel`]: `Carousel`, one child at a time, replaced on request.
-//! * [`seq`]: `Seq`, children one after another.
-//! * [`par`]: `PAR`, children side by side.
-//! * [`backplane`]: `Backplane`, `PublishTo`, `SubscribeTo`: named publish/subscribe.
-//! * [`console`]: `ConsoleReader`, `ConsoleEchoer`.
-//! * [`socket`]: the connected-socket adapter, a component per TCP connection.
-//! * [`server`]: `ServerCore` and `SimpleServer`: a protocol component per connection.
-//! * [`tcp_client`]: `TCPClient`.
+//! * [`graphline`](mod@graphline) - `Graphline`, named children wired by a linkage declaration.
+//! * [`carousel`](mod@carousel) - `Carousel`, one child at a time, replaced on request.
+//! * [`seq`](mod@seq) - `Seq`, children one after another.
+//! * [`par`](mod@par) - `PAR`, children side by side.
+//! * [`backplane`](mod@backplane) - `Backplane`, `PublishTo`, `SubscribeTo`: named publish/subscribe.
+//! * [`console`](mod@console) - `ConsoleReader`, `ConsoleEchoer`.
+//! * [`socket`](mod@socket) - the connected-socket adapter, a component per TCP connection.
+//! * [`server`](mod@server) - `ServerCore` and `SimpleServer`: a protocol component per connection.
+//! * [`tcp_client`](mod@tcp_client) - `TCPClient`.
 
 pub mod backplane;
 pub mod carousel;
