@@ -1,1 +1,450 @@
-//! (in progress)
+//! The connected-socket adapter: one component per TCP connection, bytes in and bytes out.
+//!
+//! [`ConnectedSocketAdapter`] owns a connected [`TcpStream`]. What the peer sends leaves its
+//! `outbox` as [`Bytes`] chunks; what arrives on its `inbox` is written to the peer. A shutdown
+//! request on `control` makes it write everything already queued in its `inbox`, then close the
+//! socket. [`ServerCore`](crate::server::ServerCore) makes one per accepted connection and wires
+//! it to a protocol component; [`TCPClient`](crate::tcp_client::TCPClient) makes one for the
+//! connection it opens.
+//!
+//! # Example
+//!
+//! Talk to a peer through an adapter driven by a [`Handle`](axon_core::Handle) (a real socket
+//! pair on 127.0.0.1):
+//!
+//! ```
+//! use axon_core::prelude::*;
+//! use kamaelia_chassis::socket::{Bytes, ConnectedSocketAdapter};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let mut peer = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
+//! let (ours, _) = listener.accept().await?;
+//!
+//! let mut csa = Handle::new(ConnectedSocketAdapter::new(ours), &Scheduler::new());
+//! peer.write_all(b"ping").await?;
+//! assert_eq!(csa.recv().await, Some(Bytes::from_static(b"ping")));
+//!
+//! csa.send(Bytes::from_static(b"pong")).await;
+//! csa.send_control(ProducerFinished::new()).await; // flush what is queued, then close
+//! let mut reply = Vec::new();
+//! peer.read_to_end(&mut reply).await?; // every byte, then end of stream
+//! assert_eq!(reply, b"pong");
+//! drop(peer); // the adapter lingers until the peer closes too (see "How it works")
+//! assert!(csa.recv_signal().await.unwrap().is_producer_finished());
+//! # Ok(()) }
+//! ```
+//!
+//! # How it works
+//!
+//! The body splits the stream and runs two loops side by side, so neither direction waits for
+//! the other (an echo protocol whose reply waits for room in the adapter's `inbox` while the
+//! adapter waits for room in the protocol's `inbox` would otherwise deadlock):
+//!
+//! * **Receiving.** Read at most [`AdapterSettings::read_buffer_size`] bytes, send them out of
+//!   `outbox`, repeat. Sending waits while the destination is full, and while it waits the
+//!   adapter reads nothing more, so TCP flow control slows the peer down: a slow protocol holds
+//!   back its client, and no buffer grows. End of stream or a read error ends the adapter.
+//! * **Sending.** Take the next message from `inbox` and write all of it, then the next. The
+//!   `inbox` is looked at before `control`, so a protocol that sends its last data and then
+//!   `ProducerFinished` has its data written first. When a shutdown request does arrive, the
+//!   messages already queued in `inbox` are written (those sent before the request), and only
+//!   then is the socket closed. A write that makes no progress for
+//!   [`AdapterSettings::send_timeout`] ends the adapter (a peer that stopped reading).
+//!
+//! Closing after a shutdown request is a *graceful* close: the sending direction is shut down
+//! (the peer reads every byte, then end of stream), and the adapter then reads and discards
+//! what the peer still sends, until the peer closes too or [`AdapterSettings::linger`] passes.
+//! Closing a socket that still has unread input makes the kernel send a reset, and a reset can
+//! destroy data the peer has received but not yet read; lingering avoids that (as web servers'
+//! "lingering close" does).
+//!
+//! # Inboxes
+//!
+//! | box       | carries | what arrives                                                                  |
+//! |-----------|---------|-------------------------------------------------------------------------------|
+//! | `inbox`   | `Bytes` | Data to send to the peer, written in order                                    |
+//! | `control` | `Ipc`   | `ProducerFinished` / `ShutdownMicroprocess` / `Shutdown`: flush `inbox`, then close; others are ignored |
+//!
+//! # Outboxes
+//!
+//! | box      | carries | what leaves                                                                   |
+//! |----------|---------|-------------------------------------------------------------------------------|
+//! | `outbox` | `Bytes` | Data received from the peer, in chunks of at most `read_buffer_size` bytes    |
+//! | `signal` | `Ipc`   | When the adapter ends: the `ShutdownMicroprocess` that stopped it, passed on, or else a `ProducerFinished` whose message says how the connection ended |
+//!
+//! # Shutdown
+//!
+//! The adapter ends, closing the socket, when:
+//! * the peer closes its side or the connection fails (nothing more is written);
+//! * a shutdown request arrives on `control` (queued data is written first, then a graceful close);
+//! * its `inbox` closes, i.e. the protocol that fed it has ended (a graceful close: nothing was
+//!   left to write);
+//! * it is stopped ([`ComponentRef::stop`](axon_core::ComponentRef::stop)): the socket is dropped at once.
+//!
+//! With [`half_close`](ConnectedSocketAdapter::half_close) set, a `ProducerFinished` (or the
+//! `inbox` closing) only shuts down the sending direction: the adapter keeps receiving until the
+//! peer closes, or until a `ShutdownMicroprocess` arrives. [`TCPClient`](crate::tcp_client::TCPClient)
+//! uses this for its `wait_for_serverclose` setting.
+//!
+//! Network errors are how connections end, not failures of the adapter: it always ends with
+//! `Ok(())` and says why in its last `signal` message (logged at `debug`).
+//!
+//! # Limitations
+//!
+//! A peer that shuts down only its sending direction (a half-close) ends the adapter, as in
+//! Kamaelia: data the protocol answers after that is not sent. There is no TLS (Kamaelia's
+//! `makessl` box is not ported).
+//!
+//! # Porting from Kamaelia
+//!
+//! Kamaelia's `ConnectedSocketAdapter(sock, selectorService)` waits for readiness messages from
+//! the `Selector` service (`ReadReady`, `SendReady` boxes); here tokio's reactor does that job, so
+//! those boxes, `_selectorSignal`, `makessl` and `sslready` do not exist. Kamaelia tells its
+//! creator that the socket closed with `socketShutdown` on `CreatorFeedback`; here the creator is
+//! the adapter's parent and hears of its end directly ([`Context::child_exited`](axon_core::Context::child_exited)),
+//! so `CreatorFeedback` does not exist either. Differences in behaviour, on purpose:
+//! * Kamaelia makes at most one non-blocking send attempt after `producerFinished` and discards
+//!   what is left (its docstring says it flushes). This adapter writes everything queued before
+//!   closing.
+//! * Kamaelia keeps a chunk its `outbox` could not deliver in `couldnt_send` and retries on later
+//!   passes; here sending simply waits for room, and nothing more is read meanwhile, so TCP flow
+//!   control passes the back-pressure on to the peer.
+//! * Kamaelia's send-error path crashed the process (`NameError` on an undefined name); here a
+//!   failed write ends this adapter alone.
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use axon_core::ipc::{Ipc, ProducerFinished};
+use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations, Inbox, Outbox};
+use bytes::{Buf, BufMut, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+
+/// The type of data on the wire: a cheaply cloneable, sliceable byte buffer (re-exported from the
+/// `bytes` crate so that protocol components need no extra dependency).
+pub use bytes::Bytes;
+
+/// How many bytes an adapter reads at most in one go, and so the largest chunk it sends out of
+/// `outbox`: 32 KiB, Kamaelia's `recv(32768)`. Larger reads mean fewer, bigger messages; the
+/// memory an adapter can hold is about this times the capacity of its destination inbox.
+pub const DEFAULT_READ_BUFFER_SIZE: usize = 32 * 1024;
+
+/// How long a write may make no progress before the adapter gives up on the peer and ends:
+/// 60 s (nginx's `send_timeout`). A peer that stops reading would otherwise hold a connection,
+/// and the protocol writing to it, for ever.
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long an adapter that closes first keeps reading (and discarding) the peer's input after
+/// shutting down its sending direction: 2 s. See "How it works" in the [module docs](self).
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(2);
+
+/// Settings of one connection's adapter. [`Default`] gives the `DEFAULT_*` values of this module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterSettings {
+    /// The most bytes read at once, and so the largest chunk sent out of `outbox`
+    /// ([`DEFAULT_READ_BUFFER_SIZE`]). Must be at least 1.
+    pub read_buffer_size: usize,
+    /// How long a write may make no progress before the connection is dropped
+    /// ([`DEFAULT_SEND_TIMEOUT`]); `None` waits for ever.
+    pub send_timeout: Option<Duration>,
+    /// How long to drain the peer's input after a graceful close ([`DEFAULT_LINGER`]); zero
+    /// closes at once (and may make the kernel reset the connection if input is pending).
+    pub linger: Duration,
+    /// Sets `TCP_NODELAY` (no Nagle delay for small writes). Off by default.
+    pub nodelay: bool,
+}
+
+impl Default for AdapterSettings {
+    fn default() -> Self {
+        AdapterSettings {
+            read_buffer_size: DEFAULT_READ_BUFFER_SIZE,
+            send_timeout: Some(DEFAULT_SEND_TIMEOUT),
+            linger: DEFAULT_LINGER,
+            nodelay: false,
+        }
+    }
+}
+
+/// A setting that cannot work. Callers may match on the fields; the wording may change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting `{name}` = {value}: {reason}")]
+pub struct SettingError {
+    /// The setting's name.
+    pub name: &'static str,
+    /// The value given, as text.
+    pub value: String,
+    /// What a valid value looks like.
+    pub reason: &'static str,
+}
+
+impl AdapterSettings {
+    /// Checks that the settings can work (a read buffer of at least one byte).
+    pub fn validate(&self) -> Result<(), SettingError> {
+        if self.read_buffer_size == 0 {
+            return Err(SettingError {
+                name: "read_buffer_size",
+                value: "0".to_owned(),
+                reason: "an adapter must be able to read at least one byte at a time",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One TCP connection as a component: see the [module docs](self).
+#[derive(Debug)]
+pub struct ConnectedSocketAdapter {
+    stream: TcpStream,
+    settings: AdapterSettings,
+    half_close: bool,
+}
+
+impl ConnectedSocketAdapter {
+    /// An adapter for `stream`, with [`AdapterSettings::default`].
+    pub fn new(stream: TcpStream) -> Self {
+        Self::with_settings(stream, AdapterSettings::default())
+    }
+
+    /// An adapter for `stream` with these settings. A `read_buffer_size` of 0 is raised to 1
+    /// (see [`AdapterSettings::validate`] to refuse it instead).
+    pub fn with_settings(stream: TcpStream, mut settings: AdapterSettings) -> Self {
+        settings.read_buffer_size = settings.read_buffer_size.max(1);
+        ConnectedSocketAdapter { stream, settings, half_close: false }
+    }
+
+    /// When true, `ProducerFinished` (or the `inbox` closing) shuts down only the sending
+    /// direction, and the adapter keeps receiving until the peer closes or a
+    /// `ShutdownMicroprocess` arrives. Off by default (Kamaelia closes both directions).
+    pub fn half_close(mut self, half_close: bool) -> Self {
+        self.half_close = half_close;
+        self
+    }
+}
+
+/// Why an adapter stopped: the text of its last `signal` message.
+#[derive(Debug)]
+enum Ending {
+    /// End of stream from the peer.
+    PeerClosed,
+    /// Reading failed (typically a reset).
+    ReadFailed(io::Error),
+    /// Writing failed.
+    WriteFailed(io::Error),
+    /// A write made no progress for this long.
+    SendTimedOut(Duration),
+    /// A shutdown request arrived on `control`; queued data was written.
+    Requested(Ipc),
+    /// The `inbox` closed: whoever fed it has ended.
+    InboxClosed,
+}
+
+impl Ending {
+    /// True when the adapter closes first, with nothing wrong: a graceful close follows.
+    fn closes_gracefully(&self) -> bool {
+        matches!(self, Ending::Requested(_) | Ending::InboxClosed)
+    }
+}
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ending::PeerClosed => f.write_str("the peer closed the connection"),
+            Ending::ReadFailed(e) => write!(f, "reading from the peer failed: {e}"),
+            Ending::WriteFailed(e) => write!(f, "writing to the peer failed: {e}"),
+            Ending::SendTimedOut(t) => write!(f, "the peer read nothing for {t:?}; connection dropped"),
+            Ending::Requested(m) => write!(f, "closed on request ({})", request_name(m)),
+            Ending::InboxClosed => f.write_str("closed: the sender of the data to write has ended"),
+        }
+    }
+}
+
+fn request_name(m: &Ipc) -> &'static str {
+    match m {
+        Ipc::ProducerFinished(_) => "ProducerFinished",
+        Ipc::ShutdownMicroprocess(_) => "ShutdownMicroprocess",
+        Ipc::Shutdown(_) => "Shutdown",
+        _ => "other",
+    }
+}
+
+impl Component for ConnectedSocketAdapter {
+    type Inbox = Bytes;
+    type Outbox = Bytes;
+
+    fn declare(&self, boxes: &mut Declarations) {
+        boxes
+            .describe(BoxKind::Inbox, "inbox", "Data to send to the peer, written in order")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "ProducerFinished or ShutdownMicroprocess: write what is queued in inbox, then close",
+            )
+            .describe(BoxKind::Outbox, "outbox", "Data received from the peer")
+            .describe(
+                BoxKind::Outbox,
+                "signal",
+                "When the connection ends: ProducerFinished saying how (or the ShutdownMicroprocess that ended it)",
+            );
+    }
+
+    fn class_name(&self) -> std::borrow::Cow<'static, str> {
+        "ConnectedSocketAdapter".into()
+    }
+
+    async fn main(self, mut ctx: Context<Bytes, Bytes>) -> ComponentResult {
+        let ConnectedSocketAdapter { stream, settings, half_close } = self;
+        if settings.nodelay {
+            if let Err(e) = stream.set_nodelay(true) {
+                log::debug!("{}: cannot set TCP_NODELAY: {e}", ctx.name());
+            }
+        }
+        let peer = stream.peer_addr().map_or_else(|_| "an unknown peer".to_owned(), |a| a.to_string());
+        log::debug!("{}: connected to {peer}", ctx.name());
+        let (mut rd, mut wr) = stream.into_split();
+        let mut buf = BytesMut::new();
+        let ending = {
+            let receiving = receive(&mut rd, &mut buf, &mut ctx.outbox, settings.read_buffer_size);
+            let sending = send(&mut wr, &mut ctx.inbox, &mut ctx.control, &settings, half_close);
+            tokio::select! {
+                ending = receiving => ending,
+                ending = sending => ending,
+            }
+        };
+        if ending.closes_gracefully() {
+            close_gracefully(&mut rd, &mut wr, &mut buf, settings.linger).await;
+        }
+        drop((rd, wr));
+        log::debug!("{}: connection to {peer} ended: {ending}", ctx.name());
+        let farewell = match ending {
+            Ending::Requested(m) if m.is_shutdown_microprocess() => m,
+            other => ProducerFinished::from(ctx.id()).with_message(other.to_string()).into(),
+        };
+        // Not `send().await`: an adapter must end even if nobody reads its signal.
+        if ctx.signal.try_send(farewell).is_err() {
+            log::debug!("{}: signal destination full; final message dropped", ctx.name());
+        }
+        Ok(())
+    }
+}
+
+/// Reads from the peer and sends each chunk out of `outbox` until the stream ends or fails.
+async fn receive(rd: &mut OwnedReadHalf, buf: &mut BytesMut, outbox: &mut Outbox<Bytes>, chunk: usize) -> Ending {
+    loop {
+        buf.reserve(chunk);
+        match rd.read_buf(&mut BufMut::limit(&mut *buf, chunk)).await {
+            Ok(0) => return Ending::PeerClosed,
+            Ok(_) => outbox.send(buf.split().freeze()).await,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Ending::ReadFailed(e),
+        }
+    }
+}
+
+/// Writes what arrives on `inbox` until a shutdown request (after writing what was queued
+/// before it), the `inbox` closing, or a failed write.
+async fn send(
+    wr: &mut OwnedWriteHalf,
+    inbox: &mut Inbox<Bytes>,
+    control: &mut Inbox<Ipc>,
+    settings: &AdapterSettings,
+    half_close: bool,
+) -> Ending {
+    let mut control_open = true;
+    loop {
+        tokio::select! {
+            // Data before control: what the protocol sent before its shutdown request is written.
+            biased;
+            data = inbox.recv() => match data {
+                Some(data) => {
+                    if let Err(e) = write_all(wr, data, settings.send_timeout).await {
+                        return e;
+                    }
+                }
+                None if half_close => return half_closed(wr, control, control_open).await,
+                None => return Ending::InboxClosed,
+            },
+            msg = control.recv(), if control_open => match msg {
+                Some(msg) if msg.is_shutdown_request() => {
+                    // Flush what was queued when the request arrived, no more: a protocol still
+                    // producing cannot keep the connection open this way.
+                    for _ in 0..inbox.data_ready() {
+                        let Ok(data) = inbox.try_recv() else { break };
+                        if let Err(e) = write_all(wr, data, settings.send_timeout).await {
+                            return e;
+                        }
+                    }
+                    if half_close && msg.is_producer_finished() {
+                        return half_closed(wr, control, control_open).await;
+                    }
+                    return Ending::Requested(msg);
+                }
+                Some(other) => log::trace!("control message ignored: {other:?}"),
+                None => control_open = false,
+            },
+        }
+    }
+}
+
+/// Half-close: shut down the sending direction and wait for a `ShutdownMicroprocess` (the
+/// receiving loop meanwhile runs on until the peer closes).
+async fn half_closed(wr: &mut OwnedWriteHalf, control: &mut Inbox<Ipc>, mut control_open: bool) -> Ending {
+    if let Err(e) = wr.shutdown().await {
+        return Ending::WriteFailed(e);
+    }
+    while control_open {
+        match control.recv().await {
+            Some(msg) if msg.is_shutdown_microprocess() || matches!(msg, Ipc::Shutdown(_)) => {
+                return Ending::Requested(msg)
+            }
+            Some(_) => {}
+            None => control_open = false,
+        }
+    }
+    std::future::pending().await
+}
+
+/// Writes all of `data`, giving up if one write makes no progress within `timeout`.
+async fn write_all(wr: &mut OwnedWriteHalf, mut data: Bytes, timeout: Option<Duration>) -> Result<(), Ending> {
+    while data.has_remaining() {
+        let written = match timeout {
+            Some(t) => match tokio::time::timeout(t, wr.write(&data)).await {
+                Ok(r) => r,
+                Err(_) => return Err(Ending::SendTimedOut(t)),
+            },
+            None => wr.write(&data).await,
+        };
+        match written {
+            Ok(0) => return Err(Ending::WriteFailed(io::ErrorKind::WriteZero.into())),
+            Ok(n) => data.advance(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Ending::WriteFailed(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Shuts down the sending direction, then reads and discards until the peer closes or `linger`
+/// passes (see the module docs on resets).
+async fn close_gracefully(rd: &mut OwnedReadHalf, wr: &mut OwnedWriteHalf, buf: &mut BytesMut, linger: Duration) {
+    if wr.shutdown().await.is_err() {
+        return;
+    }
+    let drain = async {
+        loop {
+            buf.clear();
+            buf.reserve(4096);
+            match rd.read_buf(&mut BufMut::limit(&mut *buf, 4096)).await {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(linger, drain).await;
+}

@@ -1,0 +1,157 @@
+//! `ConnectedSocketAdapter` alone, driven through its boxes against a raw socket peer:
+//! flushing what is queued before acting on `control`, chunking reads, the send timeout, the
+//! `inbox` closing, half-close mode, and what its last `signal` says.
+
+use std::time::Duration;
+
+use axon_core::ipc::ShutdownMicroprocess;
+use axon_core::prelude::*;
+use axon_core::Exit;
+use kamaelia_chassis::socket::{AdapterSettings, Bytes, ConnectedSocketAdapter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(DEADLINE, fut).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// A connected pair: (ours, for the adapter; the peer's).
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let peer = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    let (ours, _) = listener.accept().await.unwrap();
+    (ours, peer)
+}
+
+fn message_of(signal: Ipc) -> String {
+    match signal {
+        Ipc::ProducerFinished(pf) => pf.message.unwrap_or_default(),
+        other => panic!("expected ProducerFinished, got {other:?}"),
+    }
+}
+
+/// Both the data and the request are waiting before the adapter first runs: the data is still
+/// written first, all of it, and then the socket is closed.
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_data_is_written_before_a_shutdown_request_is_acted_on() {
+    let (ours, mut peer) = pair().await;
+    let adapter = Instance::new(ConnectedSocketAdapter::new(ours));
+    for i in 0..50u8 {
+        adapter.component().deliver("inbox", Bytes::from(vec![i; 1000])).unwrap();
+    }
+    adapter.component().deliver("control", Ipc::from(ProducerFinished::new())).unwrap();
+    let mut h = Handle::new(adapter, &Scheduler::new());
+
+    let mut all = Vec::new();
+    within("end of stream", peer.read_to_end(&mut all)).await.unwrap();
+    let expected: Vec<u8> = (0..50u8).flat_map(|i| vec![i; 1000]).collect();
+    assert!(all == expected, "all 50 000 bytes, in order, then end of stream");
+    drop(peer);
+    assert!(message_of(within("the signal", h.recv_signal()).await.unwrap()).contains("ProducerFinished"));
+    assert_eq!(within("the end", h.join()).await, Exit::Finished);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shutdown_microprocess_is_passed_on_after_the_close() {
+    let (ours, mut peer) = pair().await;
+    let mut h = Handle::new(ConnectedSocketAdapter::new(ours), &Scheduler::new());
+    h.send(Bytes::from_static(b"last")).await;
+    h.send_control(ShutdownMicroprocess::new()).await;
+    let mut all = Vec::new();
+    within("end of stream", peer.read_to_end(&mut all)).await.unwrap();
+    assert_eq!(all, b"last");
+    drop(peer);
+    assert!(within("the signal", h.recv_signal()).await.unwrap().is_shutdown_microprocess());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_leave_the_outbox_in_chunks_no_larger_than_the_read_buffer() {
+    let (ours, mut peer) = pair().await;
+    let settings = AdapterSettings { read_buffer_size: 100, ..AdapterSettings::default() };
+    let mut h = Handle::new(ConnectedSocketAdapter::with_settings(ours, settings), &Scheduler::new());
+    let sent: Vec<u8> = (0..10_000u32).map(|i| (i % 256) as u8).collect();
+    peer.write_all(&sent).await.unwrap();
+    let mut received = Vec::new();
+    while received.len() < sent.len() {
+        let chunk = within("a chunk", h.recv()).await.unwrap();
+        assert!(!chunk.is_empty() && chunk.len() <= 100, "chunk of {} bytes", chunk.len());
+        received.extend(chunk);
+    }
+    assert_eq!(received, sent);
+}
+
+/// A peer that stops reading cannot hold the adapter for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_peer_that_reads_nothing_is_dropped_after_the_send_timeout() {
+    let (ours, _peer) = pair().await; // never read
+    let settings = AdapterSettings { send_timeout: Some(Duration::from_millis(200)), ..AdapterSettings::default() };
+    let mut h = Handle::new(ConnectedSocketAdapter::with_settings(ours, settings), &Scheduler::new());
+    let chunk = Bytes::from(vec![0u8; 256 * 1024]);
+    let signal = within("the adapter to give up", async {
+        loop {
+            // Once the adapter has ended its inbox discards, so this send returns.
+            h.send(chunk.clone()).await;
+            if let Ok(signal) = h.get_signal() {
+                break signal;
+            }
+        }
+    })
+    .await;
+    let message = message_of(signal);
+    assert!(message.contains("read nothing for 200ms"), "{message}");
+    assert_eq!(within("the end", h.join()).await, Exit::Finished, "a network event, not a failure");
+}
+
+/// When whoever fed the adapter ends, its `inbox` closes, and it closes the connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_inbox_closing_closes_the_connection() {
+    let (ours, mut peer) = pair().await;
+    let scheduler = Scheduler::new();
+    let feeder = Instance::new(from_fn("Feeder", |mut ctx: Context<(), Bytes>| async move {
+        ctx.outbox.send(Bytes::from_static(b"all I had")).await;
+        Ok(())
+    }));
+    let adapter = Instance::new(ConnectedSocketAdapter::new(ours));
+    scheduler.link((&feeder, "outbox"), (&adapter, "inbox")).unwrap();
+    let adapter = adapter.activate(&scheduler);
+    feeder.activate(&scheduler);
+    let mut all = Vec::new();
+    within("end of stream", peer.read_to_end(&mut all)).await.unwrap();
+    assert_eq!(all, b"all I had");
+    drop(peer);
+    assert_eq!(within("the end", adapter.join()).await, Exit::Finished);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_half_close_mode_producer_finished_closes_only_the_sending_side() {
+    let (ours, mut peer) = pair().await;
+    let mut h = Handle::new(ConnectedSocketAdapter::new(ours).half_close(true), &Scheduler::new());
+    h.send(Bytes::from_static(b"request")).await;
+    h.send_control(ProducerFinished::new()).await;
+    let mut request = Vec::new();
+    within("end of the request", peer.read_to_end(&mut request)).await.unwrap();
+    assert_eq!(request, b"request");
+
+    peer.write_all(b"response").await.unwrap();
+    let mut response = Vec::new();
+    while response.len() < 8 {
+        response.extend(within("the response", h.recv()).await.unwrap());
+    }
+    assert_eq!(response, b"response", "still receiving after ProducerFinished");
+    drop(peer);
+    assert!(message_of(within("the signal", h.recv_signal()).await.unwrap()).contains("peer closed"));
+    assert_eq!(within("the end", h.join()).await, Exit::Finished);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reset_from_the_peer_ends_the_adapter_without_failing_it() {
+    let (ours, peer) = pair().await;
+    let mut h = Handle::new(ConnectedSocketAdapter::new(ours), &Scheduler::new());
+    peer.set_zero_linger().unwrap();
+    drop(peer);
+    let message = message_of(within("the signal", h.recv_signal()).await.unwrap());
+    assert!(message.contains("reading from the peer failed") || message.contains("peer closed"), "{message}");
+    assert_eq!(within("the end", h.join()).await, Exit::Finished);
+}
