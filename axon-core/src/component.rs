@@ -346,16 +346,18 @@ impl Core {
         };
         self.set_state(ComponentState::Ended);
         let report = ChildExit { id: self.ident.id, name: self.ident.name.clone(), exit };
+        // The scheduler first: by the time a parent hears of the end, the component no longer
+        // counts as live (a parent that checks `Scheduler::live` after `child_exited` sees it).
+        if let Some(s) = scheduler {
+            s.component_ended(self, report.clone());
+        }
         if let Some(p) = parent {
             let mut plife = lock(&p.life);
             let family = plife.family();
-            family.child_exits.push_back(report.clone());
+            family.child_exits.push_back(report);
             family.children_changed.notify();
             drop(plife);
             p.notifier().notify();
-        }
-        if let Some(s) = scheduler {
-            s.component_ended(self, report);
         }
         self.settled.store(true, Ordering::Release);
         let ended = lock(&self.life).family.as_ref().and_then(|f| f.ended.clone());
