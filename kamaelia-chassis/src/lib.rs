@@ -1,7 +1,36 @@
 //! # kamaelia-chassis: components that wire components
 //!
 //! Kamaelia's chassis, on [`axon_core`]: each is a component that makes, links and supervises
-//! child components, following Kamaelia's wiring and shutdown-propagation rules, typed.
+//! child components, following Kamaelia's wiring and shutdown-propagation rules, typed. The
+//! Kamaelia names are re-exported at the crate root: `kamaelia_chassis::{Pipeline, Graphline,
+//! SimpleServer, TCPClient, ...}`, with the `pipeline!` and `graphline!` macros.
+//!
+//! ```
+//! use axon_core::prelude::*;
+//! use kamaelia_chassis::pipeline;
+//!
+//! let (tx, rx) = std::sync::mpsc::channel();
+//! let words = from_fn("Words", |mut ctx: Context<(), String>| async move {
+//!     for w in ["component", "systems"] {
+//!         ctx.outbox.send(w.to_owned()).await;
+//!     }
+//!     Ok(())
+//! });
+//! let shout = from_fn("Shout", |mut ctx: Context<String, String>| async move {
+//!     while let Some(w) = ctx.inbox.recv().await {
+//!         ctx.outbox.send(w.to_uppercase()).await;
+//!     }
+//!     Ok(())
+//! });
+//! let collect = from_fn("Collect", move |mut ctx: Context<String, ()>| async move {
+//!     while let Some(w) = ctx.inbox.recv().await {
+//!         tx.send(w).unwrap();
+//!     }
+//!     Ok(())
+//! });
+//! pipeline![words, shout, collect].run().unwrap();
+//! assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["COMPONENT", "SYSTEMS"]);
+//! ```
 //!
 //! # Layout
 //!
@@ -27,3 +56,14 @@ pub mod seq;
 pub mod server;
 pub mod socket;
 pub mod tcp_client;
+
+pub use backplane::{Backplane, BackplaneError, PublishTo, SubscribeTo};
+pub use carousel::{join_chooser_to_carousel, Carousel, Child};
+pub use console::{ConsoleEchoer, ConsoleReader};
+pub use graphline::{child, Graphline, GraphlineError, LinkageSpec};
+pub use par::PAR;
+pub use pipeline::Pipeline;
+pub use seq::Seq;
+pub use server::{ConnectionInfo, ServerCore, ServerError, ServerHandle, ServerSettings, SimpleServer, SocketOptions};
+pub use socket::{AdapterSettings, Bytes, ConnectedSocketAdapter};
+pub use tcp_client::{ClientSettings, TCPClient, TcpClientError};
