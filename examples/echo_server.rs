@@ -26,9 +26,8 @@
 //! cargo run --example echo_client                      # the Kamaelia client pipeline
 //! ```
 //!
-//! A client that shuts down its sending side (`nc -N`, or input piped into a client that
-//! half-closes) ends its connection at once, as in Kamaelia, so replies still on their way are
-//! not sent: type interactively, or keep the connection open (`nc -q1`).
+//! A client that shuts down its sending side still gets every reply: `printf 'hi\n' | nc -N
+//! 127.0.0.1 1500` prints `hi` (Kamaelia ended such a connection at once and dropped the reply).
 
 use std::net::IpAddr;
 use std::process::ExitCode;

@@ -354,11 +354,7 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     // upstream boxes are re-pointed, so what it held arrives ahead of anything sent later.
     let becomes_end = node.own.is_some() && new_sink.as_ref().is_some_and(|n| Arc::ptr_eq(n, node));
     if let (Some(q), false) = (&node.own, becomes_end) {
-        let onward = new_sink.clone();
-        let held = q.redirect(onward.clone());
-        if let (Some(n), false) = (&onward, held.is_empty()) {
-            drop(n.queue().push_over_capacity(held));
-        }
+        drop(q.redirect(new_sink.clone()));
     }
     if node.meta.producing.load(Ordering::Acquire) {
         if let Some(n) = &new_sink {

@@ -298,17 +298,31 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Makes this inbox mid-chain (`Some`: forward to that end of the chain from now on, and
-    /// return what was waiting, to be moved there) or the end of its chain again (`None`).
-    pub(crate) fn redirect(&self, to: Option<Arc<Node<T>>>) -> Vec<T> {
+    /// Makes this inbox mid-chain (`Some`: from now on forward to that end of the chain, and
+    /// move what is waiting there) or the end of its chain again (`None`).
+    ///
+    /// The move happens under this queue's lock, so a sender with a stale destination that
+    /// pushes here meanwhile is forwarded *after* the messages already waiting: order is kept.
+    /// (Locks are taken downstream, this queue then the end of its chain; chains have no cycles.)
+    /// Returns messages that could not be delivered (the destination has ended), to be dropped by
+    /// the caller outside its locks.
+    pub(crate) fn redirect(&self, to: Option<Arc<Node<T>>>) -> Vec<T>
+    where
+        T: Send + 'static,
+    {
         let mut st = lock(&self.state);
-        let moving = to.is_some();
+        let mut undeliverable = Vec::new();
+        if let Some(dest) = &to {
+            if !st.buf.is_empty() {
+                let held: Vec<T> = st.buf.drain(..).collect();
+                undeliverable = dest.queue().push_over_capacity(held);
+            }
+        }
         st.forward = to;
-        let items: Vec<T> = if moving { st.buf.drain(..).collect() } else { Vec::new() };
         let waiters = std::mem::take(&mut st.send_waiters);
         drop(st);
         wake_all(waiters);
-        items
+        undeliverable
     }
 
     /// Wakes every sender waiting for space, so that it re-resolves its destination (called when

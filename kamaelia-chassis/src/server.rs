@@ -80,6 +80,7 @@
 //! | server `connectedSocketShutdownSignal*` | `CSA.control` | the server's messages to the adapter |
 //! | `PH.signal` | `CSA.control` | the protocol finishing closes the connection |
 //! | `PH.serversignal` | server `control` | only if the protocol declares an outbox `serversignal` (of [`Ipc`]): it may stop the server |
+//! | `CSA.signal` | `PH.control` | not in Kamaelia: the client half-closed (see below) |
 //!
 //! The two `*` outboxes are added to the server for each connection (a number is appended to
 //! their names when taken) and removed when both components have ended. Both components become
@@ -89,6 +90,13 @@
 //! of it and sends a `ProducerFinished` (Kamaelia's `socketShutdown`) to the protocol's `control`;
 //! the protocol's `inbox` closes too (its only sender has gone). A protocol that ignores both and
 //! is still running [`protocol_grace`](ServerSettings::protocol_grace) later is stopped.
+//!
+//! **The client half-closes** (shuts down only its sending side, as `printf .. | nc -N` or an
+//! HTTP client that sends its request and then `shutdown(SHUT_WR)` do): with the default
+//! [`ServerSettings`] the adapter sends a `ProducerFinished` out of its `signal` to the protocol's
+//! `control` and goes on writing what the protocol sends until the protocol finishes (or
+//! `protocol_grace` passes), so every reply reaches the client. Kamaelia ended the connection at
+//! once and dropped the replies (set `connection.finish_after_peer_close` to `None` for that).
 //!
 //! **The protocol finishes first**: it sends `ProducerFinished` or `ShutdownMicroprocess` out of
 //! its `signal`, which is linked to the adapter's `control`; the adapter writes everything the
@@ -256,7 +264,11 @@ impl Default for ServerSettings {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             protocol_grace: DEFAULT_PROTOCOL_GRACE,
-            connection: AdapterSettings::default(),
+            // A client that half-closes still gets every reply its protocol sends.
+            connection: AdapterSettings {
+                finish_after_peer_close: Some(DEFAULT_PROTOCOL_GRACE),
+                ..AdapterSettings::default()
+            },
         }
     }
 }
@@ -991,6 +1003,9 @@ fn wire<P: Component<Inbox = Bytes, Outbox = Bytes>>(
     ctx.link((ctx.me(), to_protocol), (protocol, "control"))?;
     ctx.link((ctx.me(), to_adapter), (adapter, "control"))?;
     ctx.link((protocol, "signal"), (adapter, "control"))?;
+    // Not in Kamaelia: the adapter tells the protocol when the client half-closes (see
+    // `AdapterSettings::finish_after_peer_close`), so the protocol can finish its replies.
+    ctx.link((adapter, "signal"), (protocol, "control"))?;
     if protocol.component().has_box(BoxKind::Outbox, "serversignal") {
         if let Err(e) = ctx.link((protocol, "serversignal"), (ctx.me(), "control")) {
             log::warn!("{}: its `serversignal` cannot stop the server: {e}", protocol.name());

@@ -93,9 +93,10 @@
 //!
 //! # Limitations
 //!
-//! A peer that shuts down only its sending direction (a half-close) ends the adapter, as in
-//! Kamaelia: data the protocol answers after that is not sent. There is no TLS (Kamaelia's
-//! `makessl` box is not ported).
+//! By default a peer that shuts down only its sending direction (a half-close) ends the adapter,
+//! as in Kamaelia; with [`AdapterSettings::finish_after_peer_close`] (which servers set) the
+//! adapter instead tells the component feeding it and sends its remaining replies first. There is
+//! no TLS (Kamaelia's `makessl` box is not ported).
 //!
 //! # Porting from Kamaelia
 //!
@@ -157,6 +158,14 @@ pub struct AdapterSettings {
     pub linger: Duration,
     /// Sets `TCP_NODELAY` (no Nagle delay for small writes). Off by default.
     pub nodelay: bool,
+    /// What to do when the peer shuts down its sending side (a half-close: `printf .. | nc -N`,
+    /// an HTTP client that sends its request and then `shutdown(SHUT_WR)`). `None` (the default,
+    /// Kamaelia's behaviour): the connection ends at once. `Some(grace)`: the adapter tells the
+    /// component feeding it, with a `ProducerFinished` out of its `signal`, and keeps writing what
+    /// that component still sends until it says it has finished (a shutdown request on
+    /// `control`, or its `inbox` closing), for at most `grace`; then it closes. Servers turn this
+    /// on for their connections, so that replies to a half-closed client are never dropped.
+    pub finish_after_peer_close: Option<Duration>,
 }
 
 impl Default for AdapterSettings {
@@ -166,6 +175,7 @@ impl Default for AdapterSettings {
             send_timeout: Some(DEFAULT_SEND_TIMEOUT),
             linger: DEFAULT_LINGER,
             nodelay: false,
+            finish_after_peer_close: None,
         }
     }
 }
@@ -307,12 +317,29 @@ impl Component for ConnectedSocketAdapter {
         log::debug!("{}: connected to {peer}", ctx.name());
         let (mut rd, mut wr) = stream.into_split();
         let mut buf = BytesMut::new();
+        let (id, name) = (ctx.id(), ctx.name().to_owned());
         let ending = {
             let receiving = receive(&mut rd, &mut buf, &mut ctx.outbox, settings.read_buffer_size);
             let sending = send(&mut wr, &mut ctx.inbox, &mut ctx.control, &settings, half_close);
+            tokio::pin!(receiving, sending);
             tokio::select! {
-                ending = receiving => ending,
-                ending = sending => ending,
+                ending = &mut sending => ending,
+                ending = &mut receiving => match (ending, settings.finish_after_peer_close) {
+                    // The peer has finished sending, but may still be reading: tell the
+                    // component feeding us, and keep writing what it sends (the same `sending`
+                    // future, so a chunk being written is never cut) until it has finished.
+                    (Ending::PeerClosed, Some(grace)) => {
+                        let note = ProducerFinished::from(id).with_message("the peer closed its sending side");
+                        if ctx.signal.try_send(note.into()).is_err() {
+                            log::debug!("{name}: signal destination full; peer-closed notice dropped");
+                        }
+                        match tokio::time::timeout(grace, &mut sending).await {
+                            Ok(ending) => ending,
+                            Err(_) => Ending::PeerClosed,
+                        }
+                    }
+                    (ending, _) => ending,
+                },
             }
         };
         if ending.closes_gracefully() {

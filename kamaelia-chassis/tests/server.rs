@@ -406,3 +406,72 @@ async fn a_panicking_protocol_factory_closes_that_connection_only() {
     handle.shutdown();
     assert_eq!(within("the server's end", running.join()).await, Exit::Finished);
 }
+
+/// Kamaelia's EchoProtocol as the examples write it: on a shutdown request it first echoes what
+/// is still queued, then passes the request on.
+struct DrainingEcho;
+
+impl Component for DrainingEcho {
+    type Inbox = Bytes;
+    type Outbox = Bytes;
+
+    async fn main(self, mut ctx: Context<Bytes, Bytes>) -> ComponentResult {
+        while let Some(event) = ctx.next_event().await {
+            match event {
+                Event::Data(bytes) => ctx.outbox.send(bytes).await,
+                Event::Control(msg) => {
+                    while let Ok(bytes) = ctx.inbox.try_recv() {
+                        ctx.outbox.send(bytes).await;
+                    }
+                    ctx.signal.send(msg).await;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Regression: a client that sends, then shuts down its sending side (`nc -N`, an HTTP client
+/// doing `shutdown(SHUT_WR)`), used to have its connection ended at once, losing the replies still
+/// on their way (Kamaelia's behaviour). The adapter now tells the protocol and sends what it still
+/// answers, then closes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_half_closes_still_receives_every_reply() {
+    let server = SimpleServer::new(|| DrainingEcho, 0).bind().await.unwrap();
+    let (scheduler, _running, handle, address) = start(server);
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+
+    let mut client = connect(address).await;
+    client.write_all(&payload).await.unwrap();
+    client.shutdown().await.unwrap(); // half-close: we still read
+    let back = read_to_end(&mut client).await;
+    assert_eq!(back.len(), payload.len(), "every byte comes back before end of stream");
+    assert_eq!(back, payload);
+
+    handle.wait_for(|s| s.open == 0).await;
+    handle.shutdown();
+    within("the server's end", scheduler.run_async()).await.unwrap();
+}
+
+/// A protocol that never finishes after a half-close does not hold the connection open: the
+/// adapter closes once `finish_after_peer_close` has passed.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_half_close_a_protocol_that_never_finishes_is_cut_off_after_the_grace() {
+    let grace = Duration::from_millis(200);
+    let mut settings = ServerSettings { protocol_grace: grace, ..ServerSettings::default() };
+    settings.connection.finish_after_peer_close = Some(grace);
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let counter = dropped.clone();
+    let server =
+        SimpleServer { settings, ..SimpleServer::new(move || Stubborn(counter.clone()), 0) }.bind().await.unwrap();
+    let (_scheduler, _running, handle, address) = start(server);
+
+    let mut client = connect(address).await;
+    client.write_all(b"ping").await.unwrap();
+    client.shutdown().await.unwrap();
+    assert_eq!(read_to_end(&mut client).await, b"ping", "the reply made before the grace ran out is sent");
+    handle.wait_for(|s| s.open == 0).await;
+    assert_eq!(dropped.load(Ordering::SeqCst), 1, "the stubborn protocol was stopped");
+    handle.shutdown();
+}
