@@ -151,3 +151,31 @@ impl fmt::Debug for dyn AnyInstance {
         f.debug_tuple("AnyInstance").field(self.component()).finish()
     }
 }
+
+/// What can be made into an [`Instance`]: a component (its boxes are made) or an instance already
+/// made (a [`Graphline`]-style prefab that was built, checked and returned ready to activate).
+///
+/// Chassis that take factories (a server's protocol factory, for instance) accept either, so a
+/// factory may return `MyProtocol { .. }` or a prefab's `Instance<..>` alike.
+///
+/// [`Graphline`]: https://docs.rs/kamaelia-chassis
+pub trait IntoInstance: Send + 'static {
+    /// The component type of the instance.
+    type Component: Component;
+    /// Makes (or returns) the instance.
+    fn into_instance(self) -> Instance<Self::Component>;
+}
+
+impl<C: Component> IntoInstance for C {
+    type Component = C;
+    fn into_instance(self) -> Instance<C> {
+        Instance::new(self)
+    }
+}
+
+impl<C: Component> IntoInstance for Instance<C> {
+    type Component = C;
+    fn into_instance(self) -> Instance<C> {
+        self
+    }
+}

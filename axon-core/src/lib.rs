@@ -101,7 +101,7 @@ pub use error::{
 };
 pub use fn_component::{from_fn, FnComponent};
 pub use handle::Handle;
-pub use instance::{AnyInstance, Instance};
+pub use instance::{AnyInstance, Instance, IntoInstance};
 pub use ipc::Ipc;
 pub use linkage::{Endpoint, LinkId, LinkOptions, Linkage, Passthrough};
 pub use scheduler::Scheduler;

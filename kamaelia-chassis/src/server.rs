@@ -166,6 +166,7 @@
 //! * Kamaelia's adapter discards unsent data when the protocol finishes; here it is written
 //!   first (see [`crate::socket`]).
 
+use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
@@ -182,7 +183,7 @@ use std::time::Duration;
 use axon_core::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon_core::{
     BoxKind, ChildExit, Component, ComponentId, ComponentRef, ComponentResult, Context, Declarations, Instance,
-    LinkError, Outbox,
+    IntoInstance, LinkError, Outbox,
 };
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
@@ -222,6 +223,36 @@ pub struct ConnectionInfo {
     pub peer: SocketAddr,
     /// The server's address for this connection (`localip` and `localport`).
     pub local: SocketAddr,
+}
+
+impl ConnectionInfo {
+    /// The connection whose protocol is being made, while a server calls its protocol factory;
+    /// `None` anywhere else.
+    ///
+    /// [`ServerCore`] passes the addresses to its factory; a [`SimpleServer`] factory takes no
+    /// arguments (as in Kamaelia), and a protocol made inside it can still learn them here. The
+    /// HTTP server uses this to fill in each request's peer and local addresses, where Kamaelia's
+    /// `SimpleServer` left them `*** UNDEFINED ***`.
+    pub fn current() -> Option<ConnectionInfo> {
+        CURRENT_CONNECTION.with(Cell::get)
+    }
+
+    /// Runs `f` with `self` as [`current`](Self::current) (restored afterwards, also on panic).
+    fn serving<R>(self, f: impl FnOnce() -> R) -> R {
+        struct Restore(Option<ConnectionInfo>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT_CONNECTION.with(|c| c.set(self.0));
+            }
+        }
+        let _restore = Restore(CURRENT_CONNECTION.with(|c| c.replace(Some(self))));
+        f()
+    }
+}
+
+thread_local! {
+    /// See [`ConnectionInfo::current`].
+    static CURRENT_CONNECTION: Cell<Option<ConnectionInfo>> = const { Cell::new(None) };
 }
 
 /// How the listening socket is made. [`Default`] gives the `DEFAULT_*` values of this module.
@@ -374,7 +405,8 @@ impl<F> fmt::Debug for ServerCore<F> {
 impl<F, P> SimpleServer<F>
 where
     F: FnMut() -> P + Send + 'static,
-    P: Component<Inbox = Bytes, Outbox = Bytes>,
+    P: IntoInstance,
+    P::Component: Component<Inbox = Bytes, Outbox = Bytes>,
 {
     /// A server on `port` making each connection's protocol with `protocol()`, with default
     /// socket options and settings.
@@ -383,7 +415,7 @@ where
     }
 
     /// Opens the listening socket; see [`ServerCore::bind`].
-    pub async fn bind(self) -> Result<BoundServer<P>, ServerError> {
+    pub async fn bind(self) -> Result<BoundServer<P::Component>, ServerError> {
         let mut make = self.protocol;
         let core = ServerCore {
             protocol: move |_: &ConnectionInfo| make(),
@@ -398,7 +430,8 @@ where
 impl<F, P> ServerCore<F>
 where
     F: FnMut(&ConnectionInfo) -> P + Send + 'static,
-    P: Component<Inbox = Bytes, Outbox = Bytes>,
+    P: IntoInstance,
+    P::Component: Component<Inbox = Bytes, Outbox = Bytes>,
 {
     /// A server on `port` making each connection's protocol with `protocol(&info)`, with default
     /// socket options and settings.
@@ -413,11 +446,11 @@ where
     /// [`ServerError::Bind`] (the address is in use or not local), [`ServerError::Listen`],
     /// [`ServerError::SocketOption`], each naming the address and carrying the OS error; and
     /// [`ServerError::Setting`] for settings that cannot work.
-    pub async fn bind(self) -> Result<BoundServer<P>, ServerError> {
+    pub async fn bind(self) -> Result<BoundServer<P::Component>, ServerError> {
         self.bind_named("ServerCore").await
     }
 
-    async fn bind_named(self, kind: &'static str) -> Result<BoundServer<P>, ServerError> {
+    async fn bind_named(self, kind: &'static str) -> Result<BoundServer<P::Component>, ServerError> {
         self.settings.validate()?;
         let address = SocketAddr::new(self.socket_options.listen_address, self.port);
         let listener = listen(address, &self.socket_options)?;
@@ -426,7 +459,10 @@ where
         let shared = Arc::new(Shared { local_addr, shutdown: AtomicBool::new(false), waker: Mutex::new(None), stats });
         Ok(BoundServer {
             kind,
-            factory: Box::new(self.protocol),
+            factory: {
+                let mut make = self.protocol;
+                Box::new(move |info: &ConnectionInfo| make(info).into_instance())
+            },
             listener,
             local_addr,
             settings: self.settings,
@@ -478,7 +514,8 @@ where
 impl<F, P> Component for SimpleServer<F>
 where
     F: FnMut() -> P + Send + 'static,
-    P: Component<Inbox = Bytes, Outbox = Bytes>,
+    P: IntoInstance,
+    P::Component: Component<Inbox = Bytes, Outbox = Bytes>,
 {
     type Inbox = ();
     type Outbox = ();
@@ -499,7 +536,8 @@ where
 impl<F, P> Component for ServerCore<F>
 where
     F: FnMut(&ConnectionInfo) -> P + Send + 'static,
-    P: Component<Inbox = Bytes, Outbox = Bytes>,
+    P: IntoInstance,
+    P::Component: Component<Inbox = Bytes, Outbox = Bytes>,
 {
     type Inbox = ();
     type Outbox = ();
@@ -519,16 +557,16 @@ where
 
 /// A server whose socket is listening: activate it to serve. Made by [`SimpleServer::bind`] or
 /// [`ServerCore::bind`]; its component name is `SimpleServer_<id>` or `ServerCore_<id>`.
-pub struct BoundServer<P> {
+pub struct BoundServer<P: Component> {
     kind: &'static str,
-    factory: Box<dyn FnMut(&ConnectionInfo) -> P + Send>,
+    factory: Box<dyn FnMut(&ConnectionInfo) -> Instance<P> + Send>,
     listener: TcpListener,
     local_addr: SocketAddr,
     settings: ServerSettings,
     shared: Arc<Shared>,
 }
 
-impl<P> fmt::Debug for BoundServer<P> {
+impl<P: Component> fmt::Debug for BoundServer<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BoundServer")
             .field("kind", &self.kind)
@@ -538,7 +576,7 @@ impl<P> fmt::Debug for BoundServer<P> {
     }
 }
 
-impl<P> BoundServer<P> {
+impl<P: Component> BoundServer<P> {
     /// The address it listens on (with the actual port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
@@ -694,9 +732,9 @@ enum Wake {
 }
 
 /// The server's state between wake-ups.
-struct Server<P> {
+struct Server<P: Component> {
     name: String,
-    factory: Box<dyn FnMut(&ConnectionInfo) -> P + Send>,
+    factory: Box<dyn FnMut(&ConnectionInfo) -> Instance<P> + Send>,
     /// `None` once shutdown has begun (dropping it closes the listening socket).
     listener: Option<TcpListener>,
     local_addr: SocketAddr,
@@ -838,7 +876,8 @@ impl<P: Component<Inbox = Bytes, Outbox = Bytes>> Server<P> {
         let local = stream.local_addr().unwrap_or(self.local_addr);
         let info = ConnectionInfo { peer, local };
         // A factory (or a protocol's `declare`) that panics costs this connection, not the server.
-        let protocol = match catch_unwind(AssertUnwindSafe(|| Instance::new((self.factory)(&info)))) {
+        let factory = &mut self.factory;
+        let protocol = match catch_unwind(AssertUnwindSafe(|| ConnectionInfo::serving(info, || factory(&info)))) {
             Ok(p) => p,
             Err(panic) => {
                 let why = panic

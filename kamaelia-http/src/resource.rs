@@ -1,0 +1,148 @@
+//! The resource protocol: how a request handler answers ([`Resource`]), and what a handler is
+//! ([`Handler`]).
+//!
+//! A handler is a component made for one request. Its boxes:
+//!
+//! | box       | carries            | what                                                      |
+//! |-----------|--------------------|-----------------------------------------------------------|
+//! | `inbox`   | [`Bytes`]          | The request body, piece by piece                          |
+//! | `control` | `Ipc`              | `ProducerFinished` once the whole body has arrived (at once if there is none); `ShutdownMicroprocess` if the client has gone |
+//! | `outbox`  | [`Resource`]       | First one [`Resource::Head`], then any number of [`Resource::Data`] |
+//! | `signal`  | `Ipc`              | `ProducerFinished` when the response is complete          |
+//!
+//! Kamaelia's handlers sent dictionaries: the first with `statuscode`, `type`, optional `length`
+//! and `headers`, then `{"data": ...}`. Here the head is a typed [`ResponseHead`], and the server
+//! chooses the framing: `Content-Length` when the head gives a [`length`](ResponseHead::length),
+//! otherwise chunked (HTTP/1.1) or close-delimited (HTTP/1.0). A handler that ends, fails or
+//! signals before sending a head gets its client a 500.
+
+use std::fmt;
+
+use axon_core::{AnyInstance, Component, ComponentRef, IntoInstance};
+pub use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::{HeaderMap, StatusCode};
+
+/// The status and headers of a response: the first message a handler sends.
+///
+/// ```
+/// use kamaelia_http::ResponseHead;
+/// let head = ResponseHead::new(http::StatusCode::OK).content_type("text/html").length(5);
+/// assert_eq!(head.length, Some(5));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code (Kamaelia's `statuscode`).
+    pub status: StatusCode,
+    /// The body's length in bytes, if known (Kamaelia's `length`): the response is then framed by
+    /// `Content-Length`, and the server checks that exactly this many bytes are sent.
+    pub length: Option<u64>,
+    /// Extra header fields (Kamaelia's `headers`), `Content-Type` among them (Kamaelia's `type`).
+    /// The server sets `Date`, `Server`, `Content-Length`, `Transfer-Encoding` and `Connection`
+    /// itself and drops those fields from here.
+    pub headers: HeaderMap,
+}
+
+impl ResponseHead {
+    /// A head with `status`, no headers and no length.
+    pub fn new(status: StatusCode) -> Self {
+        ResponseHead { status, length: None, headers: HeaderMap::new() }
+    }
+
+    /// Sets `Content-Type` (Kamaelia's `type`).
+    ///
+    /// # Panics
+    /// If `content_type` is not a valid header value (it contains a control character).
+    pub fn content_type(mut self, content_type: &str) -> Self {
+        let value = HeaderValue::from_str(content_type)
+            .unwrap_or_else(|_| panic!("invalid Content-Type {:?}: control characters are not allowed", content_type));
+        self.headers.insert(CONTENT_TYPE, value);
+        self
+    }
+
+    /// Sets the body's length, so the response carries `Content-Length`.
+    pub fn length(mut self, length: u64) -> Self {
+        self.length = Some(length);
+        self
+    }
+
+    /// Adds a header field (repeats are kept, as for `Set-Cookie`).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+}
+
+/// A message from a handler to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// The status and headers; must come first, once.
+    Head(ResponseHead),
+    /// A piece of the body (Kamaelia's `{"data": ...}`). Empty pieces are skipped.
+    Data(Bytes),
+}
+
+impl From<ResponseHead> for Resource {
+    fn from(head: ResponseHead) -> Self {
+        Resource::Head(head)
+    }
+}
+
+impl From<Bytes> for Resource {
+    fn from(data: Bytes) -> Self {
+        Resource::Data(data)
+    }
+}
+
+impl From<&'static str> for Resource {
+    fn from(data: &'static str) -> Self {
+        Resource::Data(Bytes::from_static(data.as_bytes()))
+    }
+}
+
+impl From<String> for Resource {
+    fn from(data: String) -> Self {
+        Resource::Data(Bytes::from(data))
+    }
+}
+
+impl From<Vec<u8>> for Resource {
+    fn from(data: Vec<u8>) -> Self {
+        Resource::Data(Bytes::from(data))
+    }
+}
+
+/// A request handler, made and not yet started: any component whose `inbox` takes [`Bytes`] and
+/// whose `outbox` sends [`Resource`] (a struct implementing [`Component`], a `Pipeline`, a
+/// `Graphline` instance...). Factories return `impl Into<Handler>`.
+pub struct Handler {
+    instance: Box<dyn AnyInstance>,
+}
+
+impl<P> From<P> for Handler
+where
+    P: IntoInstance,
+    P::Component: Component<Inbox = Bytes, Outbox = Resource>,
+{
+    fn from(handler: P) -> Self {
+        Handler { instance: Box::new(handler.into_instance()) }
+    }
+}
+
+impl Handler {
+    /// The handler's component, to link its boxes.
+    pub fn component(&self) -> &ComponentRef {
+        self.instance.component()
+    }
+
+    /// The type-erased instance, to activate.
+    pub fn into_instance(self) -> Box<dyn AnyInstance> {
+        self.instance
+    }
+}
+
+impl fmt::Debug for Handler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Handler").field(self.component()).finish()
+    }
+}

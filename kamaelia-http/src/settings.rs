@@ -1,0 +1,70 @@
+//! [`HttpSettings`]: the limits and timeouts of the HTTP server, each with a default.
+
+use std::time::Duration;
+
+/// The longest request target (the URI on the request line) accepted: 8 KiB. Longer gets a
+/// 414 URI Too Long, and the connection closes.
+pub const DEFAULT_MAX_TARGET_LENGTH: usize = 8 * 1024;
+
+/// The largest request head (request line and header fields, with their line ends) accepted:
+/// 16 KiB. Larger gets a 431 Request Header Fields Too Large, and the connection closes.
+pub const DEFAULT_MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// The most header fields in one request: 100. More gets a 431, and the connection closes.
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+
+/// The largest request body accepted: 8 MiB. A `Content-Length` above it gets a 413 Content Too
+/// Large before any of the body is read; a chunked body that grows past it gets a 413 when it
+/// does (or, if the response has begun, the connection is closed).
+pub const DEFAULT_MAX_BODY: u64 = 8 * 1024 * 1024;
+
+/// How long a connection may wait, idle, for its next request: 15 s. Then it is closed.
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long a client may take to send a whole request head once it has begun: 30 s. Then it
+/// gets a 408 Request Timeout, and the connection closes (a slowloris defence).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many requests one connection may make: 10,000. After that the response to the last one
+/// says `Connection: close`.
+pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
+
+/// The `Server` field sent with every response.
+pub const DEFAULT_SERVER_NAME: &str = concat!("Kamaelia-rs/", env!("CARGO_PKG_VERSION"));
+
+/// The limits and timeouts of one HTTP connection. [`Default`] gives the `DEFAULT_*` values of
+/// this module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// The longest request target ([`DEFAULT_MAX_TARGET_LENGTH`]); past it, 414.
+    pub max_target_length: usize,
+    /// The largest request head ([`DEFAULT_MAX_HEAD_BYTES`]); past it, 431.
+    pub max_head_bytes: usize,
+    /// The most header fields ([`DEFAULT_MAX_HEADERS`]); past it, 431.
+    pub max_headers: usize,
+    /// The largest request body ([`DEFAULT_MAX_BODY`]); past it, 413.
+    pub max_body: u64,
+    /// How long an idle connection waits for a request ([`DEFAULT_KEEP_ALIVE_TIMEOUT`]).
+    pub keep_alive_timeout: Duration,
+    /// How long a request head may take to arrive ([`DEFAULT_HEADER_READ_TIMEOUT`]); past it, 408.
+    pub header_read_timeout: Duration,
+    /// Requests per connection ([`DEFAULT_MAX_REQUESTS_PER_CONNECTION`]).
+    pub max_requests_per_connection: usize,
+    /// The `Server` field's value ([`DEFAULT_SERVER_NAME`]).
+    pub server_name: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            max_target_length: DEFAULT_MAX_TARGET_LENGTH,
+            max_head_bytes: DEFAULT_MAX_HEAD_BYTES,
+            max_headers: DEFAULT_MAX_HEADERS,
+            max_body: DEFAULT_MAX_BODY,
+            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_requests_per_connection: DEFAULT_MAX_REQUESTS_PER_CONNECTION,
+            server_name: DEFAULT_SERVER_NAME.to_owned(),
+        }
+    }
+}
