@@ -10,6 +10,11 @@
 //!   messages, the scheduler, handles, the services tracker, introspection.
 //! * [`chassis`] (crate `kamaelia-chassis`): components that wire components: Pipeline,
 //!   Graphline, Carousel, Seq, PAR, Backplane, and TCP servers and clients.
+//! * [`http`] (crate `kamaelia-http`): the HTTP server as a graph of components: `HTTPServer`,
+//!   request handlers, `Minimal` static files, `ErrorPages`, routing.
+//! * [`cli`]: the command line of the web server binary and the cookbook examples.
+//!
+//! The package's binary, `kamaelia`, is the cookbook web server (`cargo run --release -- --help`).
 //!
 //! ```
 //! use kamaelia::axon::prelude::*;
@@ -29,5 +34,8 @@
 //! `docs/porting.md` (from Kamaelia to this crate, test by test and difference by difference) and
 //! `docs/benchmarks.md` (measured figures against named peers).
 
+pub mod cli;
+
 pub use axon_core as axon;
 pub use kamaelia_chassis as chassis;
+pub use kamaelia_http as http;

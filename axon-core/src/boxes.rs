@@ -685,6 +685,12 @@ impl<T: Send + 'static> Outbox<T> {
         self.refresh().map_or(0, |s| s.queue().len())
     }
 
+    /// True if the outbox is linked and the component owning its destination has ended, so that
+    /// whatever is sent is discarded (for instance, a socket adapter whose client has gone).
+    pub fn destination_ended(&mut self) -> bool {
+        self.refresh().is_some_and(|s| s.queue().is_dead())
+    }
+
     /// True if the destination is at capacity (Axon's `isFull`).
     pub fn is_full(&mut self) -> bool {
         self.refresh().is_some_and(|s| s.queue().is_full())

@@ -251,6 +251,11 @@ impl<T> Queue<T> {
         false
     }
 
+    /// True once the owner has ended (everything pushed is discarded).
+    pub(crate) fn is_dead(&self) -> bool {
+        lock(&self.state).dead
+    }
+
     /// Number of messages waiting.
     pub(crate) fn len(&self) -> usize {
         lock(&self.state).buf.len()

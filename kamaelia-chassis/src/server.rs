@@ -555,11 +555,14 @@ where
     }
 }
 
+/// Makes each connection's protocol instance.
+type ProtocolFactory<P> = Box<dyn FnMut(&ConnectionInfo) -> Instance<P> + Send>;
+
 /// A server whose socket is listening: activate it to serve. Made by [`SimpleServer::bind`] or
 /// [`ServerCore::bind`]; its component name is `SimpleServer_<id>` or `ServerCore_<id>`.
 pub struct BoundServer<P: Component> {
     kind: &'static str,
-    factory: Box<dyn FnMut(&ConnectionInfo) -> Instance<P> + Send>,
+    factory: ProtocolFactory<P>,
     listener: TcpListener,
     local_addr: SocketAddr,
     settings: ServerSettings,
@@ -734,7 +737,7 @@ enum Wake {
 /// The server's state between wake-ups.
 struct Server<P: Component> {
     name: String,
-    factory: Box<dyn FnMut(&ConnectionInfo) -> Instance<P> + Send>,
+    factory: ProtocolFactory<P>,
     /// `None` once shutdown has begun (dropping it closes the listening socket).
     listener: Option<TcpListener>,
     local_addr: SocketAddr,

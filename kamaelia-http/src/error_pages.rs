@@ -22,6 +22,21 @@ use crate::resource::{Resource, ResponseHead};
 /// The `Content-Type` of every error page.
 pub const ERROR_PAGE_TYPE: &str = "text/html; charset=utf-8";
 
+/// Escapes `text` for HTML element content (`& < >`): what a page shows as text. Quotes are
+/// left alone, so text reads as it was; use [`escape_html`] inside attribute values.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Escapes `text` for HTML element content and attribute values (`& < > " '`).
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -18,7 +18,9 @@ pub const DEFAULT_MAX_HEADERS: usize = 100;
 /// does (or, if the response has begun, the connection is closed).
 pub const DEFAULT_MAX_BODY: u64 = 8 * 1024 * 1024;
 
-/// How long a connection may wait, idle, for its next request: 15 s. Then it is closed.
+/// How long a connection may wait, idle, for its next request: 15 s, counted from the end of the
+/// previous request (its last body byte), or from the connection's start. Then it is closed,
+/// after any response still being produced has been sent.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long a client may take to send a whole request head once it has begun: 30 s. Then it

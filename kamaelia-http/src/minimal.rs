@@ -1,0 +1,1365 @@
+//! [`Minimal`]: the static-file handler (Kamaelia's `Kamaelia.Protocol.HTTP.Handlers.Minimal`),
+//! and [`MinimalFactory`], which makes one per request.
+//!
+//! `Minimal` serves the files under a home directory: the request's path, after the route prefix,
+//! names a file below it; a directory is served by its index file. It answers `GET` and `HEAD`,
+//! with the validators, conditional requests and byte ranges a static file server is expected to
+//! support, and streams the file in [`chunk_size`](Minimal::chunk_size) pieces, waiting for room in
+//! the receiving inbox before reading the next piece.
+//!
+//! # Using it
+//!
+//! As the cookbook does, give the router a factory for it (note Kamaelia's argument order for
+//! `MinimalFactory`: the index file first):
+//!
+//! ```
+//! use kamaelia_http::{factory, request_handlers, HelloHandler, Minimal, MinimalFactory};
+//!
+//! let docs = MinimalFactory::new("index.html", "site/docs");
+//! let create_request_handler = request_handlers([
+//!     ("/hello", factory(HelloHandler::new)),
+//!     ("/docs", factory(move |request| docs.make(request))),
+//!     ("/", factory(|request| Minimal::new(request, "site", "index.html"))),
+//! ]);
+//! # let _ = create_request_handler;
+//! ```
+//!
+//! Driven by hand (as a test would), it answers through its boxes:
+//!
+//! ```
+//! use axon_core::{Handle, Scheduler};
+//! use kamaelia_http::{Minimal, Request, Resource};
+//!
+//! let root = tempfile::tempdir()?;
+//! std::fs::write(root.path().join("hello.txt"), "Hello")?;
+//! let request = Request::new(http::Method::GET, "/hello.txt");
+//! let scheduler = Scheduler::new();
+//! let mut handler = Handle::new(Minimal::new(request, root.path(), "index.html"), &scheduler);
+//! let Some(Resource::Head(head)) = handler.recv_blocking() else { panic!("no head") };
+//! assert_eq!(head.status, http::StatusCode::OK);
+//! assert_eq!(head.headers["content-type"], "text/plain; charset=utf-8");
+//! assert_eq!(handler.recv_blocking(), Some(Resource::Data("Hello".into())));
+//! assert_eq!(handler.recv_blocking(), None);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # The rules
+//!
+//! * **Which file.** The router's [`uri_suffix`](Request::uri_suffix) (the path after the route
+//!   prefix, without the query), or the whole [`path`](Request::path) when no router set one. The
+//!   raw path is split on `/` and each segment is percent-decoded on its own (RFC 3986 §2.1, so an
+//!   encoded `%2F` cannot make a separator). A segment that decodes to `..`, contains `/`, `\` or
+//!   NUL, or is not UTF-8 is answered 404, whatever is on disk; `.` and empty segments are
+//!   dropped. Names starting with `.` are 404 unless [`serve_hidden`](Minimal::serve_hidden).
+//! * **Never outside the home directory.** The file's path and the home directory are both
+//!   resolved (symbolic links followed, `std::fs::canonicalize`); a file that resolves outside the
+//!   home directory, or to a hidden name inside it, is 404. Links within the home directory work.
+//!   Only regular files are served (not devices, sockets or pipes).
+//! * **Methods** (RFC 9110 §9.1, §15.5.6, §15.6.2): `GET` and `HEAD`. Another method the server
+//!   knows gets 405 with `Allow: GET, HEAD`; an unknown one gets 501.
+//! * **Directories** (RFC 9110 §15.4.2): asked for without a trailing `/`, a directory gets a 301
+//!   to the same path with `/` (and the query, if any), so that relative links in its index work.
+//!   With the `/`, its [`indexfilename`](Minimal::indexfilename) is served, or 404 if it has none:
+//!   there are no directory listings. A file asked for with a trailing `/` is 404.
+//! * **Errors.** A missing file is 404, an unreadable one 403 (RFC 9110 §15.5.4, §15.5.5), any other
+//!   failure before the head is sent is 500; each with an error page naming the path.
+//! * **Content-Type** (RFC 9110 §8.3) from the file name's extension (`mime_guess`, case-insensitive),
+//!   `application/octet-stream` when unknown; `text/*`, JavaScript and JSON are labelled
+//!   `charset=utf-8`.
+//! * **Validators** (RFC 9110 §8.8): `Last-Modified` (the file's modification time) and a strong
+//!   `ETag` made of the modification time (seconds and nanoseconds) and the length, in hex.
+//! * **Conditional requests** (RFC 9110 §13.1.2, §13.1.3, §13.2.2): `If-None-Match` (a list of tags
+//!   or `*`, weak comparison) that matches, or, when there is no `If-None-Match`,
+//!   `If-Modified-Since` not earlier than the modification time (to the second), gives
+//!   304 Not Modified with the validators and no body.
+//! * **Ranges** (RFC 9110 §14), for `GET` only: one range, `bytes=a-b`, `bytes=a-` or `bytes=-n`,
+//!   gives 206 Partial Content with `Content-Range` and just those bytes. A range starting at or past
+//!   the end, or `bytes=-0`, gives 416 with `Content-Range: bytes */length` (§15.5.17). Several
+//!   ranges, a `Range` that does not parse, or an `If-Range` (§13.1.5; an entity tag compared
+//!   strongly, or a date compared exactly) that does not match the file, get the whole file: the
+//!   RFC lets a server ignore `Range`. Full and partial responses carry `Accept-Ranges: bytes`.
+//! * **HEAD** (RFC 9110 §9.3.2) gets the same head as `GET`, `Content-Length` included, and no data.
+//! * **A file that changes under it.** The length is taken when the file is opened. If the file
+//!   then ends early, or a read fails, after the head has gone, `Minimal` logs a warning and fails
+//!   ([`MinimalError`]): the server then aborts the connection rather than send a short body as
+//!   if it were complete. If it grows, only the first length bytes are sent.
+//!
+//! # Differences from Kamaelia
+//!
+//! Each of these fixes a defect of Kamaelia's `Minimal`:
+//!
+//! * A directory without a trailing `/` got a `200` head and then nothing, and the connection hung
+//!   forever (the index name was appended without a separator and the reader died without
+//!   `producerFinished`); here it gets a 301 to the slash form.
+//! * A directory without its index file hung the same way; here it is 404.
+//! * The MIME type was worked out (from a 30-entry, case-sensitive table) and then put under a key
+//!   the server ignored, so no `Content-Type` was ever sent; here it is sent, from a full table.
+//! * Paths were not percent-decoded (`/a%20b.txt` could not be served); here each segment is
+//!   decoded, and an encoded `..`, `/`, `\` or NUL cannot escape the home directory.
+//! * Symbolic links were followed anywhere, and dotfiles (`.htpasswd`, `.git`) were served; here
+//!   links must stay inside the home directory and dotfiles are 404 unless asked for.
+//! * Empty segments were kept and the home directory was joined with string concatenation; here
+//!   paths are built from checked segments.
+//! * Misses printed four debug lines to stdout; here they are logged (`log`, at debug).
+//! * Only `GET` existed as far as `Minimal` knew: `HEAD` got the body, other methods got the file;
+//!   here `HEAD` gets no body and other methods get 405 or 501.
+//! * There were no validators, conditional requests or ranges; here there are.
+//! * Back-pressure came from polling the server's inbox length (fewer than 3 messages); here each
+//!   piece waits for room in the bounded inbox it goes to, and a read error ends the response
+//!   instead of leaving it open.
+
+use std::borrow::Cow;
+use std::cmp::min;
+use std::fs::Metadata;
+use std::io::{self, SeekFrom};
+use std::path::{Component as PathComponent, Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axon_core::ipc::{Ipc, ProducerFinished};
+use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
+use bytes::{Bytes, BytesMut};
+use http::header::{
+    HeaderValue, ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE,
+    LAST_MODIFIED, LOCATION, RANGE,
+};
+use http::{HeaderMap, Method, StatusCode};
+use tokio::fs::File;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use crate::error_pages::{escape_html, get_error_page, ErrorPages, ERROR_PAGE_TYPE};
+use crate::request::Request;
+use crate::resource::{Resource, ResponseHead};
+
+/// How many bytes of a file [`Minimal`] reads into each [`Resource::Data`] message: 64 KiB.
+pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+
+/// Serves files from a home directory: see the [module docs](self) for the rules.
+///
+/// | box       | carries    | what                                                                      |
+/// |-----------|------------|---------------------------------------------------------------------------|
+/// | `inbox`   | `Bytes`    | The request body: ignored (discarded as it arrives)                       |
+/// | `control` | `Ipc`      | `ShutdownMicroprocess` (the client has gone): stop sending, pass it on out of `signal`, end; `ProducerFinished` (end of the body): ignored |
+/// | `outbox`  | `Resource` | The head, then the file (or the page) in pieces of at most `chunk_size` bytes; no data for `HEAD` |
+/// | `signal`  | `Ipc`      | `ProducerFinished` after the last piece                                   |
+///
+/// If the file ends early or cannot be read after the head was sent, the body returns an error
+/// ([`MinimalError`]) and sends no `ProducerFinished`.
+#[derive(Debug, Clone)]
+pub struct Minimal {
+    /// The request it answers.
+    pub request: Request,
+    /// The directory files are served from (Kamaelia's `homedirectory`). Nothing outside it is
+    /// ever served, even through symbolic links.
+    pub homedirectory: PathBuf,
+    /// The file served for a directory asked for with a trailing `/` (Kamaelia's
+    /// `indexfilename`), such as `index.html`.
+    pub indexfilename: String,
+    /// The most bytes read into one [`Resource::Data`] message ([`DEFAULT_CHUNK_SIZE`]; 0 counts as
+    /// 1). A piece is read only once the previous one has been accepted, so the memory one response
+    /// holds is bounded by `chunk_size` × (the capacity of the inbox its `outbox` is linked to + 1),
+    /// whatever the size of the file.
+    pub chunk_size: usize,
+    /// Whether names starting with `.` may be served (default `false`: they are 404).
+    pub serve_hidden: bool,
+}
+
+impl Minimal {
+    /// The handler serving `request` from `homedirectory`, with `indexfilename` as the index of
+    /// directories (Kamaelia's `Minimal(request, indexfilename, homedirectory)`, with the
+    /// directory before the index name here; see [`MinimalFactory`] for Kamaelia's order).
+    pub fn new(request: Request, homedirectory: impl Into<PathBuf>, indexfilename: impl Into<String>) -> Self {
+        Minimal {
+            request,
+            homedirectory: homedirectory.into(),
+            indexfilename: indexfilename.into(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            serve_hidden: false,
+        }
+    }
+}
+
+/// Makes a [`Minimal`] for each request (Kamaelia's `MinimalFactory(indexfilename, homedirectory)`:
+/// the index name **first**, as in Kamaelia).
+///
+/// ```
+/// use kamaelia_http::{factory, MinimalFactory, Request};
+/// let site = MinimalFactory::new("index.html", "htdocs");
+/// let handler = site.make(Request::new(http::Method::GET, "/"));
+/// assert_eq!(handler.homedirectory, std::path::Path::new("htdocs"));
+/// let route = ("/", factory(move |request| site.make(request)));
+/// # let _ = route;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinimalFactory {
+    /// The index file of directories, for [`Minimal::indexfilename`].
+    pub indexfilename: String,
+    /// The directory served, for [`Minimal::homedirectory`].
+    pub homedirectory: PathBuf,
+}
+
+impl MinimalFactory {
+    /// A factory serving `homedirectory` with `indexfilename` as the index (Kamaelia's order).
+    pub fn new(indexfilename: impl Into<String>, homedirectory: impl Into<PathBuf>) -> Self {
+        MinimalFactory { indexfilename: indexfilename.into(), homedirectory: homedirectory.into() }
+    }
+
+    /// The handler for `request`, with the default chunk size and hidden files refused.
+    pub fn make(&self, request: Request) -> Minimal {
+        Minimal::new(request, self.homedirectory.clone(), self.indexfilename.clone())
+    }
+}
+
+/// Why a response failed after its head was sent: the server aborts the connection, since the
+/// body can no longer match the length the head announced.
+#[derive(Debug, thiserror::Error)]
+pub enum MinimalError {
+    /// The file ended before the length read when it was opened (it shrank while being sent).
+    #[error("`{}` ended after {sent} of {expected} bytes: the file shrank while being sent", path.display())]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// The bytes of the response body read before the end.
+        sent: u64,
+        /// The bytes the head announced.
+        expected: u64,
+    },
+    /// Reading the file failed.
+    #[error("reading `{}` failed after {sent} of {expected} bytes: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The bytes of the response body read before the failure.
+        sent: u64,
+        /// The bytes the head announced.
+        expected: u64,
+        /// The failure.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// What `Minimal` answers.
+enum Answer {
+    /// A page (error, redirect, or 304 with an empty body): its head and body.
+    Page(ResponseHead, Bytes),
+    /// The file, or a slice of it: the head, then `length` bytes from `file` (already positioned).
+    File { head: ResponseHead, file: File, path: PathBuf, length: u64 },
+}
+
+impl From<(ResponseHead, Bytes)> for Answer {
+    fn from((head, body): (ResponseHead, Bytes)) -> Self {
+        Answer::Page(head, body)
+    }
+}
+
+/// The validators of a file.
+struct Validators {
+    /// The modification time, if the platform gives one and it is after 1970.
+    modified: Option<SystemTime>,
+    /// The strong entity tag, quotes included.
+    etag: Option<String>,
+}
+
+impl Validators {
+    fn of(meta: &Metadata) -> Self {
+        let modified = meta.modified().ok().filter(|t| t.duration_since(UNIX_EPOCH).is_ok());
+        let etag = modified
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|since| format!("\"{:x}-{:x}-{:x}\"", since.as_secs(), since.subsec_nanos(), meta.len()));
+        Validators { modified, etag }
+    }
+
+    /// The modification time in whole seconds since 1970, as `Last-Modified` shows it.
+    fn modified_secs(&self) -> Option<u64> {
+        self.modified.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs())
+    }
+
+    /// Adds `ETag` and `Last-Modified` to `head`.
+    fn add_to(&self, mut head: ResponseHead) -> ResponseHead {
+        if let Some(value) = self.etag.as_deref().and_then(|tag| HeaderValue::from_str(tag).ok()) {
+            head = head.header(ETAG, value);
+        }
+        if let Some(value) = self.modified.and_then(|t| HeaderValue::from_str(&httpdate::fmt_http_date(t)).ok()) {
+            head = head.header(LAST_MODIFIED, value);
+        }
+        head
+    }
+}
+
+/// A `Range` field, judged against a file's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RangeRequest {
+    /// Serve the whole file: several ranges, or a field that does not parse.
+    Ignore,
+    /// No byte of the range is in the file (416).
+    Unsatisfiable,
+    /// Bytes `start..=end` (206).
+    Satisfiable { start: u64, end: u64 },
+}
+
+impl Component for Minimal {
+    type Inbox = Bytes;
+    type Outbox = Resource;
+
+    fn declare(&self, boxes: &mut Declarations) {
+        boxes
+            .describe(BoxKind::Inbox, "inbox", "The request body: ignored")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "ShutdownMicroprocess: stop sending, pass it on, end; ProducerFinished: ignored",
+            )
+            .describe(BoxKind::Outbox, "outbox", "The head, then the file in pieces (none for HEAD)")
+            .describe(BoxKind::Outbox, "signal", "ProducerFinished after the last piece");
+    }
+
+    async fn main(self, mut ctx: Context<Bytes, Resource>) -> ComponentResult {
+        let with_body = self.request.method != Method::HEAD;
+        match self.answer().await {
+            Answer::Page(head, body) => {
+                ctx.outbox.send(Resource::Head(head)).await;
+                if with_body && !body.is_empty() {
+                    ctx.outbox.send(Resource::Data(body)).await;
+                }
+            }
+            Answer::File { head, file, path, length } => {
+                ctx.outbox.send(Resource::Head(head)).await;
+                if with_body {
+                    if let Some(stop) = self.stream(&mut ctx, file, &path, length).await? {
+                        ctx.signal.send(stop).await;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+        Ok(())
+    }
+}
+
+impl Minimal {
+    /// Works out the answer: everything up to (not including) the body.
+    async fn answer(&self) -> Answer {
+        match self.resolve().await {
+            Ok(answer) | Err(answer) => answer,
+        }
+    }
+
+    /// [`answer`](Self::answer), with the refusals as `Err` so that `?` can return them.
+    async fn resolve(&self) -> Result<Answer, Answer> {
+        let method = &self.request.method;
+        if method != Method::GET && method != Method::HEAD {
+            return Err(if self.request.has_known_method() {
+                ErrorPages::method_not_allowed(method, &[Method::GET, Method::HEAD]).page().into()
+            } else {
+                ErrorPages::not_implemented(method).page().into()
+            });
+        }
+        let relative = self.relative_path().map_err(|why| {
+            log::debug!("refusing {}: {why}", self.request.path.as_bytes().escape_ascii());
+            self.not_found()
+        })?;
+        let root = tokio::fs::canonicalize(&self.homedirectory).await.map_err(|e| {
+            log::warn!("the home directory `{}` cannot be resolved: {e}", self.homedirectory.display());
+            self.io_failed(&e)
+        })?;
+        let mut requested = self.homedirectory.join(relative);
+        let (mut real, mut meta) = self.locate(&root, &requested).await?;
+        let trailing_slash = self.request.path.ends_with('/');
+        if meta.is_dir() {
+            if !trailing_slash {
+                return Err(self.redirect_to_slash());
+            }
+            requested.push(&self.indexfilename);
+            (real, meta) = self.locate(&root, &requested).await?;
+        } else if trailing_slash {
+            log::debug!("refusing {}: a file asked for as a directory", self.request.path.as_bytes().escape_ascii());
+            return Err(self.not_found());
+        }
+        if !meta.is_file() {
+            log::debug!(
+                "refusing {}: `{}` is not a regular file",
+                self.request.path.as_bytes().escape_ascii(),
+                real.display()
+            );
+            return Err(self.not_found());
+        }
+
+        let mut file = File::open(&real).await.map_err(|e| self.io_failed(&e))?;
+        // The length and validators of the file opened, not of the name looked up before.
+        let meta = file.metadata().await.map_err(|e| self.io_failed(&e))?;
+        if !meta.is_file() {
+            return Err(self.not_found());
+        }
+        let len = meta.len();
+        let validators = Validators::of(&meta);
+        if not_modified(&self.request.headers, &validators) {
+            let head = validators.add_to(ResponseHead::new(StatusCode::NOT_MODIFIED));
+            return Ok(Answer::Page(head, Bytes::new()));
+        }
+
+        let mut head = validators
+            .add_to(ResponseHead::new(StatusCode::OK))
+            .header(CONTENT_TYPE, content_type(&requested))
+            .header(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        let (start, length) = match self.range(len, &validators) {
+            RangeRequest::Ignore => (0, len),
+            RangeRequest::Unsatisfiable => return Err(self.range_not_satisfiable(len)),
+            RangeRequest::Satisfiable { start, end } => {
+                head.status = StatusCode::PARTIAL_CONTENT;
+                head.headers.insert(CONTENT_RANGE, digits_value(format!("bytes {start}-{end}/{len}")));
+                (start, end - start + 1)
+            }
+        };
+        if start > 0 {
+            file.seek(SeekFrom::Start(start)).await.map_err(|e| self.io_failed(&e))?;
+        }
+        Ok(Answer::File { head: head.length(length), file, path: real, length })
+    }
+
+    /// The path below the home directory that the request names, from its checked segments; or
+    /// why it names nothing that may be served.
+    fn relative_path(&self) -> Result<PathBuf, &'static str> {
+        let request = &self.request;
+        let raw = if request.uri_suffix.is_empty() && request.uri_prefix_trigger.is_empty() {
+            &request.path
+        } else {
+            &request.uri_suffix
+        };
+        let mut relative = PathBuf::new();
+        for raw_segment in raw.split('/') {
+            let bytes: Cow<'_, [u8]> = percent_encoding::percent_decode_str(raw_segment).into();
+            let Ok(segment) = std::str::from_utf8(&bytes) else { return Err("a segment is not UTF-8") };
+            match segment {
+                "" | "." => continue,
+                ".." => return Err("a segment is `..`"),
+                _ => {}
+            }
+            if segment.contains(['/', '\\', '\0']) {
+                return Err("a segment contains `/`, `\\` or NUL");
+            }
+            if segment.starts_with('.') && !self.serve_hidden {
+                return Err("a segment is a hidden name");
+            }
+            // Whatever the platform: one segment must be one plain name (not `C:`, not a root).
+            let mut parts = Path::new(segment).components();
+            if !matches!((parts.next(), parts.next()), (Some(PathComponent::Normal(_)), None)) {
+                return Err("a segment is not a plain name");
+            }
+            relative.push(segment);
+        }
+        Ok(relative)
+    }
+
+    /// Resolves `path` and checks that it is inside `root` (both resolved) and not hidden there;
+    /// returns the resolved path and its metadata.
+    async fn locate(&self, root: &Path, path: &Path) -> Result<(PathBuf, Metadata), Answer> {
+        let real = tokio::fs::canonicalize(path).await.map_err(|e| self.lookup_failed(path, &e))?;
+        let Ok(inside) = real.strip_prefix(root) else {
+            log::debug!(
+                "refusing `{}`: it resolves to `{}`, outside `{}`",
+                path.display(),
+                real.display(),
+                root.display()
+            );
+            return Err(self.not_found());
+        };
+        let hidden = inside
+            .components()
+            .any(|c| matches!(c, PathComponent::Normal(name) if name.as_encoded_bytes().starts_with(b".")));
+        if hidden && !self.serve_hidden {
+            log::debug!("refusing `{}`: it resolves to the hidden `{}`", path.display(), real.display());
+            return Err(self.not_found());
+        }
+        let meta = tokio::fs::metadata(&real).await.map_err(|e| self.lookup_failed(path, &e))?;
+        Ok((real, meta))
+    }
+
+    /// The page for a name that could not be looked up: 403 if not allowed, else 404 (no such
+    /// file, a file used as a directory, a name too long...).
+    fn lookup_failed(&self, path: &Path, error: &io::Error) -> Answer {
+        log::debug!("looking up `{}` failed: {error}", path.display());
+        match error.kind() {
+            io::ErrorKind::PermissionDenied => self.forbidden(),
+            _ => self.not_found(),
+        }
+    }
+
+    /// The page for a failure to open or read a file found: 403, 404 (it has just gone) or 500.
+    fn io_failed(&self, error: &io::Error) -> Answer {
+        match error.kind() {
+            io::ErrorKind::PermissionDenied => self.forbidden(),
+            io::ErrorKind::NotFound => self.not_found(),
+            _ => {
+                log::warn!("serving {} failed: {error}", self.request.path.as_bytes().escape_ascii());
+                get_error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("The requested URL {} could not be read.", self.request.path),
+                )
+                .into()
+            }
+        }
+    }
+
+    fn not_found(&self) -> Answer {
+        get_error_page(
+            StatusCode::NOT_FOUND,
+            &format!("The requested URL {} was not found on this server.", self.request.path),
+        )
+        .into()
+    }
+
+    fn forbidden(&self) -> Answer {
+        get_error_page(
+            StatusCode::FORBIDDEN,
+            &format!("You do not have permission to access {} on this server.", self.request.path),
+        )
+        .into()
+    }
+
+    /// A 301 to the request's path with a `/` added, and the query kept.
+    fn redirect_to_slash(&self) -> Answer {
+        // Leading slashes collapsed: `//host/` would send the client to another host.
+        let mut location = format!("/{}/", self.request.path.trim_start_matches('/'));
+        if let Some(query) = &self.request.query {
+            location.push('?');
+            location.push_str(query);
+        }
+        let Ok(value) = HeaderValue::from_str(&location) else {
+            log::warn!("cannot redirect to {}: not a valid Location", location.as_bytes().escape_ascii());
+            return self.not_found();
+        };
+        let link = escape_html(&location);
+        let body = format!(
+            "<html>\n<title>301 Moved Permanently</title>\n<body>\n<h2>301 Moved Permanently</h2>\n<p>This is now at <a href=\"{link}\">{link}</a>.</p></body>\n</html>\n"
+        );
+        let head = ResponseHead::new(StatusCode::MOVED_PERMANENTLY)
+            .header(CONTENT_TYPE, HeaderValue::from_static(ERROR_PAGE_TYPE))
+            .header(LOCATION, value)
+            .length(body.len() as u64);
+        Answer::Page(head, Bytes::from(body))
+    }
+
+    fn range_not_satisfiable(&self, len: u64) -> Answer {
+        let range =
+            self.request.headers.get(RANGE).map(|v| v.as_bytes().escape_ascii().to_string()).unwrap_or_default();
+        let (mut head, body) = get_error_page(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            &format!("The range {range} is not within the {len} bytes of {}.", self.request.path),
+        );
+        head.headers.insert(CONTENT_RANGE, digits_value(format!("bytes */{len}")));
+        Answer::Page(head, body)
+    }
+
+    /// The `Range` field of a `GET`, judged against the file (`If-Range` included).
+    fn range(&self, len: u64, validators: &Validators) -> RangeRequest {
+        let headers = &self.request.headers;
+        if self.request.method != Method::GET {
+            return RangeRequest::Ignore;
+        }
+        let Some(range) = headers.get(RANGE) else { return RangeRequest::Ignore };
+        if let Some(if_range) = headers.get(IF_RANGE) {
+            if !if_range_matches(if_range.as_bytes(), validators) {
+                return RangeRequest::Ignore;
+            }
+        }
+        parse_range(range.as_bytes(), len)
+    }
+
+    /// Sends `length` bytes of `file` in pieces. `Ok(Some(msg))` if a shutdown request arrived
+    /// first (to pass on), `Ok(None)` when all was sent, `Err` if the file ended early or failed.
+    async fn stream(
+        &self,
+        ctx: &mut Context<Bytes, Resource>,
+        file: File,
+        path: &Path,
+        length: u64,
+    ) -> Result<Option<Ipc>, MinimalError> {
+        let chunk_size = self.chunk_size.max(1) as u64;
+        let mut reader = file.take(length);
+        let mut sent = 0;
+        while sent < length {
+            if let Some(stop) = shutdown_requested(ctx) {
+                log::debug!("stopping `{}` after {sent} of {length} bytes: {stop:?}", path.display());
+                return Ok(Some(stop));
+            }
+            let want = min(chunk_size, length - sent) as usize;
+            let mut piece = BytesMut::with_capacity(want);
+            while piece.len() < want {
+                let read = reader.read_buf(&mut piece).await.map_err(|source| {
+                    let error = MinimalError::Read {
+                        path: path.to_owned(),
+                        sent: sent + piece.len() as u64,
+                        expected: length,
+                        source,
+                    };
+                    log::warn!("{error}");
+                    error
+                })?;
+                if read == 0 {
+                    let error = MinimalError::Truncated {
+                        path: path.to_owned(),
+                        sent: sent + piece.len() as u64,
+                        expected: length,
+                    };
+                    log::warn!("{error}");
+                    return Err(error);
+                }
+            }
+            sent += piece.len() as u64;
+            ctx.outbox.send(Resource::Data(piece.freeze())).await;
+        }
+        Ok(None)
+    }
+}
+
+/// Takes what has arrived on `control` (and discards the request body on `inbox`, so that a
+/// sender of a body never waits on this handler); returns a `ShutdownMicroprocess` if one came.
+fn shutdown_requested(ctx: &mut Context<Bytes, Resource>) -> Option<Ipc> {
+    while ctx.inbox.try_recv().is_ok() {}
+    while let Ok(msg) = ctx.control.try_recv() {
+        if msg.is_shutdown_microprocess() {
+            return Some(msg);
+        }
+    }
+    None
+}
+
+/// A header value made of digits, spaces and ASCII punctuation that we formatted ourselves.
+fn digits_value(text: String) -> HeaderValue {
+    HeaderValue::try_from(text).expect("formatted numbers are a valid header value")
+}
+
+/// The `Content-Type` for `path`, from its extension; UTF-8 for text, JavaScript and JSON.
+fn content_type(path: &Path) -> HeaderValue {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let text = mime.type_() == mime_guess::mime::TEXT
+        || matches!(mime.essence_str(), "application/javascript" | "application/json");
+    let value = if text && mime.get_param(mime_guess::mime::CHARSET).is_none() {
+        format!("{}; charset=utf-8", mime.essence_str())
+    } else {
+        mime.to_string()
+    };
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("application/octet-stream"))
+}
+
+/// Whether the request's preconditions make this a 304 (RFC 9110 §13.2.2, steps 3 and 4, for
+/// `GET` and `HEAD`).
+fn not_modified(headers: &HeaderMap, validators: &Validators) -> bool {
+    let mut if_none_match = headers.get_all(IF_NONE_MATCH).iter().peekable();
+    if if_none_match.peek().is_some() {
+        return if_none_match.any(|value| {
+            entity_tags(value.as_bytes()).iter().any(|tag| match tag {
+                EntityTag::Any => true,
+                EntityTag::Tag { opaque, .. } => {
+                    validators.etag.as_deref().is_some_and(|ours| ours.as_bytes() == *opaque)
+                }
+            })
+        });
+    }
+    let since =
+        headers.get(IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()).and_then(|v| httpdate::parse_http_date(v).ok());
+    match (since.and_then(|t| t.duration_since(UNIX_EPOCH).ok()), validators.modified_secs()) {
+        (Some(since), Some(modified)) => modified <= since.as_secs(),
+        _ => false,
+    }
+}
+
+/// Whether an `If-Range` value matches the file (RFC 9110 §13.1.5): an entity tag by strong
+/// comparison, or a date equal to `Last-Modified`.
+fn if_range_matches(value: &[u8], validators: &Validators) -> bool {
+    let value = value.trim_ascii();
+    if value.starts_with(b"\"") || value.starts_with(b"W/") {
+        return match entity_tags(value).as_slice() {
+            [EntityTag::Tag { weak: false, opaque }] => {
+                validators.etag.as_deref().is_some_and(|ours| ours.as_bytes() == *opaque)
+            }
+            _ => false,
+        };
+    }
+    let date = std::str::from_utf8(value).ok().and_then(|v| httpdate::parse_http_date(v).ok());
+    match (date.and_then(|t| t.duration_since(UNIX_EPOCH).ok()), validators.modified_secs()) {
+        (Some(date), Some(modified)) => date.as_secs() == modified,
+        _ => false,
+    }
+}
+
+/// One member of an entity-tag list.
+#[derive(Debug, PartialEq, Eq)]
+enum EntityTag<'a> {
+    /// `*`.
+    Any,
+    /// A tag: `opaque` includes its quotes.
+    Tag { weak: bool, opaque: &'a [u8] },
+}
+
+/// Parses `#entity-tag` or `*` (RFC 9110 §8.8.3). Stops at the first member that does not parse,
+/// keeping those before it (a tag can contain `,`, so the list is read tag by tag, not split).
+fn entity_tags(mut list: &[u8]) -> Vec<EntityTag<'_>> {
+    let mut tags = Vec::new();
+    loop {
+        list = list.trim_ascii_start();
+        while let Some(rest) = list.strip_prefix(b",") {
+            list = rest.trim_ascii_start();
+        }
+        if list.is_empty() {
+            return tags;
+        }
+        if let Some(rest) = list.strip_prefix(b"*") {
+            tags.push(EntityTag::Any);
+            list = rest;
+            continue;
+        }
+        let (weak, rest) = match list.strip_prefix(b"W/") {
+            Some(rest) => (true, rest),
+            None => (false, list),
+        };
+        let Some(after_quote) = rest.strip_prefix(b"\"") else { return tags };
+        let Some(end) = after_quote.iter().position(|&b| b == b'"') else { return tags };
+        tags.push(EntityTag::Tag { weak, opaque: &rest[..end + 2] });
+        list = &after_quote[end + 1..];
+    }
+}
+
+/// Judges a `Range` value against a file of `len` bytes (RFC 9110 §14.1.2, §14.2): only one
+/// `bytes` range is served.
+fn parse_range(value: &[u8], len: u64) -> RangeRequest {
+    let Ok(value) = std::str::from_utf8(value) else { return RangeRequest::Ignore };
+    let Some((unit, set)) = value.split_once('=') else { return RangeRequest::Ignore };
+    if !unit.eq_ignore_ascii_case("bytes") {
+        return RangeRequest::Ignore;
+    }
+    let mut specs = set.split(',').map(|s| s.trim_matches([' ', '\t'])).filter(|s| !s.is_empty());
+    let (Some(spec), None) = (specs.next(), specs.next()) else { return RangeRequest::Ignore };
+    let Some((first, last)) = spec.split_once('-') else { return RangeRequest::Ignore };
+    let (start, end) = match (first, last) {
+        ("", "") => return RangeRequest::Ignore,
+        ("", suffix) => {
+            let Some(suffix) = position(suffix) else { return RangeRequest::Ignore };
+            (len - min(suffix, len), len.saturating_sub(1))
+        }
+        (first, "") => {
+            let Some(first) = position(first) else { return RangeRequest::Ignore };
+            (first, len.saturating_sub(1))
+        }
+        (first, last) => {
+            let (Some(first), Some(last)) = (position(first), position(last)) else { return RangeRequest::Ignore };
+            if last < first {
+                return RangeRequest::Ignore;
+            }
+            (first, min(last, len.saturating_sub(1)))
+        }
+    };
+    // `bytes=-0`, and any range of an empty file, start at the end.
+    if start >= len {
+        return RangeRequest::Unsatisfiable;
+    }
+    RangeRequest::Satisfiable { start, end }
+}
+
+/// A byte position: ASCII digits only; a number too large for `u64` counts as `u64::MAX`
+/// (past the end of any file).
+fn position(digits: &str) -> Option<u64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse().unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::time::Duration;
+
+    use axon_core::{Exit, Handle, Scheduler};
+    use tempfile::TempDir;
+
+    use super::*;
+
+    const HELLO: &str = "Hello, world";
+
+    /// What a client of the handler saw.
+    struct Seen {
+        head: ResponseHead,
+        data: Vec<Bytes>,
+        finished: bool,
+        exit: Exit,
+    }
+
+    impl Seen {
+        fn body(&self) -> Vec<u8> {
+            self.data.concat()
+        }
+
+        fn header(&self, name: &str) -> Option<&str> {
+            self.head.headers.get(name).and_then(|v| v.to_str().ok())
+        }
+    }
+
+    /// A fixed modification time, with nanoseconds: 2023-11-14T22:13:20.5Z.
+    fn mtime() -> SystemTime {
+        UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_000)
+    }
+
+    /// `tmp/root` holding `hello.txt`, `page.html`, `data.json`, `blob.unknownext`, `.secret`,
+    /// `sub/index.html`, `bare/` (no index) and `a b.txt`; `tmp/x` and `tmp/outside.txt` sit
+    /// outside the root.
+    fn site() -> (TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::create_dir_all(root.join("bare")).unwrap();
+        for (name, text) in [
+            ("hello.txt", HELLO),
+            ("page.html", "<p>page</p>"),
+            ("data.json", "{}"),
+            ("blob.unknownext", "blob"),
+            (".secret", "secret"),
+            ("sub/index.html", "<p>index</p>"),
+            ("a b.txt", "spaced"),
+        ] {
+            fs::write(root.join(name), text).unwrap();
+        }
+        let hello = fs::File::options().write(true).open(root.join("hello.txt")).unwrap();
+        hello.set_modified(mtime()).unwrap();
+        fs::write(tmp.path().join("x"), "OUTSIDE-CONTENT").unwrap();
+        fs::write(tmp.path().join("outside.txt"), "OUTSIDE-CONTENT").unwrap();
+        (tmp, root)
+    }
+
+    fn request(method: Method, target: &str, headers: &[(&'static str, &str)]) -> Request {
+        let mut request = Request::new(method, target);
+        for (name, value) in headers {
+            request.headers.append(*name, HeaderValue::from_str(value).unwrap());
+        }
+        request
+    }
+
+    fn run(minimal: Minimal) -> Seen {
+        let scheduler = Scheduler::new();
+        let mut handle = Handle::new(minimal, &scheduler);
+        let head = match handle.recv_blocking() {
+            Some(Resource::Head(head)) => head,
+            other => panic!("expected a head first, got {other:?}"),
+        };
+        let mut data = Vec::new();
+        while let Some(msg) = handle.recv_blocking() {
+            match msg {
+                Resource::Data(bytes) => data.push(bytes),
+                Resource::Head(head) => panic!("a second head: {head:?}"),
+            }
+        }
+        let exit = handle.join_blocking();
+        let finished = matches!(handle.get_signal(), Ok(Ipc::ProducerFinished(_)));
+        Seen { head, data, finished, exit }
+    }
+
+    fn get(root: &Path, target: &str) -> Seen {
+        run(Minimal::new(request(Method::GET, target, &[]), root, "index.html"))
+    }
+
+    fn get_with(root: &Path, target: &str, headers: &[(&'static str, &str)]) -> Seen {
+        run(Minimal::new(request(Method::GET, target, headers), root, "index.html"))
+    }
+
+    fn hello_etag() -> String {
+        format!("\"{:x}-{:x}-{:x}\"", 1_700_000_000u64, 500_000_000u32, HELLO.len())
+    }
+
+    #[test]
+    fn a_file_is_served_with_its_type_length_validators_and_body() {
+        let (_tmp, root) = site();
+        let seen = get(&root, "/hello.txt");
+        assert_eq!(seen.head.status, StatusCode::OK);
+        assert_eq!(seen.head.length, Some(HELLO.len() as u64));
+        assert_eq!(seen.header("content-type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(seen.header("etag"), Some(hello_etag().as_str()));
+        assert_eq!(seen.header("last-modified"), Some("Tue, 14 Nov 2023 22:13:20 GMT"));
+        assert_eq!(seen.header("accept-ranges"), Some("bytes"));
+        assert_eq!(seen.body(), HELLO.as_bytes());
+        assert!(seen.finished);
+        assert_eq!(seen.exit, Exit::Finished);
+    }
+
+    #[test]
+    fn content_types_come_from_the_extension_with_utf8_for_text_and_json_only() {
+        let (_tmp, root) = site();
+        assert_eq!(get(&root, "/page.html").header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(get(&root, "/data.json").header("content-type"), Some("application/json; charset=utf-8"));
+        assert_eq!(get(&root, "/blob.unknownext").header("content-type"), Some("application/octet-stream"));
+        assert_eq!(content_type(Path::new("a.PNG")), "image/png");
+    }
+
+    #[test]
+    fn percent_encoded_names_are_decoded() {
+        let (_tmp, root) = site();
+        let seen = get(&root, "/a%20b.txt");
+        assert_eq!(seen.head.status, StatusCode::OK);
+        assert_eq!(seen.body(), b"spaced");
+    }
+
+    #[test]
+    fn the_router_suffix_names_the_file_when_set() {
+        let (_tmp, root) = site();
+        let mut req = request(Method::GET, "/static/hello.txt", &[]);
+        req.uri_prefix_trigger = "/static".into();
+        req.uri_suffix = "/hello.txt".into();
+        let seen = run(Minimal::new(req, &root, "index.html"));
+        assert_eq!(seen.body(), HELLO.as_bytes());
+        // A suffix without a leading slash (the router's prefix `/` ate it) works too.
+        let mut req = request(Method::GET, "/hello.txt", &[]);
+        req.uri_prefix_trigger = "/".into();
+        req.uri_suffix = "hello.txt".into();
+        assert_eq!(run(Minimal::new(req, &root, "index.html")).body(), HELLO.as_bytes());
+    }
+
+    #[test]
+    fn head_gets_the_same_head_and_no_data() {
+        let (_tmp, root) = site();
+        let seen = run(Minimal::new(request(Method::HEAD, "/hello.txt", &[]), &root, "index.html"));
+        assert_eq!(seen.head.status, StatusCode::OK);
+        assert_eq!(seen.head.length, Some(HELLO.len() as u64));
+        assert_eq!(seen.header("content-type"), Some("text/plain; charset=utf-8"));
+        assert!(seen.data.is_empty());
+        assert!(seen.finished);
+    }
+
+    #[test]
+    fn a_missing_file_is_404_naming_the_path() {
+        let (_tmp, root) = site();
+        let seen = get(&root, "/nothing<here>.txt");
+        assert_eq!(seen.head.status, StatusCode::NOT_FOUND);
+        let body = String::from_utf8(seen.body()).unwrap();
+        assert!(body.contains("/nothing&lt;here&gt;.txt"), "{body}");
+        assert!(seen.finished);
+    }
+
+    #[test]
+    fn traversal_attempts_are_404_and_never_read_outside_the_root() {
+        let (_tmp, root) = site();
+        for target in [
+            "/..%2f..%2fetc/passwd",
+            "/%2e%2e/x",
+            "/%2E%2E/outside.txt",
+            "/a%00b",
+            "/../x",
+            "/sub/../../x",
+            "/..%5cx",
+            "/%ff.txt",
+        ] {
+            let seen = get(&root, target);
+            assert_eq!(seen.head.status, StatusCode::NOT_FOUND, "{target}");
+            assert!(!String::from_utf8_lossy(&seen.body()).contains("OUTSIDE-CONTENT"), "{target}");
+        }
+    }
+
+    #[test]
+    fn dot_segments_and_empty_segments_are_dropped() {
+        let (_tmp, root) = site();
+        assert_eq!(get(&root, "/./hello.txt").body(), HELLO.as_bytes());
+        assert_eq!(get(&root, "//sub//%2e/index.html").body(), b"<p>index</p>");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_leading_outside_is_404_and_one_staying_inside_is_served() {
+        let (tmp, root) = site();
+        std::os::unix::fs::symlink(tmp.path().join("outside.txt"), root.join("out.txt")).unwrap();
+        std::os::unix::fs::symlink(root.join("hello.txt"), root.join("in.txt")).unwrap();
+        std::os::unix::fs::symlink(tmp.path(), root.join("updir")).unwrap();
+        assert_eq!(get(&root, "/out.txt").head.status, StatusCode::NOT_FOUND);
+        assert_eq!(get(&root, "/updir/x").head.status, StatusCode::NOT_FOUND);
+        let inside = get(&root, "/in.txt");
+        assert_eq!(inside.head.status, StatusCode::OK);
+        assert_eq!(inside.body(), HELLO.as_bytes());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_to_a_hidden_file_is_404_unless_hidden_files_are_served() {
+        let (_tmp, root) = site();
+        std::os::unix::fs::symlink(root.join(".secret"), root.join("visible")).unwrap();
+        assert_eq!(get(&root, "/visible").head.status, StatusCode::NOT_FOUND);
+        let mut minimal = Minimal::new(request(Method::GET, "/visible", &[]), &root, "index.html");
+        minimal.serve_hidden = true;
+        assert_eq!(run(minimal).body(), b"secret");
+    }
+
+    #[test]
+    fn a_hidden_file_is_404_unless_hidden_files_are_served() {
+        let (_tmp, root) = site();
+        assert_eq!(get(&root, "/.secret").head.status, StatusCode::NOT_FOUND);
+        assert_eq!(get(&root, "/%2esecret").head.status, StatusCode::NOT_FOUND);
+        let mut minimal = Minimal::new(request(Method::GET, "/.secret", &[]), &root, "index.html");
+        minimal.serve_hidden = true;
+        assert_eq!(run(minimal).body(), b"secret");
+    }
+
+    #[test]
+    fn a_directory_without_a_slash_is_redirected_keeping_the_query() {
+        let (_tmp, root) = site();
+        let seen = get(&root, "/sub?a=1&b=<2>");
+        assert_eq!(seen.head.status, StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(seen.header("location"), Some("/sub/?a=1&b=<2>"));
+        let body = String::from_utf8(seen.body()).unwrap();
+        assert!(body.contains("href=\"/sub/?a=1&amp;b=&lt;2&gt;\""), "{body}");
+        assert_eq!(seen.head.length, Some(body.len() as u64));
+        assert!(seen.finished);
+        let plain = get(&root, "/sub");
+        assert_eq!(plain.header("location"), Some("/sub/"));
+    }
+
+    #[test]
+    fn a_redirect_never_points_at_another_host() {
+        let (_tmp, root) = site();
+        let seen = get(&root, "//sub");
+        assert_eq!(seen.head.status, StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(seen.header("location"), Some("/sub/"));
+    }
+
+    #[test]
+    fn a_routed_directory_is_redirected_to_its_full_path() {
+        let (_tmp, root) = site();
+        let mut req = request(Method::GET, "/static/sub", &[]);
+        req.uri_prefix_trigger = "/static".into();
+        req.uri_suffix = "/sub".into();
+        assert_eq!(run(Minimal::new(req, &root, "index.html")).header("location"), Some("/static/sub/"));
+    }
+
+    #[test]
+    fn a_directory_with_a_slash_serves_its_index_and_the_root_too() {
+        let (_tmp, root) = site();
+        let seen = get(&root, "/sub/");
+        assert_eq!(seen.head.status, StatusCode::OK);
+        assert_eq!(seen.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(seen.body(), b"<p>index</p>");
+        fs::write(root.join("index.html"), "root index").unwrap();
+        assert_eq!(get(&root, "/").body(), b"root index");
+    }
+
+    #[test]
+    fn a_directory_without_an_index_is_404() {
+        let (_tmp, root) = site();
+        let seen = get(&root, "/bare/");
+        assert_eq!(seen.head.status, StatusCode::NOT_FOUND);
+        assert!(seen.finished);
+    }
+
+    #[test]
+    fn a_file_asked_for_as_a_directory_is_404() {
+        let (_tmp, root) = site();
+        assert_eq!(get(&root, "/hello.txt/").head.status, StatusCode::NOT_FOUND);
+        assert_eq!(get(&root, "/hello.txt/more").head.status, StatusCode::NOT_FOUND);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_file_is_403() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_tmp, root) = site();
+        let path = root.join("hello.txt");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
+        if fs::File::open(&path).is_ok() {
+            // Running as root: permissions are not enforced, so there is nothing to test.
+            return;
+        }
+        let seen = get(&root, "/hello.txt");
+        assert_eq!(seen.head.status, StatusCode::FORBIDDEN);
+        assert!(seen.finished);
+    }
+
+    #[test]
+    fn permission_errors_are_403_and_other_failures_404_or_500() {
+        // (The end-to-end 403 test above cannot run as root, who may read anything.)
+        let minimal = Minimal::new(request(Method::GET, "/f", &[]), "root", "index.html");
+        let status = |answer: Answer| match answer {
+            Answer::Page(head, _) => head.status,
+            Answer::File { .. } => panic!("a file"),
+        };
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        let missing = io::Error::from(io::ErrorKind::NotFound);
+        let other = io::Error::other("disk on fire");
+        assert_eq!(status(minimal.lookup_failed(Path::new("f"), &denied)), StatusCode::FORBIDDEN);
+        assert_eq!(status(minimal.lookup_failed(Path::new("f"), &other)), StatusCode::NOT_FOUND);
+        assert_eq!(status(minimal.io_failed(&denied)), StatusCode::FORBIDDEN);
+        assert_eq!(status(minimal.io_failed(&missing)), StatusCode::NOT_FOUND);
+        assert_eq!(status(minimal.io_failed(&other)), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn post_is_405_with_allow_and_an_unknown_method_is_501() {
+        let (_tmp, root) = site();
+        let post = run(Minimal::new(request(Method::POST, "/hello.txt", &[]), &root, "index.html"));
+        assert_eq!(post.head.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(post.header("allow"), Some("GET, HEAD"));
+        assert!(post.finished);
+        let brew = Method::from_bytes(b"BREW").unwrap();
+        let brew = run(Minimal::new(request(brew, "/hello.txt", &[]), &root, "index.html"));
+        assert_eq!(brew.head.status, StatusCode::NOT_IMPLEMENTED);
+        assert!(brew.finished);
+    }
+
+    #[test]
+    fn if_none_match_with_the_etag_is_304_with_validators_and_no_body() {
+        let (_tmp, root) = site();
+        let seen = get_with(&root, "/hello.txt", &[("if-none-match", &hello_etag())]);
+        assert_eq!(seen.head.status, StatusCode::NOT_MODIFIED);
+        assert_eq!(seen.header("etag"), Some(hello_etag().as_str()));
+        assert!(seen.header("last-modified").is_some());
+        assert_eq!(seen.head.length, None);
+        assert_eq!(seen.header("content-type"), None);
+        assert!(seen.data.is_empty());
+        assert!(seen.finished);
+    }
+
+    #[test]
+    fn if_none_match_star_weak_and_lists_match_but_another_tag_does_not() {
+        let (_tmp, root) = site();
+        let etag = hello_etag();
+        for value in ["*".to_owned(), format!("W/{etag}"), format!("\"a,b\", {etag}"), format!("\"x\",W/{etag}")] {
+            assert_eq!(
+                get_with(&root, "/hello.txt", &[("if-none-match", &value)]).head.status,
+                StatusCode::NOT_MODIFIED,
+                "{value}"
+            );
+        }
+        for value in ["\"other\"", "W/\"other\"", "garbage", ""] {
+            let seen = get_with(&root, "/hello.txt", &[("if-none-match", value)]);
+            assert_eq!(seen.head.status, StatusCode::OK, "{value}");
+            assert_eq!(seen.body(), HELLO.as_bytes());
+        }
+    }
+
+    #[test]
+    fn if_modified_since_at_or_after_the_mtime_is_304_and_before_it_200() {
+        let (_tmp, root) = site();
+        let at = "Tue, 14 Nov 2023 22:13:20 GMT";
+        let before = "Tue, 14 Nov 2023 22:13:19 GMT";
+        assert_eq!(get_with(&root, "/hello.txt", &[("if-modified-since", at)]).head.status, StatusCode::NOT_MODIFIED);
+        assert_eq!(get_with(&root, "/hello.txt", &[("if-modified-since", before)]).head.status, StatusCode::OK);
+        assert_eq!(get_with(&root, "/hello.txt", &[("if-modified-since", "yesterday")]).head.status, StatusCode::OK);
+    }
+
+    #[test]
+    fn if_none_match_takes_precedence_over_if_modified_since() {
+        let (_tmp, root) = site();
+        let headers = [("if-none-match", "\"other\""), ("if-modified-since", "Tue, 14 Nov 2023 22:13:20 GMT")];
+        assert_eq!(get_with(&root, "/hello.txt", &headers).head.status, StatusCode::OK);
+    }
+
+    #[test]
+    fn a_range_gets_206_with_just_that_slice() {
+        let (_tmp, root) = site();
+        let seen = get_with(&root, "/hello.txt", &[("range", "bytes=0-4")]);
+        assert_eq!(seen.head.status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(seen.header("content-range"), Some("bytes 0-4/12"));
+        assert_eq!(seen.head.length, Some(5));
+        assert_eq!(seen.header("accept-ranges"), Some("bytes"));
+        assert_eq!(seen.body(), b"Hello");
+        assert!(seen.finished);
+    }
+
+    #[test]
+    fn open_and_suffix_ranges_and_their_limits() {
+        let (_tmp, root) = site();
+        let cases = [
+            ("bytes=7-", "bytes 7-11/12", "world"),
+            ("bytes=11-", "bytes 11-11/12", "d"),
+            ("bytes=-3", "bytes 9-11/12", "rld"),
+            ("bytes=-12", "bytes 0-11/12", HELLO),
+            ("bytes=-100", "bytes 0-11/12", HELLO),
+            ("bytes=5-100", "bytes 5-11/12", ", world"),
+            ("Bytes=0-0", "bytes 0-0/12", "H"),
+        ];
+        for (range, content_range, body) in cases {
+            let seen = get_with(&root, "/hello.txt", &[("range", range)]);
+            assert_eq!(seen.head.status, StatusCode::PARTIAL_CONTENT, "{range}");
+            assert_eq!(seen.header("content-range"), Some(content_range), "{range}");
+            assert_eq!(seen.body(), body.as_bytes(), "{range}");
+        }
+    }
+
+    #[test]
+    fn a_range_past_the_end_is_416() {
+        let (_tmp, root) = site();
+        for range in ["bytes=12-", "bytes=100-", "bytes=12-20", "bytes=-0", "bytes=99999999999999999999999-"] {
+            let seen = get_with(&root, "/hello.txt", &[("range", range)]);
+            assert_eq!(seen.head.status, StatusCode::RANGE_NOT_SATISFIABLE, "{range}");
+            assert_eq!(seen.header("content-range"), Some("bytes */12"), "{range}");
+            assert!(seen.finished);
+        }
+    }
+
+    #[test]
+    fn several_ranges_or_an_invalid_range_get_the_whole_file() {
+        let (_tmp, root) = site();
+        for range in [
+            "bytes=0-1,3-4",
+            "bytes=0-1, -2",
+            "bytes=5-2",
+            "bytes=a-b",
+            "bytes=-",
+            "items=0-1",
+            "bytes 0-1",
+            "bytes=+1-2",
+        ] {
+            let seen = get_with(&root, "/hello.txt", &[("range", range)]);
+            assert_eq!(seen.head.status, StatusCode::OK, "{range}");
+            assert_eq!(seen.body(), HELLO.as_bytes(), "{range}");
+        }
+    }
+
+    #[test]
+    fn head_ignores_range() {
+        let (_tmp, root) = site();
+        let seen =
+            run(Minimal::new(request(Method::HEAD, "/hello.txt", &[("range", "bytes=0-4")]), &root, "index.html"));
+        assert_eq!(seen.head.status, StatusCode::OK);
+        assert_eq!(seen.head.length, Some(12));
+        assert!(seen.data.is_empty());
+    }
+
+    #[test]
+    fn if_range_that_matches_keeps_the_range_and_a_mismatch_gets_the_whole_file() {
+        let (_tmp, root) = site();
+        let etag = hello_etag();
+        let matching = [etag.clone(), "Tue, 14 Nov 2023 22:13:20 GMT".to_owned()];
+        for if_range in &matching {
+            let seen = get_with(&root, "/hello.txt", &[("range", "bytes=0-4"), ("if-range", if_range)]);
+            assert_eq!(seen.head.status, StatusCode::PARTIAL_CONTENT, "{if_range}");
+        }
+        let mismatching = [
+            "\"other\"".to_owned(),
+            format!("W/{etag}"),
+            "Tue, 14 Nov 2023 22:13:21 GMT".to_owned(),
+            "junk".to_owned(),
+        ];
+        for if_range in &mismatching {
+            let seen = get_with(&root, "/hello.txt", &[("range", "bytes=0-4"), ("if-range", if_range)]);
+            assert_eq!(seen.head.status, StatusCode::OK, "{if_range}");
+            assert_eq!(seen.body(), HELLO.as_bytes(), "{if_range}");
+        }
+    }
+
+    #[test]
+    fn a_file_larger_than_a_chunk_arrives_intact_in_chunk_sized_pieces() {
+        let (_tmp, root) = site();
+        let content: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(root.join("big.bin"), &content).unwrap();
+        let mut minimal = Minimal::new(request(Method::GET, "/big.bin", &[]), &root, "index.html");
+        minimal.chunk_size = 1024;
+        let seen = run(minimal);
+        assert_eq!(seen.head.length, Some(10_000));
+        assert_eq!(seen.data.len(), 10);
+        assert!(seen.data.iter().all(|piece| piece.len() <= 1024));
+        assert_eq!(seen.body(), content);
+        assert!(seen.finished);
+    }
+
+    #[test]
+    fn a_file_of_exactly_one_chunk_is_one_piece_and_one_byte_more_is_two() {
+        let (_tmp, root) = site();
+        fs::write(root.join("four"), "abcd").unwrap();
+        fs::write(root.join("five"), "abcde").unwrap();
+        for (name, pieces) in [("/four", 1), ("/five", 2)] {
+            let mut minimal = Minimal::new(request(Method::GET, name, &[]), &root, "index.html");
+            minimal.chunk_size = 4;
+            assert_eq!(run(minimal).data.len(), pieces, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_200_with_no_data() {
+        let (_tmp, root) = site();
+        fs::write(root.join("empty.txt"), "").unwrap();
+        let seen = get(&root, "/empty.txt");
+        assert_eq!(seen.head.status, StatusCode::OK);
+        assert_eq!(seen.head.length, Some(0));
+        assert!(seen.data.is_empty());
+        assert!(seen.finished);
+        let ranged = get_with(&root, "/empty.txt", &[("range", "bytes=-1")]);
+        assert_eq!(ranged.head.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    }
+
+    #[test]
+    fn a_file_shrinking_while_sent_fails_the_handler_without_producer_finished() {
+        let (_tmp, root) = site();
+        let path = root.join("shrinks.bin");
+        // More pieces than the receiving inbox holds, so the handler waits mid-file.
+        let chunk = 16;
+        fs::write(&path, vec![7u8; chunk * (axon_core::DEFAULT_CAPACITY + 10)]).unwrap();
+        let mut minimal = Minimal::new(request(Method::GET, "/shrinks.bin", &[]), &root, "index.html");
+        minimal.chunk_size = chunk;
+        let scheduler = Scheduler::new();
+        let mut handle = Handle::new(minimal, &scheduler);
+        assert!(matches!(handle.recv_blocking(), Some(Resource::Head(_))));
+        fs::File::options().write(true).open(&path).unwrap().set_len(0).unwrap();
+        let mut received = 0;
+        while let Some(msg) = handle.recv_blocking() {
+            if let Resource::Data(piece) = msg {
+                received += piece.len();
+            }
+        }
+        assert!(received < chunk * (axon_core::DEFAULT_CAPACITY + 10));
+        match handle.join_blocking() {
+            Exit::Failed(message) => assert!(message.contains("shrank"), "{message}"),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        assert!(!matches!(handle.get_signal(), Ok(Ipc::ProducerFinished(_))));
+    }
+
+    #[test]
+    fn a_shutdown_request_stops_the_stream_and_is_passed_on() {
+        let (_tmp, root) = site();
+        let chunk = 16;
+        fs::write(root.join("long.bin"), vec![1u8; chunk * (axon_core::DEFAULT_CAPACITY + 10)]).unwrap();
+        let mut minimal = Minimal::new(request(Method::GET, "/long.bin", &[]), &root, "index.html");
+        minimal.chunk_size = chunk;
+        let scheduler = Scheduler::new();
+        let mut handle = Handle::new(minimal, &scheduler);
+        assert!(matches!(handle.recv_blocking(), Some(Resource::Head(_))));
+        handle.send_control_blocking(axon_core::ipc::ShutdownMicroprocess::new());
+        let mut received = 0;
+        while let Some(msg) = handle.recv_blocking() {
+            if let Resource::Data(piece) = msg {
+                received += piece.len();
+            }
+        }
+        assert!(received < chunk * (axon_core::DEFAULT_CAPACITY + 10));
+        assert_eq!(handle.join_blocking(), Exit::Finished);
+        assert!(matches!(handle.get_signal(), Ok(Ipc::ShutdownMicroprocess(_))));
+    }
+
+    #[test]
+    fn a_missing_home_directory_is_404() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(get(&tmp.path().join("absent"), "/x").head.status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn the_factory_takes_the_index_first_as_kamaelia_did() {
+        let (_tmp, root) = site();
+        let factory = MinimalFactory::new("index.html", &root);
+        let minimal = factory.make(request(Method::GET, "/sub/", &[]));
+        assert_eq!(minimal.indexfilename, "index.html");
+        assert_eq!(minimal.homedirectory, root);
+        assert_eq!(minimal.chunk_size, DEFAULT_CHUNK_SIZE);
+        assert!(!minimal.serve_hidden);
+        assert_eq!(run(minimal).body(), b"<p>index</p>");
+        fn send_sync_clone<T: Send + Sync + Clone>() {}
+        send_sync_clone::<MinimalFactory>();
+    }
+
+    #[test]
+    fn entity_tag_lists_are_read_tag_by_tag() {
+        assert_eq!(
+            entity_tags(b" \"a,b\" , W/\"c\",*"),
+            vec![
+                EntityTag::Tag { weak: false, opaque: b"\"a,b\"" },
+                EntityTag::Tag { weak: true, opaque: b"\"c\"" },
+                EntityTag::Any
+            ]
+        );
+        assert_eq!(entity_tags(b"\"unterminated"), vec![]);
+    }
+}

@@ -1,0 +1,687 @@
+//! [`HTTPParser`]: bytes from the client in, requests out (Kamaelia's `HTTPParser`).
+//!
+//! The parser reads request after request from its `inbox` and sends each one out of its
+//! `outbox` as a [`Parsed::Head`], then its body as [`Parsed::Body`] pieces, then
+//! [`Parsed::End`]. It works on bytes, never on text, and holds at most one request head
+//! ([`max_head_bytes`](HttpSettings::max_head_bytes)) plus what one read brought: when the
+//! request handler is busy, the parser's sends wait, it stops reading, and the client is slowed
+//! down by TCP (pipelined requests wait their turn in the kernel, not in memory).
+//!
+//! A request that cannot be served is still sent as a `Head`, with [`Request::bad`] set to the
+//! status and reason (Kamaelia's `bad` flag), followed by `End`; the parser then stops, since
+//! what follows a malformed request cannot be trusted. The statuses (RFC 9110, RFC 9112):
+//!
+//! | what | status |
+//! |---|---|
+//! | a malformed request line, target or field (including whitespace before a colon, control characters, obs-fold) | 400 |
+//! | HTTP/1.1 without exactly one `Host`, or with two | 400 |
+//! | both `Transfer-Encoding` and `Content-Length`, an invalid or conflicting `Content-Length` | 400 |
+//! | a transfer coding other than `chunked` | 501 |
+//! | a major version other than 1 (`HTTP/2.0` on a 1.x connection) | 505 |
+//! | a request target longer than [`max_target_length`](HttpSettings::max_target_length) | 414 |
+//! | a head larger than [`max_head_bytes`](HttpSettings::max_head_bytes), or more than [`max_headers`](HttpSettings::max_headers) fields | 431 |
+//! | a `Content-Length` above [`max_body`](HttpSettings::max_body) (before any body is read) | 413 |
+//! | an `Expect` other than `100-continue` | 417 |
+//! | a head not complete within [`header_read_timeout`](HttpSettings::header_read_timeout) | 408 |
+//!
+//! An error inside a body (bad chunk framing, a chunked body past `max_body`, the client closing
+//! mid-body) comes after the head was sent, so it is reported as [`Parsed::Abort`].
+//!
+//! # Inboxes
+//!
+//! | box       | carries | what arrives |
+//! |-----------|---------|--------------|
+//! | `inbox`   | `Bytes` | Bytes from the client |
+//! | `control` | `Ipc`   | `ProducerFinished`: the client has stopped sending (finish what is buffered, then end); `ShutdownMicroprocess`: stop now |
+//!
+//! # Outboxes
+//!
+//! | box      | carries  | what leaves |
+//! |----------|----------|-------------|
+//! | `outbox` | [`Parsed`] | Each request: `Head`, `Body`..., `End` (or `Abort`) |
+//! | `signal` | `Ipc`    | `ProducerFinished` when it has stopped reading requests |
+//!
+//! Differences from Kamaelia, on purpose: it loops over requests (Kamaelia's parsed one request
+//! per connection and dropped pipelined ones); it works on bytes (Kamaelia's decoded UTF-8 and
+//! crashed on other input); it enforces limits and timeouts (Kamaelia's buffer grew without
+//! bound); a body is read for any method that has one (Kamaelia's read bodies of POST and PUT
+//! only, and read a body without a length until the client closed, which hung); header fields are
+//! parsed strictly and kept as a multi-map (Kamaelia's overwrote repeats and crashed on obs-fold).
+
+use std::net::SocketAddr;
+use std::pin::pin;
+
+use axon_core::ipc::{Ipc, ProducerFinished};
+use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderName, HeaderValue, CONNECTION, EXPECT, HOST};
+use http::{HeaderMap, Method, StatusCode, Version};
+use tokio::time::{sleep_until, Instant};
+
+use crate::decode::{body_length, Decoded, Decoder};
+use crate::request::{split_target, BadRequest, BodyLength, Request};
+use crate::settings::HttpSettings;
+
+/// What the parser sends: the parts of each request, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// A request head (Kamaelia's `ParsedHTTPHeader`). Its body, if any, follows.
+    Head(Box<Request>),
+    /// A piece of the body, de-chunked (Kamaelia's `ParsedHTTPBodyChunk`).
+    Body(Bytes),
+    /// The request is complete (Kamaelia's `ParsedHTTPEnd`).
+    End,
+    /// The request's body could not be read to its end; nothing follows. The status says why
+    /// (400 for broken framing or a client that closed mid-body, 413 for a body past the limit).
+    Abort(BadRequest),
+}
+
+/// The parser component: see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct HTTPParser {
+    settings: HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+}
+
+impl HTTPParser {
+    /// A parser with `settings`, filling in `peer` and `local` on every request.
+    pub fn new(settings: HttpSettings, peer: Option<SocketAddr>, local: Option<SocketAddr>) -> Self {
+        HTTPParser { settings, peer, local }
+    }
+}
+
+/// What the parser's loop waits for.
+enum Input {
+    Bytes(Bytes),
+    /// The client has stopped sending.
+    Ended,
+    Stop,
+    Timeout,
+}
+
+/// A complete head, or why not.
+enum HeadResult {
+    Complete(Box<Request>),
+    Partial,
+}
+
+impl Component for HTTPParser {
+    type Inbox = Bytes;
+    type Outbox = Parsed;
+
+    fn declare(&self, boxes: &mut Declarations) {
+        boxes
+            .describe(BoxKind::Inbox, "inbox", "Bytes from the client")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "ProducerFinished: the client has stopped sending; ShutdownMicroprocess: stop now",
+            )
+            .describe(BoxKind::Outbox, "outbox", "Each request: Head, Body..., End (or Abort)")
+            .describe(BoxKind::Outbox, "signal", "ProducerFinished when it has stopped reading requests");
+    }
+
+    async fn main(self, mut ctx: Context<Bytes, Parsed>) -> ComponentResult {
+        let settings = &self.settings;
+        let mut buf = BytesMut::new();
+        let mut input_ended = false;
+        let mut served = 0usize;
+        // When the current wait gives up: the keep-alive timeout while idle, the head timeout
+        // once a head has begun. `None` while a body is being read (the handler's pace rules).
+        let mut idle_since = Instant::now();
+        let mut head_started: Option<Instant> = None;
+        let mut decoder: Option<Decoder> = None;
+        'requests: loop {
+            // Take as much from `buf` as it holds.
+            loop {
+                if let Some(dec) = decoder.as_mut() {
+                    match dec.decode(&mut buf) {
+                        Ok(Decoded::Data(piece)) => ctx.outbox.send(Parsed::Body(piece)).await,
+                        Ok(Decoded::Done) => {
+                            decoder = None;
+                            ctx.outbox.send(Parsed::End).await;
+                            idle_since = Instant::now();
+                        }
+                        Ok(Decoded::NeedMore) => break,
+                        Err(e) => {
+                            ctx.outbox.send(Parsed::Abort(e.into())).await;
+                            break 'requests;
+                        }
+                    }
+                    continue;
+                }
+                if served >= settings.max_requests_per_connection {
+                    break 'requests;
+                }
+                if buf.is_empty() {
+                    head_started = None;
+                    break;
+                }
+                head_started.get_or_insert_with(Instant::now);
+                match parse_head(&mut buf, settings, self.peer, self.local) {
+                    HeadResult::Partial => break,
+                    HeadResult::Complete(mut request) => {
+                        served += 1;
+                        head_started = None;
+                        if served >= settings.max_requests_per_connection {
+                            request.keep_alive = false;
+                        }
+                        let stop_after = request.bad.is_some() || !request.keep_alive;
+                        let body = if request.bad.is_some() { BodyLength::Empty } else { request.body };
+                        ctx.outbox.send(Parsed::Head(request)).await;
+                        let dec = Decoder::new(body, settings.max_body);
+                        if dec.is_done() {
+                            ctx.outbox.send(Parsed::End).await;
+                            idle_since = Instant::now();
+                            if stop_after {
+                                break 'requests;
+                            }
+                        } else {
+                            decoder = Some(dec);
+                            if stop_after {
+                                // Read this request's body, then stop.
+                                served = settings.max_requests_per_connection;
+                            }
+                        }
+                    }
+                }
+            }
+            if input_ended {
+                if decoder.is_some() {
+                    let why = BadRequest::new(StatusCode::BAD_REQUEST, "the client closed the connection mid-body");
+                    ctx.outbox.send(Parsed::Abort(why)).await;
+                } else if !buf.is_empty() {
+                    let why = BadRequest::new(StatusCode::BAD_REQUEST, "the client closed the connection mid-head");
+                    send_bad(&mut ctx, why, self.peer, self.local).await;
+                }
+                break;
+            }
+            let deadline = match (&decoder, head_started) {
+                (Some(_), _) => None,
+                (None, Some(start)) => Some(start + settings.header_read_timeout),
+                (None, None) => Some(idle_since + settings.keep_alive_timeout),
+            };
+            match next_input(&mut ctx, deadline).await {
+                Input::Bytes(bytes) => {
+                    if buf.is_empty() {
+                        buf = BytesMut::from(bytes);
+                    } else {
+                        buf.extend_from_slice(&bytes);
+                    }
+                }
+                Input::Ended => {
+                    input_ended = true;
+                    // What the client sent before it stopped is already queued: take it all.
+                    while let Ok(bytes) = ctx.inbox.try_recv() {
+                        buf.extend_from_slice(&bytes);
+                    }
+                }
+                Input::Stop => break,
+                Input::Timeout => {
+                    if head_started.is_some() {
+                        let why = BadRequest::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            format!("the request head did not arrive within {:?}", settings.header_read_timeout),
+                        );
+                        send_bad(&mut ctx, why, self.peer, self.local).await;
+                    } else {
+                        log::debug!("{}: idle for {:?}; closing", ctx.name(), settings.keep_alive_timeout);
+                    }
+                    break;
+                }
+            }
+        }
+        ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+        Ok(())
+    }
+}
+
+/// Waits for bytes, the end of input, a stop, or the deadline. Bytes already queued come before
+/// a control message sent after them.
+async fn next_input(ctx: &mut Context<Bytes, Parsed>, deadline: Option<Instant>) -> Input {
+    if let Ok(bytes) = ctx.inbox.try_recv() {
+        return Input::Bytes(bytes);
+    }
+    let mut timer =
+        pin!(sleep_until(deadline.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400))));
+    loop {
+        tokio::select! {
+            biased;
+            bytes = ctx.inbox.recv() => match bytes {
+                Some(bytes) => return Input::Bytes(bytes),
+                None => return Input::Ended,
+            },
+            msg = ctx.control.recv() => match msg {
+                Some(msg) if msg.is_shutdown_request() => return Input::Stop,
+                Some(Ipc::ProducerFinished(_)) | None => return Input::Ended,
+                Some(_) => continue,
+            },
+            () = &mut timer, if deadline.is_some() => return Input::Timeout,
+        }
+    }
+}
+
+/// Sends a head for a request that cannot be served, then its end.
+async fn send_bad(
+    ctx: &mut Context<Bytes, Parsed>,
+    why: BadRequest,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) {
+    let mut request = Request::new(Method::GET, "/");
+    request.raw_uri.clear();
+    request.bad = Some(why);
+    request.keep_alive = false;
+    request.peer = peer;
+    request.local = local;
+    ctx.outbox.send(Parsed::Head(Box::new(request))).await;
+    ctx.outbox.send(Parsed::End).await;
+}
+
+/// How many header slots to try on the stack before using the configured maximum.
+const STACK_HEADERS: usize = 32;
+
+/// Parses a head from the front of `buf`, consuming it if complete.
+fn parse_head(
+    buf: &mut BytesMut,
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> HeadResult {
+    let outcome = {
+        let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+        match parse_with(&mut stack, buf, settings, peer, local) {
+            Outcome::TooManyHeaders if settings.max_headers + 1 > STACK_HEADERS => {
+                let mut heap = vec![httparse::EMPTY_HEADER; settings.max_headers + 1];
+                parse_with(&mut heap, buf, settings, peer, local)
+            }
+            outcome => outcome,
+        }
+    };
+    match outcome {
+        Outcome::Complete(request, len) => {
+            let _ = buf.split_to(len);
+            HeadResult::Complete(request)
+        }
+        Outcome::Partial => partial_head(buf, settings, peer, local),
+        Outcome::TooManyHeaders => {
+            let why = format!("more than {} header fields", settings.max_headers);
+            bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, why, peer, local)
+        }
+        Outcome::TooLarge => {
+            bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, head_too_large(settings), peer, local)
+        }
+        Outcome::Invalid(e) => {
+            let (status, why) = classify_error(buf, e);
+            bad_head(buf, status, why, peer, local)
+        }
+    }
+}
+
+/// What one parse attempt found.
+enum Outcome {
+    Complete(Box<Request>, usize),
+    Partial,
+    TooManyHeaders,
+    TooLarge,
+    Invalid(httparse::Error),
+}
+
+/// Parses with `slots` header slots.
+fn parse_with<'b>(
+    slots: &mut [httparse::Header<'b>],
+    buf: &'b [u8],
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> Outcome {
+    let mut req = httparse::Request::new(slots);
+    match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) if len > settings.max_head_bytes => Outcome::TooLarge,
+        Ok(httparse::Status::Complete(_)) if req.headers.len() > settings.max_headers => Outcome::TooManyHeaders,
+        Ok(httparse::Status::Complete(len)) => {
+            Outcome::Complete(Box::new(build_request(&req, settings, peer, local)), len)
+        }
+        Ok(httparse::Status::Partial) => Outcome::Partial,
+        Err(httparse::Error::TooManyHeaders) => Outcome::TooManyHeaders,
+        Err(e) => Outcome::Invalid(e),
+    }
+}
+
+fn head_too_large(settings: &HttpSettings) -> String {
+    format!("the request head is larger than {} bytes", settings.max_head_bytes)
+}
+
+/// A head not yet complete: fine, unless it is already past a limit.
+fn partial_head(
+    buf: &mut BytesMut,
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> HeadResult {
+    let line_end = buf.iter().position(|&b| b == b'\n');
+    if line_end.is_none() && buf.len() > settings.max_target_length + MAX_LINE_OVERHEAD {
+        let why = format!("the request target is longer than {} bytes", settings.max_target_length);
+        return bad_head(buf, StatusCode::URI_TOO_LONG, why, peer, local);
+    }
+    if buf.len() > settings.max_head_bytes {
+        return bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, head_too_large(settings), peer, local);
+    }
+    HeadResult::Partial
+}
+
+/// Room on a request line for the method, spaces and version around the target.
+const MAX_LINE_OVERHEAD: usize = 64;
+
+/// Drops the bad head's bytes (and, since nothing after it can be trusted, everything else) and
+/// makes the request that reports it.
+fn bad_head(
+    buf: &mut BytesMut,
+    status: StatusCode,
+    why: String,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> HeadResult {
+    // Keep what can be read of the request line, for the access log and the handler.
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len()).min(256);
+    let line = String::from_utf8_lossy(&buf[..line_end]).trim_end().to_owned();
+    buf.clear();
+    let mut parts = line.split(' ');
+    let method = parts.next().and_then(|m| Method::from_bytes(m.as_bytes()).ok()).unwrap_or(Method::GET);
+    let target = parts.next().unwrap_or("").escape_default().to_string();
+    let mut request = Request::new(method, &target);
+    request.bad = Some(BadRequest::new(status, why));
+    request.keep_alive = false;
+    request.peer = peer;
+    request.local = local;
+    HeadResult::Complete(Box::new(request))
+}
+
+/// The status for an httparse error: 505 for a well-formed version other than 1.x, else 400.
+fn classify_error(buf: &[u8], e: httparse::Error) -> (StatusCode, String) {
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = &buf[..line_end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if e == httparse::Error::Version {
+        let version = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
+        if let [b'H', b'T', b'T', b'P', b'/', major @ (b'0' | b'2'..=b'9'), b'.', minor @ b'0'..=b'9'] = version {
+            return (
+                StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+                format!("HTTP/{}.{} is not supported; this server speaks HTTP/1.1", *major as char, *minor as char),
+            );
+        }
+    }
+    let what = match e {
+        httparse::Error::HeaderName => {
+            "invalid header field name (whitespace before the colon, or a character not allowed)"
+        }
+        httparse::Error::HeaderValue => "invalid header field value (a control character, or an obsolete line folding)",
+        httparse::Error::NewLine => "invalid line ending",
+        httparse::Error::Token => "invalid method or request line",
+        httparse::Error::Version => "invalid HTTP version",
+        _ => "malformed request",
+    };
+    let shown: String = line.iter().take(64).copied().map(char::from).collect::<String>().escape_default().to_string();
+    (StatusCode::BAD_REQUEST, format!("{what}; request line: \"{shown}\""))
+}
+
+/// Makes a [`Request`] from a complete parse, checking what httparse does not.
+fn build_request(
+    req: &httparse::Request<'_, '_>,
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> Request {
+    let method_text = req.method.unwrap_or("GET");
+    let target = req.path.unwrap_or("");
+    let version = if req.version == Some(0) { Version::HTTP_10 } else { Version::HTTP_11 };
+    let method = Method::from_bytes(method_text.as_bytes()).unwrap_or(Method::GET);
+    let mut request = Request::new(method, "");
+    request.raw_uri = target.to_owned();
+    request.version = version;
+    request.peer = peer;
+    request.local = local;
+    let fail = |mut request: Request, status: StatusCode, why: String| {
+        request.bad = Some(BadRequest::new(status, why));
+        request.keep_alive = false;
+        request
+    };
+    if target.len() > settings.max_target_length {
+        request.raw_uri = target[..settings.max_target_length.min(64)].to_owned();
+        return fail(
+            request,
+            StatusCode::URI_TOO_LONG,
+            format!("the request target is longer than {} bytes", settings.max_target_length),
+        );
+    }
+    let mut headers = HeaderMap::with_capacity(req.headers.len());
+    for h in req.headers.iter() {
+        let name = match HeaderName::from_bytes(h.name.as_bytes()) {
+            Ok(name) => name,
+            Err(_) => {
+                return fail(
+                    request,
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid header field name \"{}\"", h.name.escape_default()),
+                )
+            }
+        };
+        let value = match HeaderValue::from_bytes(h.value) {
+            Ok(value) => value,
+            Err(_) => {
+                return fail(
+                    request,
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid value of header field {name}: \"{}\"", h.value.escape_ascii()),
+                )
+            }
+        };
+        headers.append(name, value);
+    }
+    request.headers = headers;
+
+    // The request target's form (RFC 9112 §3.2).
+    let authority_from_target;
+    if target.starts_with('/') {
+        let (path, query) = split_target(target);
+        request.path = path.to_owned();
+        request.query = query.map(str::to_owned);
+        authority_from_target = None;
+    } else if target == "*" && request.method == Method::OPTIONS {
+        request.path = "*".to_owned();
+        authority_from_target = None;
+    } else if let Some((_scheme, rest)) = target
+        .split_once("://")
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+    {
+        let (authority, path_and_query) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest.split('?').next().unwrap_or(""), "/"),
+        };
+        if authority.is_empty() || authority.contains('@') {
+            return fail(
+                request,
+                StatusCode::BAD_REQUEST,
+                format!("invalid absolute-form target \"{}\"", target.escape_default()),
+            );
+        }
+        let (path, query) = split_target(path_and_query);
+        request.path = path.to_owned();
+        request.query = query.map(str::to_owned);
+        authority_from_target = Some(authority.to_owned());
+    } else if request.method == Method::CONNECT && !target.contains('/') && target.contains(':') {
+        request.path = String::new();
+        authority_from_target = Some(target.to_owned());
+    } else {
+        return fail(
+            request,
+            StatusCode::BAD_REQUEST,
+            format!("invalid request target \"{}\"", target.escape_default()),
+        );
+    }
+
+    // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, never two.
+    let hosts = request.headers.get_all(HOST).iter().count();
+    if hosts > 1 {
+        return fail(request, StatusCode::BAD_REQUEST, "more than one Host header field".to_owned());
+    }
+    if hosts == 0 && version == Version::HTTP_11 {
+        return fail(request, StatusCode::BAD_REQUEST, "Host header required.".to_owned());
+    }
+    request.uri_server = authority_from_target.or_else(|| request.header("host").map(str::to_owned));
+
+    // Body framing (RFC 9112 §6).
+    match body_length(version, &request.headers, settings.max_body) {
+        Ok(length) => request.body = length,
+        Err(bad) => {
+            let status = bad.status;
+            return fail(request, status, bad.message);
+        }
+    }
+
+    // Expect (RFC 9110 §10.1.1).
+    if let Some(expect) = request.headers.get(EXPECT) {
+        if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+            request.expect_continue = version == Version::HTTP_11;
+        } else {
+            let shown = expect.as_bytes().escape_ascii().to_string();
+            return fail(request, StatusCode::EXPECTATION_FAILED, format!("unsupported expectation \"{shown}\""));
+        }
+    }
+
+    // Persistence (RFC 9112 §9.3).
+    let mut close = false;
+    let mut keep_alive = false;
+    for value in request.headers.get_all(CONNECTION) {
+        for token in value.as_bytes().split(|&b| b == b',') {
+            let token = token.trim_ascii();
+            close |= token.eq_ignore_ascii_case(b"close");
+            keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+        }
+    }
+    request.keep_alive = !close && (version == Version::HTTP_11 || keep_alive);
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(bytes: &[u8]) -> Option<Request> {
+        let mut buf = BytesMut::from(bytes);
+        match parse_head(&mut buf, &HttpSettings::default(), None, None) {
+            HeadResult::Complete(r) => Some(*r),
+            HeadResult::Partial => None,
+        }
+    }
+
+    fn status_of(bytes: &[u8]) -> Option<StatusCode> {
+        parse(bytes).expect("complete").bad.map(|b| b.status)
+    }
+
+    #[test]
+    fn a_simple_request_is_read_with_its_fields() {
+        let r = parse(b"GET /echo?x=1 HTTP/1.1\r\nHost: a:80\r\nX-Dup: 1\r\nX-Dup: 2\r\n\r\n").unwrap();
+        assert_eq!(r.bad, None);
+        assert_eq!(r.method, Method::GET);
+        assert_eq!(r.path, "/echo");
+        assert_eq!(r.query.as_deref(), Some("x=1"));
+        assert_eq!(r.uri_server.as_deref(), Some("a:80"));
+        assert_eq!(r.headers.get_all("x-dup").iter().count(), 2);
+        assert!(r.keep_alive);
+    }
+
+    #[test]
+    fn an_incomplete_head_waits_for_more() {
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n").is_none());
+    }
+
+    #[test]
+    fn http_1_1_without_host_or_with_two_is_400() {
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GET / HTTP/1.0\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn whitespace_before_a_colon_and_obs_fold_are_400() {
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost : a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn control_characters_in_a_field_are_400() {
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn another_major_version_is_505_and_garbage_is_400() {
+        assert_eq!(status_of(b"GET / HTTP/2.0\r\nHost: a\r\n\r\n"), Some(StatusCode::HTTP_VERSION_NOT_SUPPORTED));
+        assert_eq!(status_of(b"GET / HTTP/1.x\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GARBAGE\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn the_target_limit_is_414_one_past_it() {
+        let settings = HttpSettings::default();
+        let at = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(settings.max_target_length - 1));
+        assert_eq!(status_of(at.as_bytes()), None);
+        let over = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(settings.max_target_length));
+        assert_eq!(status_of(over.as_bytes()), Some(StatusCode::URI_TOO_LONG));
+    }
+
+    #[test]
+    fn too_many_fields_is_431_and_the_limit_itself_passes() {
+        let settings = HttpSettings::default();
+        let fields = |n: usize| (0..n).map(|i| format!("X-{i}: v\r\n")).collect::<String>();
+        let at = format!("GET / HTTP/1.1\r\nHost: a\r\n{}\r\n", fields(settings.max_headers - 1));
+        assert_eq!(status_of(at.as_bytes()), None);
+        let over = format!("GET / HTTP/1.1\r\nHost: a\r\n{}\r\n", fields(settings.max_headers));
+        assert_eq!(status_of(over.as_bytes()), Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
+    }
+
+    #[test]
+    fn a_head_past_the_size_limit_is_431_even_before_it_ends() {
+        let settings = HttpSettings::default();
+        let big = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n", "v".repeat(settings.max_head_bytes));
+        assert_eq!(status_of(big.as_bytes()), Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
+    }
+
+    #[test]
+    fn an_absolute_form_authority_wins_over_host() {
+        let r = parse(b"GET http://example.org:8080/p?q HTTP/1.1\r\nHost: other\r\n\r\n").unwrap();
+        assert_eq!(r.uri_server.as_deref(), Some("example.org:8080"));
+        assert_eq!(r.path, "/p");
+        assert_eq!(r.query.as_deref(), Some("q"));
+    }
+
+    #[test]
+    fn persistence_follows_version_and_connection() {
+        assert!(!parse(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap().keep_alive);
+        assert!(!parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
+        assert!(parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap().keep_alive);
+    }
+
+    #[test]
+    fn expectations_other_than_100_continue_are_417() {
+        let r = parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n").unwrap();
+        assert!(r.expect_continue);
+        assert_eq!(
+            status_of(b"POST / HTTP/1.1\r\nHost: a\r\nExpect: tea\r\n\r\n"),
+            Some(StatusCode::EXPECTATION_FAILED)
+        );
+    }
+
+    #[test]
+    fn a_bad_target_form_is_400() {
+        assert_eq!(status_of(b"GET x HTTP/1.1\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GET * HTTP/1.1\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn leading_empty_lines_are_ignored() {
+        assert_eq!(status_of(b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), None);
+    }
+}

@@ -1,0 +1,633 @@
+//! [`HTTPRequestHandler`]: makes a handler per request and turns its answer into HTTP (Kamaelia's
+//! `HTTPRequestHandler`).
+//!
+//! For each [`Parsed::Head`] it calls the `create_request_handler` factory with the request,
+//! links the handler it gets back to four internal boxes, makes it a child and activates it:
+//!
+//! | handler's box | linked to | carries |
+//! |---|---|---|
+//! | `outbox` | this component's `_handlerinbox` | [`Resource`]: the head, then data |
+//! | `signal` | this component's `_handlercontrol` | `ProducerFinished`: the response is complete |
+//! | `inbox` | from this component's `_handleroutbox` | The request body, piece by piece |
+//! | `control` | from this component's `_handlersignal` | `ProducerFinished` once the body is complete |
+//!
+//! Then it forwards the body to the handler while it writes what the handler sends: the status
+//! line and header section from the [`ResponseHead`] (with `Date`, `Server`, and the framing it
+//! chooses: `Content-Length` if the head gives a length, otherwise chunked on HTTP/1.1 and
+//! close-delimited on HTTP/1.0; no body at all for HEAD, 1xx, 204 and 304), then the body. When
+//! the handler signals, the response is finished, the handler is unlinked, and the next request
+//! (already parsed and waiting in `inbox`, if the client pipelines) is taken: responses go out in
+//! request order, one request at a time.
+//!
+//! What goes wrong, and what the client sees:
+//!
+//! | case | the client gets |
+//! |---|---|
+//! | the handler panics, fails, or ends or signals without a head | a 500 page (if nothing was sent yet); otherwise the connection is closed mid-body |
+//! | the handler sends data before its head, or a second head | a 500 page, or a close if the head went out |
+//! | the handler sends more or fewer bytes than its `length` | the body is cut at the length / the connection closes after the short body |
+//! | the request body breaks off ([`Parsed::Abort`]) | the matching error page if nothing was sent yet, then a close; the handler is stopped |
+//! | the client goes away mid-response | nothing: the handler is stopped and the connection's components end |
+//!
+//! # Inboxes
+//!
+//! | box | carries | what arrives |
+//! |---|---|---|
+//! | `inbox` | [`Parsed`] | Requests from the parser |
+//! | `control` | `Ipc` | `ProducerFinished`: the parser has stopped (serve what is queued, then end); `ShutdownMicroprocess`: the server is stopping (finish this response with `Connection: close`, then end) |
+//! | `_handlerinbox` | [`Resource`] | Internal: from the current handler's `outbox` |
+//! | `_handlercontrol` | `Ipc` | Internal: from the current handler's `signal` |
+//!
+//! # Outboxes
+//!
+//! | box | carries | what leaves |
+//! |---|---|---|
+//! | `outbox` | `Bytes` | The responses, to the client |
+//! | `signal` | `Ipc` | `ProducerFinished` when the connection's last response is complete |
+//! | `_handleroutbox` | `Bytes` | Internal: to the current handler's `inbox` |
+//! | `_handlersignal` | `Ipc` | Internal: to the current handler's `control` |
+//!
+//! Differences from Kamaelia, on purpose: it serves any number of requests per connection
+//! (Kamaelia's one); the status line says HTTP/1.1 with the right reason phrase (Kamaelia's said
+//! HTTP/1.0, and its table had wrong or missing phrases for 401, 403, 304 and 505); chunked framing
+//! works (Kamaelia's was dead code); HEAD, 1xx, 204 and 304 responses have no body; `Content-Type`
+//! is sent (Kamaelia's handlers' `type` never reached the wire); the handler is unlinked and
+//! removed after each request (Kamaelia's never were); a handler that only signals gets the client
+//! a 500 (Kamaelia's connection hung); and unknown methods reach the router (Kamaelia answered
+//! anything but GET, HEAD and POST with 400).
+
+use std::future::{poll_fn, Future};
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use axon_core::ipc::{Ipc, ProducerFinished};
+use axon_core::{
+    BoxKind, ChildExit, Component, ComponentRef, ComponentResult, Context, Declarations, Exit, Inbox, Outbox,
+};
+use bytes::{BufMut, Bytes, BytesMut};
+use http::{Method, StatusCode, Version};
+
+use crate::encode::{chunk_head, write_head, Framing, CONTINUE, LAST_CHUNK};
+use crate::error_pages::get_error_page;
+use crate::parser::Parsed;
+use crate::request::{version_number, BadRequest, Request};
+use crate::resource::{Handler, Resource, ResponseHead};
+use crate::settings::HttpSettings;
+
+/// The factory that makes a handler for each request (Kamaelia's `createRequestHandler`).
+pub type CreateRequestHandler = Arc<dyn Fn(Request) -> Handler + Send + Sync>;
+
+/// How many messages a handler may send ahead of the socket: 4. With `Minimal`'s 64 KiB pieces
+/// that bounds a response's buffering here to 256 KiB; a handler sending faster waits.
+pub const HANDLER_INBOX_CAPACITY: usize = 4;
+
+/// Bytes gathered before they are passed to the socket in one message: small messages from a
+/// handler (a head, a short page, a chunk terminator) go out in one write.
+const COALESCE_LIMIT: usize = 16 * 1024;
+
+/// Body pieces at least this large are passed on as they are, not copied into the write buffer.
+const COPY_LIMIT: usize = 4 * 1024;
+
+/// The request handler component: see the [module docs](self).
+pub struct HTTPRequestHandler {
+    create: CreateRequestHandler,
+    settings: Arc<HttpSettings>,
+}
+
+impl std::fmt::Debug for HTTPRequestHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HTTPRequestHandler").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl HTTPRequestHandler {
+    /// A request handler making each request's handler with `create`.
+    pub fn new(create: CreateRequestHandler, settings: Arc<HttpSettings>) -> Self {
+        HTTPRequestHandler { create, settings }
+    }
+}
+
+/// The internal boxes to and from the current handler.
+struct Wires {
+    from_handler: Inbox<Resource>,
+    handler_done: Inbox<Ipc>,
+    to_handler: Outbox<Bytes>,
+    body_done: Outbox<Ipc>,
+}
+
+/// What the connection does after a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    KeepAlive,
+    Close,
+}
+
+impl Component for HTTPRequestHandler {
+    type Inbox = Parsed;
+    type Outbox = Bytes;
+
+    fn declare(&self, boxes: &mut Declarations) {
+        boxes
+            .inbox::<Resource>("_handlerinbox", "Internal: from the current handler's outbox")
+            .inbox::<Ipc>("_handlercontrol", "Internal: from the current handler's signal")
+            .outbox::<Bytes>("_handleroutbox", "Internal: to the current handler's inbox (the request body)")
+            .outbox::<Ipc>("_handlersignal", "Internal: to the current handler's control (end of the body)")
+            .capacity("_handlerinbox", Some(HANDLER_INBOX_CAPACITY))
+            .describe(BoxKind::Inbox, "inbox", "Requests from the parser")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "ProducerFinished: no more requests; ShutdownMicroprocess: the server is stopping",
+            )
+            .describe(BoxKind::Outbox, "outbox", "The responses, to the client")
+            .describe(BoxKind::Outbox, "signal", "ProducerFinished when the last response is complete");
+    }
+
+    async fn main(self, mut ctx: Context<Parsed, Bytes>) -> ComponentResult {
+        let mut wires = Wires {
+            from_handler: ctx.take_inbox("_handlerinbox")?,
+            handler_done: ctx.take_inbox("_handlercontrol")?,
+            to_handler: ctx.take_outbox("_handleroutbox")?,
+            body_done: ctx.take_outbox("_handlersignal")?,
+        };
+        let mut flags = Flags::default();
+        loop {
+            let next = match ctx.inbox.try_recv() {
+                Ok(msg) => Some(msg),
+                Err(_) if flags.no_more => None,
+                Err(_) => next_request(&mut ctx, &mut flags).await,
+            };
+            match next {
+                None => break,
+                Some(Parsed::Head(request)) => {
+                    let mut exchange = Exchange::new(&self, *request, &flags);
+                    let after = exchange.run(&mut ctx, &mut wires, &mut flags).await;
+                    if after == After::Close || flags.stopping {
+                        break;
+                    }
+                }
+                Some(other) => log::debug!("{}: {other:?} outside a request ignored", ctx.name()),
+            }
+        }
+        ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+        Ok(())
+    }
+}
+
+/// What the request handler has been told.
+#[derive(Debug, Default)]
+struct Flags {
+    /// The parser has stopped: once `inbox` is empty, nothing more will come.
+    no_more: bool,
+    /// The server is shutting down: finish the current response and close.
+    stopping: bool,
+}
+
+impl Flags {
+    fn on_control(&mut self, msg: Option<Ipc>) {
+        match msg {
+            Some(msg) if msg.is_shutdown_request() => {
+                self.stopping = true;
+                self.no_more = true;
+            }
+            Some(_) | None => self.no_more = true,
+        }
+    }
+}
+
+/// Waits for the next request, or for word that there are none.
+async fn next_request(ctx: &mut Context<Parsed, Bytes>, flags: &mut Flags) -> Option<Parsed> {
+    tokio::select! {
+        biased;
+        msg = ctx.inbox.recv() => msg,
+        ctl = ctx.control.recv() => {
+            flags.on_control(ctl);
+            // What the parser sent before it stopped is already queued.
+            ctx.inbox.try_recv().ok()
+        }
+    }
+}
+
+/// One request and its response.
+struct Exchange<'a> {
+    owner: &'a HTTPRequestHandler,
+    request: Option<Request>,
+    method: Method,
+    version: Version,
+    target: String,
+    peer: Option<SocketAddr>,
+    keep_alive: bool,
+    /// The request's body parts are still coming from the parser.
+    request_open: bool,
+    /// A body piece waiting for room in the handler's `inbox`.
+    pending_body: Option<Bytes>,
+    handler: Option<ComponentRef>,
+    /// The framing chosen when the head went out.
+    framing: Option<Framing>,
+    status: StatusCode,
+    /// Body bytes sent (before framing).
+    sent: u64,
+    out: BytesMut,
+    /// Large body pieces to send as they are, each with its position in `out`.
+    large: Vec<(usize, Bytes)>,
+    /// The response can no longer be completed properly: close after it.
+    broken: bool,
+    /// `control` has closed (everything that could send to it has gone).
+    control_closed: bool,
+    /// The server answered in the handler's place (an error page): ignore what the handler sends.
+    ignore_handler: bool,
+}
+
+/// What woke an exchange.
+enum Wake {
+    Resource(Resource),
+    HandlerSignalled(Ipc),
+    HandlerEnded(ChildExit),
+    BodyRoom,
+    Part(Option<Parsed>),
+    Control(Option<Ipc>),
+}
+
+impl<'a> Exchange<'a> {
+    fn new(owner: &'a HTTPRequestHandler, request: Request, flags: &Flags) -> Self {
+        let keep_alive = request.keep_alive && request.bad.is_none() && !flags.stopping;
+        Exchange {
+            owner,
+            method: request.method.clone(),
+            version: request.version,
+            target: if request.raw_uri.is_empty() { "-".to_owned() } else { request.raw_uri.clone() },
+            peer: request.peer,
+            keep_alive,
+            request_open: true,
+            pending_body: None,
+            handler: None,
+            framing: None,
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            sent: 0,
+            out: BytesMut::new(),
+            large: Vec::new(),
+            broken: false,
+            ignore_handler: false,
+            control_closed: false,
+            request: Some(request),
+        }
+    }
+
+    async fn run(&mut self, ctx: &mut Context<Parsed, Bytes>, wires: &mut Wires, flags: &mut Flags) -> After {
+        let request = self.request.take().expect("an exchange runs once");
+        if request.expect_continue && request.body.has_body() && request.bad.is_none() {
+            // RFC 9110 §10.1.1: the client waits for this before sending the body.
+            ctx.outbox.send(CONTINUE).await;
+        }
+        let handler = self.start_handler(ctx, request);
+        self.handler = Some(handler.clone());
+        let mut signalled = false;
+        let mut ended = false;
+        while !(signalled || ended) {
+            let wake = self.next_wake(ctx, wires).await;
+            match wake {
+                Wake::Resource(res) => {
+                    self.on_resource(res);
+                    // Coalesce whatever else is ready into one write.
+                    while self.out.len() < COALESCE_LIMIT {
+                        match wires.from_handler.try_recv() {
+                            Ok(res) => self.on_resource(res),
+                            Err(_) => break,
+                        }
+                    }
+                    if let Ok(msg) = wires.handler_done.try_recv() {
+                        signalled = self.on_handler_signal(msg);
+                    }
+                }
+                Wake::HandlerSignalled(msg) => signalled = self.on_handler_signal(msg),
+                Wake::HandlerEnded(exit) => {
+                    ended = true;
+                    // What it sent before it ended is queued: take it.
+                    while let Ok(res) = wires.from_handler.try_recv() {
+                        self.on_resource(res);
+                    }
+                    if exit.exit != Exit::Finished {
+                        log::warn!("{}: handler {} {}", ctx.name(), exit.name, exit.exit);
+                        self.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {}.", exit.exit));
+                    }
+                }
+                Wake::BodyRoom => {
+                    if let Some(piece) = self.pending_body.take() {
+                        if let Err(full) = wires.to_handler.try_send(piece) {
+                            self.pending_body = Some(full.message);
+                        }
+                    }
+                }
+                Wake::Part(part) => match part {
+                    Some(Parsed::Body(piece)) => {
+                        if let Err(full) = wires.to_handler.try_send(piece) {
+                            self.pending_body = Some(full.message);
+                        }
+                    }
+                    Some(Parsed::End) => {
+                        self.request_open = false;
+                        let _ = wires.body_done.try_send(ProducerFinished::from(ctx.id()).into());
+                    }
+                    Some(Parsed::Abort(why)) => {
+                        self.request_open = false;
+                        self.abort_request(ctx, &why);
+                        break;
+                    }
+                    Some(Parsed::Head(_)) | None => {
+                        self.request_open = false;
+                        let why = BadRequest::new(StatusCode::BAD_REQUEST, "the request ended unexpectedly");
+                        self.abort_request(ctx, &why);
+                        break;
+                    }
+                },
+                Wake::Control(msg) => {
+                    // Once closed, `control` would report its end on every poll.
+                    self.control_closed = msg.is_none();
+                    flags.on_control(msg);
+                    if ctx.outbox.destination_ended() {
+                        log::debug!("{}: the client has gone; abandoning {} {}", ctx.name(), self.method, self.target);
+                        self.stop_handler(ctx);
+                        return After::Close;
+                    }
+                    if flags.stopping && self.framing.is_none() {
+                        self.keep_alive = false;
+                    }
+                }
+            }
+            if !self.flush(ctx).await {
+                log::debug!("{}: the client has gone; abandoning {} {}", ctx.name(), self.method, self.target);
+                self.stop_handler(ctx);
+                return After::Close;
+            }
+        }
+        if self.framing.is_none() {
+            let why = if ended { "ended" } else { "finished" };
+            log::warn!("{}: handler {} {why} without sending a response head", ctx.name(), handler.name());
+            self.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {why} without answering."));
+        }
+        self.finish_body();
+        self.stop_handler(ctx);
+        let delivered = self.flush(ctx).await;
+        self.access_log();
+        if !delivered || self.broken || !self.keep_alive {
+            return After::Close;
+        }
+        // The handler may have answered before reading the whole body: read and drop the rest,
+        // so the next request starts where it should.
+        while self.request_open {
+            match ctx.inbox.recv().await {
+                Some(Parsed::Body(_)) => {}
+                Some(Parsed::End) => self.request_open = false,
+                Some(_) | None => return After::Close,
+            }
+        }
+        After::KeepAlive
+    }
+
+    /// Makes the handler (a 500 page if the factory panics), links it, and starts it.
+    fn start_handler(&mut self, ctx: &mut Context<Parsed, Bytes>, request: Request) -> ComponentRef {
+        let create = &self.owner.create;
+        let handler = match catch_unwind(AssertUnwindSafe(|| create(request))) {
+            Ok(handler) => handler,
+            Err(panic) => {
+                let why = panic_text(&*panic);
+                log::error!("{}: the request handler factory panicked: {why}", ctx.name());
+                Handler::from(crate::ErrorPages::website_error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The server could not make a handler for this request.",
+                ))
+            }
+        };
+        let component = handler.component().clone();
+        let linked = (|| {
+            ctx.link((&component, "outbox"), (ctx.me(), "_handlerinbox"))?;
+            ctx.link((&component, "signal"), (ctx.me(), "_handlercontrol"))?;
+            ctx.link((ctx.me(), "_handleroutbox"), (&component, "inbox"))?;
+            ctx.link((ctx.me(), "_handlersignal"), (&component, "control"))
+        })();
+        if let Err(e) = linked {
+            // Cannot happen for a `Handler` (its box types are checked when it is made); if it
+            // does, the handler's answer would be lost, so it is stopped and the client told.
+            log::error!("{}: cannot link handler {}: {e}", ctx.name(), component.name());
+            ctx.unlink_component(&component);
+            component.stop();
+        }
+        ctx.add_child(&component);
+        ctx.activate_boxed(handler.into_instance())
+    }
+
+    /// Waits for the next thing to do: the handler's messages first (so a response completes
+    /// before anything else is looked at), then the body, then control.
+    async fn next_wake(&mut self, ctx: &mut Context<Parsed, Bytes>, wires: &mut Wires) -> Wake {
+        let want_part = self.request_open && self.pending_body.is_none();
+        let want_room = self.pending_body.is_some();
+        let want_control = !self.control_closed;
+        poll_fn(|cx| {
+            if let Poll::Ready(Some(res)) = wires.from_handler.poll_recv(cx) {
+                return Poll::Ready(Wake::Resource(res));
+            }
+            if let Poll::Ready(Some(msg)) = wires.handler_done.poll_recv(cx) {
+                return Poll::Ready(Wake::HandlerSignalled(msg));
+            }
+            if let Poll::Ready(Some(exit)) = pin!(ctx.child_exited()).poll(cx) {
+                return Poll::Ready(Wake::HandlerEnded(exit));
+            }
+            if want_room && pin!(wires.to_handler.ready()).poll(cx).is_ready() {
+                return Poll::Ready(Wake::BodyRoom);
+            }
+            if want_part {
+                if let Poll::Ready(part) = ctx.inbox.poll_recv(cx) {
+                    return Poll::Ready(Wake::Part(part));
+                }
+            }
+            if want_control {
+                if let Poll::Ready(msg) = ctx.control.poll_recv(cx) {
+                    return Poll::Ready(Wake::Control(msg));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Handles a handler's signal; true if the response is complete.
+    fn on_handler_signal(&mut self, msg: Ipc) -> bool {
+        matches!(msg, Ipc::ProducerFinished(_) | Ipc::ShutdownMicroprocess(_))
+    }
+
+    fn on_resource(&mut self, res: Resource) {
+        if self.ignore_handler {
+            return;
+        }
+        match res {
+            Resource::Head(head) => {
+                if self.framing.is_some() {
+                    log::warn!("{} {}: the handler sent a second head; ignored", self.method, self.target);
+                    return;
+                }
+                self.start_response(&head);
+            }
+            Resource::Data(data) => match self.framing {
+                None => {
+                    log::warn!("{} {}: the handler sent data before a head", self.method, self.target);
+                    self.fail(StatusCode::INTERNAL_SERVER_ERROR, "The request handler sent data before a head.");
+                }
+                Some(framing) => self.write_data(framing, data),
+            },
+        }
+    }
+
+    fn start_response(&mut self, head: &ResponseHead) {
+        let framing = Framing::choose(&self.method, self.version, head);
+        if framing.needs_close() {
+            self.keep_alive = false;
+        }
+        self.status = head.status;
+        self.framing = Some(framing);
+        write_head(&mut self.out, head, framing, self.version, self.keep_alive, &self.owner.settings.server_name);
+    }
+
+    /// Answers with an error page if nothing was sent yet; otherwise marks the response broken.
+    fn fail(&mut self, status: StatusCode, message: &str) {
+        if self.ignore_handler {
+            return;
+        }
+        self.ignore_handler = true;
+        if self.framing.is_none() {
+            self.keep_alive = false;
+            let (head, body) = get_error_page(status, message);
+            self.start_response(&head);
+            if let Some(framing) = self.framing {
+                self.write_data(framing, body);
+            }
+        } else {
+            self.broken = true;
+        }
+    }
+
+    fn write_data(&mut self, framing: Framing, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        match framing {
+            Framing::None(_) => {}
+            Framing::Length(n) => {
+                let room = n.saturating_sub(self.sent);
+                let data = if (data.len() as u64) > room {
+                    log::warn!(
+                        "{} {}: the handler sent more than the {n} bytes it announced; cut",
+                        self.method,
+                        self.target
+                    );
+                    self.broken = true;
+                    data.slice(..room as usize)
+                } else {
+                    data
+                };
+                self.sent += data.len() as u64;
+                self.put(data);
+            }
+            Framing::Chunked => {
+                self.sent += data.len() as u64;
+                chunk_head(&mut self.out, data.len());
+                self.put(data);
+                self.out.put_slice(b"\r\n");
+            }
+            Framing::Close => {
+                self.sent += data.len() as u64;
+                self.put(data);
+            }
+        }
+    }
+
+    /// Appends `data` to the write buffer, or queues it whole if it is large.
+    fn put(&mut self, data: Bytes) {
+        if data.len() < COPY_LIMIT {
+            self.out.put_slice(&data);
+        } else {
+            self.large.push((self.out.len(), data));
+        }
+    }
+
+    /// Ends the body as its framing requires.
+    fn finish_body(&mut self) {
+        match self.framing {
+            Some(Framing::Chunked) if !self.broken => self.out.put_slice(LAST_CHUNK),
+            Some(Framing::Length(n)) if self.sent < n => {
+                log::warn!(
+                    "{} {}: the handler sent {} of the {n} bytes it announced; closing",
+                    self.method,
+                    self.target,
+                    self.sent
+                );
+                self.broken = true;
+            }
+            Some(Framing::Close) => self.keep_alive = false,
+            _ => {}
+        }
+    }
+
+    /// The body could not be read: answer with its error if nothing went out yet, and close.
+    fn abort_request(&mut self, ctx: &mut Context<Parsed, Bytes>, why: &BadRequest) {
+        log::debug!("{}: {} {}: {why}", ctx.name(), self.method, self.target);
+        self.keep_alive = false;
+        self.stop_handler(ctx);
+        if self.framing.is_none() {
+            self.fail(why.status, &why.message);
+        } else {
+            self.broken = true;
+        }
+    }
+
+    /// Unlinks the handler and stops it if it is still running (it has answered, or its answer
+    /// is no longer wanted).
+    fn stop_handler(&mut self, ctx: &mut Context<Parsed, Bytes>) {
+        if let Some(handler) = self.handler.take() {
+            ctx.remove_child(&handler);
+            if !handler.has_ended() {
+                handler.stop();
+            }
+        }
+    }
+
+    /// Passes what is buffered to the socket; false if the client has gone.
+    async fn flush(&mut self, ctx: &mut Context<Parsed, Bytes>) -> bool {
+        let mut consumed = 0;
+        for (at, data) in std::mem::take(&mut self.large) {
+            if at > consumed {
+                let piece = self.out.split_to(at - consumed).freeze();
+                consumed = at;
+                ctx.outbox.send(piece).await;
+            }
+            ctx.outbox.send(data).await;
+        }
+        if !self.out.is_empty() {
+            ctx.outbox.send(self.out.split().freeze()).await;
+        }
+        !ctx.outbox.destination_ended()
+    }
+
+    fn access_log(&self) {
+        let peer = self.peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
+        log::info!(
+            target: "kamaelia_http::access",
+            "{peer} \"{} {} HTTP/{}\" {} {}",
+            self.method,
+            self.target,
+            version_number(self.version),
+            self.status.as_u16(),
+            self.sent
+        );
+    }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text panic payload".to_owned())
+}

@@ -1,0 +1,87 @@
+//! [`HTTPShutdownLogicHandling`]: who tells whom that a connection is ending (Kamaelia's
+//! `HTTPShutdownLogicHandling`, the `CORELOGIC` of [`HTTPServer`](crate::HTTPServer)).
+//!
+//! It sits between the socket side (the server and the socket adapter, through the Graphline's
+//! `control` and `signal`), the parser and the request handler, and passes on the end of each:
+//!
+//! | arrives on | message | it sends |
+//! |---|---|---|
+//! | `control` (socket side) | `ProducerFinished`: the client stopped sending, or the socket closed | `ProducerFinished` to the parser (`Psignal`): finish what is buffered |
+//! | `control` | `ShutdownMicroprocess`: the server is stopping | `ShutdownMicroprocess` to the parser (stop reading) and to the request handler (`Hsignal`: finish this response, then close) |
+//! | `Pcontrol` (from the parser) | `ProducerFinished`: no more requests | `ProducerFinished` to the request handler (`Hsignal`) |
+//! | `Hcontrol` (from the request handler) | `ProducerFinished`: the last response is complete | `ShutdownMicroprocess` to the parser, `ProducerFinished` out of `signal` (the adapter flushes and closes the socket); then it ends |
+//!
+//! Differences from Kamaelia, on purpose: the parser is told to *stop* (a `ShutdownMicroprocess`)
+//! when the request handler is done, rather than sent a `ProducerFinished` it would take as "the
+//! client stopped sending"; and `signal` carries one `ProducerFinished`, not two.
+
+use axon_core::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations, Inbox, Outbox};
+
+/// The shutdown logic component: see the [module docs](self).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HTTPShutdownLogicHandling;
+
+impl Component for HTTPShutdownLogicHandling {
+    type Inbox = ();
+    type Outbox = ();
+
+    fn declare(&self, boxes: &mut Declarations) {
+        boxes
+            .inbox::<Ipc>("Pcontrol", "From the parser's signal: ProducerFinished when it has stopped")
+            .inbox::<Ipc>("Hcontrol", "From the request handler's signal: ProducerFinished when it is done")
+            .outbox::<Ipc>("Psignal", "To the parser's control")
+            .outbox::<Ipc>("Hsignal", "To the request handler's control")
+            .describe(BoxKind::Inbox, "inbox", "NOT USED")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "From the socket side: ProducerFinished (input ended) or ShutdownMicroprocess",
+            )
+            .describe(BoxKind::Outbox, "outbox", "NOT USED")
+            .describe(BoxKind::Outbox, "signal", "ProducerFinished when the connection should close");
+    }
+
+    async fn main(self, mut ctx: Context<(), ()>) -> ComponentResult {
+        let mut pcontrol: Inbox<Ipc> = ctx.take_inbox("Pcontrol")?;
+        let mut hcontrol: Inbox<Ipc> = ctx.take_inbox("Hcontrol")?;
+        let mut psignal: Outbox<Ipc> = ctx.take_outbox("Psignal")?;
+        let mut hsignal: Outbox<Ipc> = ctx.take_outbox("Hsignal")?;
+        let mut socket_side_open = true;
+        let mut parser_open = true;
+        loop {
+            tokio::select! {
+                biased;
+                msg = hcontrol.recv() => {
+                    if msg.is_some_and(|m| !m.is_producer_finished() && !m.is_shutdown_request()) {
+                        continue;
+                    }
+                    // The request handler is done (or gone): stop the parser, close the socket.
+                    psignal.send(ShutdownMicroprocess::new().into()).await;
+                    ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+                    break;
+                }
+                msg = pcontrol.recv(), if parser_open => match msg {
+                    Some(m) if !(m.is_producer_finished() || m.is_shutdown_request()) => {}
+                    _ => {
+                        parser_open = false;
+                        hsignal.send(ProducerFinished::from(ctx.id()).into()).await;
+                    }
+                },
+                msg = ctx.control.recv(), if socket_side_open => match msg {
+                    Some(m) if m.is_shutdown_request() => {
+                        psignal.send(m.clone()).await;
+                        hsignal.send(m).await;
+                    }
+                    Some(m) if m.is_producer_finished() => psignal.send(m).await,
+                    Some(_) => {}
+                    None => {
+                        socket_side_open = false;
+                        psignal.send(ProducerFinished::from(ctx.id()).into()).await;
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,210 @@
+//! The command line of the web server (`cargo run --release -- --help`) and of the cookbook
+//! examples: [`Options`] parses it, [`usage`] describes it.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kamaelia_chassis::ServerSettings;
+use kamaelia_http::HttpSettings;
+
+/// The port the cookbook serves on: 8082.
+pub const DEFAULT_PORT: u16 = 8082;
+
+/// The index file of a directory: `index.html`, as in the cookbook.
+pub const DEFAULT_INDEX: &str = "index.html";
+
+/// The small site kept in the repository (`site/`), served when no `--root` is given.
+pub fn bundled_site() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/site"))
+}
+
+/// What the command line asked for. [`Default`] is what no arguments give.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--port`: the port to listen on ([`DEFAULT_PORT`]; 0 picks a free one).
+    pub port: u16,
+    /// `--bind`: the address to listen on (127.0.0.1; `0.0.0.0` for every interface).
+    pub bind: IpAddr,
+    /// `--root`: the directory static files are served from ([`bundled_site`]).
+    pub root: PathBuf,
+    /// `--index`: a directory's index file ([`DEFAULT_INDEX`]).
+    pub index: String,
+    /// The HTTP limits: `--max-target-length`, `--max-head-bytes`, `--max-headers`,
+    /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`.
+    pub http: HttpSettings,
+    /// The server's limits: `--max-connections`, `--shutdown-grace`.
+    pub server: ServerSettings,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            port: DEFAULT_PORT,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            root: bundled_site(),
+            index: DEFAULT_INDEX.to_owned(),
+            http: HttpSettings::default(),
+            server: ServerSettings::default(),
+        }
+    }
+}
+
+/// Why the command line was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CliError {
+    /// `-h` or `--help`: print [`usage`] and exit successfully.
+    #[error("help requested")]
+    Help,
+    /// An option this program does not have.
+    #[error("unknown option `{0}` (see --help)")]
+    Unknown(String),
+    /// An option given without its value.
+    #[error("{0} needs a value")]
+    MissingValue(String),
+    /// A value that does not fit its option.
+    #[error("{option}: `{value}` is not {expected}")]
+    Invalid {
+        /// The option.
+        option: String,
+        /// The value given.
+        value: String,
+        /// What it should have been.
+        expected: &'static str,
+    },
+}
+
+/// The text `--help` prints for `program`.
+pub fn usage(program: &str) -> String {
+    let h = HttpSettings::default();
+    let s = ServerSettings::default();
+    format!(
+        "usage: {program} [OPTIONS]
+
+Serves the Kamaelia cookbook web server: /echo, /hello, and static files.
+
+  --port PORT                  port to listen on (default {DEFAULT_PORT}; 0 picks a free one)
+  --bind ADDRESS               address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+  --root DIR                   directory of static files (default: the bundled site, {})
+  --index NAME                 index file of a directory (default {DEFAULT_INDEX})
+
+limits (past each, the client gets the status shown):
+  --max-connections N          connections served at once (default {}); more wait to be accepted
+  --max-target-length BYTES    request target length (default {}); 414
+  --max-head-bytes BYTES       request line and header fields (default {}); 431
+  --max-headers N              header fields per request (default {}); 431
+  --max-body BYTES             request body (default {}); 413
+  --keep-alive-timeout SECS    idle time between requests before closing (default {})
+  --header-read-timeout SECS   time to send a request head (default {}); 408
+  --shutdown-grace SECS        on Ctrl-C/SIGTERM, time open connections get to finish (default {})
+  -h, --help                   this text
+
+Logging: one access line per request at info level; RUST_LOG=debug for more.",
+        bundled_site().display(),
+        s.max_connections,
+        h.max_target_length,
+        h.max_head_bytes,
+        h.max_headers,
+        h.max_body,
+        h.keep_alive_timeout.as_secs(),
+        h.header_read_timeout.as_secs(),
+        s.shutdown_grace.as_secs(),
+    )
+}
+
+impl Options {
+    /// Parses `args` (without the program name): `--name value` or `--name=value`.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, CliError> {
+        let mut options = Options::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+                _ => (arg, None),
+            };
+            if name == "-h" || name == "--help" {
+                return Err(CliError::Help);
+            }
+            let value = inline.or_else(|| args.next()).ok_or_else(|| CliError::MissingValue(name.clone()))?;
+            let invalid = |expected| CliError::Invalid { option: name.clone(), value: value.clone(), expected };
+            let number = || value.parse::<u64>().map_err(|_| invalid("a whole number"));
+            let positive = || number().and_then(|n| if n == 0 { Err(invalid("a number above 0")) } else { Ok(n) });
+            let size =
+                || positive().and_then(|n| usize::try_from(n).map_err(|_| invalid("a size this machine can hold")));
+            match name.as_str() {
+                "--port" => options.port = value.parse().map_err(|_| invalid("a port number (0 to 65535)"))?,
+                "--bind" => options.bind = value.parse().map_err(|_| invalid("an IP address"))?,
+                "--root" => options.root = PathBuf::from(&value),
+                "--index" => options.index = value.clone(),
+                "--max-connections" => options.server.max_connections = size()?,
+                "--max-target-length" => options.http.max_target_length = size()?,
+                "--max-head-bytes" => options.http.max_head_bytes = size()?,
+                "--max-headers" => options.http.max_headers = size()?,
+                "--max-body" => options.http.max_body = number()?,
+                "--keep-alive-timeout" => options.http.keep_alive_timeout = Duration::from_secs(positive()?),
+                "--header-read-timeout" => options.http.header_read_timeout = Duration::from_secs(positive()?),
+                "--shutdown-grace" => options.server.shutdown_grace = Duration::from_secs(number()?),
+                _ => return Err(CliError::Unknown(name)),
+            }
+        }
+        Ok(options)
+    }
+
+    /// Parses the process's arguments; on an error or `--help`, prints to stderr and exits
+    /// (status 0 for help, 2 otherwise), as command-line programs do.
+    pub fn from_env_or_exit() -> Options {
+        let program = std::env::args().next().unwrap_or_else(|| "kamaelia".to_owned());
+        match Options::parse(std::env::args().skip(1)) {
+            Ok(options) => options,
+            Err(CliError::Help) => {
+                eprintln!("{}", usage(&program));
+                std::process::exit(0)
+            }
+            Err(e) => {
+                eprintln!("{program}: {e}");
+                std::process::exit(2)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, CliError> {
+        Options::parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn no_arguments_give_the_defaults() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(o.port, 8082);
+        assert_eq!(o.root, bundled_site());
+    }
+
+    #[test]
+    fn both_spellings_of_a_value_are_read() {
+        let o = parse(&["--port", "9000", "--max-body=10", "--bind", "0.0.0.0"]).unwrap();
+        assert_eq!(o.port, 9000);
+        assert_eq!(o.http.max_body, 10);
+        assert_eq!(o.bind.to_string(), "0.0.0.0");
+    }
+
+    #[test]
+    fn a_bad_value_names_the_option_and_the_value() {
+        let e = parse(&["--port", "http"]).unwrap_err();
+        assert_eq!(e.to_string(), "--port: `http` is not a port number (0 to 65535)");
+        assert!(matches!(parse(&["--max-headers", "0"]), Err(CliError::Invalid { .. })));
+        assert_eq!(parse(&["--frobnicate", "1"]).unwrap_err(), CliError::Unknown("--frobnicate".into()));
+        assert_eq!(parse(&["--root"]).unwrap_err(), CliError::MissingValue("--root".into()));
+    }
+
+    #[test]
+    fn the_usage_lists_every_option() {
+        let text = usage("kamaelia");
+        for option in ["--port", "--bind", "--root", "--max-connections", "--max-body", "--max-headers"] {
+            assert!(text.contains(option), "{option} missing");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The cookbook web server: `/echo`, `/hello`, and static files from the bundled site, on
+//! 127.0.0.1:8082 (the third program of the Kamaelia HTTPServer cookbook page, with a command
+//! line, access logging and a graceful stop).
+//!
+//! ```text
+//! cargo run --release                         # serves site/ on http://127.0.0.1:8082/
+//! cargo run --release -- --help               # every option and limit
+//! curl -i http://127.0.0.1:8082/hello
+//! ```
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use kamaelia::axon::Scheduler;
+use kamaelia::chassis::{SimpleServer, SocketOptions};
+use kamaelia::cli::Options;
+use kamaelia::http::server::shared_factory;
+use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, Minimal};
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is such a thing.
+async fn termination_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                log::warn!("cannot watch for SIGTERM ({e}); Ctrl-C still works");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = Options::from_env_or_exit();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    if !options.root.is_dir() {
+        log::error!("--root {}: not a directory", options.root.display());
+        return ExitCode::from(2);
+    }
+
+    let (root, index) = (options.root.clone(), options.index.clone());
+    let create_request_handler = shared_factory(request_handlers([
+        ("/echo", factory(EchoHandler::new)),
+        ("/hello", factory(HelloHandler::new)),
+        ("/", factory(move |request| Minimal::new(request, root.clone(), index.clone()))),
+    ]));
+    let http_settings = Arc::new(options.http.clone());
+    let server = SimpleServer {
+        protocol: move || HTTPServer::with_settings(create_request_handler.clone(), http_settings.clone()),
+        port: options.port,
+        socket_options: SocketOptions { listen_address: options.bind, reuse_address: true, ..SocketOptions::default() },
+        settings: options.server.clone(),
+    };
+    let server = match server.bind().await {
+        Ok(server) => server,
+        Err(e) => {
+            log::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handle = server.handle();
+    log::info!("serving {} on http://{}/ (Ctrl-C to stop)", options.root.display(), server.local_addr());
+
+    let scheduler = Scheduler::new();
+    let running = scheduler.activate(server);
+    tokio::select! {
+        _ = termination_requested() => handle.shutdown(),
+        _ = running.join() => {}
+    }
+    tokio::select! {
+        _ = running.join() => {}
+        _ = termination_requested() => {
+            log::warn!("asked again: stopping every connection now");
+            running.stop();
+            running.join().await;
+        }
+    }
+    let stats = handle.stats();
+    log::info!("served {} connection(s); {} stopped after a grace period", stats.accepted, stats.stopped_after_grace);
+    ExitCode::SUCCESS
+}
