@@ -140,6 +140,12 @@ pub const DEFAULT_READ_BUFFER_SIZE: usize = 32 * 1024;
 /// and the protocol writing to it, for ever.
 pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How many messages may wait in an adapter's `inbox` to be written: 16. A protocol sending
+/// faster than the peer reads waits (its `send` blocks) once this many are queued, so what a
+/// connection buffers for writing is bounded by this times the size of the messages its protocol
+/// sends (the HTTP server sends at most 64 KiB at a time: 1 MiB).
+pub const DEFAULT_WRITE_QUEUE: usize = 16;
+
 /// How long an adapter that closes first keeps reading (and discarding) the peer's input after
 /// shutting down its sending direction: 2 s. See "How it works" in the [module docs](self).
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(2);
@@ -158,6 +164,8 @@ pub struct AdapterSettings {
     pub linger: Duration,
     /// Sets `TCP_NODELAY` (no Nagle delay for small writes). Off by default.
     pub nodelay: bool,
+    /// The capacity of the adapter's `inbox`, in messages ([`DEFAULT_WRITE_QUEUE`]); at least 1.
+    pub write_queue: usize,
     /// What to do when the peer shuts down its sending side (a half-close: `printf .. | nc -N`,
     /// an HTTP client that sends its request and then `shutdown(SHUT_WR)`). `None` (the default,
     /// Kamaelia's behaviour): the connection ends at once. `Some(grace)`: the adapter tells the
@@ -175,6 +183,7 @@ impl Default for AdapterSettings {
             send_timeout: Some(DEFAULT_SEND_TIMEOUT),
             linger: DEFAULT_LINGER,
             nodelay: false,
+            write_queue: DEFAULT_WRITE_QUEUE,
             finish_after_peer_close: None,
         }
     }
@@ -195,6 +204,13 @@ pub struct SettingError {
 impl AdapterSettings {
     /// Checks that the settings can work (a read buffer of at least one byte).
     pub fn validate(&self) -> Result<(), SettingError> {
+        if self.write_queue == 0 {
+            return Err(SettingError {
+                name: "write_queue",
+                value: "0".to_owned(),
+                reason: "an adapter must be able to queue at least one message to write",
+            });
+        }
         if self.read_buffer_size == 0 {
             return Err(SettingError {
                 name: "read_buffer_size",
@@ -224,6 +240,7 @@ impl ConnectedSocketAdapter {
     /// (see [`AdapterSettings::validate`] to refuse it instead).
     pub fn with_settings(stream: TcpStream, mut settings: AdapterSettings) -> Self {
         settings.read_buffer_size = settings.read_buffer_size.max(1);
+        settings.write_queue = settings.write_queue.max(1);
         ConnectedSocketAdapter { stream, settings, half_close: false }
     }
 
@@ -288,6 +305,7 @@ impl Component for ConnectedSocketAdapter {
 
     fn declare(&self, boxes: &mut Declarations) {
         boxes
+            .capacity("inbox", Some(self.settings.write_queue))
             .describe(BoxKind::Inbox, "inbox", "Data to send to the peer, written in order")
             .describe(
                 BoxKind::Inbox,

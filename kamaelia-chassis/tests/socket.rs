@@ -37,7 +37,9 @@ fn message_of(signal: Ipc) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn queued_data_is_written_before_a_shutdown_request_is_acted_on() {
     let (ours, mut peer) = pair().await;
-    let adapter = Instance::new(ConnectedSocketAdapter::new(ours));
+    // Room for all 50 messages at once (the default write queue holds 16).
+    let settings = AdapterSettings { write_queue: 50, ..AdapterSettings::default() };
+    let adapter = Instance::new(ConnectedSocketAdapter::with_settings(ours, settings));
     for i in 0..50u8 {
         adapter.component().deliver("inbox", Bytes::from(vec![i; 1000])).unwrap();
     }
@@ -154,4 +156,27 @@ async fn a_reset_from_the_peer_ends_the_adapter_without_failing_it() {
     let message = message_of(within("the signal", h.recv_signal()).await.unwrap());
     assert!(message.contains("reading from the peer failed") || message.contains("peer closed"), "{message}");
     assert_eq!(within("the end", h.join()).await, Exit::Finished);
+}
+
+#[test]
+fn settings_that_cannot_work_are_refused_naming_the_setting() {
+    let no_queue = AdapterSettings { write_queue: 0, ..AdapterSettings::default() };
+    assert_eq!(no_queue.validate().unwrap_err().name, "write_queue");
+    let no_buffer = AdapterSettings { read_buffer_size: 0, ..AdapterSettings::default() };
+    assert_eq!(no_buffer.validate().unwrap_err().name, "read_buffer_size");
+    let smallest = AdapterSettings { write_queue: 1, read_buffer_size: 1, ..AdapterSettings::default() };
+    assert!(smallest.validate().is_ok());
+}
+
+/// A protocol that sends faster than the peer reads waits once `write_queue` messages are
+/// queued: the adapter's inbox never holds more.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_write_queue_bounds_what_waits_to_be_written() {
+    let (ours, _peer) = pair().await;
+    let settings = AdapterSettings { write_queue: 3, ..AdapterSettings::default() };
+    let adapter = Instance::new(ConnectedSocketAdapter::with_settings(ours, settings));
+    for i in 0..3u8 {
+        adapter.component().deliver("inbox", Bytes::from(vec![i; 10])).unwrap();
+    }
+    assert!(adapter.component().deliver("inbox", Bytes::from_static(b"one too many")).is_err());
 }

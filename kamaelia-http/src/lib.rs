@@ -2,7 +2,59 @@
 //! Graphline of a parser, a request handler and the shutdown logic; request handlers are
 //! components made per request, answering with the resource protocol ([`Resource`]).
 //!
-//! (Crate docs are completed with the server.)
+//! The Kamaelia HTTPServer cookbook's third program, whole (`examples/cookbook_echo.rs` is the
+//! same with the handlers written out; `src/main.rs` adds a command line):
+//!
+//! ```no_run
+//! use kamaelia_chassis::{SimpleServer, SocketOptions};
+//! use kamaelia_http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, Minimal, Request};
+//!
+//! // This factory allows us to configure the minimal request handler.
+//! fn serve_page(request: Request) -> Minimal {
+//!     Minimal::new(request, "/srv/www/htdocs", "index.html")
+//! }
+//!
+//! // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
+//! fn http_protocol() -> axon_core::Instance<kamaelia_chassis::Graphline<kamaelia_http::Bytes, kamaelia_http::Bytes>> {
+//!     HTTPServer::new(request_handlers([
+//!         ("/echo", factory(EchoHandler::new)),
+//!         ("/hello", factory(HelloHandler::new)),
+//!         ("/", factory(serve_page)),
+//!     ]))
+//! }
+//!
+//! // Finally we create the actual server and run it.
+//! let server = SimpleServer {
+//!     protocol: http_protocol,
+//!     port: 8082,
+//!     socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },
+//!     settings: Default::default(),
+//! };
+//! axon_core::Instance::new(server).run().unwrap();
+//! ```
+//!
+//! A handler is any component with a [`Bytes`] `inbox` (the request body) and a [`Resource`]
+//! `outbox`: it sends a [`ResponseHead`], then data, then `ProducerFinished` on `signal`. The
+//! server picks the framing, keeps connections alive, answers pipelined requests in order, and
+//! turns a handler that panics or does not answer into a 500.
+//!
+//! # Layout
+//!
+//! * [`server`]: [`HTTPServer`], the per-connection Graphline, and its wiring diagram.
+//! * [`parser`]: [`HTTPParser`], bytes to [`Parsed`] requests; strict syntax, limits, timeouts.
+//! * [`request_handler`]: [`HTTPRequestHandler`], one handler per request, responses on the wire.
+//! * [`shutdown`]: [`HTTPShutdownLogicHandling`], who tells whom that the connection ends.
+//! * [`request`]: [`Request`], Kamaelia's request dictionary, typed.
+//! * [`resource`]: the resource protocol ([`Resource`], [`ResponseHead`]) and [`Handler`].
+//! * [`routing`]: [`request_handlers`], first-prefix-wins routing, and [`factory`].
+//! * [`handlers`]: the cookbook's [`HelloHandler`], [`Cat`], [`ExampleWrapper`], [`EchoHandler`],
+//!   and [`BodyEcho`].
+//! * [`minimal`]: [`Minimal`], static files.
+//! * [`error_pages`]: [`ErrorPages`], status pages.
+//! * [`settings`]: [`HttpSettings`], every limit and timeout with its default.
+//!
+//! `docs/porting.md` in the repository sets the cookbook page beside these examples and lists
+//! every behaviour that differs from Kamaelia's server, with why.
 
 pub(crate) mod decode;
 pub(crate) mod encode;
