@@ -162,7 +162,8 @@ pub struct AdapterSettings {
     /// How long to drain the peer's input after a graceful close ([`DEFAULT_LINGER`]); zero
     /// closes at once (and may make the kernel reset the connection if input is pending).
     pub linger: Duration,
-    /// Sets `TCP_NODELAY` (no Nagle delay for small writes). Off by default.
+    /// Sets `TCP_NODELAY` (no Nagle delay for small writes). Off by default for an adapter made
+    /// by hand; servers turn it on for their connections (see `ServerSettings`).
     pub nodelay: bool,
     /// The capacity of the adapter's `inbox`, in messages ([`DEFAULT_WRITE_QUEUE`]); at least 1.
     pub write_queue: usize,
