@@ -31,7 +31,7 @@ pub struct Options {
     /// `--index`: a directory's index file ([`DEFAULT_INDEX`]).
     pub index: String,
     /// The HTTP limits: `--max-target-length`, `--max-head-bytes`, `--max-headers`,
-    /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`.
+    /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`, `--body-read-timeout`.
     pub http: HttpSettings,
     /// The server's limits: `--max-connections`, `--shutdown-grace`.
     pub server: ServerSettings,
@@ -96,6 +96,7 @@ limits (past each, the client gets the status shown):
   --max-body BYTES             request body (default {}); 413
   --keep-alive-timeout SECS    idle time between requests before closing (default {})
   --header-read-timeout SECS   time to send a request head (default {}); 408
+  --body-read-timeout SECS     time a request body may go without a byte (default {}); 408
   --shutdown-grace SECS        on Ctrl-C/SIGTERM, time open connections get to finish (default {})
   -h, --help                   this text
 
@@ -108,6 +109,7 @@ Logging: one access line per request at info level; RUST_LOG=debug for more.",
         h.max_body,
         h.keep_alive_timeout.as_secs(),
         h.header_read_timeout.as_secs(),
+        h.body_read_timeout.as_secs(),
         s.shutdown_grace.as_secs(),
     )
 }
@@ -143,6 +145,7 @@ impl Options {
                 "--max-body" => options.http.max_body = number()?,
                 "--keep-alive-timeout" => options.http.keep_alive_timeout = Duration::from_secs(positive()?),
                 "--header-read-timeout" => options.http.header_read_timeout = Duration::from_secs(positive()?),
+                "--body-read-timeout" => options.http.body_read_timeout = Duration::from_secs(positive()?),
                 "--shutdown-grace" => options.server.shutdown_grace = Duration::from_secs(number()?),
                 _ => return Err(CliError::Unknown(name)),
             }

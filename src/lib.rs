@@ -35,6 +35,8 @@
 //! `docs/benchmarks.md` (measured figures against named peers).
 
 pub mod cli;
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
 
 pub use axon_core as axon;
 pub use kamaelia_chassis as chassis;

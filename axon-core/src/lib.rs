@@ -78,8 +78,6 @@ pub mod boxes;
 pub mod component;
 pub mod error;
 pub mod fn_component;
-#[doc = include_str!("../../docs/guide.md")]
-pub mod guide {}
 pub mod handle;
 pub mod instance;
 pub mod introspect;

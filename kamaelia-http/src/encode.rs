@@ -12,6 +12,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, SERVER, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
 
+use crate::error_pages::reason_phrase;
 use crate::resource::ResponseHead;
 
 /// How a response body is delimited.
@@ -64,7 +65,7 @@ pub(crate) fn write_head(
     out.put_slice(b"HTTP/1.1 ");
     out.put_slice(head.status.as_str().as_bytes());
     out.put_u8(b' ');
-    out.put_slice(head.status.canonical_reason().unwrap_or("").as_bytes());
+    out.put_slice(reason_phrase(head.status).as_bytes());
     out.put_slice(b"\r\nDate: ");
     with_date(|date| out.put_slice(date));
     out.put_slice(b"\r\nServer: ");
@@ -176,6 +177,12 @@ mod tests {
         assert!(text.contains("\r\ncontent-type: text/html\r\n"), "{text}");
         assert!(text.ends_with("\r\n\r\n"));
         assert!(!text.contains("Connection"));
+    }
+
+    #[test]
+    fn renamed_statuses_use_rfc_9110s_phrase() {
+        let head = ResponseHead::new(StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(head_text(&head, Framing::Chunked, false).starts_with("HTTP/1.1 413 Content Too Large\r\n"));
     }
 
     #[test]

@@ -53,13 +53,24 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// The reason phrase sent after `status` on the status line: RFC 9110's (`413 Content Too Large`,
+/// `422 Unprocessable Content`) where it renamed one, else the `http` crate's; empty for codes
+/// without one (the status line then ends `HTTP/1.1 599 `, with the space RFC 9112 §4 requires).
+pub fn reason_phrase(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        _ => status.canonical_reason().unwrap_or(""),
+    }
+}
+
 /// The page for `status` explaining `message` (Kamaelia's `getErrorPage(code, msg)`): its head
 /// (status, `Content-Type`, length) and body. The page's look is Kamaelia's: white on black,
 /// the status as the title and heading, the message, HTML-escaped, in a paragraph.
 pub fn get_error_page(status: StatusCode, message: &str) -> (ResponseHead, Bytes) {
-    let title = match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
+    let title = match reason_phrase(status) {
+        "" => status.as_u16().to_string(),
+        reason => format!("{} {reason}", status.as_u16()),
     };
     let body = format!(
         "<html>\n<title>{title}</title>\n<body style='background-color: black; color: white;'>\n<h2>{title}</h2>\n<p>{}</p></body>\n</html>\n\n",

@@ -23,6 +23,7 @@
 //! | a `Content-Length` above [`max_body`](HttpSettings::max_body) (before any body is read) | 413 |
 //! | an `Expect` other than `100-continue` | 417 |
 //! | a head not complete within [`header_read_timeout`](HttpSettings::header_read_timeout) | 408 |
+//! | a body with no byte arriving for [`body_read_timeout`](HttpSettings::body_read_timeout) | 408 (as [`Parsed::Abort`]) |
 //!
 //! An error inside a body (bad chunk framing, a chunked body past `max_body`, the client closing
 //! mid-body) comes after the head was sent, so it is reported as [`Parsed::Abort`].
@@ -130,6 +131,8 @@ impl Component for HTTPParser {
         // When the current wait gives up: the keep-alive timeout while idle, the head timeout
         // once a head has begun. `None` while a body is being read (the handler's pace rules).
         let mut idle_since = Instant::now();
+        // When bytes last arrived: a body stalls once none have for `body_read_timeout`.
+        let mut last_input = Instant::now();
         let mut head_started: Option<Instant> = None;
         let mut decoder: Option<Decoder> = None;
         'requests: loop {
@@ -198,12 +201,13 @@ impl Component for HTTPParser {
                 break;
             }
             let deadline = match (&decoder, head_started) {
-                (Some(_), _) => None,
+                (Some(_), _) => Some(last_input + settings.body_read_timeout),
                 (None, Some(start)) => Some(start + settings.header_read_timeout),
                 (None, None) => Some(idle_since + settings.keep_alive_timeout),
             };
             match next_input(&mut ctx, deadline).await {
                 Input::Bytes(bytes) => {
+                    last_input = Instant::now();
                     if buf.is_empty() {
                         buf = BytesMut::from(bytes);
                     } else {
@@ -219,7 +223,13 @@ impl Component for HTTPParser {
                 }
                 Input::Stop => break,
                 Input::Timeout => {
-                    if head_started.is_some() {
+                    if decoder.is_some() {
+                        let why = BadRequest::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            format!("no byte of the request body arrived for {:?}", settings.body_read_timeout),
+                        );
+                        ctx.outbox.send(Parsed::Abort(why)).await;
+                    } else if head_started.is_some() {
                         let why = BadRequest::new(
                             StatusCode::REQUEST_TIMEOUT,
                             format!("the request head did not arrive within {:?}", settings.header_read_timeout),
@@ -411,6 +421,13 @@ fn classify_error(buf: &[u8], e: httparse::Error) -> (StatusCode, String) {
                 format!("HTTP/{}.{} is not supported; this server speaks HTTP/1.1", *major as char, *minor as char),
             );
         }
+    }
+    let folded = buf.windows(2).any(|w| w[0] == b'\n' && (w[1] == b' ' || w[1] == b'\t'));
+    if folded && e == httparse::Error::HeaderName {
+        return (
+            StatusCode::BAD_REQUEST,
+            "obsolete line folding (a header line starting with whitespace) is not accepted".to_owned(),
+        );
     }
     let what = match e {
         httparse::Error::HeaderName => {
@@ -608,6 +625,12 @@ mod tests {
     fn whitespace_before_a_colon_and_obs_fold_are_400() {
         assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost : a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn obs_fold_is_named_in_the_message() {
+        let r = parse(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n").unwrap();
+        assert!(r.bad.unwrap().message.contains("obsolete line folding"));
     }
 
     #[test]

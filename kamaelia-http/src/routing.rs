@@ -20,6 +20,9 @@
 //!    the rest of the path, and calls the route's factory;
 //! 3. no match: an unknown method gets 501, anything else 404, with the cookbook's message.
 //!
+//! Requests whose target is not a path (`OPTIONS *`, `CONNECT host:port`) match no route and get
+//! 501: this server has no server-wide options and is not a proxy.
+//!
 //! A prefix matches on whole path segments: `/hello` matches `/hello`, `/hello/` and
 //! `/hello/world`, not `/helloworld`; a prefix ending in `/` (such as `/`) matches everything
 //! under it.
@@ -60,6 +63,15 @@ pub fn request_handlers<P: Into<String>>(
     move |mut request: Request| {
         if let Some(bad) = &request.bad {
             return ErrorPages::website_error_page(bad.status, bad.message.clone()).into();
+        }
+        if !request.path.starts_with('/') {
+            // `OPTIONS *` and `CONNECT host:port` are about the server, not a resource: no route
+            // serves them, and this server is not a proxy.
+            return ErrorPages::website_error_page(
+                StatusCode::NOT_IMPLEMENTED,
+                format!("{} with the target {} is not implemented by this server.", request.method, request.raw_uri),
+            )
+            .into();
         }
         for (prefix, handler) in routes.iter() {
             if let Some(suffix) = match_prefix(&request.path, prefix) {

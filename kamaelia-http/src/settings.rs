@@ -27,6 +27,11 @@ pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(15);
 /// gets a 408 Request Timeout, and the connection closes (a slowloris defence).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a request body may go without a byte arriving: 30 s. Then the request is abandoned
+/// with a 408 Request Timeout (or, if its response has begun, the connection is closed): a client
+/// cannot hold a connection by sending a body slowly, one byte per timeout at most.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How many requests one connection may make: 10,000. After that the response to the last one
 /// says `Connection: close`.
 pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
@@ -50,6 +55,8 @@ pub struct HttpSettings {
     pub keep_alive_timeout: Duration,
     /// How long a request head may take to arrive ([`DEFAULT_HEADER_READ_TIMEOUT`]); past it, 408.
     pub header_read_timeout: Duration,
+    /// How long a body may stall ([`DEFAULT_BODY_READ_TIMEOUT`]); past it, 408.
+    pub body_read_timeout: Duration,
     /// Requests per connection ([`DEFAULT_MAX_REQUESTS_PER_CONNECTION`]).
     pub max_requests_per_connection: usize,
     /// The `Server` field's value ([`DEFAULT_SERVER_NAME`]).
@@ -65,6 +72,7 @@ impl Default for HttpSettings {
             max_body: DEFAULT_MAX_BODY,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_requests_per_connection: DEFAULT_MAX_REQUESTS_PER_CONNECTION,
             server_name: DEFAULT_SERVER_NAME.to_owned(),
         }
