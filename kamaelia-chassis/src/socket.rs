@@ -115,8 +115,9 @@
 //! * Kamaelia's send-error path crashed the process (`NameError` on an undefined name); here a
 //!   failed write ends this adapter alone.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::io;
+use std::io::{self, IoSlice};
 use std::time::Duration;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
@@ -407,7 +408,15 @@ async fn send(
             biased;
             data = inbox.recv() => match data {
                 Some(data) => {
-                    if let Err(e) = write_all(wr, data, settings.send_timeout).await {
+                    // Whatever else is already queued goes out in the same (vectored) write.
+                    let mut batch = VecDeque::from([data]);
+                    while batch.len() < MAX_BATCH {
+                        match inbox.try_recv() {
+                            Ok(more) => batch.push_back(more),
+                            Err(_) => break,
+                        }
+                    }
+                    if let Err(e) = write_batch(wr, batch, settings.send_timeout).await {
                         return e;
                     }
                 }
@@ -452,6 +461,50 @@ async fn half_closed(wr: &mut OwnedWriteHalf, control: &mut Inbox<Ipc>, mut cont
         }
     }
     std::future::pending().await
+}
+
+/// The most queued messages gathered into one vectored write.
+const MAX_BATCH: usize = 64;
+
+/// Writes every message of `batch`, in order, with as few (vectored) writes as the socket
+/// allows, giving up if one write makes no progress within `timeout`.
+async fn write_batch(wr: &mut OwnedWriteHalf, mut batch: VecDeque<Bytes>, timeout: Option<Duration>) -> Result<(), Ending> {
+    if batch.len() == 1 {
+        return write_all(wr, batch.pop_front().unwrap_or_default(), timeout).await;
+    }
+    loop {
+        while batch.front().is_some_and(|b| b.is_empty()) {
+            batch.pop_front();
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
+        let written = match timeout {
+            Some(t) => match tokio::time::timeout(t, wr.write_vectored(&slices)).await {
+                Ok(r) => r,
+                Err(_) => return Err(Ending::SendTimedOut(t)),
+            },
+            None => wr.write_vectored(&slices).await,
+        };
+        drop(slices);
+        match written {
+            Ok(0) => return Err(Ending::WriteFailed(io::ErrorKind::WriteZero.into())),
+            Ok(mut n) => {
+                while n > 0 {
+                    let Some(front) = batch.front_mut() else { break };
+                    let take = n.min(front.len());
+                    front.advance(take);
+                    n -= take;
+                    if front.is_empty() {
+                        batch.pop_front();
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Ending::WriteFailed(e)),
+        }
+    }
 }
 
 /// Writes all of `data`, giving up if one write makes no progress within `timeout`.

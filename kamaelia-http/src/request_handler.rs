@@ -357,6 +357,24 @@ impl<'a> Exchange<'a> {
                     }
                 }
             }
+            if !(signalled || ended) && self.framing.is_some() && self.large.is_empty() && self.out.len() < COALESCE_LIMIT {
+                // A response under way with little buffered: give the handler, likely runnable,
+                // one turn to send more (typically its last data and its ProducerFinished), so
+                // that a small response goes out in one write rather than two or three.
+                tokio::task::yield_now().await;
+                while self.out.len() < COALESCE_LIMIT {
+                    match wires.from_handler.try_recv() {
+                        Ok(res) => self.on_resource(res),
+                        Err(_) => break,
+                    }
+                }
+                if let Ok(msg) = wires.handler_done.try_recv() {
+                    signalled = self.on_handler_signal(msg);
+                }
+                if signalled {
+                    break;
+                }
+            }
             if !self.flush(ctx).await {
                 log::debug!("{}: the client has gone; abandoning {} {}", ctx.name(), self.method, self.target);
                 self.stop_handler(ctx);
