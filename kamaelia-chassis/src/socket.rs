@@ -468,7 +468,11 @@ const MAX_BATCH: usize = 64;
 
 /// Writes every message of `batch`, in order, with as few (vectored) writes as the socket
 /// allows, giving up if one write makes no progress within `timeout`.
-async fn write_batch(wr: &mut OwnedWriteHalf, mut batch: VecDeque<Bytes>, timeout: Option<Duration>) -> Result<(), Ending> {
+async fn write_batch(
+    wr: &mut OwnedWriteHalf,
+    mut batch: VecDeque<Bytes>,
+    timeout: Option<Duration>,
+) -> Result<(), Ending> {
     if batch.len() == 1 {
         return write_all(wr, batch.pop_front().unwrap_or_default(), timeout).await;
     }

@@ -357,7 +357,11 @@ impl<'a> Exchange<'a> {
                     }
                 }
             }
-            if !(signalled || ended) && self.framing.is_some() && self.large.is_empty() && self.out.len() < COALESCE_LIMIT {
+            if !(signalled || ended)
+                && self.framing.is_some()
+                && self.large.is_empty()
+                && self.out.len() < COALESCE_LIMIT
+            {
                 // A response under way with little buffered: give the handler, likely runnable,
                 // one turn to send more (typically its last data and its ProducerFinished), so
                 // that a small response goes out in one write rather than two or three.
