@@ -629,6 +629,9 @@ impl<T: Send + 'static> Outbox<T> {
         let Some(sink) = self.refresh() else {
             log::trace!("{}: not linked; message discarded", self.node.meta.label());
             slot.take();
+            // Counts against the task's budget like a delivery: a loop sending into an unlinked
+            // outbox still yields to other tasks now and then instead of spinning for ever.
+            coop.made_progress();
             return Poll::Ready(());
         };
         match sink.queue().poll_push(slot, cx) {

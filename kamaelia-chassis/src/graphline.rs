@@ -586,6 +586,18 @@ fn link_error(p: &Planned, e: LinkError) -> GraphlineError {
     }
 }
 
+/// Stops the components it holds when dropped before they have ended: a chassis whose body is
+/// dropped mid-run (it was stopped) takes its children with it. Harmless after they have ended.
+pub(crate) struct StopOnDrop(pub(crate) Vec<ComponentRef>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        for c in self.0.iter().filter(|c| !c.has_ended()) {
+            c.stop();
+        }
+    }
+}
+
 /// Why wiring failed at activation, as the Graphline's exit reason (stops the children first:
 /// they never ran).
 fn wiring_failed(children: &[ComponentRef], spec: &LinkageSpec, e: LinkError) -> ComponentError {
@@ -683,6 +695,9 @@ impl<I: Send + 'static, O: Send + 'static> Component for Graphline<I, O> {
         for (_, c) in children {
             ctx.activate_boxed(c);
         }
+        // Stopping the Graphline (`ComponentRef::stop`) stops its children too: they exist only
+        // as its parts, and would otherwise run on, unreachable, for ever.
+        let _stop_children = StopOnDrop(refs.clone());
 
         // Kamaelia's `while not childrenDone()` loop. `pause` wakes on a delivery to any of our
         // inboxes and on the end of a child, and keeps a wake that came while we were busy.

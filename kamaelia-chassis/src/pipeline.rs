@@ -311,6 +311,8 @@ impl<I: Send + 'static, O: Send + 'static> Component for Pipeline<I, O> {
         for child in self.children {
             ctx.activate_boxed(child);
         }
+        // Stopping the Pipeline stops its children (see Graphline).
+        let _stop_children = crate::graphline::StopOnDrop(refs.clone());
         for exit in ctx.wait_for_children().await {
             if exit.exit.is_failure() {
                 log::warn!("{}: child {} {}", ctx.name(), exit.name, exit.exit);

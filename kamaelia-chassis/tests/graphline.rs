@@ -808,3 +808,35 @@ async fn the_graphline_macro_builds_the_declared_graphline() {
     let err = graphline! { C = c, linkages = { ("D", "outbox"): ("C", "inbox") } }.map(|_: Instance<Graphline>| ());
     assert!(matches!(err, Err(GraphlineError::UnknownChild { .. })));
 }
+
+/// Stopping a Graphline from outside (a server giving up on a protocol, say) stops its children:
+/// they exist only as its parts and would otherwise run on, unreachable.
+#[tokio::test(flavor = "multi_thread")]
+async fn stopping_a_graphline_stops_its_children() {
+    let forever = || {
+        from_fn("Forever", |_ctx: Context<(), ()>| async move {
+            std::future::pending::<()>().await;
+            Ok(())
+        })
+    };
+    let g: axon_core::Instance<Graphline> = graphline! {
+        A = forever(),
+        B = forever(),
+        linkages = {}
+    }
+    .unwrap();
+    let s = Scheduler::new();
+    let running = s.activate(g);
+    within("the children start", async {
+        while running.children().len() < 2 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let children = running.children();
+    running.stop();
+    for c in children {
+        assert_eq!(within("a child ends", c.join()).await, Exit::Stopped);
+    }
+    within("run returns", s.run_async()).await.unwrap();
+}

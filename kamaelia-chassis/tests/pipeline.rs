@@ -310,3 +310,27 @@ async fn a_child_that_panics_ends_alone_and_the_pipeline_waits_for_the_rest() {
     assert_eq!(within("the Pipeline to end", h.join()).await, Exit::Finished);
     assert_eq!(scheduler.failures().len(), 1);
 }
+
+/// Stopping a Pipeline from outside stops its children too.
+#[tokio::test(flavor = "multi_thread")]
+async fn stopping_a_pipeline_stops_its_children() {
+    let forever = || {
+        from_fn("Forever", |_ctx: Context<u32, u32>| async move {
+            std::future::pending::<()>().await;
+            Ok(())
+        })
+    };
+    let s = Scheduler::new();
+    let running = s.activate(kamaelia_chassis::Pipeline::new(forever()).then(forever()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while running.children().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the children start");
+        tokio::task::yield_now().await;
+    }
+    let children = running.children();
+    running.stop();
+    for c in children {
+        let exit = tokio::time::timeout(std::time::Duration::from_secs(10), c.join()).await.expect("a child ends");
+        assert_eq!(exit, Exit::Stopped);
+    }
+}

@@ -62,6 +62,7 @@ use tokio::time::{sleep_until, Instant};
 use crate::decode::{body_length, Decoded, Decoder};
 use crate::request::{split_target, BadRequest, BodyLength, Request};
 use crate::settings::HttpSettings;
+use crate::shutdown::is_stop;
 
 /// What the parser sends: the parts of each request, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,7 +264,7 @@ async fn next_input(ctx: &mut Context<Bytes, Parsed>, deadline: Option<Instant>)
                 None => return Input::Ended,
             },
             msg = ctx.control.recv() => match msg {
-                Some(msg) if msg.is_shutdown_request() => return Input::Stop,
+                Some(msg) if is_stop(&msg) => return Input::Stop,
                 Some(Ipc::ProducerFinished(_)) | None => return Input::Ended,
                 Some(_) => continue,
             },
@@ -309,6 +310,22 @@ fn parse_head(
             outcome => outcome,
         }
     };
+    // RFC 9110 §2.5: a request in a later HTTP/1.x (say 1.2) is served as HTTP/1.1, the highest
+    // minor version this server speaks. httparse knows only 1.0 and 1.1, so the version is
+    // rewritten to 1.1 and the head parsed again.
+    let outcome = match outcome {
+        Outcome::Invalid(httparse::Error::Version) if later_minor_version(buf) => {
+            let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+            match parse_with(&mut stack, buf, settings, peer, local) {
+                Outcome::TooManyHeaders if settings.max_headers + 1 > STACK_HEADERS => {
+                    let mut heap = vec![httparse::EMPTY_HEADER; settings.max_headers + 1];
+                    parse_with(&mut heap, buf, settings, peer, local)
+                }
+                outcome => outcome,
+            }
+        }
+        outcome => outcome,
+    };
     match outcome {
         Outcome::Complete(request, len) => {
             let _ = buf.split_to(len);
@@ -327,6 +344,21 @@ fn parse_head(
             bad_head(buf, status, why, peer, local)
         }
     }
+}
+
+/// If the request line (complete in `buf`) ends in `HTTP/1.d` with `d` above 1, rewrites it
+/// to `HTTP/1.1` in place and says so.
+fn later_minor_version(buf: &mut BytesMut) -> bool {
+    let Some(line_end) = buf.iter().position(|&b| b == b'\n') else { return false };
+    let end = if line_end > 0 && buf[line_end - 1] == b'\r' { line_end - 1 } else { line_end };
+    if end < 8 {
+        return false;
+    }
+    if buf[end - 8..end - 1] == *b"HTTP/1." && matches!(buf[end - 1], b'2'..=b'9') {
+        buf[end - 1] = b'1';
+        return true;
+    }
+    false
 }
 
 /// What one parse attempt found.
@@ -701,6 +733,14 @@ mod tests {
         assert_eq!(status_of(b"GET x HTTP/1.1\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(status_of(b"GET * HTTP/1.1\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(status_of(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn a_later_minor_version_is_served_as_http_1_1() {
+        let r = parse(b"GET / HTTP/1.2\r\nHost: a\r\n\r\n").unwrap();
+        assert_eq!(r.bad, None);
+        assert_eq!(r.version, Version::HTTP_11);
+        assert_eq!(status_of(b"GET / HTTP/1.x\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
     }
 
     #[test]

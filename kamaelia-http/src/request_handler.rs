@@ -76,6 +76,7 @@ use crate::parser::Parsed;
 use crate::request::{version_number, BadRequest, Request};
 use crate::resource::{Handler, Resource, ResponseHead};
 use crate::settings::HttpSettings;
+use crate::shutdown::is_stop;
 
 /// The factory that makes a handler for each request (Kamaelia's `createRequestHandler`).
 pub type CreateRequestHandler = Arc<dyn Fn(Request) -> Handler + Send + Sync>;
@@ -189,7 +190,7 @@ struct Flags {
 impl Flags {
     fn on_control(&mut self, msg: Option<Ipc>) {
         match msg {
-            Some(msg) if msg.is_shutdown_request() => {
+            Some(msg) if is_stop(&msg) => {
                 self.stopping = true;
                 self.no_more = true;
             }
@@ -282,6 +283,10 @@ impl<'a> Exchange<'a> {
             // RFC 9110 §10.1.1: the client waits for this before sending the body.
             ctx.outbox.send(CONTINUE).await;
         }
+        // Anything left from the previous handler (its signal, if it ended before its signal
+        // was read) must not be taken for this one's.
+        while wires.handler_done.try_recv().is_ok() {}
+        while wires.from_handler.try_recv().is_ok() {}
         let handler = self.start_handler(ctx, request);
         self.handler = Some(handler.clone());
         let mut signalled = false;
@@ -299,10 +304,14 @@ impl<'a> Exchange<'a> {
                         }
                     }
                     if let Ok(msg) = wires.handler_done.try_recv() {
-                        signalled = self.on_handler_signal(msg);
+                        signalled = self.on_handler_signal(msg, &mut wires.from_handler);
                     }
                 }
-                Wake::HandlerSignalled(msg) => signalled = self.on_handler_signal(msg),
+                Wake::HandlerSignalled(msg) => signalled = self.on_handler_signal(msg, &mut wires.from_handler),
+                Wake::HandlerEnded(exit) if exit.id != handler.id() => {
+                    // The end of an earlier request's handler, reported after it was let go.
+                    log::trace!("{}: late exit of {} ignored", ctx.name(), exit.name);
+                }
                 Wake::HandlerEnded(exit) => {
                     ended = true;
                     // What it sent before it ended is queued: take it.
@@ -347,7 +356,7 @@ impl<'a> Exchange<'a> {
                     // Once closed, `control` would report its end on every poll.
                     self.control_closed = msg.is_none();
                     flags.on_control(msg);
-                    if ctx.outbox.destination_ended() {
+                    if client_gone(ctx) {
                         log::debug!("{}: the client has gone; abandoning {} {}", ctx.name(), self.method, self.target);
                         self.stop_handler(ctx);
                         return After::Close;
@@ -373,7 +382,7 @@ impl<'a> Exchange<'a> {
                     }
                 }
                 if let Ok(msg) = wires.handler_done.try_recv() {
-                    signalled = self.on_handler_signal(msg);
+                    signalled = self.on_handler_signal(msg, &mut wires.from_handler);
                 }
                 if signalled {
                     break;
@@ -475,9 +484,17 @@ impl<'a> Exchange<'a> {
         .await
     }
 
-    /// Handles a handler's signal; true if the response is complete.
-    fn on_handler_signal(&mut self, msg: Ipc) -> bool {
-        matches!(msg, Ipc::ProducerFinished(_) | Ipc::ShutdownMicroprocess(_))
+    /// Handles a handler's signal; true if the response is complete. Whatever the handler sent
+    /// before signalling is in `from_handler` by now (its sends completed in order), but may not
+    /// have been seen yet: it is taken first, so no data is lost to the race between the boxes.
+    fn on_handler_signal(&mut self, msg: Ipc, from_handler: &mut Inbox<Resource>) -> bool {
+        let complete = matches!(msg, Ipc::ProducerFinished(_) | Ipc::ShutdownMicroprocess(_));
+        if complete {
+            while let Ok(res) = from_handler.try_recv() {
+                self.on_resource(res);
+            }
+        }
+        complete
     }
 
     fn on_resource(&mut self, res: Resource) {
@@ -629,7 +646,7 @@ impl<'a> Exchange<'a> {
         if !self.out.is_empty() {
             ctx.outbox.send(self.out.split().freeze()).await;
         }
-        !ctx.outbox.destination_ended()
+        !client_gone(ctx)
     }
 
     fn access_log(&self) {
@@ -643,6 +660,23 @@ impl<'a> Exchange<'a> {
             self.status.as_u16(),
             self.sent
         );
+    }
+}
+
+/// The socket adapter has ended (its inbox is dead, or its linkage to us was removed when it
+/// ended): nothing sent now would reach the client.
+fn client_gone(ctx: &mut Context<Parsed, Bytes>) -> bool {
+    !ctx.outbox.is_linked() || ctx.outbox.destination_ended()
+}
+
+impl Drop for Exchange<'_> {
+    /// The request handler was stopped mid-request: the handler goes with it.
+    fn drop(&mut self) {
+        if let Some(handler) = self.handler.take() {
+            if !handler.has_ended() {
+                handler.stop();
+            }
+        }
     }
 }
 

@@ -18,6 +18,14 @@
 use axon_core::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations, Inbox, Outbox};
 
+/// True for the messages that mean "stop now" (`ShutdownMicroprocess`, `Shutdown`), as opposed
+/// to `ProducerFinished`, which here means "the input has ended: finish what you have". (Axon's
+/// [`Ipc::is_shutdown_request`] counts both, which would turn the end of a client's input into a
+/// server shutdown and drop its queued requests.)
+pub(crate) fn is_stop(msg: &Ipc) -> bool {
+    matches!(msg, Ipc::ShutdownMicroprocess(_) | Ipc::Shutdown(_))
+}
+
 /// The shutdown logic component: see the [module docs](self).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HTTPShutdownLogicHandling;
@@ -69,7 +77,7 @@ impl Component for HTTPShutdownLogicHandling {
                     }
                 },
                 msg = ctx.control.recv(), if socket_side_open => match msg {
-                    Some(m) if m.is_shutdown_request() => {
+                    Some(m) if is_stop(&m) => {
                         psignal.send(m.clone()).await;
                         hsignal.send(m).await;
                     }

@@ -1,0 +1,251 @@
+//! Persistent connections (RFC 9112 §9.3): an HTTP/1.1 connection serves request after request;
+//! HTTP/1.0 closes unless it asks for `keep-alive`; `Connection: close` is honoured; pipelined
+//! requests are answered in order; the status line always says HTTP/1.1.
+
+mod support;
+
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_requests_are_served_on_one_http_1_1_connection() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+
+    client.send(request("GET", "/first", "")).await;
+    let first = client.response().await;
+    first.assert_status(200);
+    assert!(first.raw.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", shown(&first.raw));
+    assert_eq!(first.body, b"GET /first");
+    assert_eq!(first.header("connection"), None, "a persistent 1.1 response needs no Connection field");
+
+    client.send(request("GET", "/second", "")).await;
+    let second = client.response().await;
+    second.assert_status(200);
+    assert_eq!(second.body, b"GET /second");
+    assert!(client.is_open().await, "the connection is still open after two requests");
+
+    // Both went over one connection.
+    assert_eq!(server.handle.stats().accepted, 1);
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_http_1_1_connection_stays_open_after_a_response() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client.send(request("GET", "/first", "")).await;
+    let first = client.response().await;
+    first.assert_status(200);
+    assert_eq!(first.header("connection"), None, "a persistent 1.1 response needs no Connection field");
+    // The server is idle now (the response is complete); the connection is not closed.
+    assert!(client.is_open().await, "the server closed a persistent connection after one response");
+    assert_eq!(server.handle.stats().open, 1);
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_1_0_closes_after_its_response_and_the_status_line_says_http_1_1() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client.send("GET /old HTTP/1.0\r\n\r\n").await;
+    let response = client.response().await;
+    assert!(response.raw.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", shown(&response.raw));
+    response.assert_header("connection", "close");
+    assert_eq!(response.body, b"GET /old");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_1_0_with_keep_alive_is_answered_with_keep_alive() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client.send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+    let first = client.response().await;
+    first.assert_status(200);
+    first.assert_header("connection", "keep-alive");
+    assert_eq!(first.body, b"GET /a");
+    assert!(client.is_open().await, "the server closed a 1.0 keep-alive connection");
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_1_0_with_keep_alive_stays_open_until_a_request_without_it() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client.send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+    let first = client.response().await;
+    first.assert_header("connection", "keep-alive");
+    assert_eq!(first.body, b"GET /a");
+
+    client.send("GET /b HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").await;
+    let second = client.response().await;
+    second.assert_header("connection", "keep-alive");
+    assert_eq!(second.body, b"GET /b");
+
+    // Without it, the third is the last.
+    client.send("GET /c HTTP/1.0\r\n\r\n").await;
+    let third = client.response().await;
+    third.assert_header("connection", "close");
+    assert_eq!(third.body, b"GET /c");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_close_is_honoured_and_said() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client.send(request("GET", "/bye", "Connection: close\r\n")).await;
+    let response = client.response().await;
+    response.assert_status(200);
+    response.assert_header("connection", "close");
+    assert_eq!(response.body, b"GET /bye");
+    client.assert_closed().await;
+    drop(client);
+
+    // A close token among others counts too.
+    let mut client = server.connect().await;
+    client.send(request("GET", "/bye2", "Connection: foo, Close\r\n")).await;
+    client.response().await.assert_header("connection", "close");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_pipelined_after_connection_close_is_not_answered() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client.send([request("GET", "/last", "Connection: close\r\n"), request("GET", "/ignored", "")].concat()).await;
+    let response = client.response().await;
+    assert_eq!(response.body, b"GET /last");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_requests_are_answered_in_order() {
+    let server = serve_routes(vec![("/echo", body_echo()), ("/", describe())]).await;
+    let mut client = server.connect().await;
+    // Three requests (GET, HEAD, POST with a body) and a fourth, in one write.
+    let pipeline = [
+        request("GET", "/one", ""),
+        request("HEAD", "/two", ""),
+        "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Type: text/x-three\r\nContent-Length: 5\r\n\r\nthree".to_owned(),
+        request("GET", "/four", ""),
+    ]
+    .concat();
+    client.send(pipeline).await;
+
+    let one = client.response_to("GET").await;
+    one.assert_status(200);
+    assert_eq!(one.body, b"GET /one");
+    let two = client.response_to("HEAD").await;
+    two.assert_status(200);
+    two.assert_header("content-length", "9"); // the length of "HEAD /two"
+    assert!(two.body.is_empty());
+    let three = client.response_to("POST").await;
+    three.assert_status(200);
+    three.assert_header("content-type", "text/x-three");
+    assert_eq!(three.body, b"three");
+    let four = client.response_to("GET").await;
+    four.assert_status(200);
+    assert_eq!(four.body, b"GET /four");
+
+    // Nothing else came, and the connection is still usable.
+    client.send(request("GET", "/five", "")).await;
+    let five = client.response().await;
+    assert_eq!(five.body, b"GET /five", "no stray bytes before the fifth response");
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_requests_ending_with_connection_close_are_all_answered() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client
+        .send(
+            [request("GET", "/a", ""), request("GET", "/b", ""), request("GET", "/c", "Connection: close\r\n")]
+                .concat(),
+        )
+        .await;
+    let a = client.response().await;
+    assert_eq!(a.body, b"GET /a", "{}", shown(&a.raw));
+    assert_eq!(a.header("connection"), None, "only the last response closes: {}", a.head_text());
+    let b = client.response().await;
+    assert_eq!(b.body, b"GET /b", "{}", shown(&b.raw));
+    let c = client.response().await;
+    assert_eq!(c.body, b"GET /c", "{}", shown(&c.raw));
+    c.assert_header("connection", "close");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_half_closes_after_pipelining_gets_every_response() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client.send([request("GET", "/a", ""), request("GET", "/b", ""), request("GET", "/c", "")].concat()).await;
+    client.shutdown_write().await;
+    for path in ["/a", "/b", "/c"] {
+        let response = client.response().await;
+        assert_eq!(response.text(), format!("GET {path}"), "{}", shown(&response.raw));
+    }
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+/// `printf 'GET /a HTTP/1.1\r\nHost: test\r\n\r\n' | nc -N host port`. Guards against the end of
+/// the client's input (`ProducerFinished`) being taken for a server shutdown, which left the
+/// request unanswered in most runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_half_closes_after_one_request_gets_its_response() {
+    let server = serve_routes(describe_everything()).await;
+    let mut client = server.connect().await;
+    client.send(request("GET", "/a", "")).await;
+    client.shutdown_write().await;
+    let response = client.response().await;
+    response.assert_status(200);
+    assert_eq!(response.body, b"GET /a");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+/// Fifty pipelined GETs, five times over. Guards against a handler's exit reported after the
+/// server let it go being taken for the end of the next request's handler (which answered
+/// `500 ... The request handler ended without answering.` and closed, losing the rest).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_pipelined_requests_are_all_answered_in_order() {
+    let server = serve_routes(describe_everything()).await;
+    for _ in 0..5 {
+        let mut client = server.connect().await;
+        let all: String = (0..50).map(|i| request("GET", &format!("/n{i}"), "")).collect();
+        client.send(all).await;
+        for i in 0..50 {
+            let response = client.response().await;
+            assert_eq!(response.text(), format!("GET /n{i}"), "response {i} was:\n{}", shown(&response.raw));
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_reuses_one_connection_for_two_urls() {
+    let server = serve_routes(describe_everything()).await;
+    let (a, b) = (server.url("/a"), server.url("/b"));
+    let out = curl_ok(&["-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects} %{http_code}\n", &a, &b]).await;
+    assert_eq!(String::from_utf8_lossy(&out), "1 200\n0 200\n", "curl made a new connection for the second URL");
+    assert_eq!(server.handle.stats().accepted, 1);
+    server.stop().await;
+}

@@ -1,0 +1,179 @@
+//! Limits and timeouts, each with small settings and checked on both sides: the request target
+//! (414), the head's size and field count (431), the idle keep-alive timeout (the connection
+//! closes), the head read timeout (408), and the requests one connection may make.
+
+mod support;
+
+use std::time::Duration;
+
+use kamaelia_http::HttpSettings;
+use support::*;
+
+/// A GET of `target` whose head is exactly `size` bytes, padded with an `X-Pad` field.
+fn head_of_size(target: &str, size: usize) -> String {
+    let without_pad = format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Pad: \r\n\r\n");
+    assert!(size >= without_pad.len(), "a head of {size} bytes cannot hold {without_pad:?}");
+    let head = format!(
+        "GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nX-Pad: {}\r\n\r\n",
+        "p".repeat(size - without_pad.len())
+    );
+    assert_eq!(head.len(), size);
+    head
+}
+
+/// Sends `bytes`; expects `status`, `Connection: close` and the close.
+async fn refused(server: &TestServer, bytes: &[u8], status: u16) {
+    let mut client = server.connect().await;
+    client.send(bytes).await;
+    let response = client.response().await;
+    assert_eq!(response.status, status, "for {} bytes: {}", bytes.len(), shown(&response.raw));
+    response.assert_header("connection", "close");
+    response.assert_date_and_server();
+    client.assert_closed().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_at_the_limit_is_served_and_one_byte_over_is_414() {
+    let settings = HttpSettings { max_target_length: 64, ..HttpSettings::default() };
+    let server = serve(describe_everything(), settings).await;
+    let at = format!("/{}", "a".repeat(63));
+    assert_eq!(at.len(), 64);
+    let response = get(server.addr, &at).await;
+    response.assert_status(200);
+    assert_eq!(response.text(), format!("GET {at}"));
+
+    let over = format!("/{}", "a".repeat(64));
+    refused(&server, request("GET", &over, "").as_bytes(), 414).await;
+    // A query counts as part of the target.
+    refused(&server, request("GET", &format!("/a?{}", "q".repeat(62)), "").as_bytes(), 414).await;
+    // A target far too long is refused before its line ends.
+    let mut client = server.connect().await;
+    client.send(format!("GET /{}", "a".repeat(1000))).await;
+    client.response().await.assert_status(414);
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_at_the_size_limit_is_served_and_one_byte_over_is_431() {
+    let settings = HttpSettings { max_head_bytes: 256, ..HttpSettings::default() };
+    let server = serve(describe_everything(), settings).await;
+    let response = exchange(server.addr, head_of_size("/at", 256)).await;
+    response.assert_status(200);
+    assert_eq!(response.body, b"GET /at");
+    refused(&server, head_of_size("/over", 257).as_bytes(), 431).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_growing_past_the_size_limit_is_431_before_it_ends() {
+    let settings = HttpSettings { max_head_bytes: 256, ..HttpSettings::default() };
+    let server = serve(describe_everything(), settings).await;
+    let mut client = server.connect().await;
+    // No end in sight: the server must not wait for one.
+    client.send(format!("GET / HTTP/1.1\r\nHost: test\r\nX-Pad: {}", "p".repeat(300))).await;
+    let response = client.response().await;
+    response.assert_status(431);
+    response.assert_header("connection", "close");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_many_fields_as_the_limit_are_served_and_one_more_is_431() {
+    let settings = HttpSettings { max_headers: 5, ..HttpSettings::default() };
+    let server = serve(describe_everything(), settings).await;
+    // Host, Connection and three more: five.
+    let five = request("GET", "/five", "Connection: close\r\nX-1: 1\r\nX-2: 2\r\nX-3: 3\r\n");
+    let response = exchange(server.addr, five).await;
+    response.assert_status(200);
+    assert_eq!(response.body, b"GET /five");
+    let six = request("GET", "/six", "Connection: close\r\nX-1: 1\r\nX-2: 2\r\nX-3: 3\r\nX-4: 4\r\n");
+    refused(&server, six.as_bytes(), 431).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_more_fields_than_the_default_limit_are_431() {
+    let server = serve_routes(describe_everything()).await;
+    let fields: String =
+        (0..=kamaelia_http::settings::DEFAULT_MAX_HEADERS).map(|i| format!("X-{i}: {i}\r\n")).collect();
+    refused(&server, request("GET", "/", &fields).as_bytes(), 431).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
+    let settings = HttpSettings { keep_alive_timeout: Duration::from_secs(1), ..HttpSettings::default() };
+    let server = serve(describe_everything(), settings).await;
+    let mut client = server.connect().await;
+    client.send(request("GET", "/a", "")).await;
+    let response = client.response().await;
+    response.assert_status(200);
+    assert_eq!(response.header("connection"), None);
+    // Then nothing: the server closes the connection, without a word.
+    client.assert_closed().await;
+    drop(client);
+
+    // A connection that never sends anything is closed the same way.
+    let mut client = server.connect().await;
+    client.assert_closed().await;
+    drop(client);
+    server.wait_idle("both connections to end").await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_not_complete_within_the_read_timeout_gets_408() {
+    let settings = HttpSettings {
+        header_read_timeout: Duration::from_secs(1),
+        // Longer than the test's deadline: only the head timeout can end this connection.
+        keep_alive_timeout: Duration::from_secs(60),
+        ..HttpSettings::default()
+    };
+    let server = serve(describe_everything(), settings).await;
+    let mut client = server.connect().await;
+    client.send("GET /slow HTTP/1.1\r\nHost: te").await;
+    let response = client.response().await;
+    response.assert_status(408);
+    assert!(response.raw.starts_with(b"HTTP/1.1 408 Request Timeout\r\n"), "{}", shown(&response.raw));
+    response.assert_header("connection", "close");
+    response.assert_date_and_server();
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_request_a_connection_may_make_is_answered_with_close() {
+    let settings = HttpSettings { max_requests_per_connection: 2, ..HttpSettings::default() };
+    let server = serve(describe_everything(), settings).await;
+    let mut client = server.connect().await;
+    client.send(request("GET", "/1", "")).await;
+    let first = client.response().await;
+    assert_eq!(first.body, b"GET /1");
+    assert_eq!(first.header("connection"), None);
+    client.send(request("GET", "/2", "")).await;
+    let second = client.response().await;
+    assert_eq!(second.body, b"GET /2");
+    second.assert_header("connection", "close");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_one_request_per_connection_the_first_response_closes() {
+    let settings = HttpSettings { max_requests_per_connection: 1, ..HttpSettings::default() };
+    let server = serve(describe_everything(), settings).await;
+    let mut client = server.connect().await;
+    client.send(request("GET", "/1", "")).await;
+    let first = client.response().await;
+    assert_eq!(first.body, b"GET /1");
+    first.assert_header("connection", "close");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
