@@ -224,7 +224,7 @@ struct Life {
     /// Children, the linkages it made, and who waits for its end: most components have none of
     /// these, so they live out of line and are made on first use (an idle component is smaller).
     family: Option<Box<Family>>,
-    abort: Option<tokio::task::AbortHandle>,
+    abort: Option<Abort>,
     /// Set when the end-of-life bookkeeping starts (it runs once).
     finishing: bool,
     /// Set when it is complete.
@@ -614,13 +614,29 @@ impl ComponentRef {
         }
     }
 
-    pub(crate) fn attach(&self, scheduler: &Scheduler, abort: Option<tokio::task::AbortHandle>) {
+    pub(crate) fn attach(&self, scheduler: &Scheduler, abort: Option<Abort>) {
         let mut life = lock(&self.0.life);
         if life.scheduler.is_none() {
             life.scheduler = Some(scheduler.clone());
         }
         if !life.finishing {
             life.abort = abort;
+        }
+    }
+}
+
+/// How a running component is stopped: its task aborted, or its group told to drop it.
+#[derive(Clone)]
+pub(crate) enum Abort {
+    Task(tokio::task::AbortHandle),
+    Member(Arc<crate::group::Slot>),
+}
+
+impl Abort {
+    fn abort(&self) {
+        match self {
+            Abort::Task(handle) => handle.abort(),
+            Abort::Member(slot) => slot.abort(),
         }
     }
 }

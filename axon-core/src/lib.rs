@@ -78,6 +78,7 @@ pub mod boxes;
 pub mod component;
 pub mod error;
 pub mod fn_component;
+pub mod group;
 pub mod handle;
 pub mod instance;
 pub mod introspect;

@@ -915,8 +915,9 @@ impl<P: Component<Inbox = Bytes, Outbox = Bytes>> Server<P> {
             return;
         }
         ctx.add_children([adapter.component(), protocol.component()]);
-        let adapter = ctx.activate(adapter);
-        let protocol = ctx.activate(protocol);
+        // A connection's components (and whatever its protocol starts) share one task: they talk
+        // mostly to each other, and then wake each other without a cross-thread wake-up.
+        let (adapter, protocol) = ctx.scheduler().together(|| (ctx.activate(adapter), ctx.activate(protocol)));
         log::debug!("{}: connection from {peer}: {} with {}", self.name, adapter.name(), protocol.name());
         let key = adapter.id();
         self.connections.owner.insert(key, key);
