@@ -1,20 +1,32 @@
 //! The index of the workspace's benchmarks: `cargo run -p kamaelia-bench` lists them.
 //!
 //! Each benchmark is a binary of this crate, run in release mode, for example
-//! `cargo run --release -p kamaelia-bench --bin axon_chain`. Results and the machine they were
-//! measured on are written up in `docs/benchmarks.md`.
+//! `cargo run --release -p kamaelia-bench --bin axon_chain`; `bench/run.sh` runs the whole suite
+//! against the named peers. Results and the machine they were measured on are written up in
+//! `docs/benchmarks.md`.
 
 /// `(binary, what it measures)`.
-const BENCHMARKS: &[(&str, &str)] = &[(
-    "axon_chain",
-    "axon-core vs plain tokio: messages/s through a chain of 10 pass-through components \
-     (vs tasks + bounded mpsc), and bytes per idle component (vs an idle task)",
-)];
+const BENCHMARKS: &[(&str, &str)] = &[
+    (
+        "axon_chain",
+        "axon-core vs plain tokio and actix: messages/s through a chain of 10 pass-through components \
+         (vs tasks + bounded mpsc, vs actix actors), and bytes per idle component (vs an idle task)",
+    ),
+    (
+        "bench/run.sh",
+        "the whole suite, one command: HTTP (/hello vs hyper and actix-web, static files vs nginx, \
+         with wrk), bytes per idle connection (vs hyper), and axon_chain; prints ours / peer",
+    ),
+    ("peer_hyper", "the suite's minimal hyper 1.x server (GET /hello), --port N"),
+    ("peer_actix", "the suite's minimal actix-web 4 server (GET /hello), --port N"),
+    ("idle_conns", "the suite's client for bytes per idle keep-alive connection of a server process"),
+    ("suite_report", "the suite's closing table, from its raw results (target/bench-results.tsv)"),
+];
 
 fn main() {
-    println!("Benchmarks (run each with `cargo run --release -p kamaelia-bench --bin <name>`):");
+    println!("Benchmarks (binaries: `cargo run --release -p kamaelia-bench --bin <name>`; the suite: `bench/run.sh`):");
     for (name, what) in BENCHMARKS {
-        println!("  {name:<12} {what}");
+        println!("  {name:<13} {what}");
     }
     println!("Results: docs/benchmarks.md");
 }

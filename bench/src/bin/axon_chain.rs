@@ -13,9 +13,10 @@
 //!    counting sink, wired with `Scheduler::link`, on a multi-threaded tokio runtime with
 //!    `WORKERS` workers. The peer is the same shape built from plain tokio tasks joined by bounded
 //!    `tokio::sync::mpsc` channels of capacity [`DEFAULT_CAPACITY`] (axon's default inbox size), on
-//!    the same runtime. The two alternate, `REPEATS` times each after one warm-up of each; the
-//!    median and the spread (min to max) of messages per second are printed, and the ratio of
-//!    the medians.
+//!    the same runtime. The second peer is `STAGES` actix 0.13 actors (see [`actix_chain`] for
+//!    how they forward and why). The three take turns, `REPEATS` times each after one warm-up of
+//!    each; the median and the spread (min to max) of messages per second are printed, and the
+//!    ratios of the medians.
 //! 2. **Idle memory.** The bytes that `IDLE` idle components cost: each is activated and awaits
 //!    `ctx.inbox.recv()` on an inbox that is never linked (so it never closes). The bench waits
 //!    until every one has been polled and reports `Paused`, reads the process's resident memory
@@ -25,7 +26,12 @@
 //!    of the two is measured in a fresh child process (this binary re-run with `--idle axon` or
 //!    `--idle tokio`), so that neither sees memory the other (or the chain runs) freed.
 //! 3. **A closing table** of the figures, the ratios, and whether each aim is met: the axon chain
-//!    at least 0.8x the mpsc chain, and under 2 KiB per idle component.
+//!    at least 0.8x the mpsc chain and at least 2x the actix chain, and under 2 KiB per idle
+//!    component.
+//!
+//! `--results FILE` also appends every figure to `FILE` as tab-separated rows
+//! (`section figure side connections run value unit`), the raw-results format of the HTTP suite
+//! (`bench/run.sh`), which runs this binary as its components part.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::poll_fn;
@@ -50,6 +56,7 @@ const WORKERS: usize = 2;
 const IDLE: usize = 100_000;
 /// The aims.
 const AIM_CHAIN_RATIO: f64 = 0.8;
+const AIM_ACTIX_RATIO: f64 = 2.0;
 const AIM_IDLE_BYTES: f64 = 2048.0;
 
 // ----- a counting global allocator -----
@@ -330,42 +337,159 @@ async fn tokio_chain(handle: &tokio::runtime::Handle, n: u64) -> Duration {
     elapsed
 }
 
+/// The message of the actix chain.
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+struct ActixMsg(u64);
+
+/// An actix pass-through: forwards every message to the next actor with `do_send`.
+struct ActixStage {
+    next: actix::Recipient<ActixMsg>,
+}
+
+impl actix::Actor for ActixStage {
+    type Context = actix::Context<Self>;
+}
+
+impl actix::Handler<ActixMsg> for ActixStage {
+    type Result = ();
+
+    fn handle(&mut self, m: ActixMsg, _: &mut Self::Context) {
+        self.next.do_send(m);
+    }
+}
+
+/// The actix sink: counts and sums what arrives; reports both when it stops, which it does when
+/// its mailbox is empty and every address of it is gone (the end of the chain, in order).
+struct ActixSink {
+    count: u64,
+    sum: u64,
+    done: Option<oneshot::Sender<(u64, u64)>>,
+}
+
+impl actix::Actor for ActixSink {
+    type Context = actix::Context<Self>;
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send((self.count, self.sum));
+        }
+    }
+}
+
+impl actix::Handler<ActixMsg> for ActixSink {
+    type Result = ();
+
+    fn handle(&mut self, m: ActixMsg, _: &mut Self::Context) {
+        self.count += 1;
+        self.sum = self.sum.wrapping_add(m.0);
+    }
+}
+
+/// One run of the same shape in actix 0.13: `STAGES` pass-through actors and a sink, on the
+/// System's one arbiter (actix runs the actors of a System on one thread; this is how an actix
+/// program is usually written). Run inside `actix::System::block_on`.
+///
+/// How bounded it is, as close to the other two as actix allows. Every mailbox is set to
+/// `DEFAULT_CAPACITY` (64) with `set_mailbox_capacity`. The stages forward with `do_send`, actix's
+/// fire-and-forget send, which ignores that capacity; `send().await` would honour it, but it also
+/// waits for the next actor's reply, and a stage that waited for its reply before taking its next
+/// message would leave one message in flight in the whole chain. The source feeds the first stage
+/// with `send()`, which waits while that mailbox is full, and keeps at most `DEFAULT_CAPACITY`
+/// sends outstanding (so at most 64 messages wait at the head, as with a box of 64). Downstream
+/// mailboxes are not bounded by actix; on one thread they stay short, since each actor drains its
+/// mailbox in turn.
+///
+/// The clock starts before the actors are started (actix starts an actor when it is made) and stops
+/// when the sink reports, after the chain has wound down: when the source drops the first stage's
+/// address, each actor stops once its mailbox is empty, which drops its address of the next.
+async fn actix_chain(n: u64) -> Duration {
+    use actix::Actor;
+    use futures_util::StreamExt;
+
+    let (done_tx, done_rx) = oneshot::channel();
+    let start = Instant::now();
+    let sink = ActixSink::create(|ctx| {
+        ctx.set_mailbox_capacity(DEFAULT_CAPACITY);
+        ActixSink { count: 0, sum: 0, done: Some(done_tx) }
+    });
+    let mut next = sink.recipient();
+    for _ in 0..STAGES {
+        next = ActixStage::create(|ctx| {
+            ctx.set_mailbox_capacity(DEFAULT_CAPACITY);
+            ActixStage { next }
+        })
+        .recipient();
+    }
+    let first = next;
+    futures_util::stream::iter(0..n)
+        .map(|m| first.send(ActixMsg(m)))
+        .buffer_unordered(DEFAULT_CAPACITY)
+        .for_each(|sent| {
+            sent.expect("the first stage takes every message");
+            std::future::ready(())
+        })
+        .await;
+    drop(first);
+    let got = done_rx.await.expect("the sink reports");
+    let elapsed = start.elapsed();
+    check(n, got);
+    elapsed
+}
+
 struct ChainFigures {
     axon: Vec<f64>,
     tokio: Vec<f64>,
+    actix: Vec<f64>,
 }
 
 fn run_chains() -> ChainFigures {
     let rt = runtime();
     let handle = rt.handle().clone();
+    let actix_system = actix::System::new();
     let rate = |d: Duration| MESSAGES as f64 / d.as_secs_f64();
     println!(
-        "1. Chain: source -> {STAGES} pass-throughs -> sink, {MESSAGES} u64 messages, box/channel capacity \
-         {DEFAULT_CAPACITY}, tokio multi-thread runtime with {WORKERS} workers"
+        "1. Chain: source -> {STAGES} pass-throughs -> sink, {MESSAGES} u64 messages, box/channel/mailbox capacity \
+         {DEFAULT_CAPACITY}; axon and mpsc on a tokio multi-thread runtime with {WORKERS} workers, actix on its \
+         System's one arbiter"
     );
     println!("   load average before: {}; warm-up: one run of each (not counted)", load_average());
     let ticks = cpu_ticks();
     rt.block_on(axon_chain(&handle, MESSAGES));
     rt.block_on(tokio_chain(&handle, MESSAGES));
-    let mut figures = ChainFigures { axon: Vec::new(), tokio: Vec::new() };
+    actix_system.block_on(actix_chain(MESSAGES));
+    let mut figures = ChainFigures { axon: Vec::new(), tokio: Vec::new(), actix: Vec::new() };
     for i in 0..REPEATS {
-        // Alternate which goes first, so neither always runs on a runtime the other just warmed.
-        let order: [bool; 2] = if i % 2 == 0 { [true, false] } else { [false, true] };
+        // Take turns at going first, so that none always runs on a machine the other just warmed.
+        let mut order = [0, 1, 2];
+        order.rotate_left(i % 3);
         let mut line = format!("   run {}:", i + 1);
-        for is_axon in order {
-            if is_axon {
-                let r = rate(rt.block_on(axon_chain(&handle, MESSAGES)));
-                figures.axon.push(r);
-                line += &format!("  axon {:>10}", mega(r));
-            } else {
-                let r = rate(rt.block_on(tokio_chain(&handle, MESSAGES)));
-                figures.tokio.push(r);
-                line += &format!("  mpsc {:>10}", mega(r));
+        for side in order {
+            match side {
+                0 => {
+                    let r = rate(rt.block_on(axon_chain(&handle, MESSAGES)));
+                    figures.axon.push(r);
+                    line += &format!("  axon  {:>10}", mega(r));
+                }
+                1 => {
+                    let r = rate(rt.block_on(tokio_chain(&handle, MESSAGES)));
+                    figures.tokio.push(r);
+                    line += &format!("  mpsc  {:>10}", mega(r));
+                }
+                _ => {
+                    let r = rate(actix_system.block_on(actix_chain(MESSAGES)));
+                    figures.actix.push(r);
+                    line += &format!("  actix {:>10}", mega(r));
+                }
             }
         }
         println!("{line}");
     }
-    for (name, v) in [("axon components ", &figures.axon), ("tokio tasks+mpsc", &figures.tokio)] {
+    for (name, v) in [
+        ("axon components ", &figures.axon),
+        ("tokio tasks+mpsc", &figures.tokio),
+        ("actix actors    ", &figures.actix),
+    ] {
         let (lo, hi) = min_max(v);
         let m = median(v);
         println!(
@@ -377,6 +501,7 @@ fn run_chains() -> ChainFigures {
         );
     }
     println!("   ratio axon/mpsc (medians): {:.2}x", median(&figures.axon) / median(&figures.tokio));
+    println!("   ratio axon/actix (medians): {:.2}x", median(&figures.axon) / median(&figures.actix));
     let (others, steal) = cpu_noise(ticks, cpu_ticks());
     println!(
         "   noise while measuring: other processes used {:.1}% of the machine's CPU, the hypervisor stole {:.1}%",
@@ -612,25 +737,41 @@ fn main() {
         return;
     }
 
+    let results_file = match args.as_slice() {
+        [] => None,
+        [flag, file] if flag == "--results" => Some(file.clone()),
+        _ => panic!("usage: axon_chain [--results FILE] | --idle axon|tokio [count]; got {args:?}"),
+    };
+
     let total = Instant::now();
     let chains = run_chains();
     let (idle_axon, idle_tokio) = run_idle();
 
-    let (ca, ct) = (median(&chains.axon), median(&chains.tokio));
+    let (ca, ct, cx) = (median(&chains.axon), median(&chains.tokio), median(&chains.actix));
     let chain_ratio = ca / ct;
+    let actix_ratio = ca / cx;
     println!("3. Summary");
     println!(
-        "   | figure                               | axon         | peer (tokio) | ratio | aim            | verdict |"
+        "   | figure                               | axon         | peer         | value        | ratio | aim            | verdict |"
     );
     println!(
-        "   |--------------------------------------|--------------|--------------|-------|----------------|---------|"
+        "   |--------------------------------------|--------------|--------------|--------------|-------|----------------|---------|"
     );
     println!(
-        "   | chain of {STAGES}, messages/s (median)     | {:>12} | {:>12} | {:.2}x | >= {AIM_CHAIN_RATIO}x mpsc   | {:<7} |",
+        "   | chain of {STAGES}, messages/s (median)     | {:>12} | tokio+mpsc   | {:>12} | {:.2}x | {:<14} | {:<7} |",
         mega(ca),
         mega(ct),
         chain_ratio,
+        format!(">= {AIM_CHAIN_RATIO}x mpsc"),
         verdict(chain_ratio >= AIM_CHAIN_RATIO)
+    );
+    println!(
+        "   | chain of {STAGES}, messages/s (median)     | {:>12} | actix actors | {:>12} | {:.2}x | {:<14} | {:<7} |",
+        mega(ca),
+        mega(cx),
+        actix_ratio,
+        format!(">= {AIM_ACTIX_RATIO}x actix"),
+        verdict(actix_ratio >= AIM_ACTIX_RATIO)
     );
     for (figure, a, t) in [
         ("idle, bytes each (allocator)", idle_axon.heap, idle_tokio.heap),
@@ -638,7 +779,7 @@ fn main() {
         ("idle, bytes each (RSS)", idle_axon.rss, idle_tokio.rss),
     ] {
         println!(
-            "   | {figure:<36} | {:>10.0} B | {:>10.0} B | {:.2}x | < 2 KiB        | {:<7} |",
+            "   | {figure:<36} | {:>10.0} B | tokio task   | {:>10.0} B | {:.2}x | < 2 KiB        | {:<7} |",
             a,
             t,
             a / t,
@@ -646,4 +787,29 @@ fn main() {
         );
     }
     println!("   (whole run: {:.1} s)", total.elapsed().as_secs_f64());
+
+    if let Some(file) = results_file {
+        let mut rows = String::new();
+        let mut row = |figure: &str, side: &str, run: usize, value: f64, unit: &str| {
+            rows += &format!("components\t{figure}\t{side}\t-\t{run}\t{value:.1}\t{unit}\n");
+        };
+        for (side, runs) in [("ours", &chains.axon), ("tokio_mpsc", &chains.tokio), ("actix", &chains.actix)] {
+            for (i, &r) in runs.iter().enumerate() {
+                row("pipeline_msgs_per_s", side, i + 1, r, "msg/s");
+            }
+        }
+        for (side, f) in [("ours", idle_axon), ("tokio_task", idle_tokio)] {
+            row("idle_component_heap_bytes", side, 1, f.heap, "B");
+            row("idle_component_rss_bytes", side, 1, f.rss, "B");
+        }
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, rows.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("axon_chain: cannot append the results to {file}: {e}");
+            std::process::exit(1);
+        }
+    }
 }

@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# The benchmark suite against named peers (issue 5), in one command:
+#
+#     bench/run.sh
+#
+# It installs wrk and nginx if they are missing (apt-get, with sudo when not root), builds our
+# server and the peers in release mode, serves /hello from our server, a minimal hyper 1.x server
+# and a minimal actix-web 4 server, and a static directory (a 1 KiB html file and an 8 MiB file of
+# random bytes) from our server (Minimal, --root) and nginx; drives each with wrk at 1, 16 and 64
+# keep-alive connections; measures bytes per idle keep-alive connection (ours vs hyper) and runs
+# the components benchmark (target/release/axon_chain: pipeline vs tokio mpsc vs actix actors,
+# bytes per idle component). It prints one table, ours / peer for every figure and whether each
+# target of the issue is met, and writes the raw figures to $TARGET/bench-results.tsv and the
+# table to $TARGET/bench-results.md ($TARGET is $CARGO_TARGET_DIR, or target/).
+#
+# Knobs (environment): DURATION seconds measured per point (4), WARMUP seconds of warm-up before
+# each (1), ROUNDS per point (3: the servers of a point take turns, each round starting with the
+# next; the table shows the median of the rounds), CONNECTIONS ("1 16 64"), IDLE_CONNS (10000),
+# BASE_PORT (18082), SKIP_BUILD=1 to reuse the binaries already built. With the defaults the
+# measuring takes about 8 minutes on 2 cores; a build from nothing adds about 5 more. See
+# docs/benchmarks.md, "HTTP and the peers".
+set -euo pipefail
+
+DURATION=${DURATION:-4}
+WARMUP=${WARMUP:-1}
+ROUNDS=${ROUNDS:-3}
+CONNECTIONS=${CONNECTIONS:-"1 16 64"}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+BASE_PORT=${BASE_PORT:-18082}
+# How long a server gets to answer its first request before the suite gives up on it.
+START_DEADLINE=30
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/release
+RESULTS=$TARGET/bench-results.tsv
+REPORT=$TARGET/bench-results.md
+LOGS=$TARGET/bench-servers.log
+LUA=$ROOT/bench/wrk_report.lua
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kamaelia-bench.XXXXXX")
+mkdir -p "$TARGET"
+SUITE_START=$SECONDS
+
+say() { printf '%s\n' "$*" >&2; }
+die() {
+    say "bench/run.sh: $*"
+    exit 1
+}
+
+# ----- servers, and stopping them whatever happens -----
+
+declare -A PID=() PORT=()
+
+stop_server() { # name
+    local name=$1 pid=${PID[$1]:-}
+    [[ -n $pid ]] || return 0
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset "PID[$name]"
+    # Keep what the server logged (warnings, errors) for whoever reads the figures.
+    if [[ -s $WORK/$name.log ]]; then
+        { echo "== $name (pid $pid)"; cat "$WORK/$name.log"; } >>"$LOGS"
+    fi
+}
+
+cleanup() {
+    local status=$?
+    for name in "${!PID[@]}"; do stop_server "$name"; done
+    rm -rf "$WORK"
+    exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+next_port=$BASE_PORT
+assign_port() { # NAME: PORT[NAME] := a free loopback port after the last one handed out
+    while ! port_is_free "$next_port"; do next_port=$((next_port + 1)); done
+    PORT[$1]=$next_port
+    next_port=$((next_port + 1))
+}
+
+# start_server NAME PATH COMMAND...: starts COMMAND (which listens on ${PORT[NAME]}) in the
+# background, logging to $WORK/NAME.log, and waits until GET PATH answers 200.
+start_server() {
+    local name=$1 path=$2
+    shift 2
+    port_is_free "${PORT[$name]}" || die "port ${PORT[$name]} for $name is taken"
+    "$@" >"$WORK/$name.log" 2>&1 &
+    PID[$name]=$!
+    local url="http://127.0.0.1:${PORT[$name]}$path" deadline=$((SECONDS + START_DEADLINE))
+    until curl -sf -o /dev/null --max-time 1 "$url"; do
+        if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+            say "--- $WORK/$name.log:"
+            cat "$WORK/$name.log" >&2 || true
+            unset "PID[$name]"
+            die "$name exited before answering $url (command: $*)"
+        fi
+        if ((SECONDS > deadline)); then
+            say "--- $WORK/$name.log:"
+            cat "$WORK/$name.log" >&2 || true
+            die "$name did not answer $url within ${START_DEADLINE}s (command: $*)"
+        fi
+        sleep 0.1
+    done
+    say "  $name: pid ${PID[$name]}, http://127.0.0.1:${PORT[$name]}/"
+}
+
+start_ours() { # name [extra options]
+    local name=$1
+    shift
+    # RUST_LOG=warn: no access log line per request, as nginx runs with access_log off and the
+    # peers log nothing. Everything else is the server's default.
+    start_server "$name" /hello env RUST_LOG=warn "$BIN/kamaelia" --port "${PORT[$name]}" --root "$WORK/static" "$@"
+}
+
+start_nginx() {
+    local dir=$WORK/nginx user_line=""
+    mkdir -p "$dir"
+    # As root, nginx's workers would switch to an unprivileged user that cannot read $WORK.
+    if [[ $(id -u) == 0 ]]; then user_line="user $(id -un);"; fi
+    cat >"$dir/nginx.conf" <<EOF
+$user_line
+worker_processes 1;
+daemon off;
+master_process on;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    keepalive_requests 1000000000;
+    keepalive_timeout 75s;
+    types { text/html html; application/octet-stream bin; }
+    default_type application/octet-stream;
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    server {
+        listen 127.0.0.1:${PORT[nginx]};
+        root $WORK/static;
+    }
+}
+EOF
+    start_server nginx /small.html "$NGINX" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf"
+}
+
+# ----- 0. tools, limits, builds -----
+
+say "== 0. tools and builds"
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+    sudo=""
+    if [[ $(id -u) != 0 ]]; then
+        command -v sudo >/dev/null || die "missing ${missing[*]}, and not root and no sudo to install them"
+        sudo=sudo
+    fi
+    say "  installing ${missing[*]} with apt-get"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x $NGINX ]] || die "nginx is not at $NGINX"
+command -v wrk >/dev/null || die "wrk did not install"
+
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+    (cd "$ROOT" && cargo build --release -p kamaelia --bin kamaelia && cargo build --release -p kamaelia-bench --bins)
+fi
+for b in kamaelia peer_hyper peer_actix idle_conns axon_chain suite_report; do
+    [[ -x $BIN/$b ]] || die "$BIN/$b is missing: build with cargo build --release -p kamaelia -p kamaelia-bench"
+done
+
+# Idle connections: the client holds IDLE_CONNS sockets, the server as many; each process gets the
+# hard limit of open files, and IDLE_CONNS is lowered to what it allows, with a note.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+fd_limit=$(ulimit -n)
+idle_conns=$IDLE_CONNS
+idle_note=""
+if [[ $fd_limit != unlimited ]] && ((fd_limit < idle_conns + 200)); then
+    idle_conns=$((fd_limit - 200))
+    idle_note="lowered from $IDLE_CONNS to $idle_conns: the open-file limit is $fd_limit"
+fi
+read -r port_lo port_hi </proc/sys/net/ipv4/ip_local_port_range
+if ((port_hi - port_lo - 1000 < idle_conns)); then
+    idle_conns=$((port_hi - port_lo - 1000))
+    idle_note="lowered from $IDLE_CONNS to $idle_conns: the ephemeral port range is $port_lo-$port_hi"
+fi
+say "  open-file limit $fd_limit; idle connections to open: $idle_conns ${idle_note:+($idle_note)}"
+
+# ----- how quiet the machine is -----
+
+# CPU seconds the machine spent busy, and in all, from /proc/stat.
+cpu_seconds() { # prints "busy total"
+    local _cpu user nice system idle iowait irq softirq steal _rest
+    read -r _cpu user nice system idle iowait irq softirq steal _rest </proc/stat
+    awk -v b=$((user + nice + system + irq + softirq)) -v t=$((user + nice + system + idle + iowait + irq + softirq + steal)) \
+        -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f %.2f", b / hz, t / hz }'
+}
+# CHILDREN := CPU seconds used by this script's finished children (servers once stopped, wrk, the
+# benches). `times` must run in this shell, not in a subshell, which starts from zero.
+children_seconds() {
+    times >"$WORK/times"
+    CHILDREN=$(tail -1 "$WORK/times" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } printf "%.2f", s }')
+}
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+read -r busy_before total_before <<<"$(cpu_seconds)"
+children_seconds
+children_before=$CHILDREN
+
+# ----- the static directory -----
+
+mkdir -p "$WORK/static"
+prefix='<!DOCTYPE html><html><head><title>small</title></head><body><p>'
+suffix=$'</p></body></html>\n'
+filler=$(yes 'Kamaelia benchmark filler text. ' | head -c $((1024 - ${#prefix} - ${#suffix})) || true)
+printf '%s%s%s' "$prefix" "$filler" "$suffix" >"$WORK/static/small.html"
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$WORK/static/big.bin"
+[[ $(stat -c %s "$WORK/static/small.html") == 1024 ]] || die "small.html is not 1024 bytes"
+
+# ----- the raw results -----
+
+: >"$RESULTS"
+: >"$LOGS"
+record() { # section figure side connections run value unit
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"
+}
+
+# wrk_point SCENARIO SERVER PATH CONNECTIONS ROUND: one warm-up, one measurement, recorded.
+wrk_point() {
+    local scenario=$1 server=$2 path=$3 c=$4 round=$5
+    local threads=$((c < 2 ? c : 2)) url="http://127.0.0.1:${PORT[$server]}$3" out line
+    kill -0 "${PID[$server]}" 2>/dev/null || die "$server (pid ${PID[$server]}) is no longer running"
+    wrk -t"$threads" -c"$c" -d"${WARMUP}s" --timeout 10s "$url" >/dev/null
+    out=$(wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" "$url")
+    line=$(grep '^WRK ' <<<"$out") || die "wrk printed no report for $url: $out"
+    # requests=.. duration_us=.. bytes=.. p50_us=.. p99_us=.. max_us=.. err_*=..
+    local -A f=()
+    local kv
+    for kv in ${line#WRK }; do f[${kv%%=*}]=${kv#*=}; done
+    local secs rps mbps errors
+    secs=$(awk -v d="${f[duration_us]}" 'BEGIN { print d / 1e6 }')
+    rps=$(awk -v n="${f[requests]}" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
+    mbps=$(awk -v b="${f[bytes]}" -v s="$secs" 'BEGIN { printf "%.1f", b / s / 1e6 }')
+    errors=$((f[err_connect] + f[err_read] + f[err_write] + f[err_status] + f[err_timeout]))
+    record http "${scenario}_rps" "$server" "$c" "$round" "$rps" req/s
+    record http "${scenario}_p99_us" "$server" "$c" "$round" "${f[p99_us]}" us
+    record http "${scenario}_mbps" "$server" "$c" "$round" "$mbps" MB/s
+    record http "${scenario}_errors" "$server" "$c" "$round" "$errors" count
+    record http "${scenario}_non2xx" "$server" "$c" "$round" "${f[err_status]}" count
+    local note=""
+    ((errors == 0)) || note="  ($errors errors)"
+    say "$(printf '  %-6s %-6s %3s conn  round %s: %10s req/s  p99 %7.2f ms  %8s MB/s%s' \
+        "$scenario" "$server" "$c" "$round" "$rps" "$(awk -v u="${f[p99_us]}" 'BEGIN { print u / 1000 }')" \
+        "$mbps" "$note")"
+}
+
+# interleaved SCENARIO PATH SERVER...: every connection count, ROUNDS rounds, the servers taking
+# turns within each round, and each round starting one server further on (ours, hyper, actix;
+# hyper, actix, ours; ...), so that drift hits every side alike and none always goes first.
+interleaved() {
+    local scenario=$1 path=$2
+    shift 2
+    local servers=("$@") c round i n=$#
+    for c in $CONNECTIONS; do
+        for ((round = 1; round <= ROUNDS; round++)); do
+            for ((i = 0; i < n; i++)); do
+                wrk_point "$scenario" "${servers[(i + round - 1) % n]}" "$path" "$c" "$round"
+            done
+        done
+    done
+}
+
+# ----- 1. HTTP -----
+
+say "== 1. HTTP: wrk, keep-alive, not pipelined, ${WARMUP}s warm-up + ${DURATION}s per point, $ROUNDS rounds"
+for name in ours hyper actix nginx; do assign_port "$name"; done
+start_ours ours
+start_server hyper /hello env RUST_LOG=warn "$BIN/peer_hyper" --port "${PORT[hyper]}"
+start_server actix /hello env RUST_LOG=warn "$BIN/peer_actix" --port "${PORT[actix]}"
+start_nginx
+
+# The peers must answer /hello with the same bytes as ours (header-name case and order aside).
+for name in ours hyper actix; do
+    curl -s -i --raw "http://127.0.0.1:${PORT[$name]}/hello" >"$WORK/hello.$name"
+    record check hello_response_bytes "$name" - 1 "$(stat -c %s "$WORK/hello.$name")" B
+done
+for name in ours nginx; do
+    for file in small.html big.bin; do
+        cmp -s <(curl -s "http://127.0.0.1:${PORT[$name]}/$file") "$WORK/static/$file" ||
+            die "$name does not serve $file as it is on disk"
+    done
+done
+
+interleaved hello /hello ours hyper actix
+interleaved small /small.html ours nginx
+interleaved big /big.bin ours nginx
+for name in ours hyper actix nginx; do stop_server "$name"; done
+say "  (HTTP took $((SECONDS - SUITE_START))s since the start)"
+
+# ----- 2. bytes per idle keep-alive connection -----
+
+say "== 2. bytes per idle keep-alive connection: $idle_conns connections, each after one request"
+idle_point() { # name
+    local name=$1 out line
+    out=$("$BIN/idle_conns" --port "${PORT[$name]}" --pid "${PID[$name]}" --count "$idle_conns" --path /hello) ||
+        die "idle_conns against $name failed"
+    line=$(grep '^IDLE_CONN ' <<<"$out") || die "idle_conns printed no figures: $out"
+    local -A f=()
+    local kv
+    for kv in ${line#IDLE_CONN }; do f[${kv%%=*}]=${kv#*=}; done
+    ((f[opened] == idle_conns)) || idle_note="$name: only ${f[opened]} of $idle_conns connections could be opened"
+    record memory idle_conn_bytes "$name" - 1 "${f[per_conn]}" B
+    say "  $name: ${f[opened]} connections, RSS $((f[rss_before] / 1024)) KiB -> $((f[rss_after] / 1024)) KiB, ${f[per_conn]} B each"
+}
+# Fresh processes, so that neither has served the HTTP part. Ours needs room for the connections
+# (--max-connections, 512 by default) and must not close them while they idle (15 s by default).
+assign_port ours
+start_ours ours --max-connections $((idle_conns + 100)) --keep-alive-timeout 600
+idle_point ours
+stop_server ours
+assign_port hyper
+start_server hyper /hello env RUST_LOG=warn "$BIN/peer_hyper" --port "${PORT[hyper]}"
+idle_point hyper
+stop_server hyper
+
+# ----- 3. components -----
+
+say "== 3. components: target/release/axon_chain"
+"$BIN/axon_chain" --results "$RESULTS" >&2
+
+# ----- 4. the table -----
+
+read -r busy_after total_after <<<"$(cpu_seconds)"
+children_seconds
+others=$(awk -v b0="$busy_before" -v b1="$busy_after" -v t0="$total_before" -v t1="$total_after" \
+    -v c0="$children_before" -v c1="$CHILDREN" \
+    'BEGIN { o = (b1 - b0 - (c1 - c0)) / (t1 - t0) * 100; if (o < 0) o = 0; printf "%.0f", o }')
+{
+    echo "# Benchmark suite: our server and components against named peers"
+    echo
+    echo "Command: \`bench/run.sh\` (DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CONNECTIONS=\"$CONNECTIONS\" IDLE_CONNS=$IDLE_CONNS)."
+    echo "Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')."
+    echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(uname -sr); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $("$NGINX" -v 2>&1 | cut -d' ' -f3); $(rustc --version 2>/dev/null || echo 'rustc ?')."
+    echo "Servers and wrk share the machine's cores; nothing is pinned. Load average before measuring: $load_before. While the suite measured, other processes (not its servers, wrk or benchmarks) used $others% of the machine's CPU (about 0% on a quiet machine)."
+    [[ -z $idle_note ]] || echo "Idle connections: $idle_note."
+    echo "Whole run: $((SECONDS - SUITE_START)) s. Raw figures (every run): $RESULTS; what the servers logged: $LOGS."
+    echo
+    "$BIN/suite_report" "$RESULTS"
+} >"$REPORT"
+say ""
+cat "$REPORT"
