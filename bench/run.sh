@@ -16,7 +16,8 @@
 # Knobs (environment): DURATION seconds measured per point (4), WARMUP seconds of warm-up before
 # each (1), ROUNDS per point (3: the servers of a point take turns, each round starting with the
 # next; the table shows the median of the rounds), CONNECTIONS ("1 16 64"), IDLE_CONNS (10000),
-# BASE_PORT (18082), SKIP_BUILD=1 to reuse the binaries already built. With the defaults the
+# BASE_PORT (18082), PARTS ("hello small big idle components": the parts to run; the table
+# says which figures a shorter run left out), SKIP_BUILD=1 to reuse the binaries already built. With the defaults the
 # measuring takes about 8 minutes on 2 cores; a build from nothing adds about 5 more. See
 # docs/benchmarks.md, "HTTP and the peers".
 set -euo pipefail
@@ -27,6 +28,7 @@ ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 BASE_PORT=${BASE_PORT:-18082}
+PARTS=${PARTS:-"hello small big idle components"}
 # How long a server gets to answer its first request before the suite gives up on it.
 START_DEADLINE=30
 
@@ -42,6 +44,7 @@ mkdir -p "$TARGET"
 SUITE_START=$SECONDS
 
 say() { printf '%s\n' "$*" >&2; }
+wanted() { [[ " $PARTS " == *" $1 "* ]]; }
 die() {
     say "bench/run.sh: $*"
     exit 1
@@ -298,9 +301,9 @@ for name in ours nginx; do
     done
 done
 
-interleaved hello /hello ours hyper actix
-interleaved small /small.html ours nginx
-interleaved big /big.bin ours nginx
+wanted hello && interleaved hello /hello ours hyper actix
+wanted small && interleaved small /small.html ours nginx
+wanted big && interleaved big /big.bin ours nginx
 for name in ours hyper actix nginx; do stop_server "$name"; done
 say "  (HTTP took $((SECONDS - SUITE_START))s since the start)"
 
@@ -321,6 +324,7 @@ idle_point() { # name
 }
 # Fresh processes, so that neither has served the HTTP part. Ours needs room for the connections
 # (--max-connections, 512 by default) and must not close them while they idle (15 s by default).
+if wanted idle; then
 assign_port ours
 start_ours ours --max-connections $((idle_conns + 100)) --keep-alive-timeout 600
 idle_point ours
@@ -329,11 +333,12 @@ assign_port hyper
 start_server hyper /hello env RUST_LOG=warn "$BIN/peer_hyper" --port "${PORT[hyper]}"
 idle_point hyper
 stop_server hyper
+fi
 
 # ----- 3. components -----
 
 say "== 3. components: target/release/axon_chain"
-"$BIN/axon_chain" --results "$RESULTS" >&2
+if wanted components; then "$BIN/axon_chain" --results "$RESULTS" >&2; fi
 
 # ----- 4. the table -----
 
@@ -345,7 +350,7 @@ others=$(awk -v b0="$busy_before" -v b1="$busy_after" -v t0="$total_before" -v t
 {
     echo "# Benchmark suite: our server and components against named peers"
     echo
-    echo "Command: \`bench/run.sh\` (DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CONNECTIONS=\"$CONNECTIONS\" IDLE_CONNS=$IDLE_CONNS)."
+    echo "Command: \`bench/run.sh\` (DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CONNECTIONS=\"$CONNECTIONS\" IDLE_CONNS=$IDLE_CONNS PARTS=\"$PARTS\")."
     echo "Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')."
     echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(uname -sr); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $("$NGINX" -v 2>&1 | cut -d' ' -f3); $(rustc --version 2>/dev/null || echo 'rustc ?')."
     echo "Servers and wrk share the machine's cores; nothing is pinned. Load average before measuring: $load_before. While the suite measured, other processes (not its servers, wrk or benchmarks) used $others% of the machine's CPU (about 0% on a quiet machine)."

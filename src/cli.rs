@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kamaelia_chassis::ServerSettings;
-use kamaelia_http::HttpSettings;
+use kamaelia_http::{FileIo, HttpSettings};
 
 /// The port the cookbook serves on: 8082.
 pub const DEFAULT_PORT: u16 = 8082;
@@ -30,6 +30,8 @@ pub struct Options {
     pub root: PathBuf,
     /// `--index`: a directory's index file ([`DEFAULT_INDEX`]).
     pub index: String,
+    /// `--file-io inline|pool`: where static files are read ([`FileIo::Inline`]).
+    pub file_io: FileIo,
     /// The HTTP limits: `--max-target-length`, `--max-head-bytes`, `--max-headers`,
     /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`, `--body-read-timeout`.
     pub http: HttpSettings,
@@ -44,6 +46,7 @@ impl Default for Options {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             root: bundled_site(),
             index: DEFAULT_INDEX.to_owned(),
+            file_io: FileIo::Inline,
             http: HttpSettings::default(),
             server: ServerSettings::default(),
         }
@@ -87,6 +90,9 @@ Serves the Kamaelia cookbook web server: /echo, /hello, and static files.
   --bind ADDRESS               address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
   --root DIR                   directory of static files (default: the bundled site, {})
   --index NAME                 index file of a directory (default {DEFAULT_INDEX})
+  --file-io inline|pool        where static files are read: on the connection's own task (default,
+                               as nginx does; fastest from a local disk or the page cache) or on a
+                               pool of blocking threads (for NFS and other slow file systems)
 
 limits (past each, the client gets the status shown):
   --max-connections N          connections served at once (default {}); more wait to be accepted
@@ -138,6 +144,13 @@ impl Options {
                 "--bind" => options.bind = value.parse().map_err(|_| invalid("an IP address"))?,
                 "--root" => options.root = PathBuf::from(&value),
                 "--index" => options.index = value.clone(),
+                "--file-io" => {
+                    options.file_io = match value.as_str() {
+                        "inline" => FileIo::Inline,
+                        "pool" => FileIo::BlockingPool,
+                        _ => return Err(invalid("`inline` or `pool`")),
+                    }
+                }
                 "--max-connections" => options.server.max_connections = size()?,
                 "--max-target-length" => options.http.max_target_length = size()?,
                 "--max-head-bytes" => options.http.max_head_bytes = size()?,
@@ -201,12 +214,14 @@ mod tests {
         assert!(matches!(parse(&["--max-headers", "0"]), Err(CliError::Invalid { .. })));
         assert_eq!(parse(&["--frobnicate", "1"]).unwrap_err(), CliError::Unknown("--frobnicate".into()));
         assert_eq!(parse(&["--root"]).unwrap_err(), CliError::MissingValue("--root".into()));
+        assert_eq!(parse(&["--file-io", "aio"]).unwrap_err().to_string(), "--file-io: `aio` is not `inline` or `pool`");
+        assert_eq!(parse(&["--file-io=pool"]).unwrap().file_io, FileIo::BlockingPool);
     }
 
     #[test]
     fn the_usage_lists_every_option() {
         let text = usage("kamaelia");
-        for option in ["--port", "--bind", "--root", "--max-connections", "--max-body", "--max-headers"] {
+        for option in ["--port", "--bind", "--root", "--file-io", "--max-connections", "--max-body", "--max-headers"] {
             assert!(text.contains(option), "{option} missing");
         }
     }

@@ -15,7 +15,7 @@ use kamaelia::axon::Scheduler;
 use kamaelia::chassis::{SimpleServer, SocketOptions};
 use kamaelia::cli::Options;
 use kamaelia::http::server::shared_factory;
-use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, Minimal};
+use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is such a thing.
 async fn termination_requested() {
@@ -48,11 +48,12 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let (root, index) = (options.root.clone(), options.index.clone());
+    let site =
+        MinimalFactory { file_io: options.file_io, ..MinimalFactory::new(options.index.clone(), options.root.clone()) };
     let create_request_handler = shared_factory(request_handlers([
         ("/echo", factory(EchoHandler::new)),
         ("/hello", factory(HelloHandler::new)),
-        ("/", factory(move |request| Minimal::new(request, root.clone(), index.clone()))),
+        ("/", factory(move |request| site.make(request))),
     ]));
     let http_settings = Arc::new(options.http.clone());
     let server = SimpleServer {

@@ -74,7 +74,7 @@ pub use bytes::Bytes;
 pub use error_pages::ErrorPages;
 pub use handlers::{BodyEcho, Cat, EchoHandler, ExampleWrapper, HelloHandler};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
-pub use minimal::{Minimal, MinimalFactory};
+pub use minimal::{FileIo, Minimal, MinimalFactory};
 pub use parser::{HTTPParser, Parsed};
 pub use request::{BadRequest, BodyLength, Request};
 pub use request_handler::HTTPRequestHandler;

@@ -110,21 +110,19 @@
 
 use std::borrow::Cow;
 use std::cmp::min;
-use std::fs::Metadata;
-use std::io::{self, SeekFrom};
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Component as PathComponent, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axon_core::ipc::{Ipc, ProducerFinished};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{
     HeaderValue, ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE,
     LAST_MODIFIED, LOCATION, RANGE,
 };
 use http::{HeaderMap, Method, StatusCode};
-use tokio::fs::File;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::error_pages::{escape_html, get_error_page, ErrorPages, ERROR_PAGE_TYPE};
 use crate::request::Request;
@@ -132,6 +130,31 @@ use crate::resource::{Resource, ResponseHead};
 
 /// How many bytes of a file [`Minimal`] reads into each [`Resource::Data`] message: 64 KiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+
+/// Where [`Minimal`] makes its file-system calls (resolving the path, opening, reading).
+///
+/// ```
+/// use kamaelia_http::{FileIo, Minimal, Request};
+/// let mut handler = Minimal::new(Request::new(http::Method::GET, "/"), "/mnt/nfs/site", "index.html");
+/// handler.file_io = FileIo::BlockingPool; // a network file system: never stall the server's threads
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileIo {
+    /// On the handler's own task (the default). This is what nginx does unless told otherwise
+    /// (`aio off`): for files on a local disk, and above all for files in the page cache, each call
+    /// takes microseconds, less than handing it to another thread and back would. The resolution
+    /// of the path, the `open`, the `fstat` and, for a file of at most one chunk, the whole read
+    /// happen in one go; a larger file is read one chunk per turn, each chunk once the previous
+    /// one has been accepted. A slow disk would hold up the other connections sharing the thread.
+    #[default]
+    Inline,
+    /// On tokio's blocking thread pool (`spawn_blocking`): one hand-off for the path, the open,
+    /// the metadata and a small file's read, then one per chunk. For slow or network file systems
+    /// (NFS, a cold spinning disk), where a call may take milliseconds and must not hold up the
+    /// other connections; it costs a cross-thread hand-off per call (about a fifth of the
+    /// small-file throughput on the benchmark machine, see `docs/benchmarks.md`).
+    BlockingPool,
+}
 
 /// Serves files from a home directory: see the [module docs](self) for the rules.
 ///
@@ -161,6 +184,8 @@ pub struct Minimal {
     pub chunk_size: usize,
     /// Whether names starting with `.` may be served (default `false`: they are 404).
     pub serve_hidden: bool,
+    /// Where the file-system calls are made ([`FileIo::Inline`] by default).
+    pub file_io: FileIo,
 }
 
 impl Minimal {
@@ -174,6 +199,7 @@ impl Minimal {
             indexfilename: indexfilename.into(),
             chunk_size: DEFAULT_CHUNK_SIZE,
             serve_hidden: false,
+            file_io: FileIo::Inline,
         }
     }
 }
@@ -195,17 +221,27 @@ pub struct MinimalFactory {
     pub indexfilename: String,
     /// The directory served, for [`Minimal::homedirectory`].
     pub homedirectory: PathBuf,
+    /// Where the handlers make their file-system calls, for [`Minimal::file_io`] ([`FileIo::Inline`]
+    /// unless set).
+    pub file_io: FileIo,
 }
 
 impl MinimalFactory {
     /// A factory serving `homedirectory` with `indexfilename` as the index (Kamaelia's order).
     pub fn new(indexfilename: impl Into<String>, homedirectory: impl Into<PathBuf>) -> Self {
-        MinimalFactory { indexfilename: indexfilename.into(), homedirectory: homedirectory.into() }
+        MinimalFactory {
+            indexfilename: indexfilename.into(),
+            homedirectory: homedirectory.into(),
+            file_io: FileIo::Inline,
+        }
     }
 
-    /// The handler for `request`, with the default chunk size and hidden files refused.
+    /// The handler for `request`, with the default chunk size, hidden files refused and this
+    /// factory's [`file_io`](Self::file_io).
     pub fn make(&self, request: Request) -> Minimal {
-        Minimal::new(request, self.homedirectory.clone(), self.indexfilename.clone())
+        let mut minimal = Minimal::new(request, self.homedirectory.clone(), self.indexfilename.clone());
+        minimal.file_io = self.file_io;
+        minimal
     }
 }
 
@@ -240,7 +276,8 @@ pub enum MinimalError {
 
 /// What `Minimal` answers.
 enum Answer {
-    /// A page (error, redirect, or 304 with an empty body): its head and body.
+    /// A page (error, redirect, 304 with an empty body, or a file of at most one chunk, read
+    /// whole): its head and body.
     Page(ResponseHead, Bytes),
     /// The file, or a slice of it: the head, then `length` bytes from `file` (already positioned).
     File { head: ResponseHead, file: File, path: PathBuf, length: u64 },
@@ -338,15 +375,29 @@ impl Component for Minimal {
 }
 
 impl Minimal {
-    /// Works out the answer: everything up to (not including) the body.
+    /// Works out the answer: everything up to the body, and the body itself if it is at most one
+    /// chunk; where [`file_io`](Self::file_io) says.
     async fn answer(&self) -> Answer {
-        match self.resolve().await {
-            Ok(answer) | Err(answer) => answer,
+        match self.file_io {
+            FileIo::Inline => self.resolve().unwrap_or_else(|refusal| refusal),
+            FileIo::BlockingPool => {
+                let me = self.clone();
+                match tokio::task::spawn_blocking(move || me.resolve().unwrap_or_else(|refusal| refusal)).await {
+                    Ok(answer) => answer,
+                    Err(e) => {
+                        log::error!("serving {} failed: {e}", self.request.path.as_bytes().escape_ascii());
+                        self.io_failed(&io::Error::other(e))
+                    }
+                }
+            }
         }
     }
 
-    /// [`answer`](Self::answer), with the refusals as `Err` so that `?` can return them.
-    async fn resolve(&self) -> Result<Answer, Answer> {
+    /// [`answer`](Self::answer), with the refusals as `Err` so that `?` can return them. Makes
+    /// blocking file-system calls.
+    // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
+    #[allow(clippy::result_large_err)]
+    fn resolve(&self) -> Result<Answer, Answer> {
         let method = &self.request.method;
         if method != Method::GET && method != Method::HEAD {
             return Err(if self.request.has_known_method() {
@@ -359,19 +410,19 @@ impl Minimal {
             log::debug!("refusing {}: {why}", self.request.path.as_bytes().escape_ascii());
             self.not_found()
         })?;
-        let root = tokio::fs::canonicalize(&self.homedirectory).await.map_err(|e| {
+        let root = std::fs::canonicalize(&self.homedirectory).map_err(|e| {
             log::warn!("the home directory `{}` cannot be resolved: {e}", self.homedirectory.display());
             self.io_failed(&e)
         })?;
         let mut requested = self.homedirectory.join(relative);
-        let (mut real, mut meta) = self.locate(&root, &requested).await?;
+        let (mut real, mut meta) = self.locate(&root, &requested)?;
         let trailing_slash = self.request.path.ends_with('/');
         if meta.is_dir() {
             if !trailing_slash {
                 return Err(self.redirect_to_slash());
             }
             requested.push(&self.indexfilename);
-            (real, meta) = self.locate(&root, &requested).await?;
+            (real, meta) = self.locate(&root, &requested)?;
         } else if trailing_slash {
             log::debug!("refusing {}: a file asked for as a directory", self.request.path.as_bytes().escape_ascii());
             return Err(self.not_found());
@@ -385,9 +436,9 @@ impl Minimal {
             return Err(self.not_found());
         }
 
-        let mut file = File::open(&real).await.map_err(|e| self.io_failed(&e))?;
+        let mut file = File::open(&real).map_err(|e| self.io_failed(&e))?;
         // The length and validators of the file opened, not of the name looked up before.
-        let meta = file.metadata().await.map_err(|e| self.io_failed(&e))?;
+        let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
         if !meta.is_file() {
             return Err(self.not_found());
         }
@@ -412,9 +463,19 @@ impl Minimal {
             }
         };
         if start > 0 {
-            file.seek(SeekFrom::Start(start)).await.map_err(|e| self.io_failed(&e))?;
+            file.seek(SeekFrom::Start(start)).map_err(|e| self.io_failed(&e))?;
         }
-        Ok(Answer::File { head: head.length(length), file, path: real, length })
+        let head = head.length(length);
+        if length <= self.chunk_size.max(1) as u64 && self.request.method == Method::GET {
+            // One chunk or less: read it now, so that a file that shrank is still a clean 500.
+            let body = read_piece(&mut file, length as usize).map_err(|e| {
+                let error = e.at(&real, 0, length);
+                log::warn!("{error}");
+                self.io_failed(&io::Error::other(error))
+            })?;
+            return Ok(Answer::Page(head, body));
+        }
+        Ok(Answer::File { head, file, path: real, length })
     }
 
     /// The path below the home directory that the request names, from its checked segments; or
@@ -453,8 +514,10 @@ impl Minimal {
 
     /// Resolves `path` and checks that it is inside `root` (both resolved) and not hidden there;
     /// returns the resolved path and its metadata.
-    async fn locate(&self, root: &Path, path: &Path) -> Result<(PathBuf, Metadata), Answer> {
-        let real = tokio::fs::canonicalize(path).await.map_err(|e| self.lookup_failed(path, &e))?;
+    // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
+    #[allow(clippy::result_large_err)]
+    fn locate(&self, root: &Path, path: &Path) -> Result<(PathBuf, Metadata), Answer> {
+        let real = std::fs::canonicalize(path).map_err(|e| self.lookup_failed(path, &e))?;
         let Ok(inside) = real.strip_prefix(root) else {
             log::debug!(
                 "refusing `{}`: it resolves to `{}`, outside `{}`",
@@ -471,7 +534,7 @@ impl Minimal {
             log::debug!("refusing `{}`: it resolves to the hidden `{}`", path.display(), real.display());
             return Err(self.not_found());
         }
-        let meta = tokio::fs::metadata(&real).await.map_err(|e| self.lookup_failed(path, &e))?;
+        let meta = std::fs::metadata(&real).map_err(|e| self.lookup_failed(path, &e))?;
         Ok((real, meta))
     }
 
@@ -571,12 +634,11 @@ impl Minimal {
     async fn stream(
         &self,
         ctx: &mut Context<Bytes, Resource>,
-        file: File,
+        mut file: File,
         path: &Path,
         length: u64,
     ) -> Result<Option<Ipc>, MinimalError> {
         let chunk_size = self.chunk_size.max(1) as u64;
-        let mut reader = file.take(length);
         let mut sent = 0;
         while sent < length {
             if let Some(stop) = shutdown_requested(ctx) {
@@ -584,32 +646,69 @@ impl Minimal {
                 return Ok(Some(stop));
             }
             let want = min(chunk_size, length - sent) as usize;
-            let mut piece = BytesMut::with_capacity(want);
-            while piece.len() < want {
-                let read = reader.read_buf(&mut piece).await.map_err(|source| {
-                    let error = MinimalError::Read {
-                        path: path.to_owned(),
-                        sent: sent + piece.len() as u64,
-                        expected: length,
-                        source,
-                    };
-                    log::warn!("{error}");
-                    error
-                })?;
-                if read == 0 {
-                    let error = MinimalError::Truncated {
-                        path: path.to_owned(),
-                        sent: sent + piece.len() as u64,
-                        expected: length,
-                    };
-                    log::warn!("{error}");
-                    return Err(error);
+            let piece = match self.file_io {
+                FileIo::Inline => read_piece(&mut file, want),
+                FileIo::BlockingPool => {
+                    let read = tokio::task::spawn_blocking(move || {
+                        let piece = read_piece(&mut file, want);
+                        (file, piece)
+                    });
+                    match read.await {
+                        Ok((back, piece)) => {
+                            file = back;
+                            piece
+                        }
+                        Err(e) => {
+                            let error = PieceError::Read(0, io::Error::other(e)).at(path, sent, length);
+                            log::warn!("{error}");
+                            return Err(error);
+                        }
+                    }
                 }
-            }
+            };
+            let piece = piece.map_err(|e| {
+                let error = e.at(path, sent, length);
+                log::warn!("{error}");
+                error
+            })?;
             sent += piece.len() as u64;
-            ctx.outbox.send(Resource::Data(piece.freeze())).await;
+            ctx.outbox.send(Resource::Data(piece)).await;
         }
         Ok(None)
+    }
+}
+
+/// Why [`read_piece`] fell short: the bytes it did read, and the cause.
+#[derive(Debug)]
+enum PieceError {
+    /// The file ended first.
+    Truncated(usize),
+    /// A read failed.
+    Read(usize, io::Error),
+}
+
+impl PieceError {
+    /// The error for a response of `expected` bytes of `path` of which `sent` went before.
+    fn at(self, path: &Path, sent: u64, expected: u64) -> MinimalError {
+        match self {
+            PieceError::Truncated(got) => {
+                MinimalError::Truncated { path: path.to_owned(), sent: sent + got as u64, expected }
+            }
+            PieceError::Read(got, source) => {
+                MinimalError::Read { path: path.to_owned(), sent: sent + got as u64, expected, source }
+            }
+        }
+    }
+}
+
+/// Reads exactly `want` bytes from `file` into a buffer of that size (blocking).
+fn read_piece(file: &mut File, want: usize) -> Result<Bytes, PieceError> {
+    let mut piece = Vec::with_capacity(want);
+    // `read_to_end` fills the spare capacity without zeroing it first, and retries on EINTR.
+    match Read::take(&mut *file, want as u64).read_to_end(&mut piece) {
+        Ok(_) if piece.len() == want => Ok(Bytes::from(piece)),
+        Ok(_) => Err(PieceError::Truncated(piece.len())),
+        Err(e) => Err(PieceError::Read(piece.len(), e)),
     }
 }
 
@@ -860,6 +959,12 @@ mod tests {
 
     fn get_with(root: &Path, target: &str, headers: &[(&'static str, &str)]) -> Seen {
         run(Minimal::new(request(Method::GET, target, headers), root, "index.html"))
+    }
+
+    impl Minimal {
+        fn answer_blocking(&self) -> Answer {
+            self.resolve().unwrap_or_else(|refusal| refusal)
+        }
     }
 
     fn hello_etag() -> String {
@@ -1328,6 +1433,45 @@ mod tests {
         assert!(received < chunk * (axon_core::DEFAULT_CAPACITY + 10));
         assert_eq!(handle.join_blocking(), Exit::Finished);
         assert!(matches!(handle.get_signal(), Ok(Ipc::ShutdownMicroprocess(_))));
+    }
+
+    #[test]
+    fn the_blocking_pool_gives_the_same_answers_as_inline_io() {
+        let (_tmp, root) = site();
+        let content: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(root.join("big.bin"), &content).unwrap();
+        let cases: [(&str, &[(&'static str, &str)]); 6] = [
+            ("/hello.txt", &[]),
+            ("/big.bin", &[]),
+            ("/big.bin", &[("range", "bytes=100-2099")]),
+            ("/sub", &[]),
+            ("/absent", &[]),
+            ("/hello.txt", &[("if-none-match", "*")]),
+        ];
+        for (target, headers) in cases {
+            let answers = [FileIo::Inline, FileIo::BlockingPool].map(|file_io| {
+                let mut minimal = Minimal::new(request(Method::GET, target, headers), &root, "index.html");
+                minimal.chunk_size = 1024;
+                minimal.file_io = file_io;
+                let seen = run(minimal);
+                (seen.head, seen.data, seen.finished, seen.exit)
+            });
+            assert_eq!(answers[0], answers[1], "{target} {headers:?}");
+        }
+        let whole = get(&root, "/big.bin");
+        assert_eq!(whole.body(), content);
+    }
+
+    #[test]
+    fn a_file_of_one_chunk_or_less_is_read_before_the_head_is_sent() {
+        let (_tmp, root) = site();
+        fs::write(root.join("eight"), "12345678").unwrap();
+        let mut minimal = Minimal::new(request(Method::GET, "/eight", &[]), &root, "index.html");
+        minimal.chunk_size = 8;
+        let Answer::Page(head, body) = minimal.answer_blocking() else { panic!("not read whole") };
+        assert_eq!((head.status, head.length, &body[..]), (StatusCode::OK, Some(8), &b"12345678"[..]));
+        minimal.chunk_size = 7;
+        assert!(matches!(minimal.answer_blocking(), Answer::File { length: 8, .. }));
     }
 
     #[test]
