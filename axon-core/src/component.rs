@@ -200,7 +200,7 @@ pub trait Component: Send + Sized + 'static {
     /// The name that ids are appended to (`Doubler` gives `Doubler_12`). Defaults to the type's
     /// path without generic arguments, as Axon uses `module.Class`.
     fn class_name(&self) -> Cow<'static, str> {
-        Cow::Owned(short_type_name::<Self>())
+        Cow::Borrowed(short_type_name::<Self>())
     }
 
     /// How it runs; only [`Threaded`](crate::Threaded) says otherwise. Shown by introspection.
@@ -213,9 +213,9 @@ pub trait Component: Send + Sized + 'static {
     fn main(self, ctx: Context<Self::Inbox, Self::Outbox>) -> impl Future<Output = ComponentResult> + Send;
 }
 
-pub(crate) fn short_type_name<T>() -> String {
+pub(crate) fn short_type_name<T>() -> &'static str {
     let full = std::any::type_name::<T>();
-    full.split('<').next().unwrap_or(full).to_owned()
+    full.split('<').next().unwrap_or(full)
 }
 
 struct Life {
@@ -550,6 +550,20 @@ impl ComponentRef {
 
     pub(crate) fn find_box(&self, kind: BoxKind, name: &str) -> Result<Arc<dyn ErasedNode>, LinkError> {
         let boxes = lock(&self.0.boxes);
+        // The four standard boxes come first, in a known order (see `Declarations::standard`):
+        // look there before searching.
+        let standard = match (kind, name) {
+            (BoxKind::Inbox, "inbox") => Some(0),
+            (BoxKind::Inbox, "control") => Some(1),
+            (BoxKind::Outbox, "outbox") => Some(2),
+            (BoxKind::Outbox, "signal") => Some(3),
+            _ => None,
+        };
+        if let Some(b) = standard.and_then(|i| boxes.get(i)) {
+            if b.meta().kind == kind && b.meta().name == name {
+                return Ok(b.clone());
+            }
+        }
         match boxes.iter().find(|b| b.meta().kind == kind && b.meta().name == name) {
             Some(b) => Ok(b.clone()),
             None => Err(LinkError::NoSuchBox {

@@ -112,6 +112,56 @@ pub(crate) fn with_current<R>(group: Option<Arc<Group>>, f: impl FnOnce() -> R) 
     f()
 }
 
+/// Gives the other components a turn, then carries on: `axon_core::group::yield_now().await`.
+///
+/// Inside a group, the component goes to the back of its group's ready queue: the members that are
+/// ready now (a child it has just sent a message to, say) run first, in the same turn of the
+/// group's task, on the same thread, with no tokio wake-up. Elsewhere it is a plain yield to
+/// tokio, like [`tokio::task::yield_now`]. (Tokio's `yield_now` inside a group would make the
+/// whole group's task wait for the worker's other tasks, and may wake another worker thread to
+/// take it.)
+///
+/// ```
+/// use axon_core::prelude::*;
+///
+/// let c = from_fn("Polite", |mut ctx: Context<u8, u8>| async move {
+///     while let Some(n) = ctx.inbox.recv().await {
+///         axon_core::group::yield_now().await;
+///         ctx.outbox.send(n).await;
+///     }
+///     Ok(())
+/// });
+/// let mut h = Handle::new(c, &Scheduler::new());
+/// h.send_blocking(7);
+/// assert_eq!(h.recv_blocking(), Some(7));
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        // In a group this waker is the member's slot: the wake queues it behind the members that
+        // are ready, without waking the group's task (it is polling). Outside one, tokio sees a
+        // task that woke itself while running and puts it at the back of its worker's queue.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 impl Group {
     pub(crate) fn new(scheduler: usize) -> Arc<Group> {
         Arc::new(Group {

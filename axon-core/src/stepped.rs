@@ -72,7 +72,7 @@ impl<T: StepComponent> Component for Stepped<T> {
     type Outbox = T::Outbox;
 
     fn class_name(&self) -> std::borrow::Cow<'static, str> {
-        std::borrow::Cow::Owned(crate::component::short_type_name::<T>())
+        std::borrow::Cow::Borrowed(crate::component::short_type_name::<T>())
     }
 
     async fn main(mut self, mut ctx: Context<T::Inbox, T::Outbox>) -> ComponentResult {

@@ -77,7 +77,7 @@ impl<T: ThreadedComponent> Component for Threaded<T> {
     }
 
     fn class_name(&self) -> std::borrow::Cow<'static, str> {
-        std::borrow::Cow::Owned(crate::component::short_type_name::<T>())
+        std::borrow::Cow::Borrowed(crate::component::short_type_name::<T>())
     }
 
     fn kind(&self) -> ComponentKind {

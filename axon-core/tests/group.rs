@@ -97,3 +97,38 @@ fn together_with_nothing_activated_starts_no_task_and_returns_the_value() {
     assert_eq!(s.together(|| 42), 42);
     assert_eq!(s.live(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_yields_lets_the_member_it_woke_run_first() {
+    let s = Scheduler::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (o1, o2) = (order.clone(), order.clone());
+    let sender = Instance::new(from_fn("Sender", move |mut ctx: Context<(), u32>| async move {
+        for i in 0..100 {
+            ctx.outbox.send(i).await;
+            axon_core::group::yield_now().await;
+            o1.lock().unwrap().push(("sender resumed", i));
+        }
+        Ok(())
+    }));
+    let receiver = Instance::new(from_fn("Receiver", move |mut ctx: Context<u32, ()>| async move {
+        while let Some(i) = ctx.inbox.recv().await {
+            o2.lock().unwrap().push(("received", i));
+        }
+        let _ = tx.send(());
+        Ok(())
+    }));
+    s.link((&sender, "outbox"), (&receiver, "inbox")).unwrap();
+    s.together(|| {
+        receiver.activate(&s);
+        sender.activate(&s);
+    });
+    tokio::time::timeout(DEADLINE, rx).await.expect("in time").unwrap();
+    // Every message was taken by the receiver before the sender went on: it yielded to the
+    // member its send had woken, within the group's turn.
+    let order = order.lock().unwrap().clone();
+    let expected: Vec<_> = (0..100).flat_map(|i| [("received", i), ("sender resumed", i)]).collect();
+    assert_eq!(order, expected);
+    tokio::time::timeout(DEADLINE, s.run_async()).await.expect("run returns").unwrap();
+}

@@ -374,7 +374,7 @@ impl<'a> Exchange<'a> {
                 // A response under way with little buffered: give the handler, likely runnable,
                 // one turn to send more (typically its last data and its ProducerFinished), so
                 // that a small response goes out in one write rather than two or three.
-                tokio::task::yield_now().await;
+                axon_core::group::yield_now().await;
                 while self.out.len() < COALESCE_LIMIT {
                     match wires.from_handler.try_recv() {
                         Ok(res) => self.on_resource(res),
