@@ -48,8 +48,7 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let site =
-        MinimalFactory { file_io: options.file_io, ..MinimalFactory::new(options.index.clone(), options.root.clone()) };
+    let site = MinimalFactory::new(options.index.clone(), options.root.clone()).with_file_io(options.file_io);
     let create_request_handler = shared_factory(request_handlers([
         ("/echo", factory(EchoHandler::new)),
         ("/hello", factory(HelloHandler::new)),

@@ -113,6 +113,7 @@ use std::cmp::min;
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Component as PathComponent, Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axon_core::ipc::{Ipc, ProducerFinished};
@@ -186,6 +187,8 @@ pub struct Minimal {
     pub serve_hidden: bool,
     /// Where the file-system calls are made ([`FileIo::Inline`] by default).
     pub file_io: FileIo,
+    /// The resolved home directory, shared by the handlers of one [`MinimalFactory`].
+    root_cache: Option<Arc<RootCache>>,
 }
 
 impl Minimal {
@@ -200,6 +203,7 @@ impl Minimal {
             chunk_size: DEFAULT_CHUNK_SIZE,
             serve_hidden: false,
             file_io: FileIo::Inline,
+            root_cache: None,
         }
     }
 }
@@ -215,7 +219,7 @@ impl Minimal {
 /// let route = ("/", factory(move |request| site.make(request)));
 /// # let _ = route;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct MinimalFactory {
     /// The index file of directories, for [`Minimal::indexfilename`].
     pub indexfilename: String,
@@ -224,6 +228,34 @@ pub struct MinimalFactory {
     /// Where the handlers make their file-system calls, for [`Minimal::file_io`] ([`FileIo::Inline`]
     /// unless set).
     pub file_io: FileIo,
+    /// The home directory resolved once for all the handlers this factory makes (and resolved
+    /// again whenever a file seems to lie outside it, so a home directory that is a symbolic link
+    /// may be re-pointed while the server runs).
+    root_cache: Arc<RootCache>,
+}
+
+impl PartialEq for MinimalFactory {
+    /// Equal when they serve the same directory the same way.
+    fn eq(&self, other: &Self) -> bool {
+        (&self.indexfilename, &self.homedirectory, self.file_io)
+            == (&other.indexfilename, &other.homedirectory, other.file_io)
+    }
+}
+
+impl Eq for MinimalFactory {}
+
+/// A resolved home directory, shared by the handlers of one factory.
+#[derive(Debug, Default)]
+struct RootCache(RwLock<Option<Arc<Path>>>);
+
+impl RootCache {
+    fn get(&self) -> Option<Arc<Path>> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn set(&self, root: Arc<Path>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(root);
+    }
 }
 
 impl MinimalFactory {
@@ -233,7 +265,14 @@ impl MinimalFactory {
             indexfilename: indexfilename.into(),
             homedirectory: homedirectory.into(),
             file_io: FileIo::Inline,
+            root_cache: Arc::default(),
         }
+    }
+
+    /// The same factory, its handlers making their file-system calls where `file_io` says.
+    pub fn with_file_io(mut self, file_io: FileIo) -> Self {
+        self.file_io = file_io;
+        self
     }
 
     /// The handler for `request`, with the default chunk size, hidden files refused and this
@@ -241,6 +280,7 @@ impl MinimalFactory {
     pub fn make(&self, request: Request) -> Minimal {
         let mut minimal = Minimal::new(request, self.homedirectory.clone(), self.indexfilename.clone());
         minimal.file_io = self.file_io;
+        minimal.root_cache = Some(self.root_cache.clone());
         minimal
     }
 }
@@ -410,19 +450,15 @@ impl Minimal {
             log::debug!("refusing {}: {why}", self.request.path.as_bytes().escape_ascii());
             self.not_found()
         })?;
-        let root = std::fs::canonicalize(&self.homedirectory).map_err(|e| {
-            log::warn!("the home directory `{}` cannot be resolved: {e}", self.homedirectory.display());
-            self.io_failed(&e)
-        })?;
         let mut requested = self.homedirectory.join(relative);
-        let (mut real, mut meta) = self.locate(&root, &requested)?;
+        let (mut real, mut opened, mut meta) = self.locate(&requested)?;
         let trailing_slash = self.request.path.ends_with('/');
         if meta.is_dir() {
             if !trailing_slash {
                 return Err(self.redirect_to_slash());
             }
             requested.push(&self.indexfilename);
-            (real, meta) = self.locate(&root, &requested)?;
+            (real, opened, meta) = self.locate(&requested)?;
         } else if trailing_slash {
             log::debug!("refusing {}: a file asked for as a directory", self.request.path.as_bytes().escape_ascii());
             return Err(self.not_found());
@@ -436,12 +472,18 @@ impl Minimal {
             return Err(self.not_found());
         }
 
-        let mut file = File::open(&real).map_err(|e| self.io_failed(&e))?;
-        // The length and validators of the file opened, not of the name looked up before.
-        let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
-        if !meta.is_file() {
-            return Err(self.not_found());
-        }
+        let (mut file, meta) = match opened {
+            Some(file) => (file, meta),
+            None => {
+                let file = File::open(&real).map_err(|e| self.io_failed(&e))?;
+                // The length and validators of the file opened, not of the name looked up before.
+                let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
+                if !meta.is_file() {
+                    return Err(self.not_found());
+                }
+                (file, meta)
+            }
+        };
         let len = meta.len();
         let validators = Validators::of(&meta);
         if not_modified(&self.request.headers, &validators) {
@@ -512,13 +554,41 @@ impl Minimal {
         Ok(relative)
     }
 
-    /// Resolves `path` and checks that it is inside `root` (both resolved) and not hidden there;
-    /// returns the resolved path and its metadata.
+    /// The home directory, resolved: from the factory's cache when this handler has one.
     // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
     #[allow(clippy::result_large_err)]
-    fn locate(&self, root: &Path, path: &Path) -> Result<(PathBuf, Metadata), Answer> {
+    fn root(&self, fresh: bool) -> Result<Arc<Path>, Answer> {
+        if let (Some(cache), false) = (&self.root_cache, fresh) {
+            if let Some(root) = cache.get() {
+                return Ok(root);
+            }
+        }
+        let root: Arc<Path> = std::fs::canonicalize(&self.homedirectory)
+            .map_err(|e| {
+                log::warn!("the home directory `{}` cannot be resolved: {e}", self.homedirectory.display());
+                self.io_failed(&e)
+            })?
+            .into();
+        if let Some(cache) = &self.root_cache {
+            cache.set(root.clone());
+        }
+        Ok(root)
+    }
+
+    /// Resolves `path`, checks that it is inside the home directory (both resolved) and not hidden
+    /// there, and opens it; returns the resolved path, the open file (`None` for a directory that
+    /// could not be opened) and its metadata.
+    // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
+    #[allow(clippy::result_large_err)]
+    fn locate(&self, path: &Path) -> Result<(PathBuf, Option<File>, Metadata), Answer> {
         let real = std::fs::canonicalize(path).map_err(|e| self.lookup_failed(path, &e))?;
-        let Ok(inside) = real.strip_prefix(root) else {
+        let mut root = self.root(false)?;
+        if !real.starts_with(&root) && self.root_cache.is_some() {
+            // The cached root may be stale (the home directory is a symbolic link that was moved
+            // to a new release, say): look again before refusing.
+            root = self.root(true)?;
+        }
+        let Ok(inside) = real.strip_prefix(&root) else {
             log::debug!(
                 "refusing `{}`: it resolves to `{}`, outside `{}`",
                 path.display(),
@@ -534,8 +604,20 @@ impl Minimal {
             log::debug!("refusing `{}`: it resolves to the hidden `{}`", path.display(), real.display());
             return Err(self.not_found());
         }
-        let meta = std::fs::metadata(&real).map_err(|e| self.lookup_failed(path, &e))?;
-        Ok((real, meta))
+        // Open first, then `fstat`: on Unix a directory opens too, so a file costs an open and an
+        // fstat rather than a stat, an open and an fstat. A directory that may be searched but not
+        // read (mode --x) cannot be opened: it is looked at with a stat instead.
+        let opened = if cfg!(unix) { File::open(&real).map(Some) } else { Ok(None) };
+        match opened {
+            Ok(Some(file)) => {
+                let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
+                Ok((real, Some(file), meta))
+            }
+            Ok(None) | Err(_) => {
+                let meta = std::fs::metadata(&real).map_err(|e| self.lookup_failed(path, &e))?;
+                Ok((real, None, meta))
+            }
+        }
     }
 
     /// The page for a name that could not be looked up: 403 if not allowed, else 404 (no such
@@ -1472,6 +1554,31 @@ mod tests {
         assert_eq!((head.status, head.length, &body[..]), (StatusCode::OK, Some(8), &b"12345678"[..]));
         minimal.chunk_size = 7;
         assert!(matches!(minimal.answer_blocking(), Answer::File { length: 8, .. }));
+    }
+
+    #[test]
+    fn a_factory_resolves_its_home_once_and_again_when_the_home_link_is_re_pointed() {
+        let (tmp, root) = site();
+        let release2 = tmp.path().join("release2");
+        fs::create_dir_all(&release2).unwrap();
+        fs::write(release2.join("hello.txt"), "second release").unwrap();
+        let current = tmp.path().join("current");
+        std::os::unix::fs::symlink(&root, &current).unwrap();
+        let factory = MinimalFactory::new("index.html", &current);
+        let get_via = |target: &str| run(factory.make(request(Method::GET, target, &[])));
+        assert_eq!(get_via("/hello.txt").body(), HELLO.as_bytes());
+        assert_eq!(factory.root_cache.get().as_deref(), Some(fs::canonicalize(&root).unwrap().as_path()));
+        // A deployment moves the link to the next release: served from there at once.
+        let next = tmp.path().join("next");
+        std::os::unix::fs::symlink(&release2, &next).unwrap();
+        fs::rename(&next, &current).unwrap();
+        assert_eq!(get_via("/hello.txt").body(), b"second release");
+        assert_eq!(factory.root_cache.get().as_deref(), Some(fs::canonicalize(&release2).unwrap().as_path()));
+        // And the cache never lets anything outside the (current) home through.
+        std::os::unix::fs::symlink(tmp.path().join("outside.txt"), release2.join("escape.txt")).unwrap();
+        assert_eq!(get_via("/escape.txt").head.status, StatusCode::NOT_FOUND);
+        std::os::unix::fs::symlink(root.join("hello.txt"), release2.join("old.txt")).unwrap();
+        assert_eq!(get_via("/old.txt").head.status, StatusCode::NOT_FOUND);
     }
 
     #[test]
