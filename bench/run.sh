@@ -13,16 +13,17 @@
 # target of the issue is met, and writes the raw figures to $TARGET/bench-results.tsv and the
 # table to $TARGET/bench-results.md ($TARGET is $CARGO_TARGET_DIR, or target/).
 #
-# Knobs (environment): DURATION seconds measured per point (4), WARMUP seconds of warm-up before
+# Knobs (environment): DURATION seconds measured per point (3), WARMUP seconds of warm-up before
 # each (1), ROUNDS per point (3: the servers of a point take turns, each round starting with the
 # next; the table shows the median of the rounds), CONNECTIONS ("1 16 64"), IDLE_CONNS (10000),
 # BASE_PORT (18082), PARTS ("hello small big idle components": the parts to run; the table
-# says which figures a shorter run left out), SKIP_BUILD=1 to reuse the binaries already built. With the defaults the
-# measuring takes about 8 minutes on 2 cores; a build from nothing adds about 5 more. See
-# docs/benchmarks.md, "HTTP and the peers".
+# says which figures a shorter run left out), SKIP_BUILD=1 to reuse the binaries already
+# built. With the defaults the
+# measuring takes about 5 minutes on 2 cores; a build from nothing adds about 4 more. See
+# docs/benchmarks.md, "The suite against named peers".
 set -euo pipefail
 
-DURATION=${DURATION:-4}
+DURATION=${DURATION:-3}
 WARMUP=${WARMUP:-1}
 ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
