@@ -42,10 +42,19 @@
 //! the other (an echo protocol whose reply waits for room in the adapter's `inbox` while the
 //! adapter waits for room in the protocol's `inbox` would otherwise deadlock):
 //!
-//! * **Receiving.** Read at most [`AdapterSettings::read_buffer_size`] bytes, send them out of
-//!   `outbox`, repeat. Sending waits while the destination is full, and while it waits the
-//!   adapter reads nothing more, so TCP flow control slows the peer down: a slow protocol holds
-//!   back its client, and no buffer grows. End of stream or a read error ends the adapter.
+//! * **Receiving.** Wait until the socket is readable, then read at most
+//!   [`AdapterSettings::read_buffer_size`] bytes, send them out of `outbox`, repeat. Sending
+//!   waits while the destination is full, and while it waits the adapter reads nothing more, so
+//!   TCP flow control slows the peer down: a slow protocol holds back its client, and no buffer
+//!   grows. End of stream or a read error ends the adapter.
+//! * **Read buffers.** An idle connection holds no read buffer: the adapter waits for the socket
+//!   to become readable with none, and only then allocates one, reads into it, and hands it on
+//!   (the chunk sent out of `outbox` is that buffer). The size of each buffer adapts, as hyper's
+//!   does: it starts at [`AdapterSettings::min_read_size`], doubles after each read that fills it
+//!   (up to `read_buffer_size`, so a flowing stream is read in chunks of that size), and halves
+//!   after two reads in a row that used less than half of it. A client that sends a small request
+//!   and then waits therefore costs a small buffer while its request is handled and none while it
+//!   is idle.
 //! * **Sending.** Take the next message from `inbox` and write all of it, then the next. The
 //!   `inbox` is looked at before `control`, so a protocol that sends its last data and then
 //!   `ProducerFinished` has its data written first. When a shutdown request does arrive, the
@@ -136,6 +145,11 @@ pub use bytes::Bytes;
 /// memory an adapter can hold is about this times the capacity of its destination inbox.
 pub const DEFAULT_READ_BUFFER_SIZE: usize = 32 * 1024;
 
+/// The size of an adapter's first read buffer, and the smallest its adaptive read size shrinks
+/// to: 4 KiB (a page; an HTTP request head usually fits). See "How it works" in the
+/// [module docs](self).
+pub const DEFAULT_MIN_READ_SIZE: usize = 4 * 1024;
+
 /// How long a write may make no progress before the adapter gives up on the peer and ends:
 /// 60 s (nginx's `send_timeout`). A peer that stops reading would otherwise hold a connection,
 /// and the protocol writing to it, for ever.
@@ -157,6 +171,10 @@ pub struct AdapterSettings {
     /// The most bytes read at once, and so the largest chunk sent out of `outbox`
     /// ([`DEFAULT_READ_BUFFER_SIZE`]). Must be at least 1.
     pub read_buffer_size: usize,
+    /// The size of the first read buffer, and the smallest the adaptive read size shrinks to
+    /// ([`DEFAULT_MIN_READ_SIZE`]). Must be at least 1; a value above `read_buffer_size` is
+    /// lowered to it (every read is then `read_buffer_size`).
+    pub min_read_size: usize,
     /// How long a write may make no progress before the connection is dropped
     /// ([`DEFAULT_SEND_TIMEOUT`]); `None` waits for ever.
     pub send_timeout: Option<Duration>,
@@ -182,6 +200,7 @@ impl Default for AdapterSettings {
     fn default() -> Self {
         AdapterSettings {
             read_buffer_size: DEFAULT_READ_BUFFER_SIZE,
+            min_read_size: DEFAULT_MIN_READ_SIZE,
             send_timeout: Some(DEFAULT_SEND_TIMEOUT),
             linger: DEFAULT_LINGER,
             nodelay: false,
@@ -204,7 +223,8 @@ pub struct SettingError {
 }
 
 impl AdapterSettings {
-    /// Checks that the settings can work (a read buffer of at least one byte).
+    /// Checks that the settings can work (read buffers of at least one byte, room for one
+    /// queued message).
     pub fn validate(&self) -> Result<(), SettingError> {
         if self.write_queue == 0 {
             return Err(SettingError {
@@ -216,6 +236,13 @@ impl AdapterSettings {
         if self.read_buffer_size == 0 {
             return Err(SettingError {
                 name: "read_buffer_size",
+                value: "0".to_owned(),
+                reason: "an adapter must be able to read at least one byte at a time",
+            });
+        }
+        if self.min_read_size == 0 {
+            return Err(SettingError {
+                name: "min_read_size",
                 value: "0".to_owned(),
                 reason: "an adapter must be able to read at least one byte at a time",
             });
@@ -238,10 +265,12 @@ impl ConnectedSocketAdapter {
         Self::with_settings(stream, AdapterSettings::default())
     }
 
-    /// An adapter for `stream` with these settings. A `read_buffer_size` of 0 is raised to 1
-    /// (see [`AdapterSettings::validate`] to refuse it instead).
+    /// An adapter for `stream` with these settings. A `read_buffer_size` or `min_read_size` of 0
+    /// is raised to 1 (see [`AdapterSettings::validate`] to refuse it instead), and a
+    /// `min_read_size` above `read_buffer_size` is lowered to it.
     pub fn with_settings(stream: TcpStream, mut settings: AdapterSettings) -> Self {
         settings.read_buffer_size = settings.read_buffer_size.max(1);
+        settings.min_read_size = settings.min_read_size.clamp(1, settings.read_buffer_size);
         settings.write_queue = settings.write_queue.max(1);
         ConnectedSocketAdapter { stream, settings, half_close: false }
     }
@@ -336,10 +365,10 @@ impl Component for ConnectedSocketAdapter {
         let peer = stream.peer_addr().map_or_else(|_| "an unknown peer".to_owned(), |a| a.to_string());
         log::debug!("{}: connected to {peer}", ctx.name());
         let (mut rd, mut wr) = stream.into_split();
-        let mut buf = BytesMut::new();
         let (id, name) = (ctx.id(), ctx.name().to_owned());
         let ending = {
-            let receiving = receive(&mut rd, &mut buf, &mut ctx.outbox, settings.read_buffer_size);
+            let sizes = ReadSize::new(settings.min_read_size, settings.read_buffer_size);
+            let receiving = receive(&rd, &mut ctx.outbox, sizes);
             let sending = send(&mut wr, &mut ctx.inbox, &mut ctx.control, &settings, half_close);
             tokio::pin!(receiving, sending);
             tokio::select! {
@@ -363,7 +392,7 @@ impl Component for ConnectedSocketAdapter {
             }
         };
         if ending.closes_gracefully() {
-            close_gracefully(&mut rd, &mut wr, &mut buf, settings.linger).await;
+            close_gracefully(&mut rd, &mut wr, settings.linger).await;
         }
         drop((rd, wr));
         log::debug!("{}: connection to {peer} ended: {ending}", ctx.name());
@@ -379,13 +408,61 @@ impl Component for ConnectedSocketAdapter {
     }
 }
 
+/// The adaptive size of the next read buffer (see "How it works" in the module docs): starts
+/// at `min`, doubles after a read that fills the buffer, halves after two reads in a row that
+/// used less than half of it, and stays within `min..=max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReadSize {
+    next: usize,
+    min: usize,
+    max: usize,
+    /// The previous read used less than half of its buffer.
+    was_small: bool,
+}
+
+impl ReadSize {
+    fn new(min: usize, max: usize) -> Self {
+        let min = min.clamp(1, max.max(1));
+        ReadSize { next: min, min, max: max.max(min), was_small: false }
+    }
+
+    /// Adjusts the size after a read of `n` bytes into a buffer of `self.next` bytes.
+    fn record(&mut self, n: usize) {
+        if n >= self.next {
+            self.next = self.next.saturating_mul(2).min(self.max);
+            self.was_small = false;
+        } else if n < self.next / 2 {
+            if self.was_small {
+                self.next = (self.next / 2).max(self.min);
+                self.was_small = false;
+            } else {
+                self.was_small = true;
+            }
+        } else {
+            self.was_small = false;
+        }
+    }
+}
+
 /// Reads from the peer and sends each chunk out of `outbox` until the stream ends or fails.
-async fn receive(rd: &mut OwnedReadHalf, buf: &mut BytesMut, outbox: &mut Outbox<Bytes>, chunk: usize) -> Ending {
+///
+/// No buffer is held while waiting for the socket: each read allocates one of the adaptive
+/// size once the socket is readable, and the chunk sent on is that buffer, frozen. An idle
+/// connection so costs no read buffer at all.
+async fn receive(rd: &OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: ReadSize) -> Ending {
     loop {
-        buf.reserve(chunk);
-        match rd.read_buf(&mut BufMut::limit(&mut *buf, chunk)).await {
+        if let Err(e) = rd.readable().await {
+            return Ending::ReadFailed(e);
+        }
+        let mut buf = BytesMut::with_capacity(size.next);
+        match rd.try_read_buf(&mut BufMut::limit(&mut buf, size.next)) {
             Ok(0) => return Ending::PeerClosed,
-            Ok(_) => outbox.send(buf.split().freeze()).await,
+            Ok(n) => {
+                size.record(n);
+                outbox.send(buf.freeze()).await;
+            }
+            // Readiness was stale (tokio has cleared it): wait again.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Ending::ReadFailed(e),
         }
@@ -533,15 +610,15 @@ async fn write_all(wr: &mut OwnedWriteHalf, mut data: Bytes, timeout: Option<Dur
 
 /// Shuts down the sending direction, then reads and discards until the peer closes or `linger`
 /// passes (see the module docs on resets).
-async fn close_gracefully(rd: &mut OwnedReadHalf, wr: &mut OwnedWriteHalf, buf: &mut BytesMut, linger: Duration) {
+async fn close_gracefully(rd: &mut OwnedReadHalf, wr: &mut OwnedWriteHalf, linger: Duration) {
     if wr.shutdown().await.is_err() {
         return;
     }
     let drain = async {
+        // On the heap: an array here would be part of the adapter's future all its life.
+        let mut buf = vec![0u8; 4096];
         loop {
-            buf.clear();
-            buf.reserve(4096);
-            match rd.read_buf(&mut BufMut::limit(&mut *buf, 4096)).await {
+            match rd.read(&mut buf).await {
                 Ok(0) => return,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -550,4 +627,50 @@ async fn close_gracefully(rd: &mut OwnedReadHalf, wr: &mut OwnedWriteHalf, buf: 
         }
     };
     let _ = tokio::time::timeout(linger, drain).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadSize;
+
+    #[test]
+    fn the_read_size_starts_at_the_minimum_and_doubles_after_full_reads_up_to_the_maximum() {
+        let mut size = ReadSize::new(4096, 32 * 1024);
+        let mut sizes = vec![size.next];
+        for _ in 0..5 {
+            size.record(size.next);
+            sizes.push(size.next);
+        }
+        assert_eq!(sizes, [4096, 8192, 16384, 32768, 32768, 32768]);
+    }
+
+    #[test]
+    fn the_read_size_halves_after_two_small_reads_in_a_row_and_never_below_the_minimum() {
+        let mut size = ReadSize::new(4096, 32 * 1024);
+        for _ in 0..3 {
+            size.record(size.next);
+        }
+        assert_eq!(size.next, 32768);
+        size.record(100);
+        assert_eq!(size.next, 32768, "one small read is not enough to shrink");
+        size.record(20_000);
+        size.record(100);
+        assert_eq!(size.next, 32768, "a read of more than half in between starts the count again");
+        size.record(100);
+        assert_eq!(size.next, 16384);
+        for _ in 0..20 {
+            size.record(1);
+        }
+        assert_eq!(size.next, 4096);
+    }
+
+    #[test]
+    fn a_minimum_above_the_maximum_is_lowered_to_it() {
+        let mut size = ReadSize::new(64 * 1024, 100);
+        assert_eq!(size.next, 100);
+        size.record(100);
+        assert_eq!(size.next, 100);
+        let size = ReadSize::new(0, 0);
+        assert_eq!((size.next, size.min, size.max), (1, 1, 1));
+    }
 }

@@ -206,6 +206,11 @@ impl Component for HTTPParser {
                 (None, Some(start)) => Some(start + settings.header_read_timeout),
                 (None, None) => Some(idle_since + settings.keep_alive_timeout),
             };
+            if buf.is_empty() {
+                // Hold no memory while waiting: an emptied buffer still owns the allocation of
+                // the chunk it was made from (up to the adapter's read buffer size).
+                buf = BytesMut::new();
+            }
             match next_input(&mut ctx, deadline).await {
                 Input::Bytes(bytes) => {
                     last_input = Instant::now();
