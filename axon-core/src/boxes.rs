@@ -38,8 +38,9 @@ use crate::threaded::{block_on, block_on_deadline};
 /// When an inbox is full, [`Outbox::send`] waits until the receiver collects a message and
 /// [`Outbox::try_send`] returns [`NoSpaceInBox`] with the message. 64 matches kameo's default
 /// mailbox; it is large enough for a pass-through chain to batch its work and small enough that
-/// a slow consumer holds back its producer quickly. Queues allocate as they fill, so an idle
-/// inbox costs no buffer at all.
+/// a slow consumer holds back its producer quickly. Queues allocate as they fill, so an inbox
+/// that has never held a message costs no buffer at all, and one that has can give its buffer
+/// back with [`Inbox::shrink_to_fit`].
 pub const DEFAULT_CAPACITY: usize = 64;
 
 /// A box's name: `"inbox"`, `"control"`, or one a component declared.
@@ -572,6 +573,15 @@ impl<T: Send + 'static> Inbox<T> {
     /// True when at capacity.
     pub fn is_full(&self) -> bool {
         self.q().is_full()
+    }
+
+    /// Gives back the memory this inbox kept from earlier messages: all of it if none is
+    /// waiting, else what is beyond the messages waiting. An inbox's storage grows as messages
+    /// queue up and keeps that size when they have been taken (a busy inbox so allocates once,
+    /// not for every burst); a component about to wait for a long time (an idle connection)
+    /// calls this so that waiting costs no buffer. The capacity (the limit) is unchanged.
+    pub fn shrink_to_fit(&self) {
+        self.q().shrink_to_fit()
     }
 }
 

@@ -889,6 +889,14 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             if let Some(family) = life.family.as_mut() {
                 family.children.retain(|c| c != child);
                 family.child_exits.retain(|e| e.id != child.id());
+                // A component that makes a child per task (a request handler) spends most of its
+                // life with none: it keeps no buffers for them meanwhile.
+                if family.children.is_empty() {
+                    family.children = Vec::new();
+                }
+                if family.child_exits.is_empty() {
+                    family.child_exits = VecDeque::new();
+                }
             }
         }
         {

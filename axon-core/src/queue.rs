@@ -251,6 +251,20 @@ impl<T> Queue<T> {
         false
     }
 
+    /// Gives back the memory the buffer holds beyond what is waiting (all of it when empty):
+    /// a `VecDeque` keeps the capacity it grew to.
+    pub(crate) fn shrink_to_fit(&self) {
+        let mut st = lock(&self.state);
+        if st.buf.is_empty() {
+            // Freed outside the lock.
+            let old = std::mem::take(&mut st.buf);
+            drop(st);
+            drop(old);
+        } else {
+            st.buf.shrink_to_fit();
+        }
+    }
+
     /// True once the owner has ended (everything pushed is discarded).
     pub(crate) fn is_dead(&self) -> bool {
         lock(&self.state).dead
@@ -318,9 +332,12 @@ impl<T> Queue<T> {
         let mut st = lock(&self.state);
         let mut undeliverable = Vec::new();
         if let Some(dest) = &to {
-            if !st.buf.is_empty() {
-                let held: Vec<T> = st.buf.drain(..).collect();
-                undeliverable = dest.queue().push_over_capacity(held);
+            if st.buf.capacity() > 0 {
+                // Mid-chain from now on, this inbox holds nothing: not even the buffer it had.
+                let held: Vec<T> = std::mem::take(&mut st.buf).into();
+                if !held.is_empty() {
+                    undeliverable = dest.queue().push_over_capacity(held);
+                }
             }
         }
         st.forward = to;

@@ -355,56 +355,86 @@ impl Component for ConnectedSocketAdapter {
         "ConnectedSocketAdapter".into()
     }
 
-    async fn main(self, mut ctx: Context<Bytes, Bytes>) -> ComponentResult {
-        let ConnectedSocketAdapter { stream, settings, half_close } = self;
-        if settings.nodelay {
-            if let Err(e) = stream.set_nodelay(true) {
-                log::debug!("{}: cannot set TCP_NODELAY: {e}", ctx.name());
+    // Not `async fn`: its arguments would be stored twice in the future (once as captured, once
+    // as moved into the body's locals), and the future is allocated for the connection's life.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, mut ctx: Context<Bytes, Bytes>) -> impl std::future::Future<Output = ComponentResult> + Send {
+        async move {
+            let settings = &self.settings;
+            if settings.nodelay {
+                if let Err(e) = self.stream.set_nodelay(true) {
+                    log::debug!("{}: cannot set TCP_NODELAY: {e}", ctx.name());
+                }
             }
-        }
-        let peer = stream.peer_addr().map_or_else(|_| "an unknown peer".to_owned(), |a| a.to_string());
-        log::debug!("{}: connected to {peer}", ctx.name());
-        let (mut rd, mut wr) = stream.into_split();
-        let (id, name) = (ctx.id(), ctx.name().to_owned());
-        let ending = {
-            let sizes = ReadSize::new(settings.min_read_size, settings.read_buffer_size);
-            let receiving = receive(&rd, &mut ctx.outbox, sizes);
-            let sending = send(&mut wr, &mut ctx.inbox, &mut ctx.control, &settings, half_close);
-            tokio::pin!(receiving, sending);
-            tokio::select! {
-                ending = &mut sending => ending,
-                ending = &mut receiving => match (ending, settings.finish_after_peer_close) {
-                    // The peer has finished sending, but may still be reading: tell the
-                    // component feeding us, and keep writing what it sends (the same `sending`
-                    // future, so a chunk being written is never cut) until it has finished.
-                    (Ending::PeerClosed, Some(grace)) => {
-                        let note = ProducerFinished::from(id).with_message("the peer closed its sending side");
-                        if ctx.signal.try_send(note.into()).is_err() {
-                            log::debug!("{name}: signal destination full; peer-closed notice dropped");
-                        }
-                        match tokio::time::timeout(grace, &mut sending).await {
-                            Ok(ending) => ending,
-                            Err(_) => Ending::PeerClosed,
-                        }
-                    }
-                    (ending, _) => ending,
-                },
+            // An address, not its text: kept for the connection's life, for one log line.
+            let peer = self.stream.peer_addr().ok();
+            let peer = PeerName(peer);
+            log::debug!("{}: connected to {peer}", ctx.name());
+            let (mut rd, mut wr) = self.stream.into_split();
+            let ending = serve(&rd, &mut wr, &mut ctx, settings, self.half_close).await;
+            if ending.closes_gracefully() {
+                // On the heap: only a closing connection needs it.
+                Box::pin(close_gracefully(&mut rd, &mut wr, settings.linger)).await;
             }
-        };
-        if ending.closes_gracefully() {
-            close_gracefully(&mut rd, &mut wr, settings.linger).await;
+            drop((rd, wr));
+            log::debug!("{}: connection to {peer} ended: {ending}", ctx.name());
+            let farewell = match ending {
+                Ending::Requested(m) if m.is_shutdown_microprocess() => m,
+                other => ProducerFinished::from(ctx.id()).with_message(other.to_string()).into(),
+            };
+            // Not `send().await`: an adapter must end even if nobody reads its signal.
+            if ctx.signal.try_send(farewell).is_err() {
+                log::debug!("{}: signal destination full; final message dropped", ctx.name());
+            }
+            Ok(())
         }
-        drop((rd, wr));
-        log::debug!("{}: connection to {peer} ended: {ending}", ctx.name());
-        let farewell = match ending {
-            Ending::Requested(m) if m.is_shutdown_microprocess() => m,
-            other => ProducerFinished::from(ctx.id()).with_message(other.to_string()).into(),
-        };
-        // Not `send().await`: an adapter must end even if nobody reads its signal.
-        if ctx.signal.try_send(farewell).is_err() {
-            log::debug!("{}: signal destination full; final message dropped", ctx.name());
+    }
+}
+
+/// The peer's address for the log, or that it is unknown.
+struct PeerName(Option<std::net::SocketAddr>);
+
+impl fmt::Display for PeerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, "{a}"),
+            None => f.write_str("an unknown peer"),
         }
-        Ok(())
+    }
+}
+
+/// Receives and sends until the connection ends; says why.
+async fn serve(
+    rd: &OwnedReadHalf,
+    wr: &mut OwnedWriteHalf,
+    ctx: &mut Context<Bytes, Bytes>,
+    settings: &AdapterSettings,
+    half_close: bool,
+) -> Ending {
+    let me = ctx.me().clone();
+    let Context { inbox, control, outbox, signal, .. } = ctx;
+    let receiving = receive(rd, outbox, ReadSize::new(settings.min_read_size, settings.read_buffer_size));
+    let sending = send(wr, inbox, control, settings, half_close);
+    tokio::pin!(receiving, sending);
+    tokio::select! {
+        ending = &mut sending => ending,
+        ending = &mut receiving => match (ending, settings.finish_after_peer_close) {
+            // The peer has finished sending, but may still be reading: tell the component
+            // feeding us, and keep writing what it sends (the same `sending` future, so a chunk
+            // being written is never cut) until it has finished.
+            (Ending::PeerClosed, Some(grace)) => {
+                let note = ProducerFinished::from(me.id()).with_message("the peer closed its sending side");
+                if signal.try_send(note.into()).is_err() {
+                    log::debug!("{}: signal destination full; peer-closed notice dropped", me.name());
+                }
+                // On the heap: the timer is needed only after a half-close.
+                match Box::pin(tokio::time::timeout(grace, &mut sending)).await {
+                    Ok(ending) => ending,
+                    Err(_) => Ending::PeerClosed,
+                }
+            }
+            (ending, _) => ending,
+        },
     }
 }
 
@@ -496,6 +526,11 @@ async fn send(
                     if let Err(e) = write_batch(wr, batch, settings.send_timeout).await {
                         return e;
                     }
+                    if inbox.is_empty() {
+                        // Waiting for the next response (perhaps for long, on an idle
+                        // connection) costs no queue buffer.
+                        inbox.shrink_to_fit();
+                    }
                 }
                 None if half_close => return half_closed(wr, control, control_open).await,
                 None => return Ending::InboxClosed,
@@ -506,7 +541,7 @@ async fn send(
                     // producing cannot keep the connection open this way.
                     for _ in 0..inbox.data_ready() {
                         let Ok(data) = inbox.try_recv() else { break };
-                        if let Err(e) = write_all(wr, data, settings.send_timeout).await {
+                        if let Err(e) = write_batch(wr, VecDeque::from([data]), settings.send_timeout).await {
                             return e;
                         }
                     }
@@ -544,31 +579,29 @@ async fn half_closed(wr: &mut OwnedWriteHalf, control: &mut Inbox<Ipc>, mut cont
 const MAX_BATCH: usize = 64;
 
 /// Writes every message of `batch`, in order, with as few (vectored) writes as the socket
-/// allows, giving up if one write makes no progress within `timeout`.
+/// allows, giving up if the socket stays unwritable for `timeout`.
+///
+/// Each write is tried at once; only when the socket is full does it wait, with a timer
+/// allocated then. The future is small (it is part of the adapter's, which lives as long as the
+/// connection), and writing to a socket with room allocates nothing but the slice list of a
+/// batch of several messages.
 async fn write_batch(
     wr: &mut OwnedWriteHalf,
     mut batch: VecDeque<Bytes>,
     timeout: Option<Duration>,
 ) -> Result<(), Ending> {
-    if batch.len() == 1 {
-        return write_all(wr, batch.pop_front().unwrap_or_default(), timeout).await;
-    }
     loop {
         while batch.front().is_some_and(|b| b.is_empty()) {
             batch.pop_front();
         }
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
-        let written = match timeout {
-            Some(t) => match tokio::time::timeout(t, wr.write_vectored(&slices)).await {
-                Ok(r) => r,
-                Err(_) => return Err(Ending::SendTimedOut(t)),
-            },
-            None => wr.write_vectored(&slices).await,
+        let written = match batch.len() {
+            0 => return Ok(()),
+            1 => wr.try_write(&batch[0]),
+            _ => {
+                let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
+                wr.try_write_vectored(&slices)
+            }
         };
-        drop(slices);
         match written {
             Ok(0) => return Err(Ending::WriteFailed(io::ErrorKind::WriteZero.into())),
             Ok(mut n) => {
@@ -582,30 +615,24 @@ async fn write_batch(
                     }
                 }
             }
+            // On the heap: waiting is needed only while the peer is slower than we are.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Box::pin(writable(wr, timeout)).await?,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Ending::WriteFailed(e)),
         }
     }
 }
 
-/// Writes all of `data`, giving up if one write makes no progress within `timeout`.
-async fn write_all(wr: &mut OwnedWriteHalf, mut data: Bytes, timeout: Option<Duration>) -> Result<(), Ending> {
-    while data.has_remaining() {
-        let written = match timeout {
-            Some(t) => match tokio::time::timeout(t, wr.write(&data)).await {
-                Ok(r) => r,
-                Err(_) => return Err(Ending::SendTimedOut(t)),
-            },
-            None => wr.write(&data).await,
-        };
-        match written {
-            Ok(0) => return Err(Ending::WriteFailed(io::ErrorKind::WriteZero.into())),
-            Ok(n) => data.advance(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Ending::WriteFailed(e)),
-        }
-    }
-    Ok(())
+/// Waits until the socket has room to write, for at most `timeout`.
+async fn writable(wr: &OwnedWriteHalf, timeout: Option<Duration>) -> Result<(), Ending> {
+    let ready = match timeout {
+        Some(t) => match tokio::time::timeout(t, wr.writable()).await {
+            Ok(r) => r,
+            Err(_) => return Err(Ending::SendTimedOut(t)),
+        },
+        None => wr.writable().await,
+    };
+    ready.map_err(Ending::WriteFailed)
 }
 
 /// Shuts down the sending direction, then reads and discards until the peer closes or `linger`
