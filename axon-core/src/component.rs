@@ -583,7 +583,7 @@ impl ComponentRef {
         if owned.len() >= 32 && owned.len().is_power_of_two() {
             owned.retain(|l| l.is_linked());
         }
-        owned.push(l.clone());
+        linkage::push_small(owned, l.clone());
     }
 
     fn forget_owned_link(&self, l: &Linkage) {
@@ -1114,8 +1114,8 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
 /// Runs a component body: records its state on every poll, contains a panic, and does the
 /// end-of-life bookkeeping however the task ends (finished, failed, panicked, or dropped).
 ///
-/// The guard is made before the returned future is first polled, so a task stopped before it ever
-/// ran still ends with its bookkeeping done.
+/// The returned future does the bookkeeping when dropped, so a task stopped before it ever ran
+/// still ends with its bookkeeping done.
 pub(crate) fn run_body<F>(
     core: Arc<Core>,
     body: F,
@@ -1124,45 +1124,30 @@ pub(crate) fn run_body<F>(
 where
     F: Future<Output = ComponentResult> + Send + 'static,
 {
-    struct Guard(Arc<Core>, Option<Exit>);
-    impl Guard {
-        fn ended(mut self, exit: Exit) {
-            self.1 = Some(exit);
-        }
-    }
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            self.0.finish(self.1.take().unwrap_or(Exit::Stopped));
-        }
-    }
-    let guard = Guard(core.clone(), None);
-    // The body is pinned on the heap, not inside the async block: there it would be stored twice
-    // in the task, once as the captured argument and once as the pinned local (the compiler does
-    // not overlap the two). For a minimal idle component that was a 640-byte task, against 256
-    // bytes plus a 176-byte box now (docs/benchmarks.md).
-    let body = Box::pin(body);
-    async move {
-        // Moved into a local so that, as before, the body is dropped before `guard` runs the
-        // end-of-life bookkeeping when the task is dropped mid-body.
-        let mut body = body;
-        let exit = Watched { core: &core, body: body.as_mut(), slowmo, delay: None }.await;
-        guard.ended(exit);
-    }
+    // The body is pinned on the heap, and this wrapper is a plain struct rather than an async
+    // block: an async block would store the body twice (once as the captured argument and once
+    // as the pinned local; the compiler does not overlap the two), and its other locals too. A
+    // component's wrapper lives as long as the component: 48 bytes now, against 128 for the async
+    // block (docs/benchmarks.md).
+    RunBody { core, body: Some(Box::pin(body)), slowmo, delay: None }
 }
 
-struct Watched<'a, F> {
-    core: &'a Core,
-    body: Pin<&'a mut F>,
+/// See [`run_body`].
+struct RunBody<F> {
+    core: Arc<Core>,
+    /// `None` once the body has ended and the bookkeeping is done.
+    body: Option<Pin<Box<F>>>,
     /// Debugging aid: wait this long before every step of the body ([`Scheduler::set_slowmo`]).
     slowmo: Option<std::time::Duration>,
     delay: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl<F: Future<Output = ComponentResult>> Future for Watched<'_, F> {
-    type Output = Exit;
+impl<F: Future<Output = ComponentResult>> Future for RunBody<F> {
+    type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Exit> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let this = &mut *self;
+        let Some(body) = this.body.as_mut() else { return Poll::Ready(()) };
         if let Some(d) = this.slowmo {
             let delay = this.delay.get_or_insert_with(|| Box::pin(tokio::time::sleep(d)));
             if delay.as_mut().poll(cx).is_pending() {
@@ -1171,14 +1156,30 @@ impl<F: Future<Output = ComponentResult>> Future for Watched<'_, F> {
             this.delay = None;
         }
         this.core.set_state(ComponentState::Running);
-        match catch_unwind(AssertUnwindSafe(|| this.body.as_mut().poll(cx))) {
+        let exit = match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
             Ok(Poll::Pending) => {
                 this.core.set_state(ComponentState::Paused);
-                Poll::Pending
+                return Poll::Pending;
             }
-            Ok(Poll::Ready(Ok(()))) => Poll::Ready(Exit::Finished),
-            Ok(Poll::Ready(Err(e))) => Poll::Ready(Exit::Failed(e.to_string())),
-            Err(panic) => Poll::Ready(Exit::Panicked(panic_message(&*panic))),
+            Ok(Poll::Ready(Ok(()))) => Exit::Finished,
+            Ok(Poll::Ready(Err(e))) => Exit::Failed(e.to_string()),
+            Err(panic) => Exit::Panicked(panic_message(&*panic)),
+        };
+        // As before this was a struct: the bookkeeping first, then the (ended) body is dropped.
+        let body = this.body.take();
+        this.core.finish(exit);
+        drop(body);
+        Poll::Ready(())
+    }
+}
+
+impl<F> Drop for RunBody<F> {
+    fn drop(&mut self) {
+        if let Some(body) = self.body.take() {
+            // Dropped mid-body (stopped, or the runtime shut down): the body goes first, then
+            // the end-of-life bookkeeping.
+            drop(body);
+            self.core.finish(Exit::Stopped);
         }
     }
 }

@@ -126,6 +126,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::time::Duration;
 
@@ -481,7 +482,9 @@ impl ReadSize {
 /// connection so costs no read buffer at all.
 async fn receive(rd: &OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: ReadSize) -> Ending {
     loop {
-        if let Err(e) = rd.readable().await {
+        // Not `rd.readable()`: its future is 168 bytes, this one 16, and the adapter's future is
+        // kept for the connection's life.
+        if let Err(e) = poll_fn(|cx| rd.as_ref().poll_read_ready(cx)).await {
             return Ending::ReadFailed(e);
         }
         let mut buf = BytesMut::with_capacity(size.next);
@@ -523,8 +526,16 @@ async fn send(
                             Err(_) => break,
                         }
                     }
-                    if let Err(e) = write_batch(wr, batch, settings.send_timeout).await {
-                        return e;
+                    match write_now(wr, &mut batch) {
+                        Ok(true) => {}
+                        // On the heap: waiting for room is needed only while the peer is slower
+                        // than we are, and this future lives as long as the connection.
+                        Ok(false) => {
+                            if let Err(e) = Box::pin(write_rest(wr, batch, settings.send_timeout)).await {
+                                return e;
+                            }
+                        }
+                        Err(e) => return e,
                     }
                     if inbox.is_empty() {
                         // Waiting for the next response (perhaps for long, on an idle
@@ -541,7 +552,8 @@ async fn send(
                     // producing cannot keep the connection open this way.
                     for _ in 0..inbox.data_ready() {
                         let Ok(data) = inbox.try_recv() else { break };
-                        if let Err(e) = write_batch(wr, VecDeque::from([data]), settings.send_timeout).await {
+                        let batch = VecDeque::from([data]);
+                        if let Err(e) = Box::pin(write_batch(wr, batch, settings.send_timeout)).await {
                             return e;
                         }
                     }
@@ -580,22 +592,39 @@ const MAX_BATCH: usize = 64;
 
 /// Writes every message of `batch`, in order, with as few (vectored) writes as the socket
 /// allows, giving up if the socket stays unwritable for `timeout`.
-///
-/// Each write is tried at once; only when the socket is full does it wait, with a timer
-/// allocated then. The future is small (it is part of the adapter's, which lives as long as the
-/// connection), and writing to a socket with room allocates nothing but the slice list of a
-/// batch of several messages.
 async fn write_batch(
     wr: &mut OwnedWriteHalf,
     mut batch: VecDeque<Bytes>,
     timeout: Option<Duration>,
 ) -> Result<(), Ending> {
+    if write_now(wr, &mut batch)? {
+        return Ok(());
+    }
+    write_rest(wr, batch, timeout).await
+}
+
+/// Writes what is left of `batch` as the socket makes room, giving up if it stays unwritable for
+/// `timeout`.
+async fn write_rest(wr: &OwnedWriteHalf, mut batch: VecDeque<Bytes>, timeout: Option<Duration>) -> Result<(), Ending> {
+    loop {
+        writable(wr, timeout).await?;
+        if write_now(wr, &mut batch)? {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes as much of `batch` as the socket takes now, in order, with as few (vectored) writes as
+/// it allows, without waiting: true once everything is written, false when the socket is full.
+/// Writing to a socket with room so allocates nothing but the slice list of a batch of several
+/// messages.
+fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Bytes>) -> Result<bool, Ending> {
     loop {
         while batch.front().is_some_and(|b| b.is_empty()) {
             batch.pop_front();
         }
         let written = match batch.len() {
-            0 => return Ok(()),
+            0 => return Ok(true),
             1 => wr.try_write(&batch[0]),
             _ => {
                 let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
@@ -615,8 +644,7 @@ async fn write_batch(
                     }
                 }
             }
-            // On the heap: waiting is needed only while the peer is slower than we are.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Box::pin(writable(wr, timeout)).await?,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Ending::WriteFailed(e)),
         }

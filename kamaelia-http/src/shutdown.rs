@@ -54,6 +54,8 @@ impl Component for HTTPShutdownLogicHandling {
     // as moved into the body's locals), and the future is allocated for the connection's life.
     #[allow(clippy::manual_async_fn)]
     fn main(self, mut ctx: Context<(), ()>) -> impl std::future::Future<Output = ComponentResult> + Send {
+        // Every send here happens once, as the connection ends: each is boxed when made, so the
+        // future that waits for all the connection's life stays small.
         async move {
             let mut pcontrol: Inbox<Ipc> = ctx.take_inbox("Pcontrol")?;
             let mut hcontrol: Inbox<Ipc> = ctx.take_inbox("Hcontrol")?;
@@ -69,27 +71,27 @@ impl Component for HTTPShutdownLogicHandling {
                             continue;
                         }
                         // The request handler is done (or gone): stop the parser, close the socket.
-                        psignal.send(ShutdownMicroprocess::new().into()).await;
-                        ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+                        Box::pin(psignal.send(ShutdownMicroprocess::new().into())).await;
+                        Box::pin(ctx.signal.send(ProducerFinished::from(ctx.id()).into())).await;
                         break;
                     }
                     msg = pcontrol.recv(), if parser_open => match msg {
                         Some(m) if !(m.is_producer_finished() || m.is_shutdown_request()) => {}
                         _ => {
                             parser_open = false;
-                            hsignal.send(ProducerFinished::from(ctx.id()).into()).await;
+                            Box::pin(hsignal.send(ProducerFinished::from(ctx.id()).into())).await;
                         }
                     },
                     msg = ctx.control.recv(), if socket_side_open => match msg {
                         Some(m) if is_stop(&m) => {
-                            psignal.send(m.clone()).await;
-                            hsignal.send(m).await;
+                            Box::pin(psignal.send(m.clone())).await;
+                            Box::pin(hsignal.send(m)).await;
                         }
-                        Some(m) if m.is_producer_finished() => psignal.send(m).await,
+                        Some(m) if m.is_producer_finished() => Box::pin(psignal.send(m)).await,
                         Some(_) => {}
                         None => {
                             socket_side_open = false;
-                            psignal.send(ProducerFinished::from(ctx.id()).into()).await;
+                            Box::pin(psignal.send(ProducerFinished::from(ctx.id()).into())).await;
                         }
                     },
                 }
