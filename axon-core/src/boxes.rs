@@ -20,7 +20,7 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context as TaskContext, Poll};
@@ -308,8 +308,6 @@ pub(crate) struct Node<T> {
     pub(crate) meta: NodeMeta,
     /// The box's own storage (inboxes only).
     pub(crate) own: Option<Box<Queue<T>>>,
-    /// This node, weakly (an unlinked inbox is its own sink; a strong self-reference would leak).
-    pub(crate) me: Weak<Node<T>>,
     pub(crate) wiring: Mutex<Wiring<T>>,
 }
 
@@ -324,10 +322,11 @@ pub(crate) struct Wiring<T> {
 }
 
 impl<T> Wiring<T> {
-    /// The end of `node`'s chain; `self` is `node`'s wiring, locked.
-    pub(crate) fn resolved(&self, node: &Node<T>) -> Option<Arc<Node<T>>> {
+    /// The end of `node`'s chain; `self` is `node`'s wiring, locked. (A node does not keep a
+    /// reference to itself, weak or strong, for when it is its own end: the caller's is used.)
+    pub(crate) fn resolved(&self, node: &Arc<Node<T>>) -> Option<Arc<Node<T>>> {
         if node.meta.self_sink.load(Ordering::Acquire) {
-            node.me.upgrade()
+            Some(node.clone())
         } else {
             self.sink.clone()
         }
@@ -341,12 +340,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl<T: Send + 'static> Node<T> {
     pub(crate) fn new(meta: NodeMeta, capacity: Option<usize>) -> Arc<Self> {
         let own = (meta.kind == BoxKind::Inbox).then(|| Box::new(Queue::new(capacity)));
-        Arc::new_cyclic(|me| Node {
-            meta,
-            own,
-            me: me.clone(),
-            wiring: Mutex::new(Wiring { target: None, sources: Vec::new(), sink: None }),
-        })
+        Arc::new(Node { meta, own, wiring: Mutex::new(Wiring { target: None, sources: Vec::new(), sink: None }) })
     }
 
     fn make(meta: NodeMeta, capacity: Option<usize>) -> Arc<dyn ErasedNode> {
@@ -357,7 +351,7 @@ impl<T: Send + 'static> Node<T> {
         self.own.as_ref().expect("only inboxes have storage")
     }
 
-    pub(crate) fn sink(&self) -> Option<Arc<Node<T>>> {
+    pub(crate) fn sink(self: &Arc<Self>) -> Option<Arc<Node<T>>> {
         lock(&self.wiring).resolved(self)
     }
 }
@@ -454,10 +448,21 @@ impl<T: Send + 'static> ErasedNode for Node<T> {
 
     fn deliver_any(&self, msg: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>> {
         let msg: Box<T> = msg.downcast()?;
-        if let Some(sink) = self.sink() {
-            if let Push::Full(m) = sink.queue().push(&sink.meta.owner, *msg) {
-                return Err(Box::new(m));
+        // The end of the chain: this box itself, another, or none (an unlinked outbox).
+        let sink = {
+            let w = lock(&self.wiring);
+            if self.meta.self_sink.load(Ordering::Acquire) {
+                None
+            } else {
+                match &w.sink {
+                    Some(sink) => Some(sink.clone()),
+                    None => return Ok(()),
+                }
             }
+        };
+        let end = sink.as_deref().unwrap_or(self);
+        if let Push::Full(m) = end.queue().push(&end.meta.owner, *msg) {
+            return Err(Box::new(m));
         }
         Ok(())
     }
@@ -637,9 +642,13 @@ impl<T: Send + 'static> Outbox<T> {
     /// Sends `msg`, waiting while the destination is full (the async form of Axon's "catch
     /// `noSpaceInBox`, pause, retry"). Discards it if the outbox is not linked or the destination
     /// has ended.
-    pub async fn send(&mut self, msg: T) {
+    ///
+    /// (Not an `async fn`: that would store the message twice in the future, as the argument and
+    /// as the slot; this future is the outbox and the slot, and is part of the future of every
+    /// component that awaits it.)
+    pub fn send(&mut self, msg: T) -> impl Future<Output = ()> + Send + '_ {
         let mut slot = Some(msg);
-        poll_fn(|cx| self.poll_send(&mut slot, cx)).await
+        poll_fn(move |cx| self.poll_send(&mut slot, cx))
     }
 
     fn poll_send(&mut self, slot: &mut Option<T>, cx: &mut TaskContext<'_>) -> Poll<()> {

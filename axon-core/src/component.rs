@@ -62,13 +62,14 @@ impl fmt::Display for ComponentId {
 /// inboxes rings the doorbell).
 pub(crate) struct Identity {
     pub(crate) id: ComponentId,
-    pub(crate) name: String,
+    /// (A `Box<str>`, not a `String`: it never changes, and every component has one.)
+    pub(crate) name: Box<str>,
     pub(crate) notifier: Notifier,
 }
 
 impl Identity {
     pub(crate) fn new(id: ComponentId, name: String) -> Arc<Self> {
-        Arc::new(Identity { id, name, notifier: Notifier::default() })
+        Arc::new(Identity { id, name: name.into_boxed_str(), notifier: Notifier::default() })
     }
 }
 
@@ -345,7 +346,7 @@ impl Core {
             life.parent.take().and_then(|p| p.upgrade())
         };
         self.set_state(ComponentState::Ended);
-        let report = ChildExit { id: self.ident.id, name: self.ident.name.clone(), exit };
+        let report = ChildExit { id: self.ident.id, name: self.ident.name.to_string(), exit };
         // The scheduler first: by the time a parent hears of the end, the component no longer
         // counts as live (a parent that checks `Scheduler::live` after `child_exited` sees it).
         if let Some(s) = scheduler {
@@ -844,10 +845,16 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         let owned = {
             let mut life = lock(&self.me.0.life);
             let Some(family) = life.family.as_mut() else { return };
-            let (hit, keep) = std::mem::take(&mut family.owned_links)
-                .into_iter()
-                .partition(|l| l.source_pair().0 == component.id() || l.sink_pair().0 == component.id());
-            family.owned_links = keep;
+            // In place: the list keeps its room for the next linkages (a request handler links and
+            // unlinks a child for every request).
+            let mut hit = Vec::new();
+            family.owned_links.retain(|l| {
+                let involved = l.source_pair().0 == component.id() || l.sink_pair().0 == component.id();
+                if involved {
+                    hit.push(l.clone());
+                }
+                !involved
+            });
             hit
         };
         for l in owned {
@@ -890,10 +897,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
                 family.children.retain(|c| c != child);
                 family.child_exits.retain(|e| e.id != child.id());
                 // A component that makes a child per task (a request handler) spends most of its
-                // life with none: it keeps no buffers for them meanwhile.
-                if family.children.is_empty() {
-                    family.children = Vec::new();
-                }
+                // life with none: it keeps no room for their exit reports (288 bytes) meanwhile.
                 if family.child_exits.is_empty() {
                     family.child_exits = VecDeque::new();
                 }

@@ -55,6 +55,16 @@ pub enum Passthrough {
 }
 
 impl Passthrough {
+    /// The kind of a linkage from a box of kind `source` to one of kind `sink` (the inverse of
+    /// [`kinds`](Self::kinds); an inbox never links to an outbox, and is taken as `Inbound`).
+    pub(crate) fn between(source: BoxKind, sink: BoxKind) -> Self {
+        match (source, sink) {
+            (BoxKind::Outbox, BoxKind::Inbox) => Passthrough::Normal,
+            (BoxKind::Outbox, BoxKind::Outbox) => Passthrough::Outbound,
+            (BoxKind::Inbox, _) => Passthrough::Inbound,
+        }
+    }
+
     /// The kinds of box at each end: (source, sink).
     pub fn kinds(self) -> (BoxKind, BoxKind) {
         match self {
@@ -69,11 +79,12 @@ impl Passthrough {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LinkId(u64);
 
-/// What the graph remembers about a linkage.
+/// What the graph remembers about a linkage, in its source box. (Its kind is not stored: the
+/// kinds of the two boxes say it, see [`Passthrough::between`]. Every box that is linked holds
+/// one of these, so it is kept to 16 bytes.)
 #[derive(Debug, Clone)]
 pub(crate) struct LinkInfo {
     pub(crate) id: LinkId,
-    pub(crate) passthrough: Passthrough,
     pub(crate) owner: Option<ComponentId>,
 }
 
@@ -266,11 +277,7 @@ pub(crate) fn link_nodes(
     if let Some(width) = options.pipewidth {
         sink.set_capacity(Some(width));
     }
-    let info = LinkInfo {
-        id: LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed)),
-        passthrough: options.passthrough,
-        owner: owner.map(|o| o.id()),
-    };
+    let info = LinkInfo { id: LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed)), owner: owner.map(|o| o.id()) };
     source.clone().link_to(sink.clone(), info.clone());
     drop(guard);
     let linkage = Linkage { id: info.id, source, sink, passthrough: options.passthrough };
@@ -305,13 +312,7 @@ pub(crate) fn graph_link<T: Send + 'static>(src: &Arc<Node<T>>, dst: &Arc<Node<T
 
 pub(crate) fn graph_unlink<T: Send + 'static>(src: &Arc<Node<T>>) -> Option<LinkInfo> {
     let (dst, info) = lock(&src.wiring).target.take()?;
-    {
-        let mut w = lock(&dst.wiring);
-        w.sources.retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(src)));
-        if w.sources.is_empty() {
-            w.sources = Vec::new();
-        }
-    }
+    lock(&dst.wiring).sources.retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(src)));
     let new_sink = src.own.is_some().then(|| src.clone());
     retarget(src, new_sink);
     Some(info)
@@ -384,7 +385,7 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
 }
 
 /// Pushes onto a list that is usually short and lives as long as a box or a component (a box's
-/// sources, a component's linkages): grown one element at a time while it is short, rather than
+/// sources, the linkages a component owns): grown one element at a time while it is short, rather than
 /// to four (or double) at once, so that the common one or two cost no more than they need.
 pub(crate) fn push_small<T>(list: &mut Vec<T>, item: T) {
     const SHORT: usize = 16;

@@ -417,25 +417,26 @@ async fn serve(
     let receiving = receive(rd, outbox, ReadSize::new(settings.min_read_size, settings.read_buffer_size));
     let sending = send(wr, inbox, control, settings, half_close);
     tokio::pin!(receiving, sending);
-    tokio::select! {
-        ending = &mut sending => ending,
-        ending = &mut receiving => match (ending, settings.finish_after_peer_close) {
-            // The peer has finished sending, but may still be reading: tell the component
-            // feeding us, and keep writing what it sends (the same `sending` future, so a chunk
-            // being written is never cut) until it has finished.
-            (Ending::PeerClosed, Some(grace)) => {
-                let note = ProducerFinished::from(me.id()).with_message("the peer closed its sending side");
-                if signal.try_send(note.into()).is_err() {
-                    log::debug!("{}: signal destination full; peer-closed notice dropped", me.name());
-                }
-                // On the heap: the timer is needed only after a half-close.
-                match Box::pin(tokio::time::timeout(grace, &mut sending)).await {
-                    Ok(ending) => ending,
-                    Err(_) => Ending::PeerClosed,
-                }
-            }
-            (ending, _) => ending,
-        },
+    let received = tokio::select! {
+        ending = &mut sending => return ending,
+        ending = &mut receiving => ending,
+    };
+    let grace = match (&received, settings.finish_after_peer_close) {
+        (Ending::PeerClosed, Some(grace)) => grace,
+        _ => return received,
+    };
+    drop(received);
+    // The peer has finished sending, but may still be reading: tell the component feeding us,
+    // and keep writing what it sends (the same `sending` future, so a chunk being written is
+    // never cut) until it has finished.
+    let note = ProducerFinished::from(me.id()).with_message("the peer closed its sending side");
+    if signal.try_send(note.into()).is_err() {
+        log::debug!("{}: signal destination full; peer-closed notice dropped", me.name());
+    }
+    // On the heap: the timer is needed only after a half-close.
+    match Box::pin(tokio::time::timeout(grace, &mut sending)).await {
+        Ok(ending) => ending,
+        Err(_) => Ending::PeerClosed,
     }
 }
 
@@ -488,7 +489,9 @@ async fn receive(rd: &OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: ReadS
             return Ending::ReadFailed(e);
         }
         let mut buf = BytesMut::with_capacity(size.next);
-        match rd.try_read_buf(&mut BufMut::limit(&mut buf, size.next)) {
+        // Bound first: a temporary in the `match` would live (in the future) across the send.
+        let read = rd.try_read_buf(&mut BufMut::limit(&mut buf, size.next));
+        match read {
             Ok(0) => return Ending::PeerClosed,
             Ok(n) => {
                 size.record(n);
@@ -513,60 +516,92 @@ async fn send(
 ) -> Ending {
     let mut control_open = true;
     loop {
-        tokio::select! {
+        // Only what is waited for is chosen here, and everything else done after: this future is
+        // part of the adapter's for the connection's life, at the size of its largest state.
+        let next = tokio::select! {
             // Data before control: what the protocol sent before its shutdown request is written.
             biased;
             data = inbox.recv() => match data {
-                Some(data) => {
-                    // Whatever else is already queued goes out in the same (vectored) write.
-                    let mut batch = VecDeque::from([data]);
-                    while batch.len() < MAX_BATCH {
-                        match inbox.try_recv() {
-                            Ok(more) => batch.push_back(more),
-                            Err(_) => break,
-                        }
-                    }
-                    match write_now(wr, &mut batch) {
-                        Ok(true) => {}
-                        // On the heap: waiting for room is needed only while the peer is slower
-                        // than we are, and this future lives as long as the connection.
-                        Ok(false) => {
-                            if let Err(e) = Box::pin(write_rest(wr, batch, settings.send_timeout)).await {
-                                return e;
-                            }
-                        }
-                        Err(e) => return e,
-                    }
-                    if inbox.is_empty() {
-                        // Waiting for the next response (perhaps for long, on an idle
-                        // connection) costs no queue buffer.
-                        inbox.shrink_to_fit();
-                    }
-                }
-                None if half_close => return half_closed(wr, control, control_open).await,
-                None => return Ending::InboxClosed,
+                Some(data) => Next::Data(data),
+                None => Next::InboxClosed,
             },
             msg = control.recv(), if control_open => match msg {
-                Some(msg) if msg.is_shutdown_request() => {
-                    // Flush what was queued when the request arrived, no more: a protocol still
-                    // producing cannot keep the connection open this way.
-                    for _ in 0..inbox.data_ready() {
-                        let Ok(data) = inbox.try_recv() else { break };
-                        let batch = VecDeque::from([data]);
-                        if let Err(e) = Box::pin(write_batch(wr, batch, settings.send_timeout)).await {
-                            return e;
-                        }
-                    }
-                    if half_close && msg.is_producer_finished() {
-                        return half_closed(wr, control, control_open).await;
-                    }
-                    return Ending::Requested(msg);
+                Some(msg) if msg.is_shutdown_request() => Next::Request(msg),
+                Some(other) => {
+                    log::trace!("control message ignored: {other:?}");
+                    continue;
                 }
-                Some(other) => log::trace!("control message ignored: {other:?}"),
-                None => control_open = false,
+                None => {
+                    control_open = false;
+                    continue;
+                }
             },
+        };
+        let data = match next {
+            Next::Data(data) => data,
+            // On the heap, as every way to the end: each happens once.
+            Next::InboxClosed if half_close => return Box::pin(half_closed(wr, control, control_open)).await,
+            Next::InboxClosed => return Ending::InboxClosed,
+            Next::Request(msg) => {
+                return Box::pin(finish_on_request(wr, inbox, control, msg, settings, half_close, control_open)).await
+            }
+        };
+        // Whatever else is already queued goes out in the same (vectored) write.
+        let mut batch = VecDeque::from([data]);
+        while batch.len() < MAX_BATCH {
+            match inbox.try_recv() {
+                Ok(more) => batch.push_back(more),
+                Err(_) => break,
+            }
+        }
+        let written = write_now(wr, &mut batch);
+        let failed = match written {
+            Ok(true) => None,
+            // On the heap: waiting for room is needed only while the peer is slower than we are.
+            Ok(false) => Box::pin(write_rest(wr, batch, settings.send_timeout)).await.err(),
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failed {
+            return e;
+        }
+        if inbox.is_empty() {
+            // Waiting for the next response (perhaps for long, on an idle connection) costs no
+            // queue buffer.
+            inbox.shrink_to_fit();
         }
     }
+}
+
+/// What the sending loop of the adapter was woken for.
+enum Next {
+    Data(Bytes),
+    InboxClosed,
+    Request(Ipc),
+}
+
+/// A shutdown request arrived: writes what was queued when it did, then ends (or, in half-close
+/// mode and for a `ProducerFinished`, shuts down the sending direction and waits).
+async fn finish_on_request(
+    wr: &mut OwnedWriteHalf,
+    inbox: &mut Inbox<Bytes>,
+    control: &mut Inbox<Ipc>,
+    msg: Ipc,
+    settings: &AdapterSettings,
+    half_close: bool,
+    control_open: bool,
+) -> Ending {
+    // Flush what was queued when the request arrived, no more: a protocol still producing
+    // cannot keep the connection open this way.
+    for _ in 0..inbox.data_ready() {
+        let Ok(data) = inbox.try_recv() else { break };
+        if let Err(e) = write_batch(wr, VecDeque::from([data]), settings.send_timeout).await {
+            return e;
+        }
+    }
+    if half_close && msg.is_producer_finished() {
+        return half_closed(wr, control, control_open).await;
+    }
+    Ending::Requested(msg)
 }
 
 /// Half-close: shut down the sending direction and wait for a `ShutdownMicroprocess` (the

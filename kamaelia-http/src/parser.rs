@@ -49,9 +49,11 @@
 //! only, and read a body without a length until the client closed, which hung); header fields are
 //! parsed strictly and kept as a multi-map (Kamaelia's overwrote repeats and crashed on obs-fold).
 
+use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
@@ -274,27 +276,36 @@ impl Component for HTTPParser {
 
 /// Waits for bytes, the end of input, a stop, or the deadline. Bytes already queued come before
 /// a control message sent after them.
+///
+/// Polled by hand rather than with `select!`: this is what an idle connection's parser waits in,
+/// and its future is part of the parser's for the connection's life (the timer and little else).
 async fn next_input(ctx: &mut Context<Bytes, Parsed>, deadline: Option<Instant>) -> Input {
     if let Ok(bytes) = ctx.inbox.try_recv() {
         return Input::Bytes(bytes);
     }
     let mut timer =
         pin!(sleep_until(deadline.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400))));
-    loop {
-        tokio::select! {
-            biased;
-            bytes = ctx.inbox.recv() => match bytes {
-                Some(bytes) => return Input::Bytes(bytes),
-                None => return Input::Ended,
-            },
-            msg = ctx.control.recv() => match msg {
-                Some(msg) if is_stop(&msg) => return Input::Stop,
-                Some(Ipc::ProducerFinished(_)) | None => return Input::Ended,
-                Some(_) => continue,
-            },
-            () = &mut timer, if deadline.is_some() => return Input::Timeout,
+    poll_fn(|cx| {
+        if let Poll::Ready(bytes) = ctx.inbox.poll_recv(cx) {
+            return Poll::Ready(match bytes {
+                Some(bytes) => Input::Bytes(bytes),
+                None => Input::Ended,
+            });
         }
-    }
+        loop {
+            match ctx.control.poll_recv(cx) {
+                Poll::Ready(Some(msg)) if is_stop(&msg) => return Poll::Ready(Input::Stop),
+                Poll::Ready(Some(Ipc::ProducerFinished(_)) | None) => return Poll::Ready(Input::Ended),
+                Poll::Ready(Some(_)) => continue,
+                Poll::Pending => break,
+            }
+        }
+        if deadline.is_some() && timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Input::Timeout);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// Sends a head for a request that cannot be served, then its end.
