@@ -20,8 +20,8 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::fmt;
-use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::future::{poll_fn, Future};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
@@ -38,8 +38,9 @@ use crate::threaded::{block_on, block_on_deadline};
 /// When an inbox is full, [`Outbox::send`] waits until the receiver collects a message and
 /// [`Outbox::try_send`] returns [`NoSpaceInBox`] with the message. 64 matches kameo's default
 /// mailbox; it is large enough for a pass-through chain to batch its work and small enough that
-/// a slow consumer holds back its producer quickly. Queues allocate as they fill, so an idle
-/// inbox costs no buffer at all.
+/// a slow consumer holds back its producer quickly. Queues allocate as they fill, so an inbox
+/// that has never held a message costs no buffer at all, and one that has can give its buffer
+/// back with [`Inbox::shrink_to_fit`].
 pub const DEFAULT_CAPACITY: usize = 64;
 
 /// A box's name: `"inbox"`, `"control"`, or one a component declared.
@@ -270,6 +271,14 @@ pub(crate) struct NodeMeta {
     pub(crate) producing: AtomicBool,
     /// True once a handle has been made for this box.
     pub(crate) taken: AtomicBool,
+    // The last two are the node's, not metadata; they live here because they fit in what would
+    // be this struct's padding, which makes every box 16 bytes smaller (a node is allocated for
+    // every box of every component).
+    /// True when the end of the chain is this box itself (an inbox with no onward linkage).
+    /// Changed only under the node's wiring lock.
+    pub(crate) self_sink: AtomicBool,
+    /// Bumped whenever the wiring's `sink` changes, so outbox handles can cache the sink cheaply.
+    pub(crate) generation: AtomicU32,
 }
 
 impl NodeMeta {
@@ -281,6 +290,10 @@ impl NodeMeta {
             description,
             producing: AtomicBool::new(kind == BoxKind::Outbox),
             taken: AtomicBool::new(false),
+            // An inbox is the end of its own chain until linked onward; an outbox has no end
+            // until linked.
+            self_sink: AtomicBool::new(kind == BoxKind::Inbox),
+            generation: AtomicU32::new(0),
         }
     }
 
@@ -294,12 +307,8 @@ impl NodeMeta {
 pub(crate) struct Node<T> {
     pub(crate) meta: NodeMeta,
     /// The box's own storage (inboxes only).
-    pub(crate) own: Option<Arc<Queue<T>>>,
-    /// This node, weakly (an unlinked inbox is its own sink; a strong self-reference would leak).
-    pub(crate) me: Weak<Node<T>>,
+    pub(crate) own: Option<Box<Queue<T>>>,
     pub(crate) wiring: Mutex<Wiring<T>>,
-    /// Bumped whenever `wiring.sink` changes, so outbox handles can cache the sink cheaply.
-    pub(crate) generation: AtomicU64,
 }
 
 pub(crate) struct Wiring<T> {
@@ -307,16 +316,17 @@ pub(crate) struct Wiring<T> {
     pub(crate) target: Option<(Arc<Node<T>>, LinkInfo)>,
     /// Boxes linked into this one.
     pub(crate) sources: Vec<Weak<Node<T>>>,
-    /// The inbox at the end of the chain (resolved when linkages change), when it is another box.
+    /// The inbox at the end of the chain (resolved when linkages change), when it is another box
+    /// (when it is the box itself, `meta.self_sink` says so).
     pub(crate) sink: Option<Arc<Node<T>>>,
-    /// True when the end of the chain is this box itself (an inbox with no onward linkage).
-    pub(crate) self_sink: bool,
 }
 
 impl<T> Wiring<T> {
-    pub(crate) fn resolved(&self, me: &Weak<Node<T>>) -> Option<Arc<Node<T>>> {
-        if self.self_sink {
-            me.upgrade()
+    /// The end of `node`'s chain; `self` is `node`'s wiring, locked. (A node does not keep a
+    /// reference to itself, weak or strong, for when it is its own end: the caller's is used.)
+    pub(crate) fn resolved(&self, node: &Arc<Node<T>>) -> Option<Arc<Node<T>>> {
+        if node.meta.self_sink.load(Ordering::Acquire) {
+            Some(node.clone())
         } else {
             self.sink.clone()
         }
@@ -329,27 +339,20 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl<T: Send + 'static> Node<T> {
     pub(crate) fn new(meta: NodeMeta, capacity: Option<usize>) -> Arc<Self> {
-        let own = (meta.kind == BoxKind::Inbox).then(|| Arc::new(Queue::new(capacity, meta.owner.clone())));
-        let self_sink = own.is_some();
-        Arc::new_cyclic(|me| Node {
-            meta,
-            own,
-            me: me.clone(),
-            wiring: Mutex::new(Wiring { target: None, sources: Vec::new(), sink: None, self_sink }),
-            generation: AtomicU64::new(0),
-        })
+        let own = (meta.kind == BoxKind::Inbox).then(|| Box::new(Queue::new(capacity)));
+        Arc::new(Node { meta, own, wiring: Mutex::new(Wiring { target: None, sources: Vec::new(), sink: None }) })
     }
 
     fn make(meta: NodeMeta, capacity: Option<usize>) -> Arc<dyn ErasedNode> {
         Node::<T>::new(meta, capacity)
     }
 
-    pub(crate) fn queue(&self) -> &Arc<Queue<T>> {
+    pub(crate) fn queue(&self) -> &Queue<T> {
         self.own.as_ref().expect("only inboxes have storage")
     }
 
-    pub(crate) fn sink(&self) -> Option<Arc<Node<T>>> {
-        lock(&self.wiring).resolved(&self.me)
+    pub(crate) fn sink(self: &Arc<Self>) -> Option<Arc<Node<T>>> {
+        lock(&self.wiring).resolved(self)
     }
 }
 
@@ -445,10 +448,21 @@ impl<T: Send + 'static> ErasedNode for Node<T> {
 
     fn deliver_any(&self, msg: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>> {
         let msg: Box<T> = msg.downcast()?;
-        if let Some(sink) = self.sink() {
-            if let Push::Full(m) = sink.queue().push(*msg) {
-                return Err(Box::new(m));
+        // The end of the chain: this box itself, another, or none (an unlinked outbox).
+        let sink = {
+            let w = lock(&self.wiring);
+            if self.meta.self_sink.load(Ordering::Acquire) {
+                None
+            } else {
+                match &w.sink {
+                    Some(sink) => Some(sink.clone()),
+                    None => return Ok(()),
+                }
             }
+        };
+        let end = sink.as_deref().unwrap_or(self);
+        if let Push::Full(m) = end.queue().push(&end.meta.owner, *msg) {
+            return Err(Box::new(m));
         }
         Ok(())
     }
@@ -573,6 +587,15 @@ impl<T: Send + 'static> Inbox<T> {
     pub fn is_full(&self) -> bool {
         self.q().is_full()
     }
+
+    /// Gives back the memory this inbox kept from earlier messages: all of it if none is
+    /// waiting, else what is beyond the messages waiting. An inbox's storage grows as messages
+    /// queue up and keeps that size when they have been taken (a busy inbox so allocates once,
+    /// not for every burst); a component about to wait for a long time (an idle connection)
+    /// calls this so that waiting costs no buffer. The capacity (the limit) is unchanged.
+    pub fn shrink_to_fit(&self) {
+        self.q().shrink_to_fit()
+    }
 }
 
 /// The sending end of an outbox, held by the component that owns it.
@@ -582,7 +605,7 @@ impl<T: Send + 'static> Inbox<T> {
 /// sent, as in Axon, and so does one whose destination's component has ended.
 pub struct Outbox<T> {
     node: Arc<Node<T>>,
-    seen: u64,
+    seen: u32,
     sink: Option<Arc<Node<T>>>,
 }
 
@@ -594,14 +617,14 @@ impl<T> fmt::Debug for Outbox<T> {
 
 impl<T: Send + 'static> Outbox<T> {
     pub(crate) fn from_node(node: Arc<Node<T>>) -> Self {
-        let mut o = Self { node, seen: u64::MAX, sink: None };
+        let mut o = Self { node, seen: u32::MAX, sink: None };
         o.refresh();
         o
     }
 
     #[inline]
     fn refresh(&mut self) -> Option<&Arc<Node<T>>> {
-        let g = self.node.generation.load(Ordering::Acquire);
+        let g = self.node.meta.generation.load(Ordering::Acquire);
         if g != self.seen {
             // Read the generation before the sink: a change racing with this read bumps the
             // generation again and the next send refreshes once more.
@@ -619,9 +642,13 @@ impl<T: Send + 'static> Outbox<T> {
     /// Sends `msg`, waiting while the destination is full (the async form of Axon's "catch
     /// `noSpaceInBox`, pause, retry"). Discards it if the outbox is not linked or the destination
     /// has ended.
-    pub async fn send(&mut self, msg: T) {
+    ///
+    /// (Not an `async fn`: that would store the message twice in the future, as the argument and
+    /// as the slot; this future is the outbox and the slot, and is part of the future of every
+    /// component that awaits it.)
+    pub fn send(&mut self, msg: T) -> impl Future<Output = ()> + Send + '_ {
         let mut slot = Some(msg);
-        poll_fn(|cx| self.poll_send(&mut slot, cx)).await
+        poll_fn(move |cx| self.poll_send(&mut slot, cx))
     }
 
     fn poll_send(&mut self, slot: &mut Option<T>, cx: &mut TaskContext<'_>) -> Poll<()> {
@@ -634,7 +661,7 @@ impl<T: Send + 'static> Outbox<T> {
             coop.made_progress();
             return Poll::Ready(());
         };
-        match sink.queue().poll_push(slot, cx) {
+        match sink.queue().poll_push(&sink.meta.owner, slot, cx) {
             Poll::Ready(_) => {
                 coop.made_progress();
                 Poll::Ready(())
@@ -647,7 +674,7 @@ impl<T: Send + 'static> Outbox<T> {
     /// (Axon's `send`, which raises `noSpaceInBox`).
     pub fn try_send(&mut self, msg: T) -> Result<(), NoSpaceInBox<T>> {
         let Some(sink) = self.refresh() else { return Ok(()) };
-        match sink.queue().push(msg) {
+        match sink.queue().push(&sink.meta.owner, msg) {
             Push::Delivered | Push::Discarded(_) => Ok(()),
             Push::Full(message) => Err(NoSpaceInBox {
                 message,

@@ -62,13 +62,14 @@ impl fmt::Display for ComponentId {
 /// inboxes rings the doorbell).
 pub(crate) struct Identity {
     pub(crate) id: ComponentId,
-    pub(crate) name: String,
+    /// (A `Box<str>`, not a `String`: it never changes, and every component has one.)
+    pub(crate) name: Box<str>,
     pub(crate) notifier: Notifier,
 }
 
 impl Identity {
     pub(crate) fn new(id: ComponentId, name: String) -> Arc<Self> {
-        Arc::new(Identity { id, name, notifier: Notifier::default() })
+        Arc::new(Identity { id, name: name.into_boxed_str(), notifier: Notifier::default() })
     }
 }
 
@@ -345,7 +346,7 @@ impl Core {
             life.parent.take().and_then(|p| p.upgrade())
         };
         self.set_state(ComponentState::Ended);
-        let report = ChildExit { id: self.ident.id, name: self.ident.name.clone(), exit };
+        let report = ChildExit { id: self.ident.id, name: self.ident.name.to_string(), exit };
         // The scheduler first: by the time a parent hears of the end, the component no longer
         // counts as live (a parent that checks `Scheduler::live` after `child_exited` sees it).
         if let Some(s) = scheduler {
@@ -597,7 +598,7 @@ impl ComponentRef {
         if owned.len() >= 32 && owned.len().is_power_of_two() {
             owned.retain(|l| l.is_linked());
         }
-        owned.push(l.clone());
+        linkage::push_small(owned, l.clone());
     }
 
     fn forget_owned_link(&self, l: &Linkage) {
@@ -858,10 +859,16 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         let owned = {
             let mut life = lock(&self.me.0.life);
             let Some(family) = life.family.as_mut() else { return };
-            let (hit, keep) = std::mem::take(&mut family.owned_links)
-                .into_iter()
-                .partition(|l| l.source_pair().0 == component.id() || l.sink_pair().0 == component.id());
-            family.owned_links = keep;
+            // In place: the list keeps its room for the next linkages (a request handler links and
+            // unlinks a child for every request).
+            let mut hit = Vec::new();
+            family.owned_links.retain(|l| {
+                let involved = l.source_pair().0 == component.id() || l.sink_pair().0 == component.id();
+                if involved {
+                    hit.push(l.clone());
+                }
+                !involved
+            });
             hit
         };
         for l in owned {
@@ -903,6 +910,11 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             if let Some(family) = life.family.as_mut() {
                 family.children.retain(|c| c != child);
                 family.child_exits.retain(|e| e.id != child.id());
+                // A component that makes a child per task (a request handler) spends most of its
+                // life with none: it keeps no room for their exit reports (288 bytes) meanwhile.
+                if family.child_exits.is_empty() {
+                    family.child_exits = VecDeque::new();
+                }
             }
         }
         {
@@ -1120,8 +1132,8 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
 /// Runs a component body: records its state on every poll, contains a panic, and does the
 /// end-of-life bookkeeping however the task ends (finished, failed, panicked, or dropped).
 ///
-/// The guard is made before the returned future is first polled, so a task stopped before it ever
-/// ran still ends with its bookkeeping done.
+/// The returned future does the bookkeeping when dropped, so a task stopped before it ever ran
+/// still ends with its bookkeeping done.
 pub(crate) fn run_body<F>(
     core: Arc<Core>,
     body: F,
@@ -1130,45 +1142,30 @@ pub(crate) fn run_body<F>(
 where
     F: Future<Output = ComponentResult> + Send + 'static,
 {
-    struct Guard(Arc<Core>, Option<Exit>);
-    impl Guard {
-        fn ended(mut self, exit: Exit) {
-            self.1 = Some(exit);
-        }
-    }
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            self.0.finish(self.1.take().unwrap_or(Exit::Stopped));
-        }
-    }
-    let guard = Guard(core.clone(), None);
-    // The body is pinned on the heap, not inside the async block: there it would be stored twice
-    // in the task, once as the captured argument and once as the pinned local (the compiler does
-    // not overlap the two). For a minimal idle component that was a 640-byte task, against 256
-    // bytes plus a 176-byte box now (docs/benchmarks.md).
-    let body = Box::pin(body);
-    async move {
-        // Moved into a local so that, as before, the body is dropped before `guard` runs the
-        // end-of-life bookkeeping when the task is dropped mid-body.
-        let mut body = body;
-        let exit = Watched { core: &core, body: body.as_mut(), slowmo, delay: None }.await;
-        guard.ended(exit);
-    }
+    // The body is pinned on the heap, and this wrapper is a plain struct rather than an async
+    // block: an async block would store the body twice (once as the captured argument and once
+    // as the pinned local; the compiler does not overlap the two), and its other locals too. A
+    // component's wrapper lives as long as the component: 48 bytes now, against 128 for the async
+    // block (docs/benchmarks.md).
+    RunBody { core, body: Some(Box::pin(body)), slowmo, delay: None }
 }
 
-struct Watched<'a, F> {
-    core: &'a Core,
-    body: Pin<&'a mut F>,
+/// See [`run_body`].
+struct RunBody<F> {
+    core: Arc<Core>,
+    /// `None` once the body has ended and the bookkeeping is done.
+    body: Option<Pin<Box<F>>>,
     /// Debugging aid: wait this long before every step of the body ([`Scheduler::set_slowmo`]).
     slowmo: Option<std::time::Duration>,
     delay: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
-impl<F: Future<Output = ComponentResult>> Future for Watched<'_, F> {
-    type Output = Exit;
+impl<F: Future<Output = ComponentResult>> Future for RunBody<F> {
+    type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Exit> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let this = &mut *self;
+        let Some(body) = this.body.as_mut() else { return Poll::Ready(()) };
         if let Some(d) = this.slowmo {
             let delay = this.delay.get_or_insert_with(|| Box::pin(tokio::time::sleep(d)));
             if delay.as_mut().poll(cx).is_pending() {
@@ -1177,14 +1174,30 @@ impl<F: Future<Output = ComponentResult>> Future for Watched<'_, F> {
             this.delay = None;
         }
         this.core.set_state(ComponentState::Running);
-        match catch_unwind(AssertUnwindSafe(|| this.body.as_mut().poll(cx))) {
+        let exit = match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
             Ok(Poll::Pending) => {
                 this.core.set_state(ComponentState::Paused);
-                Poll::Pending
+                return Poll::Pending;
             }
-            Ok(Poll::Ready(Ok(()))) => Poll::Ready(Exit::Finished),
-            Ok(Poll::Ready(Err(e))) => Poll::Ready(Exit::Failed(e.to_string())),
-            Err(panic) => Poll::Ready(Exit::Panicked(panic_message(&*panic))),
+            Ok(Poll::Ready(Ok(()))) => Exit::Finished,
+            Ok(Poll::Ready(Err(e))) => Exit::Failed(e.to_string()),
+            Err(panic) => Exit::Panicked(panic_message(&*panic)),
+        };
+        // As before this was a struct: the bookkeeping first, then the (ended) body is dropped.
+        let body = this.body.take();
+        this.core.finish(exit);
+        drop(body);
+        Poll::Ready(())
+    }
+}
+
+impl<F> Drop for RunBody<F> {
+    fn drop(&mut self) {
+        if let Some(body) = self.body.take() {
+            // Dropped mid-body (stopped, or the runtime shut down): the body goes first, then
+            // the end-of-life bookkeeping.
+            drop(body);
+            self.core.finish(Exit::Stopped);
         }
     }
 }

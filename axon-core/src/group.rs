@@ -230,6 +230,12 @@ impl GroupTask {
     /// Takes in new members, marking each ready. Returns the members to poll first.
     fn take_incoming(&mut self, incoming: Vec<(Arc<Slot>, Body)>) -> Vec<Arc<Slot>> {
         let mut first = Vec::with_capacity(incoming.len());
+        // The members of a group are usually all added at once (a connection's components):
+        // room for exactly those, not the next power of two.
+        let spare = self.free.len() + self.members.capacity() - self.members.len();
+        if incoming.len() > spare {
+            self.members.reserve_exact(incoming.len() - spare);
+        }
         for (slot, body) in incoming {
             let index = match self.free.pop() {
                 Some(i) => i,

@@ -126,11 +126,11 @@ impl Snapshot {
                         },
                         sink: BoxAddress {
                             component: tm.owner.id,
-                            component_name: tm.owner.name.clone(),
+                            component_name: tm.owner.name.to_string(),
                             name: tm.name.clone(),
                             kind: tm.kind,
                         },
-                        passthrough: info.passthrough,
+                        passthrough: Passthrough::between(m.kind, tm.kind),
                         owner: info.owner,
                     });
                 }

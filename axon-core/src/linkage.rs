@@ -55,6 +55,16 @@ pub enum Passthrough {
 }
 
 impl Passthrough {
+    /// The kind of a linkage from a box of kind `source` to one of kind `sink` (the inverse of
+    /// [`kinds`](Self::kinds); an inbox never links to an outbox, and is taken as `Inbound`).
+    pub(crate) fn between(source: BoxKind, sink: BoxKind) -> Self {
+        match (source, sink) {
+            (BoxKind::Outbox, BoxKind::Inbox) => Passthrough::Normal,
+            (BoxKind::Outbox, BoxKind::Outbox) => Passthrough::Outbound,
+            (BoxKind::Inbox, _) => Passthrough::Inbound,
+        }
+    }
+
     /// The kinds of box at each end: (source, sink).
     pub fn kinds(self) -> (BoxKind, BoxKind) {
         match self {
@@ -69,11 +79,12 @@ impl Passthrough {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LinkId(u64);
 
-/// What the graph remembers about a linkage.
+/// What the graph remembers about a linkage, in its source box. (Its kind is not stored: the
+/// kinds of the two boxes say it, see [`Passthrough::between`]. Every box that is linked holds
+/// one of these, so it is kept to 16 bytes.)
 #[derive(Debug, Clone)]
 pub(crate) struct LinkInfo {
     pub(crate) id: LinkId,
-    pub(crate) passthrough: Passthrough,
     pub(crate) owner: Option<ComponentId>,
 }
 
@@ -266,11 +277,7 @@ pub(crate) fn link_nodes(
     if let Some(width) = options.pipewidth {
         sink.set_capacity(Some(width));
     }
-    let info = LinkInfo {
-        id: LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed)),
-        passthrough: options.passthrough,
-        owner: owner.map(|o| o.id()),
-    };
+    let info = LinkInfo { id: LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed)), owner: owner.map(|o| o.id()) };
     source.clone().link_to(sink.clone(), info.clone());
     drop(guard);
     let linkage = Linkage { id: info.id, source, sink, passthrough: options.passthrough };
@@ -298,7 +305,7 @@ pub(crate) fn unlink_locked(source: &Arc<dyn ErasedNode>, id: LinkId) {
 
 pub(crate) fn graph_link<T: Send + 'static>(src: &Arc<Node<T>>, dst: &Arc<Node<T>>, info: LinkInfo) {
     lock(&src.wiring).target = Some((dst.clone(), info));
-    lock(&dst.wiring).sources.push(Arc::downgrade(src));
+    push_small(&mut lock(&dst.wiring).sources, Arc::downgrade(src));
     let new_sink = dst.sink();
     retarget(src, new_sink);
 }
@@ -317,7 +324,7 @@ pub(crate) fn graph_retire<T: Send + 'static>(node: &Arc<Node<T>>) -> Option<Box
         None => {
             if node.meta.producing.swap(false, Ordering::AcqRel) {
                 if let Some(s) = node.sink() {
-                    s.queue().add_senders(-1);
+                    s.queue().add_senders(&s.meta.owner, -1);
                 }
             }
             None
@@ -334,12 +341,12 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     };
     let (old, sources) = {
         let mut w = lock(&node.wiring);
-        let old = w.resolved(&node.me);
+        let old = w.resolved(node);
         if new_sink.as_ref().is_some_and(|s| Arc::ptr_eq(s, node)) {
-            w.self_sink = true;
+            node.meta.self_sink.store(true, Ordering::Release);
             w.sink = None;
         } else {
-            w.self_sink = false;
+            node.meta.self_sink.store(false, Ordering::Release);
             w.sink = new_sink.clone();
         }
         let sources: Vec<_> = w.sources.iter().filter_map(|s| s.upgrade()).collect();
@@ -348,7 +355,7 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     if same(&old, &new_sink) {
         return;
     }
-    node.generation.fetch_add(1, Ordering::AcqRel);
+    node.meta.generation.fetch_add(1, Ordering::AcqRel);
     // An inbox that stops being the end of its chain passes on what it holds, and forwards
     // whatever a sender with a stale destination still pushes into it. This happens before the
     // upstream boxes are re-pointed, so what it held arrives ahead of anything sent later.
@@ -358,10 +365,10 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     }
     if node.meta.producing.load(Ordering::Acquire) {
         if let Some(n) = &new_sink {
-            n.queue().add_senders(1);
+            n.queue().add_senders(&n.meta.owner, 1);
         }
         if let Some(o) = &old {
-            o.queue().add_senders(-1);
+            o.queue().add_senders(&o.meta.owner, -1);
         }
     }
     if let Some(o) = &old {
@@ -375,4 +382,15 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     if let (Some(q), true) = (&node.own, becomes_end) {
         drop(q.redirect(None));
     }
+}
+
+/// Pushes onto a list that is usually short and lives as long as a box or a component (a box's
+/// sources, the linkages a component owns): grown one element at a time while it is short, rather than
+/// to four (or double) at once, so that the common one or two cost no more than they need.
+pub(crate) fn push_small<T>(list: &mut Vec<T>, item: T) {
+    const SHORT: usize = 16;
+    if list.len() == list.capacity() && list.len() < SHORT {
+        list.reserve_exact(1);
+    }
+    list.push(item);
 }

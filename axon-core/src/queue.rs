@@ -45,12 +45,17 @@ pub(crate) enum Pop<T> {
     Closed,
 }
 
+/// The capacity of an unbounded queue.
+const UNBOUNDED: usize = usize::MAX;
+
 struct State<T> {
     buf: VecDeque<T>,
-    capacity: Option<usize>,
+    /// The most messages held; [`UNBOUNDED`] for no limit (not an `Option`: the queue is part of
+    /// every inbox, and this saves its share of a cache line).
+    capacity: usize,
     recv_waker: Option<Waker>,
     send_waiters: Vec<Waker>,
-    senders: usize,
+    senders: u32,
     ever_linked: bool,
     dead: bool,
     /// Set while this inbox is mid-chain: anything pushed here (by a sender whose cached
@@ -68,10 +73,12 @@ impl<T> State<T> {
 }
 
 /// An inbox's storage. See the module docs.
+///
+/// The operations that deliver take the component that owns the inbox (`owner`: a delivery rings
+/// its notifier) from the caller, which has it in the inbox's node: not stored here a second
+/// time, in every inbox.
 pub(crate) struct Queue<T> {
     state: Mutex<State<T>>,
-    /// The component that owns this inbox: a delivery rings its notifier.
-    owner: Arc<Identity>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -87,11 +94,11 @@ fn wake_all(ws: Vec<Waker>) {
 }
 
 impl<T> Queue<T> {
-    pub(crate) fn new(capacity: Option<usize>, owner: Arc<Identity>) -> Self {
+    pub(crate) fn new(capacity: Option<usize>) -> Self {
         Self {
             state: Mutex::new(State {
                 buf: VecDeque::new(),
-                capacity,
+                capacity: capacity.unwrap_or(UNBOUNDED),
                 recv_waker: None,
                 send_waiters: Vec::new(),
                 senders: 0,
@@ -99,52 +106,39 @@ impl<T> Queue<T> {
                 dead: false,
                 forward: None,
             }),
-            owner,
         }
     }
 
     /// Offers `msg` without waiting.
-    pub(crate) fn push(&self, msg: T) -> Push<T>
+    pub(crate) fn push(&self, owner: &Identity, msg: T) -> Push<T>
     where
         T: Send + 'static,
     {
         let st = lock(&self.state);
         if let Some(f) = st.forward.clone() {
             drop(st);
-            return f.queue().push(msg);
+            return f.queue().push(&f.meta.owner, msg);
         }
         if st.dead {
             return Push::Discarded(msg);
         }
-        if st.capacity.is_some_and(|c| st.buf.len() >= c) {
+        if st.buf.len() >= st.capacity {
             return Push::Full(msg);
         }
-        self.deliver(st, msg);
+        deliver(owner, st, msg);
         Push::Delivered
-    }
-
-    /// Appends `msg` under the lock `st`, then (unlocked) wakes the receiver and rings the
-    /// owner's doorbell.
-    fn deliver(&self, mut st: MutexGuard<'_, State<T>>, msg: T) {
-        st.buf.push_back(msg);
-        let w = st.recv_waker.take();
-        drop(st);
-        if let Some(w) = w {
-            w.wake();
-        }
-        self.owner.notifier.notify();
     }
 
     /// Like [`push`](Self::push) but ignores the capacity (used when a linkage moves messages
     /// that were already accepted into another box: they are never lost for lack of room).
-    pub(crate) fn push_over_capacity(&self, msgs: Vec<T>) -> Vec<T>
+    pub(crate) fn push_over_capacity(&self, owner: &Identity, msgs: Vec<T>) -> Vec<T>
     where
         T: Send + 'static,
     {
         let mut st = lock(&self.state);
         if let Some(f) = st.forward.clone() {
             drop(st);
-            return f.queue().push_over_capacity(msgs);
+            return f.queue().push_over_capacity(&f.meta.owner, msgs);
         }
         if st.dead {
             return msgs;
@@ -158,35 +152,35 @@ impl<T> Queue<T> {
             w.wake();
         }
         if woke {
-            self.owner.notifier.notify();
+            owner.notifier.notify();
         }
         Vec::new()
     }
 
     /// Offers the message in `slot`, registering `cx` to be woken when space frees up if the
     /// queue is full. Leaves `slot` empty once the message is delivered or discarded. One lock.
-    pub(crate) fn poll_push(&self, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>>
+    pub(crate) fn poll_push(&self, owner: &Identity, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>>
     where
         T: Send + 'static,
     {
         let mut st = lock(&self.state);
         if let Some(f) = st.forward.clone() {
             drop(st);
-            return f.queue().poll_push(slot, cx);
+            return f.queue().poll_push(&f.meta.owner, slot, cx);
         }
         if st.dead {
             drop(st);
             drop(slot.take());
             return Poll::Ready(Push::Discarded(()));
         }
-        if st.capacity.is_some_and(|c| st.buf.len() >= c) {
+        if st.buf.len() >= st.capacity {
             if !st.send_waiters.iter().any(|w| w.will_wake(cx.waker())) {
                 st.send_waiters.push(cx.waker().clone());
             }
             return Poll::Pending;
         }
         if let Some(msg) = slot.take() {
-            self.deliver(st, msg);
+            deliver(owner, st, msg);
         }
         Poll::Ready(Push::Delivered)
     }
@@ -242,13 +236,27 @@ impl<T> Queue<T> {
     /// Registers `cx` to be woken when a slot frees up; true if there is room now.
     pub(crate) fn poll_space(&self, cx: &mut Context<'_>) -> bool {
         let mut st = lock(&self.state);
-        if st.dead || st.capacity.is_none_or(|c| st.buf.len() < c) {
+        if st.dead || st.buf.len() < st.capacity {
             return true;
         }
         if !st.send_waiters.iter().any(|w| w.will_wake(cx.waker())) {
             st.send_waiters.push(cx.waker().clone());
         }
         false
+    }
+
+    /// Gives back the memory the buffer holds beyond what is waiting (all of it when empty):
+    /// a `VecDeque` keeps the capacity it grew to.
+    pub(crate) fn shrink_to_fit(&self) {
+        let mut st = lock(&self.state);
+        if st.buf.is_empty() {
+            // Freed outside the lock.
+            let old = std::mem::take(&mut st.buf);
+            drop(st);
+            drop(old);
+        } else {
+            st.buf.shrink_to_fit();
+        }
     }
 
     /// True once the owner has ended (everything pushed is discarded).
@@ -262,13 +270,14 @@ impl<T> Queue<T> {
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
-        lock(&self.state).capacity
+        let capacity = lock(&self.state).capacity;
+        (capacity != UNBOUNDED).then_some(capacity)
     }
 
     /// Changes the capacity (`None` = unbounded). Senders waiting for space retry.
     pub(crate) fn set_capacity(&self, capacity: Option<usize>) {
         let mut st = lock(&self.state);
-        st.capacity = capacity;
+        st.capacity = capacity.unwrap_or(UNBOUNDED);
         let waiters = std::mem::take(&mut st.send_waiters);
         drop(st);
         wake_all(waiters);
@@ -276,7 +285,7 @@ impl<T> Queue<T> {
 
     pub(crate) fn is_full(&self) -> bool {
         let st = lock(&self.state);
-        st.capacity.is_some_and(|c| st.buf.len() >= c)
+        st.buf.len() >= st.capacity
     }
 
     /// True when a receiver would be told "closed".
@@ -286,12 +295,13 @@ impl<T> Queue<T> {
     }
 
     /// Adjusts the count of live senders resolving to this queue by `delta`.
-    pub(crate) fn add_senders(&self, delta: isize) {
+    pub(crate) fn add_senders(&self, owner: &Identity, delta: isize) {
         if delta == 0 {
             return;
         }
         let mut st = lock(&self.state);
-        st.senders = st.senders.saturating_add_signed(delta);
+        let senders = i64::from(st.senders).saturating_add(delta as i64);
+        st.senders = u32::try_from(senders.max(0)).unwrap_or(u32::MAX);
         if delta > 0 {
             st.ever_linked = true;
         }
@@ -299,7 +309,7 @@ impl<T> Queue<T> {
         drop(st);
         if let Some(w) = w {
             w.wake();
-            self.owner.notifier.notify();
+            owner.notifier.notify();
         }
     }
 
@@ -318,9 +328,12 @@ impl<T> Queue<T> {
         let mut st = lock(&self.state);
         let mut undeliverable = Vec::new();
         if let Some(dest) = &to {
-            if !st.buf.is_empty() {
-                let held: Vec<T> = st.buf.drain(..).collect();
-                undeliverable = dest.queue().push_over_capacity(held);
+            if st.buf.capacity() > 0 {
+                // Mid-chain from now on, this inbox holds nothing: not even the buffer it had.
+                let held: Vec<T> = std::mem::take(&mut st.buf).into();
+                if !held.is_empty() {
+                    undeliverable = dest.queue().push_over_capacity(&dest.meta.owner, held);
+                }
             }
         }
         st.forward = to;
@@ -354,6 +367,18 @@ impl<T> Queue<T> {
         }
         items
     }
+}
+
+/// Appends `msg` under the lock `st`, then (unlocked) wakes the receiver and rings the owner's
+/// doorbell.
+fn deliver<T>(owner: &Identity, mut st: MutexGuard<'_, State<T>>, msg: T) {
+    st.buf.push_back(msg);
+    let w = st.recv_waker.take();
+    drop(st);
+    if let Some(w) = w {
+        w.wake();
+    }
+    owner.notifier.notify();
 }
 
 /// A component's "pause" doorbell: Axon's `unpause()` target.

@@ -280,6 +280,36 @@ async fn try_recv_takes_messages_in_order_and_reports_an_empty_box() {
     assert!(matches!(tc2.control.try_recv(), Err(TryRecvError::Empty)));
 }
 
+/// `shrink_to_fit` gives back an inbox's spare buffer and changes nothing else: what is waiting
+/// stays, in order; the capacity (the limit) is the same; the inbox keeps receiving, empty or not.
+#[tokio::test]
+async fn shrink_to_fit_keeps_what_is_waiting_and_the_capacity() {
+    let s = Scheduler::new();
+    let mut tc1: Ctx = puppet(&s, "tc1").await;
+    let mut tc2: Ctx = puppet(&s, "tc2").await;
+    s.link((tc1.me(), "outbox"), (tc2.me(), "inbox")).unwrap();
+    let capacity = tc2.inbox.capacity();
+
+    tc2.inbox.shrink_to_fit(); // never used: nothing to give back
+    for m in ["a", "b", "c", "d", "e"] {
+        tc1.outbox.try_send(m).unwrap();
+    }
+    assert_eq!(tc2.inbox.try_recv(), Ok("a"));
+    assert_eq!(tc2.inbox.try_recv(), Ok("b"));
+    tc2.inbox.shrink_to_fit(); // three waiting
+    assert_eq!(tc2.inbox.data_ready(), 3);
+    assert_eq!(tc2.inbox.capacity(), capacity);
+    tc1.outbox.try_send("f").unwrap();
+    let rest: Vec<_> = tc2.inbox.drain().collect();
+    assert_eq!(rest, ["c", "d", "e", "f"]);
+
+    tc2.inbox.shrink_to_fit(); // empty: the buffer goes
+    assert_eq!(tc2.inbox.try_recv(), Err(TryRecvError::Empty));
+    tc1.outbox.try_send("g").unwrap();
+    assert_eq!(tc2.inbox.try_recv(), Ok("g"));
+    assert_eq!(tc2.inbox.capacity(), capacity);
+}
+
 // Axon 11: test_send
 #[tokio::test]
 async fn what_is_sent_comes_out_of_the_linked_destination_in_order() {

@@ -174,6 +174,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 
 use axon_core::ipc::ProducerFinished;
@@ -643,7 +644,71 @@ impl<I: Send + 'static, O: Send + 'static> Component for Graphline<I, O> {
         }
     }
 
-    async fn main(self, mut ctx: Context<I, O>) -> ComponentResult {
+    // Not `async fn`, and the wiring in a plain function: a Graphline's future lives as long as
+    // its children, so it keeps only what supervising them needs (an `async fn` would also store
+    // its arguments twice, and every local of the wiring).
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, mut ctx: Context<I, O>) -> impl Future<Output = ComponentResult> + Send {
+        async move {
+            let Wired { mut broadcast, control_passed_through, signal_passed_through, stop_children } =
+                self.wire(&mut ctx)?;
+
+            // Kamaelia's `while not childrenDone()` loop. `pause` wakes on a delivery to any of
+            // our inboxes and on the end of a child, and keeps a wake that came while we were busy.
+            let mut shutdown: Option<Ipc> = None;
+            loop {
+                if ctx.children_done() {
+                    break;
+                }
+                // `Closed` (every sender gone) is not final: a sender linked later reopens the box,
+                // and `pause` sleeps until something happens either way.
+                if !control_passed_through {
+                    if let Ok(msg) = ctx.control.try_recv() {
+                        // Remembered before it is passed on, so that a child that has seen it can
+                        // rely on the Graphline having seen it too.
+                        if msg.is_shutdown_microprocess() {
+                            shutdown = Some(msg.clone());
+                        }
+                        // On the heap: control messages are rare, the Graphline's life is long.
+                        Box::pin(async {
+                            for out in &mut broadcast {
+                                out.send(msg.clone()).await;
+                            }
+                        })
+                        .await;
+                        continue;
+                    }
+                }
+                ctx.pause().await;
+            }
+
+            if !signal_passed_through {
+                let last = shutdown.unwrap_or_else(|| ProducerFinished::from(ctx.id()).into());
+                log::debug!("{}: every child has ended; sending {last:?}", ctx.name());
+                Box::pin(ctx.signal.send(last)).await;
+            } else {
+                log::debug!("{}: every child has ended", ctx.name());
+            }
+            drop(stop_children);
+            Ok(())
+        }
+    }
+}
+
+/// What a Graphline keeps once it has wired and activated its children.
+struct Wired {
+    /// One outbox per child that gets the Graphline's control messages.
+    broadcast: Vec<Outbox<Ipc>>,
+    control_passed_through: bool,
+    signal_passed_through: bool,
+    /// Stopping the Graphline (`ComponentRef::stop`) stops its children too: they exist only as
+    /// its parts, and would otherwise run on, unreachable, for ever.
+    stop_children: StopOnDrop,
+}
+
+impl<I: Send + 'static, O: Send + 'static> Graphline<I, O> {
+    /// Makes the planned linkages and the control passthroughs, then activates the children.
+    fn wire(self, ctx: &mut Context<I, O>) -> Result<Wired, ComponentError> {
         let Graphline { children, linkages, .. } = self;
         let refs: Vec<ComponentRef> = children.iter().map(|(_, c)| c.component().clone()).collect();
         let me = ctx.me().clone();
@@ -692,46 +757,14 @@ impl<I: Send + 'static, O: Send + 'static> Component for Graphline<I, O> {
             children.len(),
             broadcast.len()
         );
+        // The plan (and the boxes' templates, `external`) is dropped here: the graph itself now
+        // says what is linked to what. (Nine linkages of the HTTP server's Graphline, with their
+        // names, were 3 KiB of every connection.)
+        drop(linkages);
         for (_, c) in children {
             ctx.activate_boxed(c);
         }
-        // Stopping the Graphline (`ComponentRef::stop`) stops its children too: they exist only
-        // as its parts, and would otherwise run on, unreachable, for ever.
-        let _stop_children = StopOnDrop(refs.clone());
-
-        // Kamaelia's `while not childrenDone()` loop. `pause` wakes on a delivery to any of our
-        // inboxes and on the end of a child, and keeps a wake that came while we were busy.
-        let mut shutdown: Option<Ipc> = None;
-        loop {
-            if ctx.children_done() {
-                break;
-            }
-            // `Closed` (every sender gone) is not final: a sender linked later reopens the box, and
-            // `pause` sleeps until something happens either way.
-            if !control_passed_through {
-                if let Ok(msg) = ctx.control.try_recv() {
-                    // Remembered before it is passed on, so that a child that has seen it can
-                    // rely on the Graphline having seen it too.
-                    if msg.is_shutdown_microprocess() {
-                        shutdown = Some(msg.clone());
-                    }
-                    for out in &mut broadcast {
-                        out.send(msg.clone()).await;
-                    }
-                    continue;
-                }
-            }
-            ctx.pause().await;
-        }
-
-        if !signal_passed_through {
-            let last = shutdown.unwrap_or_else(|| ProducerFinished::from(ctx.id()).into());
-            log::debug!("{}: every child has ended; sending {last:?}", ctx.name());
-            ctx.signal.send(last).await;
-        } else {
-            log::debug!("{}: every child has ended", ctx.name());
-        }
-        Ok(())
+        Ok(Wired { broadcast, control_passed_through, signal_passed_through, stop_children: StopOnDrop(refs) })
     }
 }
 

@@ -42,10 +42,19 @@
 //! the other (an echo protocol whose reply waits for room in the adapter's `inbox` while the
 //! adapter waits for room in the protocol's `inbox` would otherwise deadlock):
 //!
-//! * **Receiving.** Read at most [`AdapterSettings::read_buffer_size`] bytes, send them out of
-//!   `outbox`, repeat. Sending waits while the destination is full, and while it waits the
-//!   adapter reads nothing more, so TCP flow control slows the peer down: a slow protocol holds
-//!   back its client, and no buffer grows. End of stream or a read error ends the adapter.
+//! * **Receiving.** Wait until the socket is readable, then read at most
+//!   [`AdapterSettings::read_buffer_size`] bytes, send them out of `outbox`, repeat. Sending
+//!   waits while the destination is full, and while it waits the adapter reads nothing more, so
+//!   TCP flow control slows the peer down: a slow protocol holds back its client, and no buffer
+//!   grows. End of stream or a read error ends the adapter.
+//! * **Read buffers.** An idle connection holds no read buffer: the adapter waits for the socket
+//!   to become readable with none, and only then allocates one, reads into it, and hands it on
+//!   (the chunk sent out of `outbox` is that buffer). The size of each buffer adapts, as hyper's
+//!   does: it starts at [`AdapterSettings::min_read_size`], doubles after each read that fills it
+//!   (up to `read_buffer_size`, so a flowing stream is read in chunks of that size), and halves
+//!   after two reads in a row that used less than half of it. A client that sends a small request
+//!   and then waits therefore costs a small buffer while its request is handled and none while it
+//!   is idle.
 //! * **Sending.** Take the next message from `inbox` and write all of it, then the next. The
 //!   `inbox` is looked at before `control`, so a protocol that sends its last data and then
 //!   `ProducerFinished` has its data written first. When a shutdown request does arrive, the
@@ -117,6 +126,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::time::Duration;
 
@@ -135,6 +145,11 @@ pub use bytes::Bytes;
 /// `outbox`: 32 KiB, Kamaelia's `recv(32768)`. Larger reads mean fewer, bigger messages; the
 /// memory an adapter can hold is about this times the capacity of its destination inbox.
 pub const DEFAULT_READ_BUFFER_SIZE: usize = 32 * 1024;
+
+/// The size of an adapter's first read buffer, and the smallest its adaptive read size shrinks
+/// to: 4 KiB (a page; an HTTP request head usually fits). See "How it works" in the
+/// [module docs](self).
+pub const DEFAULT_MIN_READ_SIZE: usize = 4 * 1024;
 
 /// How long a write may make no progress before the adapter gives up on the peer and ends:
 /// 60 s (nginx's `send_timeout`). A peer that stops reading would otherwise hold a connection,
@@ -157,6 +172,10 @@ pub struct AdapterSettings {
     /// The most bytes read at once, and so the largest chunk sent out of `outbox`
     /// ([`DEFAULT_READ_BUFFER_SIZE`]). Must be at least 1.
     pub read_buffer_size: usize,
+    /// The size of the first read buffer, and the smallest the adaptive read size shrinks to
+    /// ([`DEFAULT_MIN_READ_SIZE`]). Must be at least 1; a value above `read_buffer_size` is
+    /// lowered to it (every read is then `read_buffer_size`).
+    pub min_read_size: usize,
     /// How long a write may make no progress before the connection is dropped
     /// ([`DEFAULT_SEND_TIMEOUT`]); `None` waits for ever.
     pub send_timeout: Option<Duration>,
@@ -182,6 +201,7 @@ impl Default for AdapterSettings {
     fn default() -> Self {
         AdapterSettings {
             read_buffer_size: DEFAULT_READ_BUFFER_SIZE,
+            min_read_size: DEFAULT_MIN_READ_SIZE,
             send_timeout: Some(DEFAULT_SEND_TIMEOUT),
             linger: DEFAULT_LINGER,
             nodelay: false,
@@ -204,7 +224,8 @@ pub struct SettingError {
 }
 
 impl AdapterSettings {
-    /// Checks that the settings can work (a read buffer of at least one byte).
+    /// Checks that the settings can work (read buffers of at least one byte, room for one
+    /// queued message).
     pub fn validate(&self) -> Result<(), SettingError> {
         if self.write_queue == 0 {
             return Err(SettingError {
@@ -216,6 +237,13 @@ impl AdapterSettings {
         if self.read_buffer_size == 0 {
             return Err(SettingError {
                 name: "read_buffer_size",
+                value: "0".to_owned(),
+                reason: "an adapter must be able to read at least one byte at a time",
+            });
+        }
+        if self.min_read_size == 0 {
+            return Err(SettingError {
+                name: "min_read_size",
                 value: "0".to_owned(),
                 reason: "an adapter must be able to read at least one byte at a time",
             });
@@ -238,10 +266,12 @@ impl ConnectedSocketAdapter {
         Self::with_settings(stream, AdapterSettings::default())
     }
 
-    /// An adapter for `stream` with these settings. A `read_buffer_size` of 0 is raised to 1
-    /// (see [`AdapterSettings::validate`] to refuse it instead).
+    /// An adapter for `stream` with these settings. A `read_buffer_size` or `min_read_size` of 0
+    /// is raised to 1 (see [`AdapterSettings::validate`] to refuse it instead), and a
+    /// `min_read_size` above `read_buffer_size` is lowered to it.
     pub fn with_settings(stream: TcpStream, mut settings: AdapterSettings) -> Self {
         settings.read_buffer_size = settings.read_buffer_size.max(1);
+        settings.min_read_size = settings.min_read_size.clamp(1, settings.read_buffer_size);
         settings.write_queue = settings.write_queue.max(1);
         ConnectedSocketAdapter { stream, settings, half_close: false }
     }
@@ -326,66 +356,149 @@ impl Component for ConnectedSocketAdapter {
         "ConnectedSocketAdapter".into()
     }
 
-    async fn main(self, mut ctx: Context<Bytes, Bytes>) -> ComponentResult {
-        let ConnectedSocketAdapter { stream, settings, half_close } = self;
-        if settings.nodelay {
-            if let Err(e) = stream.set_nodelay(true) {
-                log::debug!("{}: cannot set TCP_NODELAY: {e}", ctx.name());
+    // Not `async fn`: its arguments would be stored twice in the future (once as captured, once
+    // as moved into the body's locals), and the future is allocated for the connection's life.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, mut ctx: Context<Bytes, Bytes>) -> impl std::future::Future<Output = ComponentResult> + Send {
+        async move {
+            let settings = &self.settings;
+            if settings.nodelay {
+                if let Err(e) = self.stream.set_nodelay(true) {
+                    log::debug!("{}: cannot set TCP_NODELAY: {e}", ctx.name());
+                }
             }
-        }
-        let peer = stream.peer_addr().map_or_else(|_| "an unknown peer".to_owned(), |a| a.to_string());
-        log::debug!("{}: connected to {peer}", ctx.name());
-        let (mut rd, mut wr) = stream.into_split();
-        let mut buf = BytesMut::new();
-        let (id, name) = (ctx.id(), ctx.name().to_owned());
-        let ending = {
-            let receiving = receive(&mut rd, &mut buf, &mut ctx.outbox, settings.read_buffer_size);
-            let sending = send(&mut wr, &mut ctx.inbox, &mut ctx.control, &settings, half_close);
-            tokio::pin!(receiving, sending);
-            tokio::select! {
-                ending = &mut sending => ending,
-                ending = &mut receiving => match (ending, settings.finish_after_peer_close) {
-                    // The peer has finished sending, but may still be reading: tell the
-                    // component feeding us, and keep writing what it sends (the same `sending`
-                    // future, so a chunk being written is never cut) until it has finished.
-                    (Ending::PeerClosed, Some(grace)) => {
-                        let note = ProducerFinished::from(id).with_message("the peer closed its sending side");
-                        if ctx.signal.try_send(note.into()).is_err() {
-                            log::debug!("{name}: signal destination full; peer-closed notice dropped");
-                        }
-                        match tokio::time::timeout(grace, &mut sending).await {
-                            Ok(ending) => ending,
-                            Err(_) => Ending::PeerClosed,
-                        }
-                    }
-                    (ending, _) => ending,
-                },
+            // An address, not its text: kept for the connection's life, for one log line.
+            let peer = self.stream.peer_addr().ok();
+            let peer = PeerName(peer);
+            log::debug!("{}: connected to {peer}", ctx.name());
+            let (mut rd, mut wr) = self.stream.into_split();
+            let ending = serve(&rd, &mut wr, &mut ctx, settings, self.half_close).await;
+            if ending.closes_gracefully() {
+                // On the heap: only a closing connection needs it.
+                Box::pin(close_gracefully(&mut rd, &mut wr, settings.linger)).await;
             }
-        };
-        if ending.closes_gracefully() {
-            close_gracefully(&mut rd, &mut wr, &mut buf, settings.linger).await;
+            drop((rd, wr));
+            log::debug!("{}: connection to {peer} ended: {ending}", ctx.name());
+            let farewell = match ending {
+                Ending::Requested(m) if m.is_shutdown_microprocess() => m,
+                other => ProducerFinished::from(ctx.id()).with_message(other.to_string()).into(),
+            };
+            // Not `send().await`: an adapter must end even if nobody reads its signal.
+            if ctx.signal.try_send(farewell).is_err() {
+                log::debug!("{}: signal destination full; final message dropped", ctx.name());
+            }
+            Ok(())
         }
-        drop((rd, wr));
-        log::debug!("{}: connection to {peer} ended: {ending}", ctx.name());
-        let farewell = match ending {
-            Ending::Requested(m) if m.is_shutdown_microprocess() => m,
-            other => ProducerFinished::from(ctx.id()).with_message(other.to_string()).into(),
-        };
-        // Not `send().await`: an adapter must end even if nobody reads its signal.
-        if ctx.signal.try_send(farewell).is_err() {
-            log::debug!("{}: signal destination full; final message dropped", ctx.name());
+    }
+}
+
+/// The peer's address for the log, or that it is unknown.
+struct PeerName(Option<std::net::SocketAddr>);
+
+impl fmt::Display for PeerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, "{a}"),
+            None => f.write_str("an unknown peer"),
         }
-        Ok(())
+    }
+}
+
+/// Receives and sends until the connection ends; says why.
+async fn serve(
+    rd: &OwnedReadHalf,
+    wr: &mut OwnedWriteHalf,
+    ctx: &mut Context<Bytes, Bytes>,
+    settings: &AdapterSettings,
+    half_close: bool,
+) -> Ending {
+    let me = ctx.me().clone();
+    let Context { inbox, control, outbox, signal, .. } = ctx;
+    let receiving = receive(rd, outbox, ReadSize::new(settings.min_read_size, settings.read_buffer_size));
+    let sending = send(wr, inbox, control, settings, half_close);
+    tokio::pin!(receiving, sending);
+    let received = tokio::select! {
+        ending = &mut sending => return ending,
+        ending = &mut receiving => ending,
+    };
+    let grace = match (&received, settings.finish_after_peer_close) {
+        (Ending::PeerClosed, Some(grace)) => grace,
+        _ => return received,
+    };
+    drop(received);
+    // The peer has finished sending, but may still be reading: tell the component feeding us,
+    // and keep writing what it sends (the same `sending` future, so a chunk being written is
+    // never cut) until it has finished.
+    let note = ProducerFinished::from(me.id()).with_message("the peer closed its sending side");
+    if signal.try_send(note.into()).is_err() {
+        log::debug!("{}: signal destination full; peer-closed notice dropped", me.name());
+    }
+    // On the heap: the timer is needed only after a half-close.
+    match Box::pin(tokio::time::timeout(grace, &mut sending)).await {
+        Ok(ending) => ending,
+        Err(_) => Ending::PeerClosed,
+    }
+}
+
+/// The adaptive size of the next read buffer (see "How it works" in the module docs): starts
+/// at `min`, doubles after a read that fills the buffer, halves after two reads in a row that
+/// used less than half of it, and stays within `min..=max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReadSize {
+    next: usize,
+    min: usize,
+    max: usize,
+    /// The previous read used less than half of its buffer.
+    was_small: bool,
+}
+
+impl ReadSize {
+    fn new(min: usize, max: usize) -> Self {
+        let min = min.clamp(1, max.max(1));
+        ReadSize { next: min, min, max: max.max(min), was_small: false }
+    }
+
+    /// Adjusts the size after a read of `n` bytes into a buffer of `self.next` bytes.
+    fn record(&mut self, n: usize) {
+        if n >= self.next {
+            self.next = self.next.saturating_mul(2).min(self.max);
+            self.was_small = false;
+        } else if n < self.next / 2 {
+            if self.was_small {
+                self.next = (self.next / 2).max(self.min);
+                self.was_small = false;
+            } else {
+                self.was_small = true;
+            }
+        } else {
+            self.was_small = false;
+        }
     }
 }
 
 /// Reads from the peer and sends each chunk out of `outbox` until the stream ends or fails.
-async fn receive(rd: &mut OwnedReadHalf, buf: &mut BytesMut, outbox: &mut Outbox<Bytes>, chunk: usize) -> Ending {
+///
+/// No buffer is held while waiting for the socket: each read allocates one of the adaptive
+/// size once the socket is readable, and the chunk sent on is that buffer, frozen. An idle
+/// connection so costs no read buffer at all.
+async fn receive(rd: &OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: ReadSize) -> Ending {
     loop {
-        buf.reserve(chunk);
-        match rd.read_buf(&mut BufMut::limit(&mut *buf, chunk)).await {
+        // Not `rd.readable()`: its future is 168 bytes, this one 16, and the adapter's future is
+        // kept for the connection's life.
+        if let Err(e) = poll_fn(|cx| rd.as_ref().poll_read_ready(cx)).await {
+            return Ending::ReadFailed(e);
+        }
+        let mut buf = BytesMut::with_capacity(size.next);
+        // Bound first: a temporary in the `match` would live (in the future) across the send.
+        let read = rd.try_read_buf(&mut BufMut::limit(&mut buf, size.next));
+        match read {
             Ok(0) => return Ending::PeerClosed,
-            Ok(_) => outbox.send(buf.split().freeze()).await,
+            Ok(n) => {
+                size.record(n);
+                outbox.send(buf.freeze()).await;
+            }
+            // Readiness was stale (tokio has cleared it): wait again.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Ending::ReadFailed(e),
         }
@@ -403,46 +516,92 @@ async fn send(
 ) -> Ending {
     let mut control_open = true;
     loop {
-        tokio::select! {
+        // Only what is waited for is chosen here, and everything else done after: this future is
+        // part of the adapter's for the connection's life, at the size of its largest state.
+        let next = tokio::select! {
             // Data before control: what the protocol sent before its shutdown request is written.
             biased;
             data = inbox.recv() => match data {
-                Some(data) => {
-                    // Whatever else is already queued goes out in the same (vectored) write.
-                    let mut batch = VecDeque::from([data]);
-                    while batch.len() < MAX_BATCH {
-                        match inbox.try_recv() {
-                            Ok(more) => batch.push_back(more),
-                            Err(_) => break,
-                        }
-                    }
-                    if let Err(e) = write_batch(wr, batch, settings.send_timeout).await {
-                        return e;
-                    }
-                }
-                None if half_close => return half_closed(wr, control, control_open).await,
-                None => return Ending::InboxClosed,
+                Some(data) => Next::Data(data),
+                None => Next::InboxClosed,
             },
             msg = control.recv(), if control_open => match msg {
-                Some(msg) if msg.is_shutdown_request() => {
-                    // Flush what was queued when the request arrived, no more: a protocol still
-                    // producing cannot keep the connection open this way.
-                    for _ in 0..inbox.data_ready() {
-                        let Ok(data) = inbox.try_recv() else { break };
-                        if let Err(e) = write_all(wr, data, settings.send_timeout).await {
-                            return e;
-                        }
-                    }
-                    if half_close && msg.is_producer_finished() {
-                        return half_closed(wr, control, control_open).await;
-                    }
-                    return Ending::Requested(msg);
+                Some(msg) if msg.is_shutdown_request() => Next::Request(msg),
+                Some(other) => {
+                    log::trace!("control message ignored: {other:?}");
+                    continue;
                 }
-                Some(other) => log::trace!("control message ignored: {other:?}"),
-                None => control_open = false,
+                None => {
+                    control_open = false;
+                    continue;
+                }
             },
+        };
+        let data = match next {
+            Next::Data(data) => data,
+            // On the heap, as every way to the end: each happens once.
+            Next::InboxClosed if half_close => return Box::pin(half_closed(wr, control, control_open)).await,
+            Next::InboxClosed => return Ending::InboxClosed,
+            Next::Request(msg) => {
+                return Box::pin(finish_on_request(wr, inbox, control, msg, settings, half_close, control_open)).await
+            }
+        };
+        // Whatever else is already queued goes out in the same (vectored) write.
+        let mut batch = VecDeque::from([data]);
+        while batch.len() < MAX_BATCH {
+            match inbox.try_recv() {
+                Ok(more) => batch.push_back(more),
+                Err(_) => break,
+            }
+        }
+        let written = write_now(wr, &mut batch);
+        let failed = match written {
+            Ok(true) => None,
+            // On the heap: waiting for room is needed only while the peer is slower than we are.
+            Ok(false) => Box::pin(write_rest(wr, batch, settings.send_timeout)).await.err(),
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failed {
+            return e;
+        }
+        if inbox.is_empty() {
+            // Waiting for the next response (perhaps for long, on an idle connection) costs no
+            // queue buffer.
+            inbox.shrink_to_fit();
         }
     }
+}
+
+/// What the sending loop of the adapter was woken for.
+enum Next {
+    Data(Bytes),
+    InboxClosed,
+    Request(Ipc),
+}
+
+/// A shutdown request arrived: writes what was queued when it did, then ends (or, in half-close
+/// mode and for a `ProducerFinished`, shuts down the sending direction and waits).
+async fn finish_on_request(
+    wr: &mut OwnedWriteHalf,
+    inbox: &mut Inbox<Bytes>,
+    control: &mut Inbox<Ipc>,
+    msg: Ipc,
+    settings: &AdapterSettings,
+    half_close: bool,
+    control_open: bool,
+) -> Ending {
+    // Flush what was queued when the request arrived, no more: a protocol still producing
+    // cannot keep the connection open this way.
+    for _ in 0..inbox.data_ready() {
+        let Ok(data) = inbox.try_recv() else { break };
+        if let Err(e) = write_batch(wr, VecDeque::from([data]), settings.send_timeout).await {
+            return e;
+        }
+    }
+    if half_close && msg.is_producer_finished() {
+        return half_closed(wr, control, control_open).await;
+    }
+    Ending::Requested(msg)
 }
 
 /// Half-close: shut down the sending direction and wait for a `ShutdownMicroprocess` (the
@@ -467,31 +626,46 @@ async fn half_closed(wr: &mut OwnedWriteHalf, control: &mut Inbox<Ipc>, mut cont
 const MAX_BATCH: usize = 64;
 
 /// Writes every message of `batch`, in order, with as few (vectored) writes as the socket
-/// allows, giving up if one write makes no progress within `timeout`.
+/// allows, giving up if the socket stays unwritable for `timeout`.
 async fn write_batch(
     wr: &mut OwnedWriteHalf,
     mut batch: VecDeque<Bytes>,
     timeout: Option<Duration>,
 ) -> Result<(), Ending> {
-    if batch.len() == 1 {
-        return write_all(wr, batch.pop_front().unwrap_or_default(), timeout).await;
+    if write_now(wr, &mut batch)? {
+        return Ok(());
     }
+    write_rest(wr, batch, timeout).await
+}
+
+/// Writes what is left of `batch` as the socket makes room, giving up if it stays unwritable for
+/// `timeout`.
+async fn write_rest(wr: &OwnedWriteHalf, mut batch: VecDeque<Bytes>, timeout: Option<Duration>) -> Result<(), Ending> {
+    loop {
+        writable(wr, timeout).await?;
+        if write_now(wr, &mut batch)? {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes as much of `batch` as the socket takes now, in order, with as few (vectored) writes as
+/// it allows, without waiting: true once everything is written, false when the socket is full.
+/// Writing to a socket with room so allocates nothing but the slice list of a batch of several
+/// messages.
+fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Bytes>) -> Result<bool, Ending> {
     loop {
         while batch.front().is_some_and(|b| b.is_empty()) {
             batch.pop_front();
         }
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
-        let written = match timeout {
-            Some(t) => match tokio::time::timeout(t, wr.write_vectored(&slices)).await {
-                Ok(r) => r,
-                Err(_) => return Err(Ending::SendTimedOut(t)),
-            },
-            None => wr.write_vectored(&slices).await,
+        let written = match batch.len() {
+            0 => return Ok(true),
+            1 => wr.try_write(&batch[0]),
+            _ => {
+                let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
+                wr.try_write_vectored(&slices)
+            }
         };
-        drop(slices);
         match written {
             Ok(0) => return Err(Ending::WriteFailed(io::ErrorKind::WriteZero.into())),
             Ok(mut n) => {
@@ -505,43 +679,36 @@ async fn write_batch(
                     }
                 }
             }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Ending::WriteFailed(e)),
         }
     }
 }
 
-/// Writes all of `data`, giving up if one write makes no progress within `timeout`.
-async fn write_all(wr: &mut OwnedWriteHalf, mut data: Bytes, timeout: Option<Duration>) -> Result<(), Ending> {
-    while data.has_remaining() {
-        let written = match timeout {
-            Some(t) => match tokio::time::timeout(t, wr.write(&data)).await {
-                Ok(r) => r,
-                Err(_) => return Err(Ending::SendTimedOut(t)),
-            },
-            None => wr.write(&data).await,
-        };
-        match written {
-            Ok(0) => return Err(Ending::WriteFailed(io::ErrorKind::WriteZero.into())),
-            Ok(n) => data.advance(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Ending::WriteFailed(e)),
-        }
-    }
-    Ok(())
+/// Waits until the socket has room to write, for at most `timeout`.
+async fn writable(wr: &OwnedWriteHalf, timeout: Option<Duration>) -> Result<(), Ending> {
+    let ready = match timeout {
+        Some(t) => match tokio::time::timeout(t, wr.writable()).await {
+            Ok(r) => r,
+            Err(_) => return Err(Ending::SendTimedOut(t)),
+        },
+        None => wr.writable().await,
+    };
+    ready.map_err(Ending::WriteFailed)
 }
 
 /// Shuts down the sending direction, then reads and discards until the peer closes or `linger`
 /// passes (see the module docs on resets).
-async fn close_gracefully(rd: &mut OwnedReadHalf, wr: &mut OwnedWriteHalf, buf: &mut BytesMut, linger: Duration) {
+async fn close_gracefully(rd: &mut OwnedReadHalf, wr: &mut OwnedWriteHalf, linger: Duration) {
     if wr.shutdown().await.is_err() {
         return;
     }
     let drain = async {
+        // On the heap: an array here would be part of the adapter's future all its life.
+        let mut buf = vec![0u8; 4096];
         loop {
-            buf.clear();
-            buf.reserve(4096);
-            match rd.read_buf(&mut BufMut::limit(&mut *buf, 4096)).await {
+            match rd.read(&mut buf).await {
                 Ok(0) => return,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -550,4 +717,50 @@ async fn close_gracefully(rd: &mut OwnedReadHalf, wr: &mut OwnedWriteHalf, buf: 
         }
     };
     let _ = tokio::time::timeout(linger, drain).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadSize;
+
+    #[test]
+    fn the_read_size_starts_at_the_minimum_and_doubles_after_full_reads_up_to_the_maximum() {
+        let mut size = ReadSize::new(4096, 32 * 1024);
+        let mut sizes = vec![size.next];
+        for _ in 0..5 {
+            size.record(size.next);
+            sizes.push(size.next);
+        }
+        assert_eq!(sizes, [4096, 8192, 16384, 32768, 32768, 32768]);
+    }
+
+    #[test]
+    fn the_read_size_halves_after_two_small_reads_in_a_row_and_never_below_the_minimum() {
+        let mut size = ReadSize::new(4096, 32 * 1024);
+        for _ in 0..3 {
+            size.record(size.next);
+        }
+        assert_eq!(size.next, 32768);
+        size.record(100);
+        assert_eq!(size.next, 32768, "one small read is not enough to shrink");
+        size.record(20_000);
+        size.record(100);
+        assert_eq!(size.next, 32768, "a read of more than half in between starts the count again");
+        size.record(100);
+        assert_eq!(size.next, 16384);
+        for _ in 0..20 {
+            size.record(1);
+        }
+        assert_eq!(size.next, 4096);
+    }
+
+    #[test]
+    fn a_minimum_above_the_maximum_is_lowered_to_it() {
+        let mut size = ReadSize::new(64 * 1024, 100);
+        assert_eq!(size.next, 100);
+        size.record(100);
+        assert_eq!(size.next, 100);
+        let size = ReadSize::new(0, 0);
+        assert_eq!((size.next, size.min, size.max), (1, 1, 1));
+    }
 }

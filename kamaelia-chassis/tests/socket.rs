@@ -84,6 +84,34 @@ async fn reads_leave_the_outbox_in_chunks_no_larger_than_the_read_buffer() {
     assert_eq!(received, sent);
 }
 
+/// Reads start small and grow while data keeps coming: a burst much larger than the first read
+/// arrives whole, in order, in chunks that grew past the first read's size and never past
+/// `read_buffer_size`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_larger_than_one_read_arrives_whole_in_growing_chunks() {
+    let (ours, mut peer) = pair().await;
+    let settings = AdapterSettings { min_read_size: 1024, read_buffer_size: 16 * 1024, ..AdapterSettings::default() };
+    // Sent before the adapter runs (it fits in the socket buffers): every read finds data waiting.
+    let sent: Vec<u8> = (0..60_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    within("the write", peer.write_all(&sent)).await.unwrap();
+    let mut h = Handle::new(ConnectedSocketAdapter::with_settings(ours, settings), &Scheduler::new());
+    let mut received = Vec::new();
+    let mut sizes = Vec::new();
+    while received.len() < sent.len() {
+        let chunk = within("a chunk", h.recv()).await.unwrap();
+        assert!(!chunk.is_empty() && chunk.len() <= 16 * 1024, "chunk of {} bytes", chunk.len());
+        sizes.push(chunk.len());
+        received.extend(chunk);
+    }
+    assert!(received == sent, "the bytes arrived changed");
+    assert!(sizes[0] <= 1024, "the first read is at most min_read_size: {sizes:?}");
+    assert!(sizes.iter().any(|&n| n > 1024), "reads grew while data kept coming: {sizes:?}");
+
+    // The connection stays usable after the burst: a small message still arrives.
+    within("the write", peer.write_all(b"and one more")).await.unwrap();
+    assert_eq!(within("a chunk", h.recv()).await.unwrap(), Bytes::from_static(b"and one more"));
+}
+
 /// A peer that stops reading cannot hold the adapter for ever.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_peer_that_reads_nothing_is_dropped_after_the_send_timeout() {
@@ -164,6 +192,8 @@ fn settings_that_cannot_work_are_refused_naming_the_setting() {
     assert_eq!(no_queue.validate().unwrap_err().name, "write_queue");
     let no_buffer = AdapterSettings { read_buffer_size: 0, ..AdapterSettings::default() };
     assert_eq!(no_buffer.validate().unwrap_err().name, "read_buffer_size");
+    let no_first_read = AdapterSettings { min_read_size: 0, ..AdapterSettings::default() };
+    assert_eq!(no_first_read.validate().unwrap_err().name, "min_read_size");
     let smallest = AdapterSettings { write_queue: 1, read_buffer_size: 1, ..AdapterSettings::default() };
     assert!(smallest.validate().is_ok());
 }

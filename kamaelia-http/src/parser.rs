@@ -49,8 +49,11 @@
 //! only, and read a body without a length until the client closed, which hung); header fields are
 //! parsed strictly and kept as a multi-map (Kamaelia's overwrote repeats and crashed on obs-fold).
 
+use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
@@ -81,7 +84,7 @@ pub enum Parsed {
 /// The parser component: see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct HTTPParser {
-    settings: HttpSettings,
+    settings: Arc<HttpSettings>,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 }
@@ -89,6 +92,15 @@ pub struct HTTPParser {
 impl HTTPParser {
     /// A parser with `settings`, filling in `peer` and `local` on every request.
     pub fn new(settings: HttpSettings, peer: Option<SocketAddr>, local: Option<SocketAddr>) -> Self {
+        Self::with_shared_settings(Arc::new(settings), peer, local)
+    }
+
+    /// As [`new`](Self::new), with settings shared by every connection (no copy per connection).
+    pub fn with_shared_settings(
+        settings: Arc<HttpSettings>,
+        peer: Option<SocketAddr>,
+        local: Option<SocketAddr>,
+    ) -> Self {
         HTTPParser { settings, peer, local }
     }
 }
@@ -124,153 +136,176 @@ impl Component for HTTPParser {
             .describe(BoxKind::Outbox, "signal", "ProducerFinished when it has stopped reading requests");
     }
 
-    async fn main(self, mut ctx: Context<Bytes, Parsed>) -> ComponentResult {
-        let settings = &self.settings;
-        let mut buf = BytesMut::new();
-        let mut input_ended = false;
-        let mut served = 0usize;
-        // When the current wait gives up: the keep-alive timeout while idle, the head timeout
-        // once a head has begun. `None` while a body is being read (the handler's pace rules).
-        let mut idle_since = Instant::now();
-        // When bytes last arrived: a body stalls once none have for `body_read_timeout`.
-        let mut last_input = Instant::now();
-        let mut head_started: Option<Instant> = None;
-        let mut decoder: Option<Decoder> = None;
-        'requests: loop {
-            // Take as much from `buf` as it holds.
-            loop {
-                if let Some(dec) = decoder.as_mut() {
-                    match dec.decode(&mut buf) {
-                        Ok(Decoded::Data(piece)) => ctx.outbox.send(Parsed::Body(piece)).await,
-                        Ok(Decoded::Done) => {
-                            decoder = None;
-                            ctx.outbox.send(Parsed::End).await;
-                            idle_since = Instant::now();
-                        }
-                        Ok(Decoded::NeedMore) => break,
-                        Err(e) => {
-                            ctx.outbox.send(Parsed::Abort(e.into())).await;
-                            break 'requests;
-                        }
-                    }
-                    continue;
-                }
-                if served >= settings.max_requests_per_connection {
-                    break 'requests;
-                }
-                if buf.is_empty() {
-                    head_started = None;
-                    break;
-                }
-                head_started.get_or_insert_with(Instant::now);
-                match parse_head(&mut buf, settings, self.peer, self.local) {
-                    HeadResult::Partial => break,
-                    HeadResult::Complete(mut request) => {
-                        served += 1;
-                        head_started = None;
-                        if served >= settings.max_requests_per_connection {
-                            request.keep_alive = false;
-                        }
-                        let stop_after = request.bad.is_some() || !request.keep_alive;
-                        let body = if request.bad.is_some() { BodyLength::Empty } else { request.body };
-                        ctx.outbox.send(Parsed::Head(request)).await;
-                        let dec = Decoder::new(body, settings.max_body);
-                        if dec.is_done() {
-                            ctx.outbox.send(Parsed::End).await;
-                            idle_since = Instant::now();
-                            if stop_after {
+    // Not `async fn`: its arguments would be stored twice in the future (once as captured, once
+    // as moved into the body's locals), and the future is allocated for the connection's life.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, mut ctx: Context<Bytes, Parsed>) -> impl std::future::Future<Output = ComponentResult> + Send {
+        async move {
+            let settings = &self.settings;
+            let mut buf = BytesMut::new();
+            let mut input_ended = false;
+            let mut served = 0usize;
+            // When the current wait gives up: the keep-alive timeout while idle, the head timeout
+            // once a head has begun. `None` while a body is being read (the handler's pace rules).
+            let mut idle_since = Instant::now();
+            // When bytes last arrived: a body stalls once none have for `body_read_timeout`.
+            let mut last_input = Instant::now();
+            let mut head_started: Option<Instant> = None;
+            let mut decoder: Option<Decoder> = None;
+            'requests: loop {
+                // Take as much from `buf` as it holds.
+                loop {
+                    if let Some(dec) = decoder.as_mut() {
+                        match dec.decode(&mut buf) {
+                            Ok(Decoded::Data(piece)) => ctx.outbox.send(Parsed::Body(piece)).await,
+                            Ok(Decoded::Done) => {
+                                decoder = None;
+                                ctx.outbox.send(Parsed::End).await;
+                                idle_since = Instant::now();
+                            }
+                            Ok(Decoded::NeedMore) => break,
+                            Err(e) => {
+                                ctx.outbox.send(Parsed::Abort(e.into())).await;
                                 break 'requests;
                             }
-                        } else {
-                            decoder = Some(dec);
-                            if stop_after {
-                                // Read this request's body, then stop.
-                                served = settings.max_requests_per_connection;
+                        }
+                        continue;
+                    }
+                    if served >= settings.max_requests_per_connection {
+                        break 'requests;
+                    }
+                    if buf.is_empty() {
+                        head_started = None;
+                        break;
+                    }
+                    head_started.get_or_insert_with(Instant::now);
+                    match parse_head(&mut buf, settings, self.peer, self.local) {
+                        HeadResult::Partial => break,
+                        HeadResult::Complete(mut request) => {
+                            served += 1;
+                            head_started = None;
+                            if served >= settings.max_requests_per_connection {
+                                request.keep_alive = false;
+                            }
+                            let stop_after = request.bad.is_some() || !request.keep_alive;
+                            let body = if request.bad.is_some() { BodyLength::Empty } else { request.body };
+                            ctx.outbox.send(Parsed::Head(request)).await;
+                            let dec = Decoder::new(body, settings.max_body);
+                            if dec.is_done() {
+                                ctx.outbox.send(Parsed::End).await;
+                                idle_since = Instant::now();
+                                if stop_after {
+                                    break 'requests;
+                                }
+                            } else {
+                                decoder = Some(dec);
+                                if stop_after {
+                                    // Read this request's body, then stop.
+                                    served = settings.max_requests_per_connection;
+                                }
                             }
                         }
                     }
                 }
-            }
-            if input_ended {
-                if decoder.is_some() {
-                    let why = BadRequest::new(StatusCode::BAD_REQUEST, "the client closed the connection mid-body");
-                    ctx.outbox.send(Parsed::Abort(why)).await;
-                } else if !buf.is_empty() {
-                    let why = BadRequest::new(StatusCode::BAD_REQUEST, "the client closed the connection mid-head");
-                    send_bad(&mut ctx, why, self.peer, self.local).await;
-                }
-                break;
-            }
-            let deadline = match (&decoder, head_started) {
-                (Some(_), _) => Some(last_input + settings.body_read_timeout),
-                (None, Some(start)) => Some(start + settings.header_read_timeout),
-                (None, None) => Some(idle_since + settings.keep_alive_timeout),
-            };
-            match next_input(&mut ctx, deadline).await {
-                Input::Bytes(bytes) => {
-                    last_input = Instant::now();
-                    if buf.is_empty() {
-                        buf = BytesMut::from(bytes);
-                    } else {
-                        buf.extend_from_slice(&bytes);
-                    }
-                }
-                Input::Ended => {
-                    input_ended = true;
-                    // What the client sent before it stopped is already queued: take it all.
-                    while let Ok(bytes) = ctx.inbox.try_recv() {
-                        buf.extend_from_slice(&bytes);
-                    }
-                }
-                Input::Stop => break,
-                Input::Timeout => {
+                if input_ended {
                     if decoder.is_some() {
-                        let why = BadRequest::new(
-                            StatusCode::REQUEST_TIMEOUT,
-                            format!("no byte of the request body arrived for {:?}", settings.body_read_timeout),
-                        );
+                        let why = BadRequest::new(StatusCode::BAD_REQUEST, "the client closed the connection mid-body");
                         ctx.outbox.send(Parsed::Abort(why)).await;
-                    } else if head_started.is_some() {
-                        let why = BadRequest::new(
-                            StatusCode::REQUEST_TIMEOUT,
-                            format!("the request head did not arrive within {:?}", settings.header_read_timeout),
-                        );
-                        send_bad(&mut ctx, why, self.peer, self.local).await;
-                    } else {
-                        log::debug!("{}: idle for {:?}; closing", ctx.name(), settings.keep_alive_timeout);
+                    } else if !buf.is_empty() {
+                        let why = BadRequest::new(StatusCode::BAD_REQUEST, "the client closed the connection mid-head");
+                        Box::pin(send_bad(&mut ctx, why, self.peer, self.local)).await;
                     }
                     break;
                 }
+                let deadline = match (&decoder, head_started) {
+                    (Some(_), _) => Some(last_input + settings.body_read_timeout),
+                    (None, Some(start)) => Some(start + settings.header_read_timeout),
+                    (None, None) => Some(idle_since + settings.keep_alive_timeout),
+                };
+                if buf.is_empty() {
+                    // Hold no memory while waiting: an emptied buffer still owns the allocation of
+                    // the chunk it was made from (up to the adapter's read buffer size).
+                    buf = BytesMut::new();
+                    if decoder.is_none() && ctx.inbox.is_empty() {
+                        // Between requests, perhaps idle for long: no queue buffer either.
+                        ctx.inbox.shrink_to_fit();
+                    }
+                }
+                match next_input(&mut ctx, deadline).await {
+                    Input::Bytes(bytes) => {
+                        last_input = Instant::now();
+                        if buf.is_empty() {
+                            buf = BytesMut::from(bytes);
+                        } else {
+                            buf.extend_from_slice(&bytes);
+                        }
+                    }
+                    Input::Ended => {
+                        input_ended = true;
+                        // What the client sent before it stopped is already queued: take it all.
+                        while let Ok(bytes) = ctx.inbox.try_recv() {
+                            buf.extend_from_slice(&bytes);
+                        }
+                    }
+                    Input::Stop => break,
+                    Input::Timeout => {
+                        if decoder.is_some() {
+                            let why = BadRequest::new(
+                                StatusCode::REQUEST_TIMEOUT,
+                                format!("no byte of the request body arrived for {:?}", settings.body_read_timeout),
+                            );
+                            ctx.outbox.send(Parsed::Abort(why)).await;
+                        } else if head_started.is_some() {
+                            let why = BadRequest::new(
+                                StatusCode::REQUEST_TIMEOUT,
+                                format!("the request head did not arrive within {:?}", settings.header_read_timeout),
+                            );
+                            Box::pin(send_bad(&mut ctx, why, self.peer, self.local)).await;
+                        } else {
+                            log::debug!("{}: idle for {:?}; closing", ctx.name(), settings.keep_alive_timeout);
+                        }
+                        break;
+                    }
+                }
             }
+            ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+            Ok(())
         }
-        ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
-        Ok(())
     }
 }
 
 /// Waits for bytes, the end of input, a stop, or the deadline. Bytes already queued come before
 /// a control message sent after them.
+///
+/// Polled by hand rather than with `select!`: this is what an idle connection's parser waits in,
+/// and its future is part of the parser's for the connection's life (the timer and little else).
 async fn next_input(ctx: &mut Context<Bytes, Parsed>, deadline: Option<Instant>) -> Input {
     if let Ok(bytes) = ctx.inbox.try_recv() {
         return Input::Bytes(bytes);
     }
     let mut timer =
         pin!(sleep_until(deadline.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400))));
-    loop {
-        tokio::select! {
-            biased;
-            bytes = ctx.inbox.recv() => match bytes {
-                Some(bytes) => return Input::Bytes(bytes),
-                None => return Input::Ended,
-            },
-            msg = ctx.control.recv() => match msg {
-                Some(msg) if is_stop(&msg) => return Input::Stop,
-                Some(Ipc::ProducerFinished(_)) | None => return Input::Ended,
-                Some(_) => continue,
-            },
-            () = &mut timer, if deadline.is_some() => return Input::Timeout,
+    poll_fn(|cx| {
+        if let Poll::Ready(bytes) = ctx.inbox.poll_recv(cx) {
+            return Poll::Ready(match bytes {
+                Some(bytes) => Input::Bytes(bytes),
+                None => Input::Ended,
+            });
         }
-    }
+        loop {
+            match ctx.control.poll_recv(cx) {
+                Poll::Ready(Some(msg)) if is_stop(&msg) => return Poll::Ready(Input::Stop),
+                Poll::Ready(Some(Ipc::ProducerFinished(_)) | None) => return Poll::Ready(Input::Ended),
+                Poll::Ready(Some(_)) => continue,
+                Poll::Pending => break,
+            }
+        }
+        if deadline.is_some() && timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Input::Timeout);
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// Sends a head for a request that cannot be served, then its end.

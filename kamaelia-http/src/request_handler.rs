@@ -147,34 +147,55 @@ impl Component for HTTPRequestHandler {
             .describe(BoxKind::Outbox, "signal", "ProducerFinished when the last response is complete");
     }
 
-    async fn main(self, mut ctx: Context<Parsed, Bytes>) -> ComponentResult {
-        let mut wires = Wires {
-            from_handler: ctx.take_inbox("_handlerinbox")?,
-            handler_done: ctx.take_inbox("_handlercontrol")?,
-            to_handler: ctx.take_outbox("_handleroutbox")?,
-            body_done: ctx.take_outbox("_handlersignal")?,
-        };
-        let mut flags = Flags::default();
-        loop {
-            let next = match ctx.inbox.try_recv() {
-                Ok(msg) => Some(msg),
-                Err(_) if flags.no_more => None,
-                Err(_) => next_request(&mut ctx, &mut flags).await,
+    // Not `async fn`: its arguments would be stored twice in the future (once as captured, once
+    // as moved into the body's locals), and the future is allocated for the connection's life.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, mut ctx: Context<Parsed, Bytes>) -> impl Future<Output = ComponentResult> + Send {
+        async move {
+            let mut wires = Wires {
+                from_handler: ctx.take_inbox("_handlerinbox")?,
+                handler_done: ctx.take_inbox("_handlercontrol")?,
+                to_handler: ctx.take_outbox("_handleroutbox")?,
+                body_done: ctx.take_outbox("_handlersignal")?,
             };
-            match next {
-                None => break,
-                Some(Parsed::Head(request)) => {
-                    let mut exchange = Exchange::new(&self, *request, &flags);
-                    let after = exchange.run(&mut ctx, &mut wires, &mut flags).await;
-                    if after == After::Close || flags.stopping {
-                        break;
+            let mut flags = Flags::default();
+            loop {
+                let next = match ctx.inbox.try_recv() {
+                    Ok(msg) => Some(msg),
+                    Err(_) if flags.no_more => None,
+                    Err(_) => {
+                        // Between requests, perhaps idle for long: no queue buffers kept, and
+                        // the outboxes to the last handler look their destination up again (an
+                        // outbox caches it until its next send), so that they no longer keep
+                        // that handler's boxes, now unlinked, alive.
+                        ctx.inbox.shrink_to_fit();
+                        wires.from_handler.shrink_to_fit();
+                        wires.handler_done.shrink_to_fit();
+                        wires.to_handler.is_linked();
+                        wires.body_done.is_linked();
+                        next_request(&mut ctx, &mut flags).await
                     }
+                };
+                match next {
+                    None => break,
+                    Some(Parsed::Head(request)) => {
+                        // On the heap, for the time of one request: the exchange is large, and
+                        // the component's own future lives as long as the connection.
+                        let after = Box::pin(async {
+                            let mut exchange = Exchange::new(&self, *request, &flags);
+                            exchange.run(&mut ctx, &mut wires, &mut flags).await
+                        })
+                        .await;
+                        if after == After::Close || flags.stopping {
+                            break;
+                        }
+                    }
+                    Some(other) => log::debug!("{}: {other:?} outside a request ignored", ctx.name()),
                 }
-                Some(other) => log::debug!("{}: {other:?} outside a request ignored", ctx.name()),
             }
+            ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+            Ok(())
         }
-        ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
-        Ok(())
     }
 }
 

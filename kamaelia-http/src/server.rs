@@ -59,7 +59,8 @@ impl HTTPServer {
         settings: Arc<HttpSettings>,
     ) -> Instance<Graphline<Bytes, Bytes>> {
         let connection = ConnectionInfo::current();
-        let parser = HTTPParser::new((*settings).clone(), connection.map(|c| c.peer), connection.map(|c| c.local));
+        let parser =
+            HTTPParser::with_shared_settings(settings.clone(), connection.map(|c| c.peer), connection.map(|c| c.local));
         let built = graphline! {
             PARSER = parser,
             HANDLER = HTTPRequestHandler::new(create, settings),

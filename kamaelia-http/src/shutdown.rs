@@ -50,46 +50,53 @@ impl Component for HTTPShutdownLogicHandling {
             .describe(BoxKind::Outbox, "signal", "ProducerFinished when the connection should close");
     }
 
-    async fn main(self, mut ctx: Context<(), ()>) -> ComponentResult {
-        let mut pcontrol: Inbox<Ipc> = ctx.take_inbox("Pcontrol")?;
-        let mut hcontrol: Inbox<Ipc> = ctx.take_inbox("Hcontrol")?;
-        let mut psignal: Outbox<Ipc> = ctx.take_outbox("Psignal")?;
-        let mut hsignal: Outbox<Ipc> = ctx.take_outbox("Hsignal")?;
-        let mut socket_side_open = true;
-        let mut parser_open = true;
-        loop {
-            tokio::select! {
-                biased;
-                msg = hcontrol.recv() => {
-                    if msg.is_some_and(|m| !m.is_producer_finished() && !m.is_shutdown_request()) {
-                        continue;
+    // Not `async fn`: its arguments would be stored twice in the future (once as captured, once
+    // as moved into the body's locals), and the future is allocated for the connection's life.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, mut ctx: Context<(), ()>) -> impl std::future::Future<Output = ComponentResult> + Send {
+        // Every send here happens once, as the connection ends: each is boxed when made, so the
+        // future that waits for all the connection's life stays small.
+        async move {
+            let mut pcontrol: Inbox<Ipc> = ctx.take_inbox("Pcontrol")?;
+            let mut hcontrol: Inbox<Ipc> = ctx.take_inbox("Hcontrol")?;
+            let mut psignal: Outbox<Ipc> = ctx.take_outbox("Psignal")?;
+            let mut hsignal: Outbox<Ipc> = ctx.take_outbox("Hsignal")?;
+            let mut socket_side_open = true;
+            let mut parser_open = true;
+            loop {
+                tokio::select! {
+                    biased;
+                    msg = hcontrol.recv() => {
+                        if msg.is_some_and(|m| !m.is_producer_finished() && !m.is_shutdown_request()) {
+                            continue;
+                        }
+                        // The request handler is done (or gone): stop the parser, close the socket.
+                        Box::pin(psignal.send(ShutdownMicroprocess::new().into())).await;
+                        Box::pin(ctx.signal.send(ProducerFinished::from(ctx.id()).into())).await;
+                        break;
                     }
-                    // The request handler is done (or gone): stop the parser, close the socket.
-                    psignal.send(ShutdownMicroprocess::new().into()).await;
-                    ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
-                    break;
+                    msg = pcontrol.recv(), if parser_open => match msg {
+                        Some(m) if !(m.is_producer_finished() || m.is_shutdown_request()) => {}
+                        _ => {
+                            parser_open = false;
+                            Box::pin(hsignal.send(ProducerFinished::from(ctx.id()).into())).await;
+                        }
+                    },
+                    msg = ctx.control.recv(), if socket_side_open => match msg {
+                        Some(m) if is_stop(&m) => {
+                            Box::pin(psignal.send(m.clone())).await;
+                            Box::pin(hsignal.send(m)).await;
+                        }
+                        Some(m) if m.is_producer_finished() => Box::pin(psignal.send(m)).await,
+                        Some(_) => {}
+                        None => {
+                            socket_side_open = false;
+                            Box::pin(psignal.send(ProducerFinished::from(ctx.id()).into())).await;
+                        }
+                    },
                 }
-                msg = pcontrol.recv(), if parser_open => match msg {
-                    Some(m) if !(m.is_producer_finished() || m.is_shutdown_request()) => {}
-                    _ => {
-                        parser_open = false;
-                        hsignal.send(ProducerFinished::from(ctx.id()).into()).await;
-                    }
-                },
-                msg = ctx.control.recv(), if socket_side_open => match msg {
-                    Some(m) if is_stop(&m) => {
-                        psignal.send(m.clone()).await;
-                        hsignal.send(m).await;
-                    }
-                    Some(m) if m.is_producer_finished() => psignal.send(m).await,
-                    Some(_) => {}
-                    None => {
-                        socket_side_open = false;
-                        psignal.send(ProducerFinished::from(ctx.id()).into()).await;
-                    }
-                },
             }
+            Ok(())
         }
-        Ok(())
     }
 }

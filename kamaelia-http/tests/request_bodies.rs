@@ -52,6 +52,31 @@ async fn a_large_content_length_body_streams_through_intact() {
     server.stop().await;
 }
 
+/// The socket's reads start small and grow while a body streams in, and the parser lets go of
+/// its buffer between requests: a large body and then small requests on one keep-alive
+/// connection all arrive whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_body_then_small_requests_on_one_connection_all_arrive_whole() {
+    let server = serve_routes(routes()).await;
+    let mut client = server.connect().await;
+    let body: Vec<u8> = (0..300_000u32).map(|i| (i * 13 % 253) as u8).collect();
+    let mut request =
+        format!("POST /buffered HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    request.extend_from_slice(&body);
+    let response = client.send_and_read(&request, "POST").await;
+    response.assert_status(200);
+    assert!(response.body == body, "the large body arrived changed");
+    for text in ["small", "smaller", "x"] {
+        client.send(format!("POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n\r\n{text}", text.len())).await;
+        let response = client.response_to("POST").await;
+        response.assert_status(200);
+        assert_eq!(response.text(), text);
+    }
+    assert_eq!(server.handle.stats().accepted, 1, "every request went over one connection");
+    drop(client);
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_with_extensions_and_trailers_is_dechunked() {
     let server = serve_routes(routes()).await;
