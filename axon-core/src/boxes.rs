@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use crate::component::Identity;
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::ipc::Ipc;
-use crate::linkage::LinkInfo;
+use crate::linkage::{LinkId, LinkInfo};
 use crate::queue::{Pop, Push, Queue};
 use crate::threaded::{block_on, block_on_deadline};
 
@@ -366,6 +366,8 @@ pub(crate) trait ErasedNode: Any + Send + Sync {
     fn capacity(&self) -> Option<usize>;
     fn set_capacity(&self, capacity: Option<usize>);
     fn target(&self) -> Option<(Arc<dyn ErasedNode>, LinkInfo)>;
+    /// True if this box links onward (cheaper than [`target`](Self::target)).
+    fn is_linked_onward(&self) -> bool;
     /// The other ends of linkages into this box.
     fn sources(&self) -> Vec<Arc<dyn ErasedNode>>;
     /// A new, unlinked box of the same message type.
@@ -379,6 +381,8 @@ pub(crate) trait ErasedNode: Any + Send + Sync {
     /// Graph operations, called with the wiring lock held (see `linkage`).
     fn link_to(self: Arc<Self>, sink: Arc<dyn ErasedNode>, info: LinkInfo);
     fn unlink_target(self: Arc<Self>) -> Option<LinkInfo>;
+    /// Removes the linkage out of this box if it is the linkage `id`.
+    fn unlink_target_if(self: Arc<Self>, id: LinkId);
     /// The owner ended: an inbox discards from now on; an outbox stops counting as a sender.
     /// Returns what the inbox held, for the caller to drop once it has released its locks.
     fn retire(self: Arc<Self>) -> Option<Box<dyn Any + Send>>;
@@ -417,6 +421,10 @@ impl<T: Send + 'static> ErasedNode for Node<T> {
         lock(&self.wiring).target.as_ref().map(|(n, i)| (n.clone() as Arc<dyn ErasedNode>, i.clone()))
     }
 
+    fn is_linked_onward(&self) -> bool {
+        lock(&self.wiring).target.is_some()
+    }
+
     fn sources(&self) -> Vec<Arc<dyn ErasedNode>> {
         lock(&self.wiring).sources.iter().filter_map(|w| w.upgrade()).map(|n| n as Arc<dyn ErasedNode>).collect()
     }
@@ -439,7 +447,11 @@ impl<T: Send + 'static> ErasedNode for Node<T> {
     }
 
     fn unlink_target(self: Arc<Self>) -> Option<LinkInfo> {
-        crate::linkage::graph_unlink(&self)
+        crate::linkage::graph_unlink(&self, None)
+    }
+
+    fn unlink_target_if(self: Arc<Self>, id: LinkId) {
+        crate::linkage::graph_unlink(&self, Some(id));
     }
 
     fn retire(self: Arc<Self>) -> Option<Box<dyn Any + Send>> {

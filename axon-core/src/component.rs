@@ -255,6 +255,9 @@ pub(crate) struct Core {
     /// Set once the end-of-life bookkeeping is complete, so that `join` returns only when
     /// everything `finish` promises has happened.
     settled: AtomicBool,
+    /// Set when one of its inboxes is registered as a service, so that its end withdraws
+    /// services only if it may have some.
+    services: AtomicBool,
     pub(crate) boxes: Mutex<Vec<Arc<dyn ErasedNode>>>,
     life: Mutex<Life>,
 }
@@ -266,6 +269,7 @@ impl Core {
             kind: AtomicU8::new(kind as u8),
             state: AtomicU8::new(ComponentState::Created as u8),
             settled: AtomicBool::new(false),
+            services: AtomicBool::new(false),
             boxes: Mutex::new(boxes),
             life: Mutex::new(Life {
                 scheduler: None,
@@ -295,6 +299,16 @@ impl Core {
         }
     }
 
+    /// Notes that it offers (or is about to offer) a service ([`Tracker::register_service`]).
+    pub(crate) fn mark_provides_services(&self) {
+        self.services.store(true, Ordering::SeqCst);
+    }
+
+    /// True if it may have registered a service.
+    pub(crate) fn provides_services(&self) -> bool {
+        self.services.load(Ordering::SeqCst)
+    }
+
     /// Runs the end-of-life bookkeeping described in the module docs. Idempotent.
     pub(crate) fn finish(self: &Arc<Self>, exit: Exit) {
         let (scheduler, owned, children) = {
@@ -316,14 +330,13 @@ impl Core {
             for l in &owned {
                 linkage::unlink_locked(l.source_node(), l.id());
             }
-            let boxes = lock(&self.boxes).clone();
-            for b in boxes {
+            // The order of locks is the wiring lock, then the boxes (as when linking by name).
+            let boxes = lock(&self.boxes);
+            for b in boxes.iter() {
                 // Linkages out of its boxes go; linkages others made into its inboxes stay (as in
                 // Axon), but those inboxes now discard, so no sender waits on them.
-                if let Some((_, info)) = b.target() {
-                    linkage::unlink_locked(&b, info.id);
-                }
-                leftovers.extend(b.retire());
+                b.clone().unlink_target();
+                leftovers.extend(b.clone().retire());
             }
         }
         drop(leftovers);
@@ -346,13 +359,13 @@ impl Core {
             life.parent.take().and_then(|p| p.upgrade())
         };
         self.set_state(ComponentState::Ended);
-        let report = ChildExit { id: self.ident.id, name: self.ident.name.to_string(), exit };
         // The scheduler first: by the time a parent hears of the end, the component no longer
         // counts as live (a parent that checks `Scheduler::live` after `child_exited` sees it).
         if let Some(s) = scheduler {
-            s.component_ended(self, report.clone());
+            s.component_ended(self, &exit);
         }
         if let Some(p) = parent {
+            let report = ChildExit { id: self.ident.id, name: self.ident.name.to_string(), exit };
             let mut plife = lock(&p.life);
             let family = plife.family();
             family.child_exits.push_back(report);
@@ -587,18 +600,36 @@ impl ComponentRef {
         owned.into_iter().filter(|l| l.is_linked()).collect()
     }
 
-    pub(crate) fn record_owned_link(&self, l: &Linkage) {
+    /// Records a linkage this component made (see [`Context::link`]); if it is ending, removes
+    /// it instead.
+    pub(crate) fn record_owned_link(&self, l: Linkage) {
         let mut life = lock(&self.0.life);
         if life.finishing {
             drop(life);
-            linkage::unlink(l);
+            linkage::unlink(&l);
             return;
         }
-        let owned = &mut life.family().owned_links;
-        if owned.len() >= 32 && owned.len().is_power_of_two() {
-            owned.retain(|l| l.is_linked());
+        owned_links_with_room(&mut life).push(l);
+    }
+
+    /// Records linkages this component made, as [`record_owned_link`](Self::record_owned_link).
+    pub(crate) fn record_owned_links(&self, mut links: Vec<Linkage>) {
+        if links.is_empty() {
+            return;
         }
-        linkage::push_small(owned, l.clone());
+        let mut life = lock(&self.0.life);
+        if life.finishing {
+            drop(life);
+            linkage::unlink_all(&links);
+            return;
+        }
+        let owned = owned_links_with_room(&mut life);
+        if owned.is_empty() {
+            // Take the new list whole (no copy).
+            std::mem::swap(owned, &mut links);
+        } else {
+            owned.append(&mut links);
+        }
     }
 
     fn forget_owned_link(&self, l: &Linkage) {
@@ -638,6 +669,16 @@ impl ComponentRef {
             life.abort = abort;
         }
     }
+}
+
+/// The linkages a component made, first rid of those no longer in place whenever the list has
+/// doubled (so a component that links and unlinks for ever keeps a bounded list).
+fn owned_links_with_room(life: &mut Life) -> &mut Vec<Linkage> {
+    let owned = &mut life.family().owned_links;
+    if owned.len() >= 32 && owned.len().is_power_of_two() {
+        owned.retain(|l| l.is_linked());
+    }
+    owned
 }
 
 /// How a running component is stopped: its task aborted, or its group told to drop it.
@@ -774,14 +815,36 @@ fn typed<T: Send + 'static>(me: &ComponentRef, kind: BoxKind, name: &str) -> Res
 
 impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     pub(crate) fn new(me: ComponentRef) -> Self {
-        fn standard<T: Send + 'static>(me: &ComponentRef, kind: BoxKind, name: &str) -> Arc<Node<T>> {
-            typed(me, kind, name).unwrap_or_else(|e| panic!("the standard {} `{name}` is missing: {e}", kind.word()))
+        fn standard<T: Send + 'static>(
+            boxes: &[Arc<dyn ErasedNode>],
+            i: usize,
+            kind: BoxKind,
+            name: &str,
+        ) -> Arc<Node<T>> {
+            // The standard boxes are the first four, in this order (`Declarations::standard`;
+            // `declare` can only add boxes after them), and nothing has taken their handles yet.
+            let node = boxes
+                .get(i)
+                .filter(|b| b.meta().kind == kind && b.meta().name == name)
+                .cloned()
+                .and_then(|b| (b as Arc<dyn std::any::Any + Send + Sync>).downcast::<Node<T>>().ok())
+                .filter(|n| take_handle(&n.meta));
+            node.unwrap_or_else(|| panic!("the standard {} `{name}` is missing or taken", kind.word()))
         }
+        let (inbox, control, outbox, signal) = {
+            let boxes = lock(&me.0.boxes);
+            (
+                standard(&boxes, 0, BoxKind::Inbox, "inbox"),
+                standard(&boxes, 1, BoxKind::Inbox, "control"),
+                standard(&boxes, 2, BoxKind::Outbox, "outbox"),
+                standard(&boxes, 3, BoxKind::Outbox, "signal"),
+            )
+        };
         Context {
-            inbox: Inbox::from_node(standard(&me, BoxKind::Inbox, "inbox")),
-            control: Inbox::from_node(standard(&me, BoxKind::Inbox, "control")),
-            outbox: Outbox::from_node(standard(&me, BoxKind::Outbox, "outbox")),
-            signal: Outbox::from_node(standard(&me, BoxKind::Outbox, "signal")),
+            inbox: Inbox::from_node(inbox),
+            control: Inbox::from_node(control),
+            outbox: Outbox::from_node(outbox),
+            signal: Outbox::from_node(signal),
             me,
         }
     }
@@ -856,24 +919,67 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
 
     /// Removes every linkage this component made that involves `component`.
     pub fn unlink_component(&self, component: &ComponentRef) {
-        let owned = {
+        let id = component.id();
+        let hit: Vec<Linkage> = {
             let mut life = lock(&self.me.0.life);
             let Some(family) = life.family.as_mut() else { return };
-            // In place: the list keeps its room for the next linkages (a request handler links and
-            // unlinks a child for every request).
-            let mut hit = Vec::new();
-            family.owned_links.retain(|l| {
-                let involved = l.source_pair().0 == component.id() || l.sink_pair().0 == component.id();
-                if involved {
-                    hit.push(l.clone());
+            let involves = |l: &Linkage| l.source_pair().0 == id || l.sink_pair().0 == id;
+            let owned = &mut family.owned_links;
+            if owned.iter().all(involves) {
+                // The usual case (a parent that links only the child it is done with): the whole
+                // list, without copying.
+                std::mem::take(owned)
+            } else {
+                let mut hit = Vec::new();
+                let mut i = 0;
+                while i < owned.len() {
+                    if involves(&owned[i]) {
+                        hit.push(owned.remove(i));
+                    } else {
+                        i += 1;
+                    }
                 }
-                !involved
-            });
-            hit
+                hit
+            }
         };
-        for l in owned {
-            linkage::unlink(&l);
-        }
+        // One acquisition of the wiring lock for all of them; the linkages are dropped after.
+        linkage::unlink_all(&hit);
+    }
+
+    /// Makes several linkages, outbox to inbox, all belonging to this component, at once: all of
+    /// them, or none (if one cannot be made, for instance because a box does not exist or the
+    /// types differ, those made before it are removed again and its error returned). The same as
+    /// calling [`link`](Self::link) for each, but cheaper: what a component does when it links
+    /// each child it makes.
+    ///
+    /// ```
+    /// use axon_core::prelude::*;
+    ///
+    /// let parent = from_fn("Parent", |ctx: Context<u8, u8>| async move {
+    ///     let child = Instance::new(from_fn("Child", |mut c: Context<u8, u8>| async move {
+    ///         while let Some(n) = c.inbox.recv().await {
+    ///             c.outbox.send(n + 1).await;
+    ///         }
+    ///         Ok(())
+    ///     }));
+    ///     ctx.link_all([((ctx.me(), "outbox"), (child.component(), "inbox"))])?;
+    ///     // A box that does not exist: nothing is linked.
+    ///     let err = ctx.link_all([
+    ///         ((child.component(), "outbox"), (ctx.me(), "inbox")),
+    ///         ((child.component(), "signal"), (ctx.me(), "nonesuch")),
+    ///     ]);
+    ///     assert!(err.is_err());
+    ///     assert_eq!(ctx.me().owned_linkages().len(), 1);
+    ///     Ok(())
+    /// });
+    /// Instance::new(parent).run().unwrap();
+    /// ```
+    pub fn link_all<'a, F, T>(&self, links: impl IntoIterator<Item = (F, T)>) -> Result<(), LinkError>
+    where
+        F: Into<Endpoint<'a>>,
+        T: Into<Endpoint<'a>>,
+    {
+        linkage::link_all(&self.me, links)
     }
 
     // ----- children -----

@@ -231,14 +231,16 @@ fn validate(source: &Arc<dyn ErasedNode>, sink: &Arc<dyn ErasedNode>, options: L
             sink_type: sink.type_name(),
         });
     }
-    if let Some((existing, _)) = source.target() {
-        return Err(LinkError::AlreadyLinked {
-            source_box: sm.label(),
-            existing: existing.meta().label(),
-            requested: dm.label(),
-        });
+    if source.is_linked_onward() {
+        let existing = source.target().map_or_else(String::new, |(existing, _)| existing.meta().label());
+        return Err(LinkError::AlreadyLinked { source_box: sm.label(), existing, requested: dm.label() });
     }
-    // Walking on from the sink must not come back to the source.
+    // Walking on from the sink must not come back to the source. From an inbox the walk only
+    // meets inboxes (only an `Inbound` linkage leaves an inbox, and it ends in an inbox), so an
+    // outbox linked to an inbox (`Normal`, the usual case) can close no loop.
+    if sm.kind == BoxKind::Outbox && dm.kind == BoxKind::Inbox {
+        return Ok(());
+    }
     let mut next = Some(sink.clone());
     while let Some(n) = next {
         if Arc::ptr_eq(&n, source) {
@@ -273,19 +275,67 @@ pub(crate) fn link_nodes(
     options: LinkOptions,
 ) -> Result<Linkage, LinkError> {
     let guard = wiring();
+    let linkage = link_locked(owner, source, sink, options)?;
+    drop(guard);
+    if let Some(o) = owner {
+        o.record_owned_link(linkage.clone());
+    }
+    Ok(linkage)
+}
+
+/// Makes one linkage; the caller holds the wiring lock and records the linkage with its owner.
+fn link_locked(
+    owner: Option<&ComponentRef>,
+    source: Arc<dyn ErasedNode>,
+    sink: Arc<dyn ErasedNode>,
+    options: LinkOptions,
+) -> Result<Linkage, LinkError> {
     validate(&source, &sink, options)?;
     if let Some(width) = options.pipewidth {
         sink.set_capacity(Some(width));
     }
     let info = LinkInfo { id: LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed)), owner: owner.map(|o| o.id()) };
-    source.clone().link_to(sink.clone(), info.clone());
-    drop(guard);
-    let linkage = Linkage { id: info.id, source, sink, passthrough: options.passthrough };
-    if let Some(o) = owner {
-        o.record_owned_link(&linkage);
-    }
+    let id = info.id;
+    source.clone().link_to(sink.clone(), info);
+    let linkage = Linkage { id, source, sink, passthrough: options.passthrough };
     log::trace!("linked {linkage}");
     Ok(linkage)
+}
+
+/// Makes several normal (outbox → inbox) linkages, all belonging to `owner`, under one
+/// acquisition of the wiring lock: all of them, or none (if one cannot be made, those made before
+/// it are removed again and its error returned). The linkages are recorded with the owner.
+pub(crate) fn link_all<'a, F, T>(owner: &ComponentRef, links: impl IntoIterator<Item = (F, T)>) -> Result<(), LinkError>
+where
+    F: Into<Endpoint<'a>>,
+    T: Into<Endpoint<'a>>,
+{
+    let options = LinkOptions::default();
+    let (sk, dk) = options.passthrough.kinds();
+    let links = links.into_iter();
+    let mut made: Vec<Linkage> = Vec::with_capacity(links.size_hint().0);
+    let guard = wiring();
+    for (from, to) in links {
+        let (from, to) = (from.into(), to.into());
+        let made_one = from
+            .component
+            .find_box(sk, from.name)
+            .and_then(|source| Ok((source, to.component.find_box(dk, to.name)?)))
+            .and_then(|(source, sink)| link_locked(Some(owner), source, sink, options));
+        match made_one {
+            Ok(l) => made.push(l),
+            Err(e) => {
+                for l in made.iter().rev() {
+                    unlink_locked(&l.source, l.id);
+                }
+                drop(guard);
+                return Err(e);
+            }
+        }
+    }
+    drop(guard);
+    owner.record_owned_links(made);
+    Ok(())
 }
 
 /// Removes `linkage` if it is still in place; an unknown or already removed one is ignored, as in
@@ -295,26 +345,48 @@ pub(crate) fn unlink(linkage: &Linkage) {
     unlink_locked(&linkage.source, linkage.id);
 }
 
-pub(crate) fn unlink_locked(source: &Arc<dyn ErasedNode>, id: LinkId) {
-    if source.target().is_some_and(|(_, info)| info.id == id) {
-        source.clone().unlink_target();
+/// Removes every one of `linkages` still in place, under one acquisition of the wiring lock.
+pub(crate) fn unlink_all(linkages: &[Linkage]) {
+    if linkages.is_empty() {
+        return;
     }
+    let _g = wiring();
+    for l in linkages {
+        unlink_locked(&l.source, l.id);
+    }
+}
+
+pub(crate) fn unlink_locked(source: &Arc<dyn ErasedNode>, id: LinkId) {
+    source.clone().unlink_target_if(id);
 }
 
 // ----- graph operations on typed nodes; the caller holds the wiring lock -----
 
 pub(crate) fn graph_link<T: Send + 'static>(src: &Arc<Node<T>>, dst: &Arc<Node<T>>, info: LinkInfo) {
-    lock(&src.wiring).target = Some((dst.clone(), info));
-    push_small(&mut lock(&dst.wiring).sources, Arc::downgrade(src));
-    let new_sink = dst.sink();
-    retarget(src, new_sink);
+    let new_sink = {
+        let mut w = lock(&dst.wiring);
+        push_small(&mut w.sources, Arc::downgrade(src));
+        if dst.meta.self_sink.load(Ordering::Acquire) {
+            Some(dst.clone())
+        } else {
+            w.sink.clone()
+        }
+    };
+    retarget(src, new_sink, Some(Some((dst.clone(), info))));
 }
 
-pub(crate) fn graph_unlink<T: Send + 'static>(src: &Arc<Node<T>>) -> Option<LinkInfo> {
-    let (dst, info) = lock(&src.wiring).target.take()?;
+/// Removes the linkage out of `src`, if there is one and (when `only` is given) it is that one.
+pub(crate) fn graph_unlink<T: Send + 'static>(src: &Arc<Node<T>>, only: Option<LinkId>) -> Option<LinkInfo> {
+    let (dst, info) = {
+        let mut w = lock(&src.wiring);
+        match &w.target {
+            Some((_, info)) if only.is_none_or(|id| id == info.id) => w.target.take()?,
+            _ => return None,
+        }
+    };
     lock(&dst.wiring).sources.retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(src)));
     let new_sink = src.own.is_some().then(|| src.clone());
-    retarget(src, new_sink);
+    retarget(src, new_sink, None);
     Some(info)
 }
 
@@ -332,8 +404,12 @@ pub(crate) fn graph_retire<T: Send + 'static>(node: &Arc<Node<T>>) -> Option<Box
     }
 }
 
-/// Points `node` and everything upstream of it at `new_sink`.
-fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>>>) {
+/// Where a box links to next, and the linkage that says so.
+type Target<T> = Option<(Arc<Node<T>>, LinkInfo)>;
+
+/// Points `node` and everything upstream of it at `new_sink`; with `target`, first sets where
+/// `node` itself links to (in the same critical section).
+fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>>>, target: Option<Target<T>>) {
     let same = |a: &Option<Arc<Node<T>>>, b: &Option<Arc<Node<T>>>| match (a, b) {
         (Some(a), Some(b)) => Arc::ptr_eq(a, b),
         (None, None) => true,
@@ -341,6 +417,9 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     };
     let (old, sources) = {
         let mut w = lock(&node.wiring);
+        if let Some(t) = target {
+            w.target = t;
+        }
         let old = w.resolved(node);
         if new_sink.as_ref().is_some_and(|s| Arc::ptr_eq(s, node)) {
             node.meta.self_sink.store(true, Ordering::Release);
@@ -349,7 +428,9 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
             node.meta.self_sink.store(false, Ordering::Release);
             w.sink = new_sink.clone();
         }
-        let sources: Vec<_> = w.sources.iter().filter_map(|s| s.upgrade()).collect();
+        // Most boxes have nothing linked into them: no list to make then.
+        let sources: Vec<_> =
+            if w.sources.is_empty() { Vec::new() } else { w.sources.iter().filter_map(|s| s.upgrade()).collect() };
         (old, sources)
     };
     if same(&old, &new_sink) {
@@ -363,19 +444,19 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     if let (Some(q), false) = (&node.own, becomes_end) {
         drop(q.redirect(new_sink.clone()));
     }
-    if node.meta.producing.load(Ordering::Acquire) {
+    let producing = node.meta.producing.load(Ordering::Acquire);
+    if producing {
         if let Some(n) = &new_sink {
             n.queue().add_senders(&n.meta.owner, 1);
         }
-        if let Some(o) = &old {
-            o.queue().add_senders(&o.meta.owner, -1);
-        }
     }
     if let Some(o) = &old {
-        o.queue().wake_senders();
+        // One visit to the old end: it loses a sender (if this box was one), and its waiting
+        // senders re-resolve where their messages go.
+        o.queue().leave(&o.meta.owner, producing);
     }
     for s in sources {
-        retarget(&s, new_sink.clone());
+        retarget(&s, new_sink.clone(), None);
     }
     // An inbox that becomes the end of its chain again stops forwarding only now, once the boxes
     // upstream count as its senders: its receiver never sees it closed in between.

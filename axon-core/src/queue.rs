@@ -343,10 +343,27 @@ impl<T> Queue<T> {
         undeliverable
     }
 
-    /// Wakes every sender waiting for space, so that it re-resolves its destination (called when
-    /// a linkage changes where its messages go).
-    pub(crate) fn wake_senders(&self) {
-        let waiters = std::mem::take(&mut lock(&self.state).send_waiters);
+    /// A box whose messages came here now goes elsewhere: it stops counting as a sender if it was
+    /// one (`sender`), and every sender waiting for space is woken to re-resolve its destination.
+    /// `add_senders(-1)` and a wake of the waiting senders, in one visit.
+    pub(crate) fn leave(&self, owner: &Identity, sender: bool) {
+        let mut st = lock(&self.state);
+        let w = if sender {
+            st.senders = st.senders.saturating_sub(1);
+            if st.senders == 0 {
+                st.recv_waker.take()
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        let waiters = std::mem::take(&mut st.send_waiters);
+        drop(st);
+        if let Some(w) = w {
+            w.wake();
+            owner.notifier.notify();
+        }
         wake_all(waiters);
     }
 

@@ -13,15 +13,16 @@
 //! [`Scheduler::global`] is a convenient process-wide default; tests and libraries should make
 //! their own with [`Scheduler::new`] so that systems do not see each other.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::boxes::lock;
-use crate::component::{Abort, ChildExit, ComponentId, ComponentRef, Core};
+use crate::component::{Abort, ChildExit, ComponentId, ComponentRef, Core, Exit};
 use crate::error::{LinkError, RunError};
 use crate::group::Group;
 use crate::introspect::Snapshot;
@@ -45,8 +46,69 @@ impl Runtime {
     }
 }
 
+/// How many shards the registry of live components has.
+const SHARDS: usize = 8;
+
+/// The registry of live components, by id. It is sharded, so that worker threads making and
+/// ending components at the same time seldom wait for each other; [`Scheduler::components`]
+/// sorts what it reads, to list them in id order.
+struct Registry {
+    shards: [Mutex<HashMap<ComponentId, ComponentRef, BuildHasherDefault<IdHasher>>>; SHARDS],
+}
+
+impl Registry {
+    fn new() -> Self {
+        Registry { shards: std::array::from_fn(|_| Mutex::new(HashMap::default())) }
+    }
+
+    fn shard(&self, id: ComponentId) -> &Mutex<HashMap<ComponentId, ComponentRef, BuildHasherDefault<IdHasher>>> {
+        &self.shards[(id.get() % SHARDS as u64) as usize]
+    }
+
+    fn insert(&self, c: &ComponentRef) {
+        lock(self.shard(c.id())).insert(c.id(), c.clone());
+    }
+
+    /// Removes it; true if it was there.
+    fn remove(&self, id: ComponentId) -> bool {
+        let removed = lock(self.shard(id)).remove(&id);
+        removed.is_some()
+    }
+
+    /// Every component, in id order.
+    fn all(&self) -> Vec<ComponentRef> {
+        let mut all = Vec::new();
+        for shard in &self.shards {
+            all.extend(lock(shard).values().cloned());
+        }
+        all.sort_unstable_by_key(|c| c.id());
+        all
+    }
+}
+
+/// Hashes a component id (a unique counter) with one multiplication (Fibonacci hashing): ids
+/// need no protection against chosen collisions.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 struct Inner {
-    components: Mutex<BTreeMap<ComponentId, ComponentRef>>,
+    components: Registry,
     live: AtomicUsize,
     idle: tokio::sync::Notify,
     failures: Mutex<Vec<ChildExit>>,
@@ -90,7 +152,7 @@ impl Scheduler {
     /// scheduler's tracker, see [`Tracker::with_parent`]).
     pub fn with_tracker(tracker: Tracker) -> Self {
         Scheduler(Arc::new(Inner {
-            components: Mutex::new(BTreeMap::new()),
+            components: Registry::new(),
             live: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
             failures: Mutex::new(Vec::new()),
@@ -209,13 +271,16 @@ impl Scheduler {
 
     pub(crate) fn register(&self, me: &ComponentRef) {
         me.attach(self, None);
-        lock(&self.0.components).insert(me.id(), me.clone());
+        self.0.components.insert(me);
     }
 
-    pub(crate) fn component_ended(&self, core: &Arc<Core>, report: ChildExit) {
-        let was_live = lock(&self.0.components).remove(&core.ident.id).is_some();
-        self.0.tracker.forget_component(core.ident.id);
-        if report.exit.is_failure() {
+    pub(crate) fn component_ended(&self, core: &Arc<Core>, exit: &Exit) {
+        let was_live = self.0.components.remove(core.ident.id);
+        if core.provides_services() {
+            self.0.tracker.forget_component(core.ident.id);
+        }
+        if exit.is_failure() {
+            let report = ChildExit { id: core.ident.id, name: core.ident.name.to_string(), exit: exit.clone() };
             lock(&self.0.failures).push(report);
         }
         if was_live && core_counts(core) && self.0.live.fetch_sub(1, Ordering::SeqCst) == 1 {
@@ -231,7 +296,7 @@ impl Scheduler {
     /// Every component currently alive, in id order (Axon's `listAllThreads()`), handles
     /// included.
     pub fn components(&self) -> Vec<ComponentRef> {
-        lock(&self.0.components).values().cloned().collect()
+        self.0.components.all()
     }
 
     /// A snapshot of the running graph: components, their boxes, and every linkage.

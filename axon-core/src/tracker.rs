@@ -141,6 +141,8 @@ impl Tracker {
 
     /// Offers `component`'s `inbox` as the service `name` (Axon's `registerService`).
     pub fn register_service(&self, name: &str, component: &ComponentRef, inbox: &str) -> Result<(), TrackerError> {
+        // Marked first: its end, if it comes now, then withdraws what it registers.
+        component.0.mark_provides_services();
         if component.has_ended() {
             return Err(TrackerError::BadComponent(component.name().to_owned()));
         }

@@ -454,17 +454,17 @@ impl<'a> Exchange<'a> {
             }
         };
         let component = handler.component().clone();
-        let linked = (|| {
-            ctx.link((&component, "outbox"), (ctx.me(), "_handlerinbox"))?;
-            ctx.link((&component, "signal"), (ctx.me(), "_handlercontrol"))?;
-            ctx.link((ctx.me(), "_handleroutbox"), (&component, "inbox"))?;
-            ctx.link((ctx.me(), "_handlersignal"), (&component, "control"))
-        })();
+        // All four at once (all or none), under one acquisition of the wiring lock.
+        let linked = ctx.link_all([
+            ((&component, "outbox"), (ctx.me(), "_handlerinbox")),
+            ((&component, "signal"), (ctx.me(), "_handlercontrol")),
+            ((ctx.me(), "_handleroutbox"), (&component, "inbox")),
+            ((ctx.me(), "_handlersignal"), (&component, "control")),
+        ]);
         if let Err(e) = linked {
             // Cannot happen for a `Handler` (its box types are checked when it is made); if it
             // does, the handler's answer would be lost, so it is stopped and the client told.
             log::error!("{}: cannot link handler {}: {e}", ctx.name(), component.name());
-            ctx.unlink_component(&component);
             component.stop();
         }
         ctx.add_child(&component);
