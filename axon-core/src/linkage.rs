@@ -196,6 +196,10 @@ impl fmt::Debug for Linkage {
 static WIRING: Mutex<()> = Mutex::new(());
 static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
 
+fn next_link_id() -> LinkId {
+    LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed))
+}
+
 pub(crate) fn wiring() -> std::sync::MutexGuard<'static, ()> {
     lock(&WIRING)
 }
@@ -264,7 +268,7 @@ pub(crate) fn link_nodes(
     options: LinkOptions,
 ) -> Result<Linkage, LinkError> {
     let guard = wiring();
-    let linkage = link_locked(owner, source, sink, options)?;
+    let linkage = link_locked(owner, source, sink, options, None)?;
     drop(guard);
     if let Some(o) = owner {
         o.record_owned_link(linkage.clone());
@@ -278,13 +282,14 @@ fn link_locked(
     source: Arc<dyn ErasedNode>,
     sink: Arc<dyn ErasedNode>,
     options: LinkOptions,
+    id: Option<LinkId>,
 ) -> Result<Linkage, LinkError> {
     validate(&source, &sink, options)?;
     if let Some(width) = options.pipewidth {
         sink.set_capacity(Some(width));
     }
     let info = LinkInfo {
-        id: LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed)),
+        id: id.unwrap_or_else(next_link_id),
         passthrough: options.passthrough,
         owner: owner.map(|o| o.id()),
     };
@@ -307,14 +312,20 @@ where
     let (sk, dk) = options.passthrough.kinds();
     let links = links.into_iter();
     let mut made: Vec<Linkage> = Vec::with_capacity(links.size_hint().0);
+    // Ids for as many linkages as the batch says it has, reserved at once (the counter is shared
+    // by every thread); any beyond that take one each.
+    // (Under the wiring lock, as every id is taken: ids follow the order linkages are made in.)
+    let reserved = links.size_hint().0 as u64;
     let guard = wiring();
-    for (from, to) in links {
+    let first = NEXT_LINK.fetch_add(reserved, Ordering::Relaxed);
+    for (n, (from, to)) in links.enumerate() {
+        let id = ((n as u64) < reserved).then(|| LinkId(first + n as u64));
         let (from, to) = (from.into(), to.into());
         let made_one = from
             .component
             .find_box(sk, from.name)
             .and_then(|source| Ok((source, to.component.find_box(dk, to.name)?)))
-            .and_then(|(source, sink)| link_locked(Some(owner), source, sink, options));
+            .and_then(|(source, sink)| link_locked(Some(owner), source, sink, options, id));
         match made_one {
             Ok(l) => made.push(l),
             Err(e) => {
@@ -383,7 +394,7 @@ pub(crate) fn graph_unlink<T: Send + 'static>(src: &Arc<Node<T>>, only: Option<L
     Some(info)
 }
 
-pub(crate) fn graph_retire<T: Send + 'static>(node: &Arc<Node<T>>) -> Option<Box<dyn std::any::Any + Send>> {
+pub(crate) fn graph_retire<T: Send + 'static>(node: &Node<T>) -> Option<Box<dyn std::any::Any + Send>> {
     match &node.own {
         Some(q) => Some(Box::new(q.kill())),
         None => {
