@@ -385,7 +385,7 @@ pub(crate) trait ErasedNode: Any + Send + Sync {
     fn unlink_target_if(self: Arc<Self>, id: LinkId);
     /// The owner ended: an inbox discards from now on; an outbox stops counting as a sender.
     /// Returns what the inbox held, for the caller to drop once it has released its locks.
-    fn retire(self: Arc<Self>) -> Option<Box<dyn Any + Send>>;
+    fn retire(&self) -> Option<Box<dyn Any + Send>>;
     /// Puts an already-boxed message into this box (dynamic delivery; `msg` must be a `T`).
     fn deliver_any(&self, msg: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>>;
 }
@@ -454,8 +454,8 @@ impl<T: Send + 'static> ErasedNode for Node<T> {
         crate::linkage::graph_unlink(&self, Some(id));
     }
 
-    fn retire(self: Arc<Self>) -> Option<Box<dyn Any + Send>> {
-        crate::linkage::graph_retire(&self)
+    fn retire(&self) -> Option<Box<dyn Any + Send>> {
+        crate::linkage::graph_retire(self)
     }
 
     fn deliver_any(&self, msg: Box<dyn Any + Send>) -> Result<(), Box<dyn Any + Send>> {
@@ -629,9 +629,8 @@ impl<T> fmt::Debug for Outbox<T> {
 
 impl<T: Send + 'static> Outbox<T> {
     pub(crate) fn from_node(node: Arc<Node<T>>) -> Self {
-        let mut o = Self { node, seen: u32::MAX, sink: None };
-        o.refresh();
-        o
+        // Resolved at the first use (`seen` matches no generation yet).
+        Self { node, seen: u32::MAX, sink: None }
     }
 
     #[inline]

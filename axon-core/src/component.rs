@@ -22,8 +22,8 @@ use std::future::{poll_fn, Future};
 use std::num::NonZeroU64;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context as TaskContext, Poll};
 
 use crate::boxes::{lock, make_node, take_handle, BoxKind, BoxName, Declarations, ErasedNode, Inbox, Node, Outbox};
@@ -220,7 +220,6 @@ pub(crate) fn short_type_name<T>() -> &'static str {
 }
 
 struct Life {
-    scheduler: Option<Scheduler>,
     parent: Option<Weak<Core>>,
     /// Children, the linkages it made, and who waits for its end: most components have none of
     /// these, so they live out of line and are made on first use (an idle component is smaller).
@@ -258,7 +257,12 @@ pub(crate) struct Core {
     /// Set when one of its inboxes is registered as a service, so that its end withdraws
     /// services only if it may have some.
     services: AtomicBool,
+    /// Which shard of its scheduler's registry it is in.
+    pub(crate) registry_shard: AtomicUsize,
     pub(crate) boxes: Mutex<Vec<Arc<dyn ErasedNode>>>,
+    /// The scheduler it was activated on. Set once, under the `life` lock (so that it is read
+    /// consistently with the rest of `life`), and read without cloning it.
+    scheduler: OnceLock<Scheduler>,
     life: Mutex<Life>,
 }
 
@@ -270,15 +274,10 @@ impl Core {
             state: AtomicU8::new(ComponentState::Created as u8),
             settled: AtomicBool::new(false),
             services: AtomicBool::new(false),
+            registry_shard: AtomicUsize::new(0),
             boxes: Mutex::new(boxes),
-            life: Mutex::new(Life {
-                scheduler: None,
-                parent: None,
-                family: None,
-                abort: None,
-                finishing: false,
-                exit: None,
-            }),
+            scheduler: OnceLock::new(),
+            life: Mutex::new(Life { parent: None, family: None, abort: None, finishing: false, exit: None }),
         }
     }
 
@@ -322,7 +321,7 @@ impl Core {
                 Some(f) => (std::mem::take(&mut f.owned_links), std::mem::take(&mut f.children)),
                 None => (Vec::new(), Vec::new()),
             };
-            (life.scheduler.clone(), owned, children)
+            (self.scheduler.get(), owned, children)
         };
         let mut leftovers = Vec::new();
         {
@@ -335,8 +334,10 @@ impl Core {
             for b in boxes.iter() {
                 // Linkages out of its boxes go; linkages others made into its inboxes stay (as in
                 // Axon), but those inboxes now discard, so no sender waits on them.
-                b.clone().unlink_target();
-                leftovers.extend(b.clone().retire());
+                if b.is_linked_onward() {
+                    b.clone().unlink_target();
+                }
+                leftovers.extend(b.retire());
             }
         }
         drop(leftovers);
@@ -451,7 +452,7 @@ impl ComponentRef {
 
     /// The scheduler it was activated on.
     pub fn scheduler(&self) -> Option<Scheduler> {
-        lock(&self.0.life).scheduler.clone()
+        self.0.scheduler.get().cloned()
     }
 
     /// Stops it from outside (Axon's `stop()`): its body is dropped at its next `.await` and it
@@ -462,7 +463,7 @@ impl ComponentRef {
     pub fn stop(&self) {
         let (abort, created) = {
             let life = lock(&self.0.life);
-            (life.abort.clone(), life.scheduler.is_none())
+            (life.abort.clone(), self.0.scheduler.get().is_none())
         };
         if let Some(a) = abort {
             a.abort();
@@ -662,8 +663,8 @@ impl ComponentRef {
 
     pub(crate) fn attach(&self, scheduler: &Scheduler, abort: Option<Abort>) {
         let mut life = lock(&self.0.life);
-        if life.scheduler.is_none() {
-            life.scheduler = Some(scheduler.clone());
+        if self.0.scheduler.get().is_none() {
+            let _ = self.0.scheduler.set(scheduler.clone());
         }
         if !life.finishing {
             life.abort = abort;
@@ -872,13 +873,18 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// If called before activation (a body only runs once activated, so only hand-made contexts
     /// can see this).
     pub fn scheduler(&self) -> Scheduler {
-        self.me.scheduler().expect("a running component has a scheduler")
+        self.running_on().clone()
+    }
+
+    /// [`scheduler`](Self::scheduler), borrowed.
+    fn running_on(&self) -> &Scheduler {
+        self.me.0.scheduler.get().expect("a running component has a scheduler")
     }
 
     /// The services registry (Axon's Coordinating Assistant Tracker) of this component's
     /// scheduler.
     pub fn tracker(&self) -> Tracker {
-        self.scheduler().tracker().clone()
+        self.running_on().tracker().clone()
     }
 
     // ----- linkages -----
@@ -987,12 +993,12 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// Activates `child` on this component's scheduler (Axon: `child.activate()`, or yielding
     /// `newComponent`). Does not make it a child: see [`add_children`](Self::add_children).
     pub fn activate<C: crate::Component>(&self, child: impl Into<Instance<C>>) -> ComponentRef {
-        child.into().activate(&self.scheduler())
+        child.into().activate(self.running_on())
     }
 
     /// Activates a type-erased instance (e.g. from a [`NewComponent`](crate::ipc::NewComponent)).
     pub fn activate_boxed(&self, child: Box<dyn AnyInstance>) -> ComponentRef {
-        child.activate_boxed(&self.scheduler())
+        child.activate_boxed(self.running_on())
     }
 
     /// Makes these components children of this one (Axon's `addChildren`): this component is told

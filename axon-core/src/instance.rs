@@ -75,7 +75,7 @@ impl<C: Component> Instance<C> {
         let mut decl = Declarations::standard::<C::Inbox, C::Outbox>();
         behaviour.declare(&mut decl);
         let id = ComponentId::next();
-        let ident = Identity::new(id, format!("{}_{}", behaviour.class_name(), id.get()));
+        let ident = Identity::new(id, component_name(&behaviour.class_name(), id.get()));
         let nodes = decl.build(&ident);
         let me = ComponentRef(Arc::new(Core::new(ident, nodes, behaviour.kind())));
         let ctx = Context::new(me);
@@ -128,6 +128,27 @@ impl<C: Component> Instance<C> {
     }
 }
 
+/// `class_id`, as `format!("{class}_{id}")` writes it, in one allocation of the right size.
+fn component_name(class: &str, id: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = id;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&digits[at..]).expect("ASCII digits");
+    let mut name = String::with_capacity(class.len() + 1 + digits.len());
+    name.push_str(class);
+    name.push('_');
+    name.push_str(digits);
+    name
+}
+
 /// An [`Instance`] of some component type: what chassis hold as children.
 pub trait AnyInstance: Send {
     /// The component.
@@ -177,5 +198,15 @@ impl<C: Component> IntoInstance for Instance<C> {
     type Component = C;
     fn into_instance(self) -> Instance<C> {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn component_names_are_class_underscore_id() {
+        for id in [1, 9, 10, 12345, u64::MAX] {
+            assert_eq!(super::component_name("Doubler", id), format!("Doubler_{id}"));
+        }
     }
 }

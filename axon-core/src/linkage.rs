@@ -207,6 +207,10 @@ impl fmt::Debug for Linkage {
 static WIRING: Mutex<()> = Mutex::new(());
 static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
 
+fn next_link_id() -> LinkId {
+    LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed))
+}
+
 pub(crate) fn wiring() -> std::sync::MutexGuard<'static, ()> {
     lock(&WIRING)
 }
@@ -275,7 +279,7 @@ pub(crate) fn link_nodes(
     options: LinkOptions,
 ) -> Result<Linkage, LinkError> {
     let guard = wiring();
-    let linkage = link_locked(owner, source, sink, options)?;
+    let linkage = link_locked(owner, source, sink, options, None)?;
     drop(guard);
     if let Some(o) = owner {
         o.record_owned_link(linkage.clone());
@@ -289,12 +293,13 @@ fn link_locked(
     source: Arc<dyn ErasedNode>,
     sink: Arc<dyn ErasedNode>,
     options: LinkOptions,
+    id: Option<LinkId>,
 ) -> Result<Linkage, LinkError> {
     validate(&source, &sink, options)?;
     if let Some(width) = options.pipewidth {
         sink.set_capacity(Some(width));
     }
-    let info = LinkInfo { id: LinkId(NEXT_LINK.fetch_add(1, Ordering::Relaxed)), owner: owner.map(|o| o.id()) };
+    let info = LinkInfo { id: id.unwrap_or_else(next_link_id), owner: owner.map(|o| o.id()) };
     let id = info.id;
     source.clone().link_to(sink.clone(), info);
     let linkage = Linkage { id, source, sink, passthrough: options.passthrough };
@@ -314,14 +319,20 @@ where
     let (sk, dk) = options.passthrough.kinds();
     let links = links.into_iter();
     let mut made: Vec<Linkage> = Vec::with_capacity(links.size_hint().0);
+    // Ids for as many linkages as the batch says it has, reserved at once (the counter is shared
+    // by every thread); any beyond that take one each.
+    // (Under the wiring lock, as every id is taken: ids follow the order linkages are made in.)
+    let reserved = links.size_hint().0 as u64;
     let guard = wiring();
-    for (from, to) in links {
+    let first = NEXT_LINK.fetch_add(reserved, Ordering::Relaxed);
+    for (n, (from, to)) in links.enumerate() {
+        let id = ((n as u64) < reserved).then(|| LinkId(first + n as u64));
         let (from, to) = (from.into(), to.into());
         let made_one = from
             .component
             .find_box(sk, from.name)
             .and_then(|source| Ok((source, to.component.find_box(dk, to.name)?)))
-            .and_then(|(source, sink)| link_locked(Some(owner), source, sink, options));
+            .and_then(|(source, sink)| link_locked(Some(owner), source, sink, options, id));
         match made_one {
             Ok(l) => made.push(l),
             Err(e) => {
@@ -390,12 +401,14 @@ pub(crate) fn graph_unlink<T: Send + 'static>(src: &Arc<Node<T>>, only: Option<L
     Some(info)
 }
 
-pub(crate) fn graph_retire<T: Send + 'static>(node: &Arc<Node<T>>) -> Option<Box<dyn std::any::Any + Send>> {
+pub(crate) fn graph_retire<T: Send + 'static>(node: &Node<T>) -> Option<Box<dyn std::any::Any + Send>> {
     match &node.own {
         Some(q) => Some(Box::new(q.kill())),
         None => {
             if node.meta.producing.swap(false, Ordering::AcqRel) {
-                if let Some(s) = node.sink() {
+                // An outbox is never the end of its own chain: its end is the wiring's sink.
+                let sink = lock(&node.wiring).sink.clone();
+                if let Some(s) = sink {
                     s.queue().add_senders(&s.meta.owner, -1);
                 }
             }

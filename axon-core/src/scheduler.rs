@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -49,29 +49,44 @@ impl Runtime {
 /// How many shards the registry of live components has.
 const SHARDS: usize = 8;
 
-/// The registry of live components, by id. It is sharded, so that worker threads making and
-/// ending components at the same time seldom wait for each other; [`Scheduler::components`]
-/// sorts what it reads, to list them in id order.
+type Shard = Mutex<HashMap<ComponentId, ComponentRef, BuildHasherDefault<IdHasher>>>;
+
+/// One shard, alone in its cache lines (two threads using two shards do not slow each other).
+#[repr(align(128))]
+struct Padded(Shard);
+
+/// The registry of live components, by id. It is sharded by thread: a component is registered in
+/// the shard of the thread that activates it (and remembers which), so that worker threads making
+/// and ending components at the same time seldom touch the same lock or memory.
+/// [`Scheduler::components`] sorts what it reads, to list them in id order.
 struct Registry {
-    shards: [Mutex<HashMap<ComponentId, ComponentRef, BuildHasherDefault<IdHasher>>>; SHARDS],
+    shards: [Padded; SHARDS],
+}
+
+/// The registry shard of the current thread.
+fn thread_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    SHARD.with(|s| *s)
 }
 
 impl Registry {
     fn new() -> Self {
-        Registry { shards: std::array::from_fn(|_| Mutex::new(HashMap::default())) }
-    }
-
-    fn shard(&self, id: ComponentId) -> &Mutex<HashMap<ComponentId, ComponentRef, BuildHasherDefault<IdHasher>>> {
-        &self.shards[(id.get() % SHARDS as u64) as usize]
+        Registry { shards: std::array::from_fn(|_| Padded(Mutex::new(HashMap::default()))) }
     }
 
     fn insert(&self, c: &ComponentRef) {
-        lock(self.shard(c.id())).insert(c.id(), c.clone());
+        let shard = thread_shard();
+        c.0.registry_shard.store(shard, Ordering::Relaxed);
+        lock(&self.shards[shard].0).insert(c.id(), c.clone());
     }
 
     /// Removes it; true if it was there.
-    fn remove(&self, id: ComponentId) -> bool {
-        let removed = lock(self.shard(id)).remove(&id);
+    fn remove(&self, core: &Core) -> bool {
+        let shard = core.registry_shard.load(Ordering::Relaxed);
+        let removed = lock(&self.shards[shard % SHARDS].0).remove(&core.ident.id);
         removed.is_some()
     }
 
@@ -79,7 +94,7 @@ impl Registry {
     fn all(&self) -> Vec<ComponentRef> {
         let mut all = Vec::new();
         for shard in &self.shards {
-            all.extend(lock(shard).values().cloned());
+            all.extend(lock(&shard.0).values().cloned());
         }
         all.sort_unstable_by_key(|c| c.id());
         all
@@ -114,7 +129,8 @@ struct Inner {
     failures: Mutex<Vec<ChildExit>>,
     tracker: Tracker,
     runtime: OnceLock<Runtime>,
-    slowmo: Mutex<Option<Duration>>,
+    /// Nanoseconds; `u64::MAX` for none.
+    slowmo: AtomicU64,
 }
 
 impl Drop for Inner {
@@ -158,7 +174,7 @@ impl Scheduler {
             failures: Mutex::new(Vec::new()),
             tracker,
             runtime: OnceLock::new(),
-            slowmo: Mutex::new(None),
+            slowmo: AtomicU64::new(u64::MAX),
         }))
     }
 
@@ -187,11 +203,16 @@ impl Scheduler {
     /// activated from now on wait `delay` before each step of their body (each poll). `None`
     /// turns it off for components activated later.
     pub fn set_slowmo(&self, delay: Option<Duration>) {
-        *lock(&self.0.slowmo) = delay;
+        // A delay of 584 years or more is taken as 584 years less a nanosecond.
+        let nanos = delay.map_or(u64::MAX, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1).min(u64::MAX - 1));
+        self.0.slowmo.store(nanos, Ordering::Relaxed);
     }
 
     pub(crate) fn slowmo(&self) -> Option<Duration> {
-        *lock(&self.0.slowmo)
+        match self.0.slowmo.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
     }
 
     /// The services registry its components share.
@@ -275,7 +296,7 @@ impl Scheduler {
     }
 
     pub(crate) fn component_ended(&self, core: &Arc<Core>, exit: &Exit) {
-        let was_live = self.0.components.remove(core.ident.id);
+        let was_live = self.0.components.remove(core);
         if core.provides_services() {
             self.0.tracker.forget_component(core.ident.id);
         }
