@@ -270,6 +270,8 @@ pub(crate) struct NodeMeta {
     pub(crate) producing: AtomicBool,
     /// True once a handle has been made for this box.
     pub(crate) taken: AtomicBool,
+    /// True once the box has been deleted ([`Context::delete_box`](crate::Context::delete_box)).
+    pub(crate) deleted: AtomicBool,
 }
 
 impl NodeMeta {
@@ -281,6 +283,7 @@ impl NodeMeta {
             description,
             producing: AtomicBool::new(kind == BoxKind::Outbox),
             taken: AtomicBool::new(false),
+            deleted: AtomicBool::new(false),
         }
     }
 
