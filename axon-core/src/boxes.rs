@@ -279,6 +279,8 @@ pub(crate) struct NodeMeta {
     pub(crate) self_sink: AtomicBool,
     /// Bumped whenever the wiring's `sink` changes, so outbox handles can cache the sink cheaply.
     pub(crate) generation: AtomicU32,
+    /// True once the box has been deleted ([`Context::delete_box`](crate::Context::delete_box)).
+    pub(crate) deleted: AtomicBool,
 }
 
 impl NodeMeta {
@@ -294,6 +296,7 @@ impl NodeMeta {
             // until linked.
             self_sink: AtomicBool::new(kind == BoxKind::Inbox),
             generation: AtomicU32::new(0),
+            deleted: AtomicBool::new(false),
         }
     }
 

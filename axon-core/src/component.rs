@@ -247,6 +247,82 @@ impl Life {
     }
 }
 
+/// A component's boxes: those it was made with, which never change (so finding one takes no
+/// lock), and those added at run time ([`Context::add_inbox`] and the like), under a lock.
+pub(crate) struct Boxes {
+    /// The boxes it was made with, in declaration order (the standard four first). A deleted one
+    /// stays here, marked deleted.
+    pub(crate) fixed: Box<[Arc<dyn ErasedNode>]>,
+    /// Boxes added at run time, in order.
+    added: Mutex<Vec<Arc<dyn ErasedNode>>>,
+    /// Set once a box has been added: until then lookups need not look at `added`.
+    any_added: AtomicBool,
+}
+
+impl Boxes {
+    fn new(fixed: Vec<Arc<dyn ErasedNode>>) -> Self {
+        Boxes { fixed: fixed.into_boxed_slice(), added: Mutex::new(Vec::new()), any_added: AtomicBool::new(false) }
+    }
+
+    /// The boxes it was made with and still has.
+    fn fixed_live(&self) -> impl Iterator<Item = &Arc<dyn ErasedNode>> {
+        self.fixed.iter().filter(|b| !b.meta().deleted.load(Ordering::Acquire))
+    }
+
+    /// Runs `f` over every box, in order (those it was made with, then those added).
+    pub(crate) fn with_all<R>(&self, f: impl FnOnce(&mut dyn Iterator<Item = &Arc<dyn ErasedNode>>) -> R) -> R {
+        if self.any_added.load(Ordering::Acquire) {
+            let added = lock(&self.added);
+            let r = f(&mut self.fixed_live().chain(added.iter()));
+            r
+        } else {
+            f(&mut self.fixed_live().chain([].iter()))
+        }
+    }
+
+    /// Every box, in order.
+    pub(crate) fn all(&self) -> Vec<Arc<dyn ErasedNode>> {
+        self.with_all(|boxes| boxes.cloned().collect())
+    }
+
+    /// The box of that kind and name.
+    pub(crate) fn find(&self, kind: BoxKind, name: &str) -> Option<Arc<dyn ErasedNode>> {
+        let is = |b: &&Arc<dyn ErasedNode>| b.meta().kind == kind && b.meta().name == name;
+        // The four standard boxes come first, in a known order (see `Declarations::standard`):
+        // look there before searching.
+        let standard = match (kind, name) {
+            (BoxKind::Inbox, "inbox") => Some(0),
+            (BoxKind::Inbox, "control") => Some(1),
+            (BoxKind::Outbox, "outbox") => Some(2),
+            (BoxKind::Outbox, "signal") => Some(3),
+            _ => None,
+        };
+        if let Some(b) = standard.and_then(|i| self.fixed.get(i)).filter(is) {
+            if !b.meta().deleted.load(Ordering::Acquire) {
+                return Some(b.clone());
+            }
+        }
+        if let Some(b) = self.fixed_live().find(is) {
+            return Some(b.clone());
+        }
+        if self.any_added.load(Ordering::Acquire) {
+            return lock(&self.added).iter().find(is).cloned();
+        }
+        None
+    }
+
+    /// Forgets a box (after [`Context::delete_box`] has unlinked and retired it).
+    fn remove(&self, node: &Arc<dyn ErasedNode>) {
+        // Under the lock of the added boxes, so that adding a box sees a consistent set.
+        let mut added = lock(&self.added);
+        if self.fixed.iter().any(|b| Arc::ptr_eq(b, node)) {
+            node.meta().deleted.store(true, Ordering::Release);
+        } else {
+            added.retain(|b| !Arc::ptr_eq(b, node));
+        }
+    }
+}
+
 pub(crate) struct Core {
     pub(crate) ident: Arc<Identity>,
     kind: AtomicU8,
@@ -259,7 +335,7 @@ pub(crate) struct Core {
     services: AtomicBool,
     /// Which shard of its scheduler's registry it is in.
     pub(crate) registry_shard: AtomicUsize,
-    pub(crate) boxes: Mutex<Vec<Arc<dyn ErasedNode>>>,
+    pub(crate) boxes: Boxes,
     /// The scheduler it was activated on. Set once, under the `life` lock (so that it is read
     /// consistently with the rest of `life`), and read without cloning it.
     scheduler: OnceLock<Scheduler>,
@@ -275,7 +351,7 @@ impl Core {
             settled: AtomicBool::new(false),
             services: AtomicBool::new(false),
             registry_shard: AtomicUsize::new(0),
-            boxes: Mutex::new(boxes),
+            boxes: Boxes::new(boxes),
             scheduler: OnceLock::new(),
             life: Mutex::new(Life { parent: None, family: None, abort: None, finishing: false, exit: None }),
         }
@@ -330,15 +406,16 @@ impl Core {
                 linkage::unlink_locked(l.source_node(), l.id());
             }
             // The order of locks is the wiring lock, then the boxes (as when linking by name).
-            let boxes = lock(&self.boxes);
-            for b in boxes.iter() {
-                // Linkages out of its boxes go; linkages others made into its inboxes stay (as in
-                // Axon), but those inboxes now discard, so no sender waits on them.
-                if b.is_linked_onward() {
-                    b.clone().unlink_target();
+            self.boxes.with_all(|boxes| {
+                for b in boxes {
+                    // Linkages out of its boxes go; linkages others made into its inboxes stay (as
+                    // in Axon), but those inboxes now discard, so no sender waits on them.
+                    if b.is_linked_onward() {
+                        b.clone().unlink_target();
+                    }
+                    leftovers.extend(b.retire());
                 }
-                leftovers.extend(b.retire());
-            }
+            });
         }
         drop(leftovers);
         drop(owned);
@@ -507,12 +584,12 @@ impl ComponentRef {
 
     /// The names of its boxes of one kind, in declaration order.
     pub fn box_names(&self, kind: BoxKind) -> Vec<BoxName> {
-        lock(&self.0.boxes).iter().filter(|b| b.meta().kind == kind).map(|b| b.meta().name.clone()).collect()
+        self.0.boxes.with_all(|boxes| boxes.filter(|b| b.meta().kind == kind).map(|b| b.meta().name.clone()).collect())
     }
 
     /// True if it has a box of that kind and name.
     pub fn has_box(&self, kind: BoxKind, name: &str) -> bool {
-        lock(&self.0.boxes).iter().any(|b| b.meta().kind == kind && b.meta().name == name)
+        self.0.boxes.find(kind, name).is_some()
     }
 
     /// The message type of one of its boxes: its `TypeId` and name.
@@ -564,33 +641,13 @@ impl ComponentRef {
     }
 
     pub(crate) fn find_box(&self, kind: BoxKind, name: &str) -> Result<Arc<dyn ErasedNode>, LinkError> {
-        let boxes = lock(&self.0.boxes);
-        // The four standard boxes come first, in a known order (see `Declarations::standard`):
-        // look there before searching.
-        let standard = match (kind, name) {
-            (BoxKind::Inbox, "inbox") => Some(0),
-            (BoxKind::Inbox, "control") => Some(1),
-            (BoxKind::Outbox, "outbox") => Some(2),
-            (BoxKind::Outbox, "signal") => Some(3),
-            _ => None,
-        };
-        if let Some(b) = standard.and_then(|i| boxes.get(i)) {
-            if b.meta().kind == kind && b.meta().name == name {
-                return Ok(b.clone());
-            }
-        }
-        match boxes.iter().find(|b| b.meta().kind == kind && b.meta().name == name) {
-            Some(b) => Ok(b.clone()),
+        match self.0.boxes.find(kind, name) {
+            Some(b) => Ok(b),
             None => Err(LinkError::NoSuchBox {
                 component: self.name().to_owned(),
                 name: name.to_owned(),
                 kind: kind.word(),
-                available: boxes
-                    .iter()
-                    .filter(|b| b.meta().kind == kind)
-                    .map(|b| b.meta().name.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                available: self.box_names(kind).iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "),
             }),
         }
     }
@@ -833,12 +890,12 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             node.unwrap_or_else(|| panic!("the standard {} `{name}` is missing or taken", kind.word()))
         }
         let (inbox, control, outbox, signal) = {
-            let boxes = lock(&me.0.boxes);
+            let boxes = &me.0.boxes.fixed;
             (
-                standard(&boxes, 0, BoxKind::Inbox, "inbox"),
-                standard(&boxes, 1, BoxKind::Inbox, "control"),
-                standard(&boxes, 2, BoxKind::Outbox, "outbox"),
-                standard(&boxes, 3, BoxKind::Outbox, "signal"),
+                standard(boxes, 0, BoxKind::Inbox, "inbox"),
+                standard(boxes, 1, BoxKind::Inbox, "control"),
+                standard(boxes, 2, BoxKind::Outbox, "outbox"),
+                standard(boxes, 3, BoxKind::Outbox, "signal"),
             )
         };
         Context {
@@ -1108,10 +1165,10 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// The name of the first inbox (in declaration order) with messages waiting, if any (Axon's
     /// `anyReady()`).
     pub fn any_ready(&self) -> Option<BoxName> {
-        lock(&self.me.0.boxes)
-            .iter()
-            .find(|b| b.meta().kind == BoxKind::Inbox && b.depth() > 0)
-            .map(|b| b.meta().name.clone())
+        self.me.0.boxes.with_all(|mut boxes| {
+            Iterator::find(&mut boxes, |b| b.meta().kind == BoxKind::Inbox && b.depth() > 0)
+                .map(|b| b.meta().name.clone())
+        })
     }
 
     /// Waits until any inbox of this component has a message, and names the first that does.
@@ -1171,15 +1228,19 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     }
 
     fn add_box<T: Send + 'static>(&self, kind: BoxKind, name: &str, description: Cow<'static, str>) -> Arc<Node<T>> {
-        let mut boxes = lock(&self.me.0.boxes);
-        let taken = |n: &str| boxes.iter().any(|b| b.meta().kind == kind && b.meta().name == n);
+        let all = &self.me.0.boxes;
+        let mut added = lock(&all.added);
+        let taken = |added: &[Arc<dyn ErasedNode>], n: &str| {
+            all.fixed_live().chain(added).any(|b| b.meta().kind == kind && b.meta().name == n)
+        };
         let mut chosen = name.to_owned();
-        while taken(&chosen) {
+        while taken(&added, &chosen) {
             chosen = format!("{name}{}", ComponentId::next().0);
         }
         let cap = (kind == BoxKind::Inbox).then_some(crate::DEFAULT_CAPACITY);
         let node = make_node::<T>(&self.me.0.ident, Cow::Owned(chosen), kind, description, cap);
-        boxes.push(node.clone());
+        added.push(node.clone());
+        all.any_added.store(true, Ordering::Release);
         node
     }
 
@@ -1205,7 +1266,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             drop(_g);
             drop(leftovers);
         }
-        lock(&self.me.0.boxes).retain(|b| !Arc::ptr_eq(b, &node));
+        self.me.0.boxes.remove(&node);
         Ok(())
     }
 
@@ -1230,13 +1291,15 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         name: &str,
     ) -> Result<BoxName, LinkError> {
         let template = other.find_box(other_kind, other_name)?;
-        let mut boxes = lock(&self.me.0.boxes);
-        if let Some(b) = boxes.iter().find(|b| b.meta().kind == kind && b.meta().name == name) {
+        let all = &self.me.0.boxes;
+        let mut added = lock(&all.added);
+        if let Some(b) = all.fixed_live().chain(added.iter()).find(|b| b.meta().kind == kind && b.meta().name == name) {
             return Ok(b.meta().name.clone());
         }
         let node =
             template.new_like(&self.me.0.ident, Cow::Owned(name.to_owned()), kind, template.meta().description.clone());
-        boxes.push(node);
+        added.push(node);
+        all.any_added.store(true, Ordering::Release);
         Ok(Cow::Owned(name.to_owned()))
     }
 }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::boxes::{lock, BoxKind, BoxName};
+use crate::boxes::{BoxKind, BoxName};
 use crate::component::{ComponentId, ComponentKind, ComponentRef, ComponentState};
 use crate::linkage::{LinkId, Passthrough};
 
@@ -102,7 +102,7 @@ impl Snapshot {
     pub(crate) fn take(components: &[ComponentRef]) -> Snapshot {
         let mut snap = Snapshot::default();
         for c in components {
-            let boxes = lock(&c.0.boxes).clone();
+            let boxes = c.0.boxes.all();
             let mut infos = Vec::with_capacity(boxes.len());
             for b in &boxes {
                 let m = b.meta();
