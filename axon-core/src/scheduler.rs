@@ -51,16 +51,17 @@ const SHARDS: usize = 8;
 
 type Shard = Mutex<HashMap<ComponentId, ComponentRef, BuildHasherDefault<IdHasher>>>;
 
-/// One shard, alone in its cache lines (two threads using two shards do not slow each other).
+/// A value alone in its cache lines: two threads writing two such values, or one writing it
+/// while another reads a neighbour, do not slow each other.
 #[repr(align(128))]
-struct Padded(Shard);
+struct Padded<T>(T);
 
 /// The registry of live components, by id. It is sharded by thread: a component is registered in
 /// the shard of the thread that activates it (and remembers which), so that worker threads making
 /// and ending components at the same time seldom touch the same lock or memory.
 /// [`Scheduler::components`] sorts what it reads, to list them in id order.
 struct Registry {
-    shards: [Padded; SHARDS],
+    shards: [Padded<Shard>; SHARDS],
 }
 
 /// The registry shard of the current thread.
@@ -124,7 +125,9 @@ impl Hasher for IdHasher {
 
 struct Inner {
     components: Registry,
-    live: AtomicUsize,
+    /// Written by every activation and every end, on every worker: kept apart from the fields
+    /// that are only read (the runtime, the slow-motion delay, the tracker).
+    live: Padded<AtomicUsize>,
     idle: tokio::sync::Notify,
     failures: Mutex<Vec<ChildExit>>,
     tracker: Tracker,
@@ -169,7 +172,7 @@ impl Scheduler {
     pub fn with_tracker(tracker: Tracker) -> Self {
         Scheduler(Arc::new(Inner {
             components: Registry::new(),
-            live: AtomicUsize::new(0),
+            live: Padded(AtomicUsize::new(0)),
             idle: tokio::sync::Notify::new(),
             failures: Mutex::new(Vec::new()),
             tracker,
@@ -234,7 +237,7 @@ impl Scheduler {
 
     pub(crate) fn spawn_body(&self, me: &ComponentRef, body: impl Future<Output = ()> + Send + 'static) {
         self.register(me);
-        self.0.live.fetch_add(1, Ordering::SeqCst);
+        self.0.live.0.fetch_add(1, Ordering::SeqCst);
         me.0.set_state(crate::ComponentState::Running);
         if let Some(group) = Group::current(self.key()) {
             match group.add(Box::pin(body)) {
@@ -304,14 +307,14 @@ impl Scheduler {
             let report = ChildExit { id: core.ident.id, name: core.ident.name.to_string(), exit: exit.clone() };
             lock(&self.0.failures).push(report);
         }
-        if was_live && core_counts(core) && self.0.live.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if was_live && core_counts(core) && self.0.live.0.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.idle.notify_waiters();
         }
     }
 
     /// How many components are running (activated and not yet ended; handles not counted).
     pub fn live(&self) -> usize {
-        self.0.live.load(Ordering::SeqCst)
+        self.0.live.0.load(Ordering::SeqCst)
     }
 
     /// Every component currently alive, in id order (Axon's `listAllThreads()`), handles
