@@ -76,6 +76,14 @@ pub const SIGNAL_DESCRIPTION: &str =
 
 type MakeNode = fn(NodeMeta, Option<usize>) -> Arc<dyn ErasedNode>;
 
+/// The largest emptied list of box declarations a thread keeps for its next component.
+const SPARE_SPECS_MAX: usize = 16;
+
+thread_local! {
+    /// An emptied list of box declarations, kept for the next component this thread makes.
+    static SPARE_SPECS: std::cell::Cell<Vec<BoxSpec>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// One declared box.
 pub(crate) struct BoxSpec {
     pub(crate) name: BoxName,
@@ -117,11 +125,16 @@ impl fmt::Debug for Declarations {
 
 impl Declarations {
     pub(crate) fn standard<I: Send + 'static, O: Send + 'static>() -> Self {
-        let mut d = Declarations { specs: Vec::with_capacity(4) };
-        d.push::<I>(BoxKind::Inbox, Cow::Borrowed("inbox"), Cow::Borrowed(INBOX_DESCRIPTION));
-        d.push::<Ipc>(BoxKind::Inbox, Cow::Borrowed("control"), Cow::Borrowed(CONTROL_DESCRIPTION));
-        d.push::<O>(BoxKind::Outbox, Cow::Borrowed("outbox"), Cow::Borrowed(OUTBOX_DESCRIPTION));
-        d.push::<Ipc>(BoxKind::Outbox, Cow::Borrowed("signal"), Cow::Borrowed(SIGNAL_DESCRIPTION));
+        // The list of the last component this thread made, emptied, if there is one: one
+        // allocation fewer per component.
+        let mut specs = SPARE_SPECS.try_with(std::cell::Cell::take).unwrap_or_default();
+        specs.reserve(4);
+        let mut d = Declarations { specs };
+        // Four distinct names: no need to check for duplicates.
+        d.push_unchecked::<I>(BoxKind::Inbox, Cow::Borrowed("inbox"), Cow::Borrowed(INBOX_DESCRIPTION));
+        d.push_unchecked::<Ipc>(BoxKind::Inbox, Cow::Borrowed("control"), Cow::Borrowed(CONTROL_DESCRIPTION));
+        d.push_unchecked::<O>(BoxKind::Outbox, Cow::Borrowed("outbox"), Cow::Borrowed(OUTBOX_DESCRIPTION));
+        d.push_unchecked::<Ipc>(BoxKind::Outbox, Cow::Borrowed("signal"), Cow::Borrowed(SIGNAL_DESCRIPTION));
         d
     }
 
@@ -129,6 +142,10 @@ impl Declarations {
         if self.specs.iter().any(|s| s.kind == kind && s.name == name) {
             panic!("the {} `{name}` is declared twice; box names are unique per kind", kind.word());
         }
+        self.push_unchecked::<T>(kind, name, description);
+    }
+
+    fn push_unchecked<T: Send + 'static>(&mut self, kind: BoxKind, name: BoxName, description: Cow<'static, str>) {
         self.specs.push(BoxSpec {
             name,
             kind,
@@ -234,18 +251,24 @@ impl Declarations {
         }
     }
 
-    pub(crate) fn build(self, owner: &Arc<Identity>) -> Vec<Arc<dyn ErasedNode>> {
+    pub(crate) fn build(mut self, owner: &Arc<Identity>) -> Vec<Arc<dyn ErasedNode>> {
         // Not `.collect()`: collecting a `vec::IntoIter` reuses the source allocation in place, and
         // the component would keep the specs' buffer (96 bytes a box) for 16-byte handles all its
         // life: 320 of the bytes of an idle component with the standard four boxes.
         let mut nodes = Vec::with_capacity(self.specs.len());
-        nodes.extend(self.specs.into_iter().map(|s| {
+        nodes.extend(self.specs.drain(..).map(|s| {
             let meta = NodeMeta::new(owner.clone(), s.name, s.kind, s.description);
             match s.make {
                 Make::Typed(make) => make(meta, s.capacity),
                 Make::Like(template) => template.new_like(&meta.owner, meta.name, meta.kind, meta.description),
             }
         }));
+        // The emptied list serves the next component this thread makes (a small one only).
+        if self.specs.capacity() <= SPARE_SPECS_MAX {
+            let spare = std::mem::take(&mut self.specs);
+            // (Not kept if the thread is ending.)
+            let _ = SPARE_SPECS.try_with(|c| c.set(spare));
+        }
         nodes
     }
 }

@@ -729,6 +729,26 @@ impl ComponentRef {
     }
 }
 
+/// Takes out of `owned` the linkages that involve component `id`, keeping the others in order.
+fn take_links_involving(owned: &mut Vec<Linkage>, id: ComponentId) -> Vec<Linkage> {
+    let involves = |l: &Linkage| l.source_pair().0 == id || l.sink_pair().0 == id;
+    if owned.iter().all(involves) {
+        // The usual case (a parent that links only the child it is done with): the whole list,
+        // without copying.
+        return std::mem::take(owned);
+    }
+    let mut hit = Vec::new();
+    let mut i = 0;
+    while i < owned.len() {
+        if involves(&owned[i]) {
+            hit.push(owned.remove(i));
+        } else {
+            i += 1;
+        }
+    }
+    hit
+}
+
 /// The linkages a component made, first rid of those no longer in place whenever the list has
 /// doubled (so a component that links and unlinks for ever keeps a bounded list).
 fn owned_links_with_room(life: &mut Life) -> &mut Vec<Linkage> {
@@ -982,28 +1002,10 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
 
     /// Removes every linkage this component made that involves `component`.
     pub fn unlink_component(&self, component: &ComponentRef) {
-        let id = component.id();
-        let hit: Vec<Linkage> = {
+        let hit = {
             let mut life = lock(&self.me.0.life);
             let Some(family) = life.family.as_mut() else { return };
-            let involves = |l: &Linkage| l.source_pair().0 == id || l.sink_pair().0 == id;
-            let owned = &mut family.owned_links;
-            if owned.iter().all(involves) {
-                // The usual case (a parent that links only the child it is done with): the whole
-                // list, without copying.
-                std::mem::take(owned)
-            } else {
-                let mut hit = Vec::new();
-                let mut i = 0;
-                while i < owned.len() {
-                    if involves(&owned[i]) {
-                        hit.push(owned.remove(i));
-                    } else {
-                        i += 1;
-                    }
-                }
-                hit
-            }
+            take_links_involving(&mut family.owned_links, component.id())
         };
         // One acquisition of the wiring lock for all of them; the linkages are dropped after.
         linkage::unlink_all(&hit);
@@ -1074,25 +1076,31 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// Stops treating `child` as a child and removes the linkages this component made that
     /// involve it (Axon's `removeChild`). It keeps running if it has not ended.
     pub fn remove_child(&self, child: &ComponentRef) {
-        {
+        let hit = {
             let mut life = lock(&self.me.0.life);
-            if let Some(family) = life.family.as_mut() {
-                family.children.retain(|c| c != child);
-                family.child_exits.retain(|e| e.id != child.id());
-                // A component that makes a child per task (a request handler) spends most of its
-                // life with none: it keeps no room for their exit reports (288 bytes) meanwhile.
-                if family.child_exits.is_empty() {
-                    family.child_exits = VecDeque::new();
+            match life.family.as_mut() {
+                Some(family) => {
+                    family.children.retain(|c| c != child);
+                    family.child_exits.retain(|e| e.id != child.id());
+                    // A component that makes a child per task (a request handler) spends most of
+                    // its life with none: it keeps no room for their exit reports (288 bytes)
+                    // meanwhile.
+                    if family.child_exits.is_empty() {
+                        family.child_exits = VecDeque::new();
+                    }
+                    // The linkages to remove (as `unlink_component`), in the same visit.
+                    take_links_involving(&mut family.owned_links, child.id())
                 }
+                None => Vec::new(),
             }
-        }
+        };
         {
             let mut clife = lock(&child.0.life);
             if clife.parent.as_ref().is_some_and(|p| std::ptr::eq(p.as_ptr(), Arc::as_ptr(&self.me.0))) {
                 clife.parent = None;
             }
         }
-        self.unlink_component(child);
+        linkage::unlink_all(&hit);
     }
 
     /// The current children (Axon's `childComponents()`).
