@@ -317,23 +317,21 @@ where
 {
     let options = LinkOptions::default();
     let (sk, dk) = options.passthrough.kinds();
+    // The boxes are found first, outside the wiring lock (which every thread's wiring takes):
+    // finding a box by name looks at each box before it.
     let links = links.into_iter();
-    let mut made: Vec<Linkage> = Vec::with_capacity(links.size_hint().0);
-    // Ids for as many linkages as the batch says it has, reserved at once (the counter is shared
-    // by every thread); any beyond that take one each.
-    // (Under the wiring lock, as every id is taken: ids follow the order linkages are made in.)
-    let reserved = links.size_hint().0 as u64;
-    let guard = wiring();
-    let first = NEXT_LINK.fetch_add(reserved, Ordering::Relaxed);
-    for (n, (from, to)) in links.enumerate() {
-        let id = ((n as u64) < reserved).then(|| LinkId(first + n as u64));
+    let mut ends: Vec<(Arc<dyn ErasedNode>, Arc<dyn ErasedNode>)> = Vec::with_capacity(links.size_hint().0);
+    for (from, to) in links {
         let (from, to) = (from.into(), to.into());
-        let made_one = from
-            .component
-            .find_box(sk, from.name)
-            .and_then(|source| Ok((source, to.component.find_box(dk, to.name)?)))
-            .and_then(|(source, sink)| link_locked(Some(owner), source, sink, options, id));
-        match made_one {
+        ends.push((from.component.find_box(sk, from.name)?, to.component.find_box(dk, to.name)?));
+    }
+    let mut made: Vec<Linkage> = Vec::with_capacity(ends.len());
+    let guard = wiring();
+    // Ids for the whole batch at once (the counter is shared by every thread), under the wiring
+    // lock as every id is taken: ids follow the order linkages are made in.
+    let first = NEXT_LINK.fetch_add(ends.len() as u64, Ordering::Relaxed);
+    for (n, (source, sink)) in ends.into_iter().enumerate() {
+        match link_locked(Some(owner), source, sink, options, Some(LinkId(first + n as u64))) {
             Ok(l) => made.push(l),
             Err(e) => {
                 for l in made.iter().rev() {
