@@ -401,7 +401,12 @@ pub(crate) fn graph_unlink<T: Send + 'static>(src: &Arc<Node<T>>, only: Option<L
 
 pub(crate) fn graph_retire<T: Send + 'static>(node: &Node<T>) -> Option<Box<dyn std::any::Any + Send>> {
     match &node.own {
-        Some(q) => Some(Box::new(q.kill())),
+        Some(q) => {
+            // Only what it held needs dropping later, outside the locks (an empty queue has no
+            // message whose `Drop` could run user code).
+            let held = q.kill();
+            (!held.is_empty()).then(|| Box::new(held) as Box<dyn std::any::Any + Send>)
+        }
         None => {
             if node.meta.producing.swap(false, Ordering::AcqRel) {
                 // An outbox is never the end of its own chain: its end is the wiring's sink.
