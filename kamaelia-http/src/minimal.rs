@@ -813,15 +813,22 @@ fn digits_value(text: String) -> HeaderValue {
 
 /// The `Content-Type` for `path`, from its extension; UTF-8 for text, JavaScript and JSON.
 fn content_type(path: &Path) -> HeaderValue {
-    let mime = mime_guess::from_path(path).first_or_octet_stream();
-    let text = mime.type_() == mime_guess::mime::TEXT
-        || matches!(mime.essence_str(), "application/javascript" | "application/json");
-    let value = if text && mime.get_param(mime_guess::mime::CHARSET).is_none() {
-        format!("{}; charset=utf-8", mime.essence_str())
-    } else {
-        mime.to_string()
-    };
-    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("application/octet-stream"))
+    const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+    // The table's own `&'static str`: no `Mime` parsed, and nothing allocated for most types.
+    let Some(essence) = mime_guess::from_path(path).first_raw() else { return OCTET_STREAM };
+    if !essence.bytes().all(|b| b.is_ascii_graphic()) {
+        return OCTET_STREAM;
+    }
+    let text = essence.starts_with("text/") || matches!(essence, "application/javascript" | "application/json");
+    match essence {
+        _ if !text => HeaderValue::from_static(essence),
+        "text/html" => HeaderValue::from_static("text/html; charset=utf-8"),
+        "text/css" => HeaderValue::from_static("text/css; charset=utf-8"),
+        "text/plain" => HeaderValue::from_static("text/plain; charset=utf-8"),
+        "application/javascript" => HeaderValue::from_static("application/javascript; charset=utf-8"),
+        "application/json" => HeaderValue::from_static("application/json; charset=utf-8"),
+        _ => HeaderValue::from_str(&format!("{essence}; charset=utf-8")).unwrap_or(OCTET_STREAM),
+    }
 }
 
 /// Whether the request's preconditions make this a 304 (RFC 9110 §13.2.2, steps 3 and 4, for
@@ -1075,6 +1082,18 @@ mod tests {
         assert_eq!(get(&root, "/data.json").header("content-type"), Some("application/json; charset=utf-8"));
         assert_eq!(get(&root, "/blob.unknownext").header("content-type"), Some("application/octet-stream"));
         assert_eq!(content_type(Path::new("a.PNG")), "image/png");
+    }
+
+    #[test]
+    fn content_types_of_common_extensions_and_case() {
+        let of = |name: &str| content_type(Path::new(name));
+        assert_eq!(of("a.css"), "text/css; charset=utf-8");
+        assert_eq!(of("a.TXT"), "text/plain; charset=utf-8");
+        assert_eq!(of("a.md"), "text/markdown; charset=utf-8");
+        assert!(of("a.js").to_str().unwrap().ends_with("javascript; charset=utf-8"));
+        assert_eq!(of("a.svg"), "image/svg+xml");
+        assert_eq!(of("a.PNG"), "image/png");
+        assert_eq!(of("noextension"), "application/octet-stream");
     }
 
     #[test]
