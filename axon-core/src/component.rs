@@ -667,7 +667,7 @@ impl ComponentRef {
             linkage::unlink(&l);
             return;
         }
-        owned_links_with_room(&mut life).push(l);
+        linkage::push_small(owned_links_with_room(&mut life), l);
     }
 
     /// Records linkages this component made, as [`record_owned_link`](Self::record_owned_link).

@@ -128,24 +128,13 @@ impl<C: Component> Instance<C> {
     }
 }
 
-/// `class_id`, as `format!("{class}_{id}")` writes it, in one allocation of the right size.
+/// `class_id`, as `format!("{class}_{id}")` writes it, in one allocation of the exact size (the
+/// name is kept as a `Box<str>`, which would otherwise reallocate it).
 fn component_name(class: &str, id: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = id;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let digits = std::str::from_utf8(&digits[at..]).expect("ASCII digits");
-    let mut name = String::with_capacity(class.len() + 1 + digits.len());
-    name.push_str(class);
-    name.push('_');
-    name.push_str(digits);
+    use std::fmt::Write as _;
+    let digits = id.checked_ilog10().map_or(1, |d| d as usize + 1);
+    let mut name = String::with_capacity(class.len() + 1 + digits);
+    let _ = write!(name, "{class}_{id}");
     name
 }
 

@@ -64,6 +64,21 @@ struct State<T> {
 }
 
 impl<T> State<T> {
+    /// Changes the count of senders by `delta`; returns the receiver's waker when none is left
+    /// (so that it sees its inbox close), to be woken once the lock is released.
+    fn change_senders(&mut self, delta: isize) -> Option<Waker> {
+        let senders = i64::from(self.senders).saturating_add(delta as i64);
+        self.senders = u32::try_from(senders.max(0)).unwrap_or(u32::MAX);
+        if delta > 0 {
+            self.ever_linked = true;
+        }
+        if self.senders == 0 {
+            self.recv_waker.take()
+        } else {
+            None
+        }
+    }
+
     /// Nothing can arrive once empty: the owner ended, or every sender that was ever linked has
     /// gone. A mid-chain inbox is never closed for want of senders of its own: its senders'
     /// messages go past it, and come to it again if the chain is cut.
@@ -299,14 +314,7 @@ impl<T> Queue<T> {
         if delta == 0 {
             return;
         }
-        let mut st = lock(&self.state);
-        let senders = i64::from(st.senders).saturating_add(delta as i64);
-        st.senders = u32::try_from(senders.max(0)).unwrap_or(u32::MAX);
-        if delta > 0 {
-            st.ever_linked = true;
-        }
-        let w = if st.senders == 0 { st.recv_waker.take() } else { None };
-        drop(st);
+        let w = lock(&self.state).change_senders(delta);
         if let Some(w) = w {
             w.wake();
             owner.notifier.notify();
@@ -348,16 +356,7 @@ impl<T> Queue<T> {
     /// `add_senders(-1)` and a wake of the waiting senders, in one visit.
     pub(crate) fn leave(&self, owner: &Identity, sender: bool) {
         let mut st = lock(&self.state);
-        let w = if sender {
-            st.senders = st.senders.saturating_sub(1);
-            if st.senders == 0 {
-                st.recv_waker.take()
-            } else {
-                None
-            }
-        } else {
-            None
-        };
+        let w = if sender { st.change_senders(-1) } else { None };
         let waiters = std::mem::take(&mut st.send_waiters);
         drop(st);
         if let Some(w) = w {

@@ -592,11 +592,9 @@ async fn finish_on_request(
 ) -> Ending {
     // Flush what was queued when the request arrived, no more: a protocol still producing
     // cannot keep the connection open this way.
-    for _ in 0..inbox.data_ready() {
-        let Ok(data) = inbox.try_recv() else { break };
-        if let Err(e) = write_batch(wr, VecDeque::from([data]), settings.send_timeout).await {
-            return e;
-        }
+    let queued: VecDeque<Bytes> = (0..inbox.data_ready()).map_while(|_| inbox.try_recv().ok()).collect();
+    if let Err(e) = write_batch(wr, queued, settings.send_timeout).await {
+        return e;
     }
     if half_close && msg.is_producer_finished() {
         return half_closed(wr, control, control_open).await;
