@@ -126,8 +126,9 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
+use std::task::Poll;
 use std::time::Duration;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
@@ -372,7 +373,7 @@ impl Component for ConnectedSocketAdapter {
             let peer = PeerName(peer);
             log::debug!("{}: connected to {peer}", ctx.name());
             let (mut rd, mut wr) = self.stream.into_split();
-            let ending = serve(&rd, &mut wr, &mut ctx, settings, self.half_close).await;
+            let ending = serve(&mut rd, &mut wr, &mut ctx, settings, self.half_close).await;
             if ending.closes_gracefully() {
                 // On the heap: only a closing connection needs it.
                 Box::pin(close_gracefully(&mut rd, &mut wr, settings.linger)).await;
@@ -406,7 +407,7 @@ impl fmt::Display for PeerName {
 
 /// Receives and sends until the connection ends; says why.
 async fn serve(
-    rd: &OwnedReadHalf,
+    rd: &mut OwnedReadHalf,
     wr: &mut OwnedWriteHalf,
     ctx: &mut Context<Bytes, Bytes>,
     settings: &AdapterSettings,
@@ -481,7 +482,7 @@ impl ReadSize {
 /// No buffer is held while waiting for the socket: each read allocates one of the adaptive
 /// size once the socket is readable, and the chunk sent on is that buffer, frozen. An idle
 /// connection so costs no read buffer at all.
-async fn receive(rd: &OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: ReadSize) -> Ending {
+async fn receive(rd: &mut OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: ReadSize) -> Ending {
     loop {
         // Not `rd.readable()`: its future is 168 bytes, this one 16, and the adapter's future is
         // kept for the connection's life.
@@ -489,18 +490,29 @@ async fn receive(rd: &OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: ReadS
             return Ending::ReadFailed(e);
         }
         let mut buf = BytesMut::with_capacity(size.next);
-        // Bound first: a temporary in the `match` would live (in the future) across the send.
-        let read = rd.try_read_buf(&mut BufMut::limit(&mut buf, size.next));
+        // One read through `AsyncRead`, not `try_read_buf`: after a read that leaves room in the
+        // buffer (a whole request, typically) tokio forgets the readiness, so the next turn
+        // waits for the socket instead of making a `recv` that can only say "would block": one
+        // system call per request rather than two. Should the readiness have been stale, the
+        // read is not waited for here (the buffer would be held while idle): back to the wait.
+        let read = poll_fn(|cx| {
+            let mut limited = BufMut::limit(&mut buf, size.next);
+            let read = std::pin::pin!(rd.read_buf(&mut limited));
+            match read.poll(cx) {
+                Poll::Ready(result) => Poll::Ready(Some(result)),
+                Poll::Pending => Poll::Ready(None),
+            }
+        })
+        .await;
         match read {
-            Ok(0) => return Ending::PeerClosed,
-            Ok(n) => {
+            None => {}
+            Some(Ok(0)) => return Ending::PeerClosed,
+            Some(Ok(n)) => {
                 size.record(n);
                 outbox.send(buf.freeze()).await;
             }
-            // Readiness was stale (tokio has cleared it): wait again.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Ending::ReadFailed(e),
+            Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Some(Err(e)) => return Ending::ReadFailed(e),
         }
     }
 }
