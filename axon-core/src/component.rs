@@ -410,7 +410,8 @@ impl Core {
                 for b in boxes {
                     // Linkages out of its boxes go; linkages others made into its inboxes stay (as
                     // in Axon), but those inboxes now discard, so no sender waits on them.
-                    if b.is_linked_onward() {
+                    // (An outbox is usually linked: unlinked at once, without looking first.)
+                    if b.meta().kind == BoxKind::Outbox || b.is_linked_onward() {
                         b.clone().unlink_target();
                     }
                     leftovers.extend(b.retire());
@@ -749,6 +750,19 @@ fn take_links_involving(owned: &mut Vec<Linkage>, id: ComponentId) -> Vec<Linkag
     hit
 }
 
+/// Removes `taken`, the linkages involving `component` just taken from their owner's list. A
+/// component that has ended removed the linkages out of its own boxes as it ended: only those
+/// into it are left to remove then. (One made out of its boxes after it ended, which nothing
+/// would ever use, is left in place; it goes with the component's boxes.)
+fn unlink_taken(taken: &[Linkage], component: &ComponentRef) {
+    if component.has_ended() {
+        let id = component.id();
+        linkage::unlink_all_where(taken, |l| l.source_node().meta().owner.id != id);
+    } else {
+        linkage::unlink_all_where(taken, |_| true);
+    }
+}
+
 /// The linkages a component made, first rid of those no longer in place whenever the list has
 /// doubled (so a component that links and unlinks for ever keeps a bounded list).
 fn owned_links_with_room(life: &mut Life) -> &mut Vec<Linkage> {
@@ -1008,7 +1022,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             take_links_involving(&mut family.owned_links, component.id())
         };
         // One acquisition of the wiring lock for all of them; the linkages are dropped after.
-        linkage::unlink_all(&hit);
+        unlink_taken(&hit, component);
     }
 
     /// Makes several linkages, outbox to inbox, all belonging to this component, at once: all of
@@ -1100,7 +1114,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
                 clife.parent = None;
             }
         }
-        linkage::unlink_all(&hit);
+        unlink_taken(&hit, child);
     }
 
     /// The current children (Axon's `childComponents()`).

@@ -356,11 +356,18 @@ pub(crate) fn unlink(linkage: &Linkage) {
 
 /// Removes every one of `linkages` still in place, under one acquisition of the wiring lock.
 pub(crate) fn unlink_all(linkages: &[Linkage]) {
-    if linkages.is_empty() {
+    unlink_all_where(linkages, |_| true);
+}
+
+/// Removes those of `linkages` that `wanted` picks and are still in place, under one acquisition
+/// of the wiring lock (none if it picks none).
+pub(crate) fn unlink_all_where(linkages: &[Linkage], wanted: impl Fn(&Linkage) -> bool) {
+    let mut picked = linkages.iter().filter(|l| wanted(l)).peekable();
+    if picked.peek().is_none() {
         return;
     }
     let _g = wiring();
-    for l in linkages {
+    for l in picked {
         unlink_locked(&l.source, l.id);
     }
 }

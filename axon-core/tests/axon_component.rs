@@ -184,6 +184,35 @@ async fn remove_child_forgets_the_child_and_removes_the_linkages_the_parent_made
     assert_eq!(owned, [from_c2.id()]);
 }
 
+#[tokio::test]
+async fn remove_child_after_the_child_ended_leaves_no_linkage_either_way() {
+    let s = Scheduler::new();
+    let mut parent: Context<u32, u32> = puppet(&s, "parent").await;
+    for round in 0..3u32 {
+        let child = Instance::new(from_fn("Once", |mut ctx: Context<u32, u32>| async move {
+            let n = ctx.inbox.recv().await.unwrap_or_default();
+            ctx.outbox.send(n + 1).await;
+            Ok(())
+        }));
+        let child_ref = child.component().clone();
+        parent
+            .link_all([
+                ((&child_ref, "outbox"), (parent.me(), "inbox")),
+                ((parent.me(), "outbox"), (&child_ref, "inbox")),
+            ])
+            .unwrap();
+        parent.add_child(&child_ref);
+        parent.activate(child);
+        parent.outbox.send(round).await;
+        assert_eq!(parent.inbox.recv().await, Some(round + 1));
+        assert_eq!(child_ref.join().await, Exit::Finished);
+        parent.remove_child(&child_ref);
+        assert!(parent.me().owned_linkages().is_empty());
+        assert!(!parent.outbox.is_linked(), "the linkage into the ended child is gone");
+        // And the parent's boxes are free for the next child (linking would fail otherwise).
+    }
+}
+
 // Axon 7: test_childComponents
 #[tokio::test]
 async fn children_lists_every_child_added() {
