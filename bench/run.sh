@@ -8,8 +8,9 @@
 # and a minimal actix-web 4 server, and a static directory (a 1 KiB html file and an 8 MiB file of
 # random bytes) from our server (Minimal, --root) and nginx; drives each with wrk at 1, 16 and 64
 # keep-alive connections; measures bytes per idle keep-alive connection (ours vs hyper) and runs
-# the components benchmark (target/release/axon_chain: pipeline vs tokio mpsc vs actix actors,
-# bytes per idle component). It prints one table, ours / peer for every figure and whether each
+# the components benchmarks (target/release/axon_chain: pipeline vs tokio mpsc vs actix actors,
+# bytes per idle component; target/release/lifecycle: a short-lived child component vs a tokio
+# task). It prints one table, ours / peer for every figure and whether each
 # target of the issue is met, and writes the raw figures to $TARGET/bench-results.tsv and the
 # table to $TARGET/bench-results.md ($TARGET is $CARGO_TARGET_DIR, or target/).
 #
@@ -177,7 +178,7 @@ command -v wrk >/dev/null || die "wrk did not install"
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     (cd "$ROOT" && cargo build --release -p kamaelia --bin kamaelia && cargo build --release -p kamaelia-bench --bins)
 fi
-for b in kamaelia peer_hyper peer_actix idle_conns axon_chain suite_report; do
+for b in kamaelia peer_hyper peer_actix idle_conns axon_chain lifecycle suite_report; do
     [[ -x $BIN/$b ]] || die "$BIN/$b is missing: build with cargo build --release -p kamaelia -p kamaelia-bench"
 done
 
@@ -338,8 +339,11 @@ fi
 
 # ----- 3. components -----
 
-say "== 3. components: target/release/axon_chain"
-if wanted components; then "$BIN/axon_chain" --results "$RESULTS" >&2; fi
+say "== 3. components: target/release/axon_chain, target/release/lifecycle"
+if wanted components; then
+    "$BIN/axon_chain" --results "$RESULTS" >&2
+    "$BIN/lifecycle" --results "$RESULTS" >&2
+fi
 
 # ----- 4. the table -----
 

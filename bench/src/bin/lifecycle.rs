@@ -13,7 +13,12 @@
 //! (`Scheduler::together`), so the children join it, as a connection's handlers do. The peer is
 //! the same exchange with a tokio task spawned per round that answers on a `oneshot` channel. It
 //! prints the time per round of each (median of `REPEATS` runs, on one worker thread so that
-//! the figure is the CPU cost, not how two threads share the work) and the ratio.
+//! the figure is the CPU cost, not how two threads share the work) and the ratio. It is the
+//! largest share of what our server spends on a `/hello` request (see `docs/benchmarks.md`).
+//!
+//! `--results FILE` appends the runs to `FILE` in the raw-results format of the suite
+//! (`bench/run.sh`, which runs it in its components part); `LIFECYCLE_ROUNDS` sets the rounds
+//! per run (fewer, to run it under valgrind).
 use std::time::{Duration, Instant};
 
 use axon_core::ipc::{Ipc, ProducerFinished};
@@ -21,6 +26,11 @@ use axon_core::{from_fn, Component, ComponentResult, Context, Declarations, Inst
 
 const ROUNDS: u64 = 200_000;
 const REPEATS: usize = 7;
+
+/// Rounds per run: `ROUNDS`, or `LIFECYCLE_ROUNDS` from the environment (fewer, under valgrind).
+fn rounds() -> u64 {
+    std::env::var("LIFECYCLE_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(ROUNDS)
+}
 
 /// The parent: makes `rounds` children, one at a time.
 struct Parent {
@@ -103,15 +113,45 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let results_file = match args.as_slice() {
+        [] => None,
+        [flag, file] if flag == "--results" => Some(file.clone()),
+        _ => {
+            eprintln!("usage: lifecycle [--results FILE]; got {args:?}");
+            std::process::exit(2);
+        }
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a runtime");
-    let per = |d: Duration| d.as_nanos() as f64 / ROUNDS as f64;
-    axon_round(&rt, ROUNDS / 10);
-    tokio_round(&rt, ROUNDS / 10);
+    let rounds = rounds();
+    let per = |d: Duration| d.as_nanos() as f64 / rounds as f64;
+    axon_round(&rt, rounds / 10);
+    tokio_round(&rt, rounds / 10);
     let (mut axon, mut tokio) = (Vec::new(), Vec::new());
     for _ in 0..REPEATS {
-        axon.push(per(axon_round(&rt, ROUNDS)));
-        tokio.push(per(tokio_round(&rt, ROUNDS)));
+        axon.push(per(axon_round(&rt, rounds)));
+        tokio.push(per(tokio_round(&rt, rounds)));
     }
-    let (a, t) = (median(axon), median(tokio));
-    log::warn!("child component per round: {a:.0} ns; tokio task + oneshot per round: {t:.0} ns; ratio {:.2}x", a / t);
+    let (a, t) = (median(axon.clone()), median(tokio.clone()));
+    println!("lifecycle: {rounds} rounds, median of {REPEATS} runs, one worker thread");
+    println!("   child component (made, 4 boxes linked, run, removed): {a:>6.0} ns per round");
+    println!("   tokio task spawned + oneshot answer:                  {t:>6.0} ns per round");
+    println!("   ratio: {:.2}x", a / t);
+    if let Some(file) = results_file {
+        let mut rows = String::new();
+        for (side, runs) in [("ours", &axon), ("tokio_task", &tokio)] {
+            for (i, ns) in runs.iter().enumerate() {
+                rows += &format!("components\tchild_lifecycle_ns\t{side}\t-\t{}\t{ns:.1}\tns\n", i + 1);
+            }
+        }
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, rows.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("lifecycle: cannot append the results to {file}: {e}");
+            std::process::exit(1);
+        }
+    }
 }

@@ -84,6 +84,8 @@ enum Unit {
     Msgs,
     /// Bytes.
     Bytes,
+    /// Nanoseconds.
+    Nanos,
 }
 
 impl Unit {
@@ -94,6 +96,7 @@ impl Unit {
             Unit::MBps => format!("{v:.0} MB/s"),
             Unit::Msgs => format!("{:.2} M msg/s", v / 1e6),
             Unit::Bytes => format!("{v:.0} B"),
+            Unit::Nanos => format!("{v:.0} ns"),
         }
     }
 }
@@ -220,6 +223,16 @@ fn rows() -> Vec<Row> {
             Target::Below(2048.0),
         ));
     }
+    rows.push(row(
+        "short-lived child component (made, linked, run, removed), time per child".into(),
+        "components",
+        "child_lifecycle_ns",
+        "-",
+        "tokio_task",
+        "tokio task + oneshot",
+        Unit::Nanos,
+        Target::None,
+    ));
     rows.push(row(
         "bytes per idle keep-alive connection (RSS)".into(),
         "memory",
