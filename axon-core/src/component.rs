@@ -287,7 +287,12 @@ impl Boxes {
 
     /// The box of that kind and name.
     pub(crate) fn find(&self, kind: BoxKind, name: &str) -> Option<Arc<dyn ErasedNode>> {
-        let is = |b: &&Arc<dyn ErasedNode>| b.meta().kind == kind && b.meta().name == name;
+        // One (dynamic) call for a box's metadata, the cheap comparisons first.
+        let is = |b: &Arc<dyn ErasedNode>| {
+            let meta = b.meta();
+            meta.kind == kind && meta.name.len() == name.len() && meta.name == name
+        };
+        let live = |b: &Arc<dyn ErasedNode>| !b.meta().deleted.load(Ordering::Acquire);
         // The four standard boxes come first, in a known order (see `Declarations::standard`):
         // look there before searching.
         let standard = match (kind, name) {
@@ -297,16 +302,14 @@ impl Boxes {
             (BoxKind::Outbox, "signal") => Some(3),
             _ => None,
         };
-        if let Some(b) = standard.and_then(|i| self.fixed.get(i)).filter(is) {
-            if !b.meta().deleted.load(Ordering::Acquire) {
-                return Some(b.clone());
-            }
+        if let Some(b) = standard.and_then(|i| self.fixed.get(i)).filter(|b| is(b) && live(b)) {
+            return Some(b.clone());
         }
-        if let Some(b) = self.fixed_live().find(is) {
+        if let Some(b) = self.fixed.iter().find(|b| is(b) && live(b)) {
             return Some(b.clone());
         }
         if self.any_added.load(Ordering::Acquire) {
-            return lock(&self.added).iter().find(is).cloned();
+            return lock(&self.added).iter().find(|b| is(b)).cloned();
         }
         None
     }
