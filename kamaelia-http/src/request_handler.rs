@@ -671,9 +671,14 @@ impl<'a> Exchange<'a> {
     }
 
     fn access_log(&self) {
+        const TARGET: &str = "kamaelia_http::access";
+        // Nothing is formatted unless the line is wanted (the peer's address is slow to format).
+        if !log::log_enabled!(target: TARGET, log::Level::Info) {
+            return;
+        }
         let peer = self.peer.map_or_else(|| "-".to_owned(), |p| p.to_string());
         log::info!(
-            target: "kamaelia_http::access",
+            target: TARGET,
             "{peer} \"{} {} HTTP/{}\" {} {}",
             self.method,
             self.target,
