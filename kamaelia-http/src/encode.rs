@@ -100,7 +100,8 @@ pub(crate) fn write_head(
 
 /// The head of a chunk of `len` bytes: its size in hex and CRLF.
 pub(crate) fn chunk_head(out: &mut BytesMut, len: usize) {
-    out.put_slice(format!("{len:X}\r\n").as_bytes());
+    // Straight into the buffer (`BytesMut` is a `fmt::Write`, which cannot fail): no `String`.
+    let _ = std::fmt::Write::write_fmt(out, format_args!("{len:X}\r\n"));
 }
 
 /// The last chunk and the end of the (empty) trailer section.
