@@ -409,7 +409,9 @@ impl<'a> Exchange<'a> {
                     break;
                 }
             }
-            if !self.flush(ctx).await {
+            // Once the handler is done, what is buffered goes out with the end of the body, below:
+            // one message to the socket for the whole of a small response.
+            if !(signalled || ended) && !self.flush(ctx).await {
                 log::debug!("{}: the client has gone; abandoning {} {}", ctx.name(), self.method, self.target);
                 self.stop_handler(ctx);
                 return After::Close;
