@@ -227,9 +227,9 @@ pub(crate) struct GroupTask {
 }
 
 impl GroupTask {
-    /// Takes in new members, marking each ready. Returns the members to poll first.
-    fn take_incoming(&mut self, incoming: Vec<(Arc<Slot>, Body)>) -> Vec<Arc<Slot>> {
-        let mut first = Vec::with_capacity(incoming.len());
+    /// Takes in new members and polls each once, in the order they were added; returns how many.
+    fn take_incoming(&mut self, incoming: Vec<(Arc<Slot>, Body)>) -> usize {
+        let taken = incoming.len();
         // The members of a group are usually all added at once (a connection's components):
         // room for exactly those, not the next power of two.
         let spare = self.free.len() + self.members.capacity() - self.members.len();
@@ -247,9 +247,9 @@ impl GroupTask {
             slot.index.store(index, Ordering::Release);
             self.members[index] = Some((slot.clone(), body));
             self.live += 1;
-            first.push(slot);
+            self.step(&slot);
         }
-        first
+        taken
     }
 
     /// Polls one member (or drops it, if stopped).
@@ -298,10 +298,7 @@ impl Future for GroupTask {
                     (incoming, next)
                 };
                 if !incoming.is_empty() {
-                    for slot in this.take_incoming(incoming) {
-                        polls += 1;
-                        this.step(&slot);
-                    }
+                    polls += this.take_incoming(incoming);
                     continue;
                 }
                 let Some(slot) = next else { break };

@@ -295,16 +295,27 @@ fn link_locked(
     options: LinkOptions,
     id: Option<LinkId>,
 ) -> Result<Linkage, LinkError> {
-    validate(&source, &sink, options)?;
-    if let Some(width) = options.pipewidth {
-        sink.set_capacity(Some(width));
-    }
-    let info = LinkInfo { id: id.unwrap_or_else(next_link_id), owner: owner.map(|o| o.id()) };
-    let id = info.id;
-    source.clone().link_to(sink.clone(), info);
-    let linkage = Linkage { id, source, sink, passthrough: options.passthrough };
-    log::trace!("linked {linkage}");
+    let mut linkage = Linkage { id: LinkId(0), source, sink, passthrough: options.passthrough };
+    make_in_place(owner, &mut linkage, options, id.unwrap_or_else(next_link_id))?;
     Ok(linkage)
+}
+
+/// Makes `linkage` (its boxes found, its id not yet given) in the graph, as `id`; the caller
+/// holds the wiring lock.
+fn make_in_place(
+    owner: Option<&ComponentRef>,
+    linkage: &mut Linkage,
+    options: LinkOptions,
+    id: LinkId,
+) -> Result<(), LinkError> {
+    validate(&linkage.source, &linkage.sink, options)?;
+    if let Some(width) = options.pipewidth {
+        linkage.sink.set_capacity(Some(width));
+    }
+    linkage.id = id;
+    linkage.source.clone().link_to(linkage.sink.clone(), LinkInfo { id, owner: owner.map(|o| o.id()) });
+    log::trace!("linked {linkage}");
+    Ok(())
 }
 
 /// Makes several normal (outbox → inbox) linkages, all belonging to `owner`, under one
@@ -319,27 +330,26 @@ where
     let (sk, dk) = options.passthrough.kinds();
     // The boxes are found first, outside the wiring lock (which every thread's wiring takes):
     // finding a box by name looks at each box before it.
+    // The linkages to be, each with its boxes and without an id yet: the list that is recorded
+    // with the owner once they are made.
     let links = links.into_iter();
-    let mut ends: Vec<(Arc<dyn ErasedNode>, Arc<dyn ErasedNode>)> = Vec::with_capacity(links.size_hint().0);
+    let mut made: Vec<Linkage> = Vec::with_capacity(links.size_hint().0);
     for (from, to) in links {
         let (from, to) = (from.into(), to.into());
-        ends.push((from.component.find_box(sk, from.name)?, to.component.find_box(dk, to.name)?));
+        let (source, sink) = (from.component.find_box(sk, from.name)?, to.component.find_box(dk, to.name)?);
+        made.push(Linkage { id: LinkId(0), source, sink, passthrough: options.passthrough });
     }
-    let mut made: Vec<Linkage> = Vec::with_capacity(ends.len());
     let guard = wiring();
     // Ids for the whole batch at once (the counter is shared by every thread), under the wiring
     // lock as every id is taken: ids follow the order linkages are made in.
-    let first = NEXT_LINK.fetch_add(ends.len() as u64, Ordering::Relaxed);
-    for (n, (source, sink)) in ends.into_iter().enumerate() {
-        match link_locked(Some(owner), source, sink, options, Some(LinkId(first + n as u64))) {
-            Ok(l) => made.push(l),
-            Err(e) => {
-                for l in made.iter().rev() {
-                    unlink_locked(&l.source, l.id);
-                }
-                drop(guard);
-                return Err(e);
+    let first = NEXT_LINK.fetch_add(made.len() as u64, Ordering::Relaxed);
+    for n in 0..made.len() {
+        if let Err(e) = make_in_place(Some(owner), &mut made[n], options, LinkId(first + n as u64)) {
+            for l in made[..n].iter().rev() {
+                unlink_locked(&l.source, l.id);
             }
+            drop(guard);
+            return Err(e);
         }
     }
     drop(guard);
