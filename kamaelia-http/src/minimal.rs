@@ -388,15 +388,15 @@ struct Validators {
     /// The modification time, if the platform gives one and it is after 1970.
     modified: Option<SystemTime>,
     /// The strong entity tag, quotes included.
-    etag: Option<String>,
+    etag: Option<HeaderValue>,
 }
 
 impl Validators {
     fn of(meta: &Metadata) -> Self {
         let modified = meta.modified().ok().filter(|t| t.duration_since(UNIX_EPOCH).is_ok());
-        let etag = modified
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|since| format!("\"{:x}-{:x}-{:x}\"", since.as_secs(), since.subsec_nanos(), meta.len()));
+        let etag = modified.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).and_then(|since| {
+            short_value(format_args!("\"{:x}-{:x}-{:x}\"", since.as_secs(), since.subsec_nanos(), meta.len()))
+        });
         Validators { modified, etag }
     }
 
@@ -405,16 +405,44 @@ impl Validators {
         self.modified.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs())
     }
 
-    /// Adds `ETag` and `Last-Modified` to `head`.
-    fn add_to(&self, mut head: ResponseHead) -> ResponseHead {
-        if let Some(value) = self.etag.as_deref().and_then(|tag| HeaderValue::from_str(tag).ok()) {
+    /// The entity tag's bytes (with its quotes).
+    fn etag(&self) -> Option<&[u8]> {
+        self.etag.as_ref().map(HeaderValue::as_bytes)
+    }
+
+    /// Adds `ETag` and `Last-Modified` to `head` (the tag itself, not a copy).
+    fn add_to(self, mut head: ResponseHead) -> ResponseHead {
+        if let Some(value) = self.etag {
             head = head.header(ETAG, value);
         }
-        if let Some(value) = self.modified.and_then(|t| HeaderValue::from_str(&httpdate::fmt_http_date(t)).ok()) {
+        if let Some(value) = self.modified.and_then(|t| short_value(format_args!("{}", httpdate::HttpDate::from(t)))) {
             head = head.header(LAST_MODIFIED, value);
         }
         head
     }
+}
+
+/// A text of up to 64 bytes, formatted on the stack.
+struct ShortText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl std::fmt::Write for ShortText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let room = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A header value formatted from `args` (64 bytes at most) with one allocation, its own size.
+fn short_value(args: std::fmt::Arguments<'_>) -> Option<HeaderValue> {
+    let mut text = ShortText { buf: [0; 64], len: 0 };
+    std::fmt::write(&mut text, args).ok()?;
+    HeaderValue::from_maybe_shared(Bytes::copy_from_slice(&text.buf[..text.len])).ok()
 }
 
 /// A `Range` field, judged against a file's length.
@@ -505,14 +533,15 @@ impl Minimal {
             self.not_found()
         })?;
         let mut requested = self.homedirectory.join(relative);
-        let (mut real, mut opened, mut meta) = self.locate(&requested)?;
+        // `real` is the file's resolved path when it differs from the one requested.
+        let (mut real, mut opened, mut meta) = self.locate(&requested, true)?;
         let trailing_slash = self.request.path.ends_with('/');
         if meta.is_dir() {
             if !trailing_slash {
                 return Err(self.redirect_to_slash());
             }
             requested.push(&self.indexfilename);
-            (real, opened, meta) = self.locate(&requested)?;
+            (real, opened, meta) = self.locate(&requested, self.index_is_plain())?;
         } else if trailing_slash {
             log::debug!("refusing {}: a file asked for as a directory", self.request.path.as_bytes().escape_ascii());
             return Err(self.not_found());
@@ -521,7 +550,7 @@ impl Minimal {
             log::debug!(
                 "refusing {}: `{}` is not a regular file",
                 self.request.path.as_bytes().escape_ascii(),
-                real.display()
+                real.as_deref().unwrap_or(&requested).display()
             );
             return Err(self.not_found());
         }
@@ -529,7 +558,7 @@ impl Minimal {
         let (mut file, meta) = match opened {
             Some(file) => (file, meta),
             None => {
-                let file = File::open(&real).map_err(|e| self.io_failed(&e))?;
+                let file = File::open(real.as_deref().unwrap_or(&requested)).map_err(|e| self.io_failed(&e))?;
                 // The length and validators of the file opened, not of the name looked up before.
                 let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
                 if !meta.is_file() {
@@ -545,11 +574,12 @@ impl Minimal {
             return Ok(Answer::Page(head, Bytes::new()));
         }
 
+        let range = self.range(len, &validators);
         let mut head = validators
             .add_to(ResponseHead::new(StatusCode::OK))
             .header(CONTENT_TYPE, content_type(&requested))
             .header(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        let (start, length) = match self.range(len, &validators) {
+        let (start, length) = match range {
             RangeRequest::Ignore => (0, len),
             RangeRequest::Unsatisfiable => return Err(self.range_not_satisfiable(len)),
             RangeRequest::Satisfiable { start, end } => {
@@ -565,13 +595,13 @@ impl Minimal {
         if length <= self.chunk_size.max(1) as u64 && self.request.method == Method::GET {
             // One chunk or less: read it now, so that a file that shrank is still a clean 500.
             let body = read_piece(&mut file, length as usize).map_err(|e| {
-                let error = e.at(&real, 0, length);
+                let error = e.at(real.as_deref().unwrap_or(&requested), 0, length);
                 log::warn!("{error}");
                 self.io_failed(&io::Error::other(error))
             })?;
             return Ok(Answer::Page(head, body));
         }
-        Ok(Answer::File { head, file, path: real, length })
+        Ok(Answer::File { head, file, path: real.unwrap_or(requested), length })
     }
 
     /// The path below the home directory that the request names, from its checked segments; or
@@ -608,6 +638,18 @@ impl Minimal {
         Ok(relative)
     }
 
+    /// Whether the index name is one plain name, not hidden (unless hidden files are served):
+    /// what the request's own segments are checked to be.
+    fn index_is_plain(&self) -> bool {
+        let mut parts = Path::new(&self.indexfilename).components();
+        match (parts.next(), parts.next()) {
+            (Some(PathComponent::Normal(name)), None) => {
+                self.serve_hidden || !name.as_encoded_bytes().starts_with(b".")
+            }
+            _ => false,
+        }
+    }
+
     /// The home directory, resolved: from the factory's cache when this handler has one.
     // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
     #[allow(clippy::result_large_err)]
@@ -634,10 +676,10 @@ impl Minimal {
     /// could not be opened) and its metadata.
     // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
     #[allow(clippy::result_large_err)]
-    fn locate(&self, path: &Path) -> Result<(PathBuf, Option<File>, Metadata), Answer> {
-        if let Some(file) = self.open_without_links(path)? {
+    fn locate(&self, path: &Path, plain: bool) -> Result<(Option<PathBuf>, Option<File>, Metadata), Answer> {
+        if let Some(file) = self.open_without_links(path, plain)? {
             let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
-            return Ok((path.to_path_buf(), Some(file), meta));
+            return Ok((None, Some(file), meta));
         }
         let real = std::fs::canonicalize(path).map_err(|e| self.lookup_failed(path, &e))?;
         let mut root = self.root(false)?;
@@ -669,11 +711,11 @@ impl Minimal {
         match opened {
             Ok(Some(file)) => {
                 let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
-                Ok((real, Some(file), meta))
+                Ok((Some(real), Some(file), meta))
             }
             Ok(None) | Err(_) => {
                 let meta = std::fs::metadata(&real).map_err(|e| self.lookup_failed(path, &e))?;
-                Ok((real, None, meta))
+                Ok((Some(real), None, meta))
             }
         }
     }
@@ -682,17 +724,13 @@ impl Minimal {
     /// `None` when it cannot say (a link, a directory that may be searched but not read, no
     /// `openat2`), and the general way must look.
     #[allow(clippy::result_large_err)]
-    fn open_without_links(&self, path: &Path) -> Result<Option<File>, Answer> {
+    fn open_without_links(&self, path: &Path, plain: bool) -> Result<Option<File>, Answer> {
         #[cfg(target_os = "linux")]
         {
-            // The part below the home directory is the request's checked segments, plus the index
-            // name, which could be hidden or not a plain name: the general way decides then.
-            let Ok(inside) = path.strip_prefix(&self.homedirectory) else { return Ok(None) };
-            let plain = |c: PathComponent<'_>| match c {
-                PathComponent::Normal(name) => self.serve_hidden || !name.as_encoded_bytes().starts_with(b"."),
-                _ => false,
-            };
-            if !inside.components().all(plain) {
+            // Below the home directory, `path` must be plain names, not hidden (unless hidden files
+            // are served): the request's segments are checked so, but an index name may not be,
+            // and the general way decides then.
+            if !plain {
                 return Ok(None);
             }
             if let Some(cache) = &self.root_cache {
@@ -718,7 +756,7 @@ impl Minimal {
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = path;
+            let _ = (path, plain);
             Ok(None)
         }
     }
@@ -943,7 +981,7 @@ fn not_modified(headers: &HeaderMap, validators: &Validators) -> bool {
             entity_tags(value.as_bytes()).iter().any(|tag| match tag {
                 EntityTag::Any => true,
                 EntityTag::Tag { opaque, .. } => {
-                    validators.etag.as_deref().is_some_and(|ours| ours.as_bytes() == *opaque)
+                    validators.etag().is_some_and(|ours| ours == *opaque)
                 }
             })
         });
@@ -963,7 +1001,7 @@ fn if_range_matches(value: &[u8], validators: &Validators) -> bool {
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
         return match entity_tags(value).as_slice() {
             [EntityTag::Tag { weak: false, opaque }] => {
-                validators.etag.as_deref().is_some_and(|ours| ours.as_bytes() == *opaque)
+                validators.etag().is_some_and(|ours| ours == *opaque)
             }
             _ => false,
         };
