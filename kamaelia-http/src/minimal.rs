@@ -113,6 +113,7 @@
 //!   instead of leaving it open.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::cmp::min;
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -954,9 +955,39 @@ fn digits_value(text: String) -> HeaderValue {
 
 /// The `Content-Type` for `path`, from its extension; UTF-8 for text, JavaScript and JSON.
 fn content_type(path: &Path) -> HeaderValue {
-    const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+    /// The longest extension remembered.
+    const KEPT: usize = 15;
+    thread_local! {
+        /// The last extension looked up on this thread, and its type: a site serves runs of the
+        /// same type (its pages, its images), and a lookup in the table costs more than the rest
+        /// of the head.
+        static LAST: RefCell<([u8; KEPT], usize, HeaderValue)> =
+            RefCell::new(([0; KEPT], usize::MAX, HeaderValue::from_static("")));
+    }
+    let Some(ext) = path.extension() else { return OCTET_STREAM };
+    let ext = ext.as_encoded_bytes();
+    if ext.len() > KEPT {
+        return type_of_extension(ext);
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.1 != ext.len() || last.0[..ext.len()] != *ext {
+            last.0[..ext.len()].copy_from_slice(ext);
+            last.1 = ext.len();
+            last.2 = type_of_extension(ext);
+        }
+        last.2.clone()
+    })
+}
+
+/// `application/octet-stream`, for files of unknown type.
+const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
+
+/// The `Content-Type` for a file name extension (see [`content_type`]).
+fn type_of_extension(ext: &[u8]) -> HeaderValue {
+    let Ok(ext) = std::str::from_utf8(ext) else { return OCTET_STREAM };
     // The table's own `&'static str`: no `Mime` parsed, and nothing allocated for most types.
-    let Some(essence) = mime_guess::from_path(path).first_raw() else { return OCTET_STREAM };
+    let Some(essence) = mime_guess::from_ext(ext).first_raw() else { return OCTET_STREAM };
     if !essence.bytes().all(|b| b.is_ascii_graphic()) {
         return OCTET_STREAM;
     }
@@ -980,9 +1011,7 @@ fn not_modified(headers: &HeaderMap, validators: &Validators) -> bool {
         return if_none_match.any(|value| {
             entity_tags(value.as_bytes()).iter().any(|tag| match tag {
                 EntityTag::Any => true,
-                EntityTag::Tag { opaque, .. } => {
-                    validators.etag().is_some_and(|ours| ours == *opaque)
-                }
+                EntityTag::Tag { opaque, .. } => validators.etag().is_some_and(|ours| ours == *opaque),
             })
         });
     }
@@ -1000,9 +1029,7 @@ fn if_range_matches(value: &[u8], validators: &Validators) -> bool {
     let value = value.trim_ascii();
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
         return match entity_tags(value).as_slice() {
-            [EntityTag::Tag { weak: false, opaque }] => {
-                validators.etag().is_some_and(|ours| ours == *opaque)
-            }
+            [EntityTag::Tag { weak: false, opaque }] => validators.etag().is_some_and(|ours| ours == *opaque),
             _ => false,
         };
     }
@@ -1235,6 +1262,15 @@ mod tests {
         assert_eq!(of("a.svg"), "image/svg+xml");
         assert_eq!(of("a.PNG"), "image/png");
         assert_eq!(of("noextension"), "application/octet-stream");
+        // The type remembered for the last extension is only ever that extension's.
+        for name in ["a.css", "b.css", "c.PNG", "d.png", "e.css", ".css", "f.averyveryverylongextension", "g.css"] {
+            let expected = match name {
+                "a.css" | "b.css" | "e.css" | "g.css" => "text/css; charset=utf-8",
+                "c.PNG" | "d.png" => "image/png",
+                _ => "application/octet-stream",
+            };
+            assert_eq!(of(name), expected, "{name}");
+        }
     }
 
     #[test]
