@@ -962,7 +962,7 @@ fn content_type(path: &Path) -> HeaderValue {
         /// same type (its pages, its images), and a lookup in the table costs more than the rest
         /// of the head.
         static LAST: RefCell<([u8; KEPT], usize, HeaderValue)> =
-            RefCell::new(([0; KEPT], usize::MAX, HeaderValue::from_static("")));
+            const { RefCell::new(([0; KEPT], usize::MAX, HeaderValue::from_static(""))) };
     }
     let Some(ext) = path.extension() else { return OCTET_STREAM };
     let ext = ext.as_encoded_bytes();

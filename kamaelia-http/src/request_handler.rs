@@ -410,8 +410,9 @@ impl<'a> Exchange<'a> {
                 }
             }
             // Once the handler is done, what is buffered goes out with the end of the body, below:
-            // one message to the socket for the whole of a small response.
-            if !(signalled || ended) && !self.flush(ctx).await {
+            // one message to the socket for the whole of a small response. (Until then, flush, and
+            // abandon the exchange if the client has gone.)
+            if !(signalled || ended || self.flush(ctx).await) {
                 log::debug!("{}: the client has gone; abandoning {} {}", ctx.name(), self.method, self.target);
                 self.stop_handler(ctx);
                 return After::Close;
