@@ -802,14 +802,6 @@ fn main() {
             row("idle_component_heap_bytes", side, 1, f.heap, "B");
             row("idle_component_rss_bytes", side, 1, f.rss, "B");
         }
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&file)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, rows.as_bytes()));
-        if let Err(e) = appended {
-            eprintln!("axon_chain: cannot append the results to {file}: {e}");
-            std::process::exit(1);
-        }
+        kamaelia_bench::append_results_or_exit("axon_chain", &file, &rows);
     }
 }

@@ -144,14 +144,6 @@ fn main() {
                 rows += &format!("components\tchild_lifecycle_ns\t{side}\t-\t{}\t{ns:.1}\tns\n", i + 1);
             }
         }
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&file)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, rows.as_bytes()));
-        if let Err(e) = appended {
-            eprintln!("lifecycle: cannot append the results to {file}: {e}");
-            std::process::exit(1);
-        }
+        kamaelia_bench::append_results_or_exit("lifecycle", &file, &rows);
     }
 }
