@@ -13,9 +13,14 @@ const BENCHMARKS: &[(&str, &str)] = &[
          (vs tasks + bounded mpsc, vs actix actors), and bytes per idle component (vs an idle task)",
     ),
     (
+        "lifecycle",
+        "the cost of one short-lived child component (made, four boxes linked, run, removed: the \
+         web server's per-request handler) vs a tokio task spawned with a oneshot",
+    ),
+    (
         "bench/run.sh",
         "the whole suite, one command: HTTP (/hello vs hyper and actix-web, static files vs nginx, \
-         with wrk), bytes per idle connection (vs hyper), and axon_chain; prints ours / peer",
+         with wrk), bytes per idle connection (vs hyper), axon_chain and lifecycle; prints ours / peer",
     ),
     ("peer_hyper", "the suite's minimal hyper 1.x server (GET /hello), --port N"),
     ("peer_actix", "the suite's minimal actix-web 4 server (GET /hello), --port N"),
