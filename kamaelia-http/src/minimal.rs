@@ -54,7 +54,8 @@
 //! * **Never outside the home directory.** The file's path and the home directory are both
 //!   resolved (symbolic links followed, `std::fs::canonicalize`); a file that resolves outside the
 //!   home directory, or to a hidden name inside it, is 404. Links within the home directory work.
-//!   Only regular files are served (not devices, sockets or pipes). On Linux a path with no
+//!   Only regular files are served (not devices, sockets or pipes: they are 404, and opening
+//!   one never waits, so a named pipe in the directory cannot hang a request). On Linux a path with no
 //!   symbolic link in it at all (the usual case) is opened in one call instead, `openat2` with
 //!   `RESOLVE_NO_SYMLINKS`: with no link to follow and no `..` segment, it cannot lead out of the
 //!   home directory. A path with a link in it, or a kernel without `openat2` (before 5.6, or a
@@ -135,6 +136,27 @@ use crate::error_pages::{escape_html, get_error_page, ErrorPages, ERROR_PAGE_TYP
 use crate::request::Request;
 use crate::resource::{Resource, ResponseHead};
 
+/// How files are opened (besides read-only and close-on-exec): without waiting, so that a named
+/// pipe (or a device) under the home directory cannot block a server thread in `open`. It is then
+/// found not to be a regular file and answered 404. (`O_NONBLOCK` changes nothing for regular
+/// files.) And never as the controlling terminal.
+#[cfg(unix)]
+const OPEN_FLAGS: rustix::fs::OFlags =
+    rustix::fs::OFlags::CLOEXEC.union(rustix::fs::OFlags::NONBLOCK).union(rustix::fs::OFlags::NOCTTY);
+
+/// Opens `path` to read it (see [`OPEN_FLAGS`]).
+fn open_file(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // (std adds O_CLOEXEC itself.)
+        options.custom_flags(OPEN_FLAGS.difference(rustix::fs::OFlags::CLOEXEC).bits() as i32);
+    }
+    options.open(path)
+}
+
 /// Opening without following symbolic links (Linux 5.6 and later).
 #[cfg(target_os = "linux")]
 mod no_links {
@@ -157,7 +179,11 @@ mod no_links {
         if UNAVAILABLE.load(Ordering::Relaxed) {
             return None;
         }
-        let flags = if directory { OFlags::PATH | OFlags::DIRECTORY } else { OFlags::RDONLY } | OFlags::CLOEXEC;
+        let flags = if directory {
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC
+        } else {
+            OFlags::RDONLY | super::OPEN_FLAGS
+        };
         let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
         match openat2(CWD, path, flags, Mode::empty(), resolve) {
             Ok(fd) => Some(Ok(File::from(fd))),
@@ -559,7 +585,7 @@ impl Minimal {
         let (mut file, meta) = match opened {
             Some(file) => (file, meta),
             None => {
-                let file = File::open(real.as_deref().unwrap_or(&requested)).map_err(|e| self.io_failed(&e))?;
+                let file = open_file(real.as_deref().unwrap_or(&requested)).map_err(|e| self.io_failed(&e))?;
                 // The length and validators of the file opened, not of the name looked up before.
                 let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
                 if !meta.is_file() {
@@ -708,7 +734,7 @@ impl Minimal {
         // Open first, then `fstat`: on Unix a directory opens too, so a file costs an open and an
         // fstat rather than a stat, an open and an fstat. A directory that may be searched but not
         // read (mode --x) cannot be opened: it is looked at with a stat instead.
-        let opened = if cfg!(unix) { File::open(&real).map(Some) } else { Ok(None) };
+        let opened = if cfg!(unix) { open_file(&real).map(Some) } else { Ok(None) };
         match opened {
             Ok(Some(file)) => {
                 let meta = file.metadata().map_err(|e| self.io_failed(&e))?;
@@ -1821,6 +1847,28 @@ mod tests {
         assert_eq!(get_via("/hello.txt").body(), b"second release");
         std::os::unix::fs::symlink(tmp.path().join("release1/hello.txt"), release2.join("old.txt")).unwrap();
         assert_eq!(get_via("/old.txt").head.status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_named_pipe_is_404_at_once_directly_or_through_a_link() {
+        let (_tmp, root) = site();
+        let made = std::process::Command::new("mkfifo").arg(root.join("pipe")).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mkfifo is not available");
+            return;
+        }
+        std::os::unix::fs::symlink(root.join("pipe"), root.join("pipelink")).unwrap();
+        for target in ["/pipe", "/pipelink"] {
+            // Opening a pipe to read waits for a writer, for ever: the answer must not.
+            let (tx, rx) = std::sync::mpsc::channel();
+            let root = root.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(get(&root, target).head.status);
+            });
+            let status = rx.recv_timeout(std::time::Duration::from_secs(10));
+            assert_eq!(status, Ok(StatusCode::NOT_FOUND), "{target}");
+        }
     }
 
     #[test]
