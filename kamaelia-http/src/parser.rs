@@ -57,7 +57,7 @@ use std::task::Poll;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONNECTION, EXPECT, HOST};
 use http::{HeaderMap, Method, StatusCode, Version};
 use tokio::time::{sleep_until, Instant};
@@ -363,7 +363,8 @@ fn parse_head(
     };
     match outcome {
         Outcome::Complete(request, len) => {
-            let _ = buf.split_to(len);
+            // Past the head, without splitting it off (which would share the buffer: an allocation).
+            buf.advance(len);
             HeadResult::Complete(request)
         }
         Outcome::Partial => partial_head(buf, settings, peer, local),
