@@ -287,10 +287,10 @@ impl Boxes {
 
     /// The box of that kind and name.
     pub(crate) fn find(&self, kind: BoxKind, name: &str) -> Option<Arc<dyn ErasedNode>> {
-        // One (dynamic) call for a box's metadata, the cheap comparisons first.
+        // One (dynamic) call for a box's metadata, the kind compared before the name.
         let is = |b: &Arc<dyn ErasedNode>| {
             let meta = b.meta();
-            meta.kind == kind && meta.name.len() == name.len() && meta.name == name
+            meta.kind == kind && meta.name == name
         };
         let live = |b: &Arc<dyn ErasedNode>| !b.meta().deleted.load(Ordering::Acquire);
         // The four standard boxes come first, in a known order (see `Declarations::standard`):

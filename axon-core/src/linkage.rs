@@ -329,9 +329,8 @@ where
     let options = LinkOptions::default();
     let (sk, dk) = options.passthrough.kinds();
     // The boxes are found first, outside the wiring lock (which every thread's wiring takes):
-    // finding a box by name looks at each box before it.
-    // The linkages to be, each with its boxes and without an id yet: the list that is recorded
-    // with the owner once they are made.
+    // finding a box by name looks at each box before it. They go straight into the linkages to
+    // be (without ids yet), the list recorded with the owner once they are made.
     let links = links.into_iter();
     let mut made: Vec<Linkage> = Vec::with_capacity(links.size_hint().0);
     for (from, to) in links {
