@@ -51,7 +51,7 @@
 
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -60,7 +60,7 @@ use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONNECTION, EXPECT, HOST};
 use http::{HeaderMap, Method, StatusCode, Version};
-use tokio::time::{sleep_until, Instant};
+use tokio::time::{sleep_until, Instant, Sleep};
 
 use crate::decode::{body_length, Decoded, Decoder};
 use crate::request::{split_target, BadRequest, BodyLength, Request};
@@ -152,6 +152,8 @@ impl Component for HTTPParser {
             let mut last_input = Instant::now();
             let mut head_started: Option<Instant> = None;
             let mut decoder: Option<Decoder> = None;
+            // The one timer of the connection (made at the first wait): see `next_input`.
+            let mut timer: Option<Pin<Box<Sleep>>> = None;
             'requests: loop {
                 // Take as much from `buf` as it holds.
                 loop {
@@ -218,9 +220,9 @@ impl Component for HTTPParser {
                     break;
                 }
                 let deadline = match (&decoder, head_started) {
-                    (Some(_), _) => Some(last_input + settings.body_read_timeout),
-                    (None, Some(start)) => Some(start + settings.header_read_timeout),
-                    (None, None) => Some(idle_since + settings.keep_alive_timeout),
+                    (Some(_), _) => last_input + settings.body_read_timeout,
+                    (None, Some(start)) => start + settings.header_read_timeout,
+                    (None, None) => idle_since + settings.keep_alive_timeout,
                 };
                 if buf.is_empty() {
                     // Hold no memory while waiting: an emptied buffer still owns the allocation of
@@ -231,7 +233,7 @@ impl Component for HTTPParser {
                         ctx.inbox.shrink_to_fit();
                     }
                 }
-                match next_input(&mut ctx, deadline).await {
+                match next_input(&mut ctx, deadline, &mut timer).await {
                     Input::Bytes(bytes) => {
                         last_input = Instant::now();
                         if buf.is_empty() {
@@ -275,16 +277,25 @@ impl Component for HTTPParser {
 }
 
 /// Waits for bytes, the end of input, a stop, or the deadline. Bytes already queued come before
-/// a control message sent after them.
+/// anything else.
 ///
-/// Polled by hand rather than with `select!`: this is what an idle connection's parser waits in,
-/// and its future is part of the parser's for the connection's life (the timer and little else).
-async fn next_input(ctx: &mut Context<Bytes, Parsed>, deadline: Option<Instant>) -> Input {
+/// `timer` is the connection's one timer, armed for the deadline of an earlier wait or this one.
+/// Deadlines mostly move later (each request starts the keep-alive wait again), so the timer is
+/// re-armed only when it fires before the current deadline or the deadline has come earlier: a
+/// request costs no insertion into tokio's timer wheel and no removal from it.
+async fn next_input(ctx: &mut Context<Bytes, Parsed>, deadline: Instant, timer: &mut Option<Pin<Box<Sleep>>>) -> Input {
     if let Ok(bytes) = ctx.inbox.try_recv() {
         return Input::Bytes(bytes);
     }
-    let mut timer =
-        pin!(sleep_until(deadline.unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(86_400))));
+    let timer = match timer {
+        Some(timer) => {
+            if timer.deadline() > deadline {
+                timer.as_mut().reset(deadline);
+            }
+            timer
+        }
+        None => timer.insert(Box::pin(sleep_until(deadline))),
+    };
     poll_fn(|cx| {
         if let Poll::Ready(bytes) = ctx.inbox.poll_recv(cx) {
             return Poll::Ready(match bytes {
@@ -300,8 +311,12 @@ async fn next_input(ctx: &mut Context<Bytes, Parsed>, deadline: Option<Instant>)
                 Poll::Pending => break,
             }
         }
-        if deadline.is_some() && timer.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Input::Timeout);
+        while timer.as_mut().poll(cx).is_ready() {
+            if timer.deadline() >= deadline {
+                return Poll::Ready(Input::Timeout);
+            }
+            // It went off for an earlier deadline: wait for this one.
+            timer.as_mut().reset(deadline);
         }
         Poll::Pending
     })

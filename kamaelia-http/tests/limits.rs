@@ -126,6 +126,55 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_starts_the_keep_alive_wait_again() {
+    // The connection's timer is armed for the first wait's deadline; later requests move the
+    // deadline on, and the timer going off at the old one must not close the connection.
+    let timeout = Duration::from_secs(2);
+    let settings = HttpSettings { keep_alive_timeout: timeout, ..HttpSettings::default() };
+    let server = serve(describe_everything(), settings).await;
+    let mut client = server.connect().await;
+    let started = std::time::Instant::now();
+    for (n, at) in [(1, 0), (2, 1200), (3, 2500)] {
+        // Each request comes less than the timeout after the one before, the last one after the
+        // first wait's deadline.
+        tokio::time::sleep_until(tokio::time::Instant::from_std(started + Duration::from_millis(at))).await;
+        client.send(request("GET", &format!("/{n}"), "")).await;
+        let response = client.response().await;
+        response.assert_status(200);
+        assert_eq!(response.body, format!("GET /{n}").as_bytes());
+    }
+    let last = std::time::Instant::now();
+    client.assert_closed().await;
+    assert!(
+        last.elapsed() >= timeout - Duration::from_millis(100),
+        "closed {:?} after the last request",
+        last.elapsed()
+    );
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stops_arriving_gets_408() {
+    let settings = HttpSettings {
+        body_read_timeout: Duration::from_secs(1),
+        keep_alive_timeout: Duration::from_secs(60),
+        header_read_timeout: Duration::from_secs(60),
+        ..HttpSettings::default()
+    };
+    let server = serve(vec![("/buffered", buffered_echo())], settings).await;
+    let mut client = server.connect().await;
+    client.send(request("POST", "/buffered", "Content-Length: 10\r\n")).await;
+    client.send("12345").await;
+    let response = client.response_to("POST").await;
+    response.assert_status(408);
+    response.assert_header("connection", "close");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_head_not_complete_within_the_read_timeout_gets_408() {
     let settings = HttpSettings {
         header_read_timeout: Duration::from_secs(1),
