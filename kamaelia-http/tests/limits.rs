@@ -1,6 +1,7 @@
 //! Limits and timeouts, each with small settings and checked on both sides: the request target
 //! (414), the head's size and field count (431), the idle keep-alive timeout (the connection
-//! closes), the head read timeout (408), and the requests one connection may make.
+//! closes; each request starts the wait again), the head and body read timeouts (408), and the
+//! requests one connection may make.
 
 mod support;
 
@@ -143,13 +144,10 @@ async fn each_request_starts_the_keep_alive_wait_again() {
         response.assert_status(200);
         assert_eq!(response.body, format!("GET /{n}").as_bytes());
     }
-    let last = std::time::Instant::now();
+    // Past the first wait's deadline (2 s) the connection is still open after all; then the
+    // keep-alive wait after the last request ends it.
+    assert!(client.is_open().await, "closed at the first wait's deadline, though used since");
     client.assert_closed().await;
-    assert!(
-        last.elapsed() >= timeout - Duration::from_millis(100),
-        "closed {:?} after the last request",
-        last.elapsed()
-    );
     drop(client);
     server.stop().await;
 }
