@@ -294,7 +294,7 @@ pub(crate) struct NodeMeta {
     pub(crate) producing: AtomicBool,
     /// True once a handle has been made for this box.
     pub(crate) taken: AtomicBool,
-    // The last two are the node's, not metadata; they live here because they fit in what would
+    // The last three are the node's, not metadata; they live here because they fit in what would
     // be this struct's padding, which makes every box 16 bytes smaller (a node is allocated for
     // every box of every component).
     /// True when the end of the chain is this box itself (an inbox with no onward linkage).

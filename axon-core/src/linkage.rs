@@ -279,7 +279,7 @@ pub(crate) fn link_nodes(
     options: LinkOptions,
 ) -> Result<Linkage, LinkError> {
     let guard = wiring();
-    let linkage = link_locked(owner, source, sink, options, None)?;
+    let linkage = link_locked(owner, source, sink, options)?;
     drop(guard);
     if let Some(o) = owner {
         o.record_owned_link(linkage.clone());
@@ -293,10 +293,9 @@ fn link_locked(
     source: Arc<dyn ErasedNode>,
     sink: Arc<dyn ErasedNode>,
     options: LinkOptions,
-    id: Option<LinkId>,
 ) -> Result<Linkage, LinkError> {
     let mut linkage = Linkage { id: LinkId(0), source, sink, passthrough: options.passthrough };
-    make_in_place(owner, &mut linkage, options, id.unwrap_or_else(next_link_id))?;
+    make_in_place(owner, &mut linkage, options, next_link_id())?;
     Ok(linkage)
 }
 
@@ -365,18 +364,11 @@ pub(crate) fn unlink(linkage: &Linkage) {
 
 /// Removes every one of `linkages` still in place, under one acquisition of the wiring lock.
 pub(crate) fn unlink_all(linkages: &[Linkage]) {
-    unlink_all_where(linkages, |_| true);
-}
-
-/// Removes those of `linkages` that `wanted` picks and are still in place, under one acquisition
-/// of the wiring lock (none if it picks none).
-pub(crate) fn unlink_all_where(linkages: &[Linkage], wanted: impl Fn(&Linkage) -> bool) {
-    let mut picked = linkages.iter().filter(|l| wanted(l)).peekable();
-    if picked.peek().is_none() {
+    if linkages.is_empty() {
         return;
     }
     let _g = wiring();
-    for l in picked {
+    for l in linkages {
         unlink_locked(&l.source, l.id);
     }
 }
@@ -391,13 +383,9 @@ pub(crate) fn graph_link<T: Send + 'static>(src: &Arc<Node<T>>, dst: &Arc<Node<T
     let new_sink = {
         let mut w = lock(&dst.wiring);
         push_small(&mut w.sources, Arc::downgrade(src));
-        if dst.meta.self_sink.load(Ordering::Acquire) {
-            Some(dst.clone())
-        } else {
-            w.sink.clone()
-        }
+        w.resolved(dst)
     };
-    retarget(src, new_sink, Some(Some((dst.clone(), info))));
+    retarget(src, new_sink, Some((dst.clone(), info)));
 }
 
 /// Removes the linkage out of `src`, if there is one and (when `only` is given) it is that one.
@@ -437,7 +425,7 @@ pub(crate) fn graph_retire<T: Send + 'static>(node: &Node<T>) -> Option<Box<dyn 
 }
 
 /// Where a box links to next, and the linkage that says so.
-type Target<T> = Option<(Arc<Node<T>>, LinkInfo)>;
+type Target<T> = (Arc<Node<T>>, LinkInfo);
 
 /// Points `node` and everything upstream of it at `new_sink`; with `target`, first sets where
 /// `node` itself links to (in the same critical section).
@@ -450,7 +438,7 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     let (old, sources) = {
         let mut w = lock(&node.wiring);
         if let Some(t) = target {
-            w.target = t;
+            w.target = Some(t);
         }
         let old = w.resolved(node);
         if new_sink.as_ref().is_some_and(|s| Arc::ptr_eq(s, node)) {
@@ -460,9 +448,7 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
             node.meta.self_sink.store(false, Ordering::Release);
             w.sink = new_sink.clone();
         }
-        // Most boxes have nothing linked into them: no list to make then.
-        let sources: Vec<_> =
-            if w.sources.is_empty() { Vec::new() } else { w.sources.iter().filter_map(|s| s.upgrade()).collect() };
+        let sources: Vec<_> = w.sources.iter().filter_map(|s| s.upgrade()).collect();
         (old, sources)
     };
     if same(&old, &new_sink) {
