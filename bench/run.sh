@@ -284,6 +284,8 @@ interleaved() {
 
 # ----- 1. HTTP -----
 
+# Only when an HTTP part is wanted: starting the four servers and checking them costs time.
+if wanted hello || wanted small || wanted big; then
 say "== 1. HTTP: wrk, keep-alive, not pipelined, ${WARMUP}s warm-up + ${DURATION}s per point, $ROUNDS rounds"
 for name in ours hyper actix nginx; do assign_port "$name"; done
 start_ours ours
@@ -308,6 +310,7 @@ wanted small && interleaved small /small.html ours nginx
 wanted big && interleaved big /big.bin ours nginx
 for name in ours hyper actix nginx; do stop_server "$name"; done
 say "  (HTTP took $((SECONDS - SUITE_START))s since the start)"
+fi
 
 # ----- 2. bytes per idle keep-alive connection -----
 
@@ -339,8 +342,8 @@ fi
 
 # ----- 3. components -----
 
-say "== 3. components: target/release/axon_chain, target/release/lifecycle"
 if wanted components; then
+    say "== 3. components: target/release/axon_chain, target/release/lifecycle"
     "$BIN/axon_chain" --results "$RESULTS" >&2
     "$BIN/lifecycle" --results "$RESULTS" >&2
 fi

@@ -1,5 +1,19 @@
 //! What the benchmark binaries of `kamaelia-bench` share.
 
+/// The median of `values` (the mean of the middle two for an even count; NaN for none).
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
 /// Appends `rows` (tab-separated raw results, see `suite_report`) to `file`; on failure says so
 /// on stderr, naming `bench`, and exits with status 1 (a suite missing figures must not pass
 /// for complete).

@@ -5,7 +5,7 @@
 //! against the named peers. Results and the machine they were measured on are written up in
 //! `docs/benchmarks.md`.
 
-/// `(binary, what it measures)`.
+/// `(name, what it measures)`: the binaries of this crate, and the suite's script.
 const BENCHMARKS: &[(&str, &str)] = &[
     (
         "axon_chain",

@@ -757,10 +757,6 @@ impl<I: Send + 'static, O: Send + 'static> Graphline<I, O> {
             children.len(),
             broadcast.len()
         );
-        // The plan (and the boxes' templates, `external`) is dropped here: the graph itself now
-        // says what is linked to what. (Nine linkages of the HTTP server's Graphline, with their
-        // names, were 3 KiB of every connection.)
-        drop(linkages);
         for (_, c) in children {
             ctx.activate_boxed(c);
         }

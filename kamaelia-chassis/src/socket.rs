@@ -715,8 +715,8 @@ async fn close_gracefully(rd: &mut OwnedReadHalf, wr: &mut OwnedWriteHalf, linge
         return;
     }
     let drain = async {
-        // On the heap: an array here would be part of the adapter's future all its life.
-        let mut buf = vec![0u8; 4096];
+        // (This future is on the heap, made only for a graceful close.)
+        let mut buf = [0u8; 4096];
         loop {
             match rd.read(&mut buf).await {
                 Ok(0) => return,

@@ -33,6 +33,7 @@
 //! (`section figure side connections run value unit`), the raw-results format of the HTTP suite
 //! (`bench/run.sh`), which runs this binary as its components part.
 
+use kamaelia_bench::median;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::poll_fn;
 use std::process::Command;
@@ -182,17 +183,6 @@ fn cpu_noise(a: CpuTicks, b: CpuTicks) -> (f64, f64) {
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map_or_else(|_| "?".into(), |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
 }
 
 fn min_max(v: &[f64]) -> (f64, f64) {

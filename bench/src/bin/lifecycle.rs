@@ -19,6 +19,7 @@
 //! `--results FILE` appends the runs to `FILE` in the raw-results format of the suite
 //! (`bench/run.sh`, which runs it in its components part); `LIFECYCLE_ROUNDS` sets the rounds
 //! per run (fewer, to run it under valgrind).
+use kamaelia_bench::median;
 use std::time::{Duration, Instant};
 
 use axon_core::ipc::{Ipc, ProducerFinished};
@@ -106,11 +107,6 @@ fn tokio_round(rt: &tokio::runtime::Runtime, rounds: u64) -> Duration {
     })
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -132,7 +128,7 @@ fn main() {
         axon.push(per(axon_round(&rt, rounds)));
         tokio.push(per(tokio_round(&rt, rounds)));
     }
-    let (a, t) = (median(axon.clone()), median(tokio.clone()));
+    let (a, t) = (median(&axon), median(&tokio));
     println!("lifecycle: {rounds} rounds, median of {REPEATS} runs, one worker thread");
     println!("   child component (made, 4 boxes linked, run, removed): {a:>6.0} ns per round");
     println!("   tokio task spawned + oneshot answer:                  {t:>6.0} ns per round");

@@ -30,9 +30,9 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 /// The cookbook's `/hello` body, byte for byte.
-const HELLO: &[u8] = b"<html><body><h1>Hello World</h1><P>Woo!!</body></html>";
+const HELLO: &[u8] = kamaelia_http::handlers::HELLO_PAGE.as_bytes();
 /// The `Server` header our server sends, so that the heads have the same length.
-const SERVER_NAME: &str = "Kamaelia-rs/0.1.0";
+const SERVER_NAME: &str = kamaelia_http::settings::DEFAULT_SERVER_NAME;
 
 type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 

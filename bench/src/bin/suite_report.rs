@@ -1,4 +1,4 @@
-//! `suite_report`: the closing table of the HTTP suite (`bench/run.sh`), from its raw results.
+//! `suite_report`: the closing table of the suite (`bench/run.sh`), from its raw results.
 //!
 //! ```sh
 //! suite_report target/bench-results.tsv        # prints the table (markdown) on stdout
@@ -6,8 +6,9 @@
 //!
 //! The raw results are tab-separated rows, one per measurement:
 //! `section figure side connections run value unit`, for example
-//! `http hello_rps ours 16 2 31512.4 req/s`. `bench/run.sh` writes the `http` and `memory` rows,
-//! `axon_chain --results` the `components` rows. A figure's value is the median of its runs.
+//! `http hello_rps ours 16 2 31512.4 req/s`. `bench/run.sh` writes the `http`, `memory` and
+//! `check` rows, `axon_chain --results` and `lifecycle --results` the `components` rows. A
+//! figure's value is the median of its runs.
 //!
 //! The table has one row per figure and peer: our value, the peer's, the ratio ours / peer (for
 //! latency too, so lower is better there), the issue's target for that row, and whether it is
@@ -15,6 +16,7 @@
 //! responses, from wrk) is listed under the table, and so is a `/hello` response whose length
 //! differs from ours (the peers are meant to send the same bytes).
 
+use kamaelia_bench::median;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -55,19 +57,6 @@ impl Results {
     fn total(&self, section: &str, figure: &str, side: &str, conns: &str) -> f64 {
         let key = (section.to_string(), figure.to_string(), side.to_string(), conns.to_string());
         self.runs.get(&key).map_or(0.0, |v| v.iter().sum())
-    }
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
     }
 }
 
