@@ -84,10 +84,12 @@
 //!   strongly, or a date compared exactly) that does not match the file, get the whole file: the
 //!   RFC lets a server ignore `Range`. Full and partial responses carry `Accept-Ranges: bytes`.
 //! * **HEAD** (RFC 9110 §9.3.2) gets the same head as `GET`, `Content-Length` included, and no data.
-//! * **A file that changes under it.** The length is taken when the file is opened. If the file
-//!   then ends early, or a read fails, after the head has gone, `Minimal` logs a warning and fails
-//!   ([`MinimalError`]): the server then aborts the connection rather than send a short body as
-//!   if it were complete. If it grows, only the first length bytes are sent.
+//! * **A file that changes under it.** The length is taken when the file is opened. A file of one
+//!   piece or less is read before the head is sent, so if it ends early or a read fails the
+//!   client gets a 500. A larger file that ends early, or whose read fails, after the head has
+//!   gone makes `Minimal` log a warning and fail ([`MinimalError`]): the server then aborts the
+//!   connection rather than send a short body as if it were complete. If it grows, only the
+//!   first length bytes are sent.
 //!
 //! # Differences from Kamaelia
 //!
@@ -560,10 +562,8 @@ impl Minimal {
                 let me = self.clone();
                 match tokio::task::spawn_blocking(move || me.resolve().unwrap_or_else(|refusal| refusal)).await {
                     Ok(answer) => answer,
-                    Err(e) => {
-                        log::error!("serving {} failed: {e}", self.request.path.as_bytes().escape_ascii());
-                        self.io_failed(&io::Error::other(e))
-                    }
+                    // (`io_failed` logs it.)
+                    Err(e) => self.io_failed(&io::Error::other(e)),
                 }
             }
         }
@@ -649,9 +649,8 @@ impl Minimal {
         if length <= self.chunk_size.max(1) as u64 && self.request.method == Method::GET {
             // One chunk or less: read it now, so that a file that shrank is still a clean 500.
             let body = read_piece(&mut file, length as usize).map_err(|e| {
-                let error = e.at(real.as_deref().unwrap_or(&requested), 0, length);
-                log::warn!("{error}");
-                self.io_failed(&io::Error::other(error))
+                // (`io_failed` logs it.)
+                self.io_failed(&io::Error::other(e.at(real.as_deref().unwrap_or(&requested), 0, length)))
             })?;
             return Ok(Answer::Page(head, body));
         }
