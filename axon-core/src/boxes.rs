@@ -741,7 +741,10 @@ impl<T: Send + 'static> Outbox<T> {
         .await
     }
 
-    /// True if the outbox leads to an inbox.
+    /// True if the outbox leads to an inbox. Like a send, it brings the outbox's cached
+    /// destination up to date, so an outbox that was unlinked no longer keeps its old
+    /// destination's box alive (a component that relinks an outbox now and then, to short-lived
+    /// children say, can call it for that alone).
     pub fn is_linked(&mut self) -> bool {
         self.refresh().is_some()
     }

@@ -165,9 +165,9 @@ impl Component for HTTPRequestHandler {
                     Err(_) if flags.no_more => None,
                     Err(_) => {
                         // Between requests, perhaps idle for long: no queue buffers kept, and
-                        // the outboxes to the last handler look their destination up again (an
-                        // outbox caches it until its next send), so that they no longer keep
-                        // that handler's boxes, now unlinked, alive.
+                        // the outboxes to the last handler look their destination up again
+                        // (`is_linked` does), so that they no longer keep that handler's boxes,
+                        // now unlinked, alive.
                         ctx.inbox.shrink_to_fit();
                         wires.from_handler.shrink_to_fit();
                         wires.handler_done.shrink_to_fit();
