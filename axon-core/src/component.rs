@@ -725,15 +725,8 @@ fn take_links_involving(owned: &mut Vec<Linkage>, id: ComponentId) -> Vec<Linkag
         // without copying.
         return std::mem::take(owned);
     }
-    let mut hit = Vec::new();
-    let mut i = 0;
-    while i < owned.len() {
-        if involves(&owned[i]) {
-            hit.push(owned.remove(i));
-        } else {
-            i += 1;
-        }
-    }
+    let (hit, kept) = std::mem::take(owned).into_iter().partition(involves);
+    *owned = kept;
     hit
 }
 

@@ -566,6 +566,9 @@ async fn send(
                 Err(_) => break,
             }
         }
+        // `write_batch`'s two steps, written out: its future would be part of this one (kept for
+        // the connection's life) at the size of the batch, and boxing it would cost an allocation
+        // per write.
         let written = write_now(wr, &mut batch);
         let failed = match written {
             Ok(true) => None,
