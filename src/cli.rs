@@ -104,6 +104,8 @@ limits (past each, the client gets the status shown):
   --header-read-timeout SECS   time to send a request head (default {}); 408
   --body-read-timeout SECS     time a request body may go without a byte (default {}); 408
   --shutdown-grace SECS        on Ctrl-C/SIGTERM, time open connections get to finish (default {})
+  --handler-host-idle MS       how long an idle connection keeps the component that runs its
+                               handlers (default {}); 0: a new handler component per request
   -h, --help                   this text
 
 Logging: one access line per request at info level; RUST_LOG=debug for more.",
@@ -117,6 +119,7 @@ Logging: one access line per request at info level; RUST_LOG=debug for more.",
         h.header_read_timeout.as_secs(),
         h.body_read_timeout.as_secs(),
         s.shutdown_grace.as_secs(),
+        h.handler_host_idle.map_or(0, |d| d.as_millis()),
     )
 }
 
@@ -160,6 +163,10 @@ impl Options {
                 "--header-read-timeout" => options.http.header_read_timeout = Duration::from_secs(positive()?),
                 "--body-read-timeout" => options.http.body_read_timeout = Duration::from_secs(positive()?),
                 "--shutdown-grace" => options.server.shutdown_grace = Duration::from_secs(number()?),
+                "--handler-host-idle" => {
+                    let ms = number()?;
+                    options.http.handler_host_idle = (ms > 0).then(|| Duration::from_millis(ms));
+                }
                 _ => return Err(CliError::Unknown(name)),
             }
         }
@@ -219,9 +226,32 @@ mod tests {
     }
 
     #[test]
+    fn a_handler_host_idle_of_zero_means_no_host() {
+        assert_eq!(parse(&[]).unwrap().http.handler_host_idle, Some(Duration::from_millis(100)));
+        assert_eq!(
+            parse(&["--handler-host-idle", "250"]).unwrap().http.handler_host_idle,
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(parse(&["--handler-host-idle=0"]).unwrap().http.handler_host_idle, None);
+        assert_eq!(
+            parse(&["--handler-host-idle", "-1"]).unwrap_err().to_string(),
+            "--handler-host-idle: `-1` is not a whole number"
+        );
+    }
+
+    #[test]
     fn the_usage_lists_every_option() {
         let text = usage("kamaelia");
-        for option in ["--port", "--bind", "--root", "--file-io", "--max-connections", "--max-body", "--max-headers"] {
+        for option in [
+            "--port",
+            "--bind",
+            "--root",
+            "--file-io",
+            "--max-connections",
+            "--max-body",
+            "--max-headers",
+            "--handler-host-idle",
+        ] {
             assert!(text.contains(option), "{option} missing");
         }
     }

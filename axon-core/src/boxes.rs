@@ -251,6 +251,19 @@ impl Declarations {
         }
     }
 
+    /// True if these are the standard four boxes alone, at their default capacities (what a
+    /// component can be [hosted](crate::Context::host) with). Gives the list back for reuse.
+    pub(crate) fn into_is_standard(mut self) -> bool {
+        let standard = self.specs.len() == 4
+            && self.specs.iter().all(|s| s.kind == BoxKind::Outbox || s.capacity == Some(DEFAULT_CAPACITY));
+        self.specs.clear();
+        if self.specs.capacity() <= SPARE_SPECS_MAX {
+            let spare = std::mem::take(&mut self.specs);
+            let _ = SPARE_SPECS.try_with(|c| c.set(spare));
+        }
+        standard
+    }
+
     pub(crate) fn build(mut self, owner: &Arc<Identity>) -> Vec<Arc<dyn ErasedNode>> {
         // Not `.collect()`: collecting a `vec::IntoIter` reuses the source allocation in place, and
         // the component would keep the specs' buffer (96 bytes a box) for 16-byte handles all its
@@ -535,6 +548,11 @@ impl<T: Send + 'static> Inbox<T> {
         Self { node }
     }
 
+    /// A second handle to the same box, for a hosted body (see [`crate::Context::host`]).
+    pub(crate) fn lend(&self) -> Self {
+        Self { node: self.node.clone() }
+    }
+
     fn q(&self) -> &Queue<T> {
         self.node.queue()
     }
@@ -657,6 +675,12 @@ impl<T: Send + 'static> Outbox<T> {
     pub(crate) fn from_node(node: Arc<Node<T>>) -> Self {
         // Resolved at the first use (`seen` matches no generation yet).
         Self { node, seen: u32::MAX, sink: None }
+    }
+
+    /// A second handle to the same box, with the same cached destination, for a hosted body
+    /// (see [`crate::Context::host`]).
+    pub(crate) fn lend(&self) -> Self {
+        Self { node: self.node.clone(), seen: self.seen, sink: self.sink.clone() }
     }
 
     #[inline]

@@ -348,6 +348,11 @@ impl Core {
         }
     }
 
+    /// The scheduler it was activated on, if it has been.
+    pub(crate) fn scheduler(&self) -> Option<&Scheduler> {
+        self.scheduler.get()
+    }
+
     /// The pause doorbell (see [`Notifier`]).
     pub(crate) fn notifier(&self) -> &Notifier {
         &self.ident.notifier
@@ -612,8 +617,10 @@ impl ComponentRef {
             name: inbox.to_owned(),
         })?;
         let type_name = node.type_name();
-        node.deliver_any(Box::new(msg)).map_err(|m| {
-            if m.is::<T>() {
+        node.deliver_any(Box::new(msg)).map_err(|_| {
+            // (The message given back is always a `T`: whether it was refused for its type is a
+            // question for the box.)
+            if node.message_type() == std::any::TypeId::of::<T>() {
                 BoxError::Full {
                     component: self.name().to_owned(),
                     name: inbox.to_owned(),
@@ -908,6 +915,54 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             signal: Outbox::from_node(signal),
             me,
         }
+    }
+}
+
+impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
+    /// A second context over the same four boxes, for a body run by [`Context::host`] while this
+    /// one is borrowed.
+    pub(crate) fn lend(&self) -> Self {
+        Context {
+            inbox: self.inbox.lend(),
+            control: self.control.lend(),
+            outbox: self.outbox.lend(),
+            signal: self.signal.lend(),
+            me: self.me.clone(),
+        }
+    }
+
+    /// What a hosted body could leave behind in its host, counted (see [`Context::host`]).
+    pub(crate) fn footprint(&self) -> crate::host::Footprint {
+        let core = &self.me.0;
+        let mut nodes = [0; 4];
+        for (n, b) in nodes.iter_mut().zip(core.boxes.fixed.iter()) {
+            *n = Arc::strong_count(b);
+        }
+        crate::host::Footprint {
+            refs: Arc::strong_count(core),
+            nodes,
+            capacities: [self.inbox.capacity(), self.control.capacity()],
+        }
+    }
+
+    /// True if this component has no children, no exit reports waiting, no linkages it made, no
+    /// boxes added or deleted, no services, and has not ended: what a component
+    /// made afresh would be.
+    pub(crate) fn is_plain(&self) -> bool {
+        let core = &self.me.0;
+        let fresh_family = {
+            let life = lock(&core.life);
+            let family_empty = life
+                .family
+                .as_ref()
+                .is_none_or(|f| f.children.is_empty() && f.child_exits.is_empty() && f.owned_links.is_empty());
+            family_empty && !life.finishing
+        };
+        fresh_family
+            && !core.boxes.any_added.load(Ordering::Acquire)
+            && !core.provides_services()
+            && !core.boxes.fixed.iter().any(|b| b.meta().deleted.load(Ordering::Acquire))
+            && !self.me.has_ended()
     }
 }
 

@@ -174,12 +174,25 @@ pub trait IntoInstance: Send + 'static {
     type Component: Component;
     /// Makes (or returns) the instance.
     fn into_instance(self) -> Instance<Self::Component>;
+
+    /// The behaviour itself if no instance has been made of it yet (so that it can be
+    /// [hosted](crate::Context::host) instead), otherwise the instance.
+    fn into_behaviour(self) -> Result<Self::Component, Instance<Self::Component>>
+    where
+        Self: Sized,
+    {
+        Err(self.into_instance())
+    }
 }
 
 impl<C: Component> IntoInstance for C {
     type Component = C;
     fn into_instance(self) -> Instance<C> {
         Instance::new(self)
+    }
+
+    fn into_behaviour(self) -> Result<C, Instance<C>> {
+        Ok(self)
     }
 }
 

@@ -80,6 +80,7 @@ pub mod error;
 pub mod fn_component;
 pub mod group;
 pub mod handle;
+pub mod host;
 pub mod instance;
 pub mod introspect;
 pub mod ipc;
@@ -100,6 +101,7 @@ pub use error::{
 };
 pub use fn_component::{from_fn, FnComponent};
 pub use handle::Handle;
+pub use host::{hostable, Hosted};
 pub use instance::{AnyInstance, Instance, IntoInstance};
 pub use ipc::Ipc;
 pub use linkage::{Endpoint, LinkId, LinkOptions, Linkage, Passthrough};

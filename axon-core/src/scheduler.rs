@@ -312,6 +312,12 @@ impl Scheduler {
         }
     }
 
+    /// Records the failure of a body a component hosted ([`Context::host`](crate::Context::host)),
+    /// as a component's would be.
+    pub(crate) fn hosted_failed(&self, report: ChildExit) {
+        lock(&self.0.failures).push(report);
+    }
+
     /// How many components are running (activated and not yet ended; handles not counted).
     pub fn live(&self) -> usize {
         self.0.live.0.load(Ordering::SeqCst)

@@ -60,6 +60,7 @@ pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;
 pub mod handlers;
+pub mod host;
 pub mod minimal;
 pub mod parser;
 pub mod request;

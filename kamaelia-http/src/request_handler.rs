@@ -59,9 +59,10 @@
 use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
 use axon_core::{
@@ -72,6 +73,7 @@ use http::{Method, StatusCode, Version};
 
 use crate::encode::{chunk_head, write_head, Framing, CONTINUE, LAST_CHUNK};
 use crate::error_pages::get_error_page;
+use crate::host::{HandlerHost, HostSlot, HostedJob};
 use crate::parser::Parsed;
 use crate::request::{version_number, BadRequest, Request};
 use crate::resource::{Handler, Resource, ResponseHead};
@@ -119,6 +121,50 @@ struct Wires {
     body_done: Outbox<Ipc>,
 }
 
+/// The connection's handler host, while it has one (see [`crate::host`]).
+struct HostState {
+    slot: Arc<HostSlot>,
+    component: ComponentRef,
+    /// When the last request ended.
+    last_used: tokio::time::Instant,
+    /// How long the host is kept idle.
+    keep: Duration,
+    /// Goes off at or before `last_used + keep` (moved on, rather than reset per request).
+    idle: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl HostState {
+    fn new(slot: Arc<HostSlot>, component: ComponentRef, keep: Duration) -> Self {
+        let last_used = tokio::time::Instant::now();
+        HostState { slot, component, last_used, keep, idle: Box::pin(tokio::time::sleep_until(last_used + keep)) }
+    }
+
+    /// Ready once the connection has been idle for `keep`.
+    fn poll_idle(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        loop {
+            std::task::ready!(self.idle.as_mut().poll(cx));
+            let due = self.last_used + self.keep;
+            if tokio::time::Instant::now() >= due {
+                return Poll::Ready(());
+            }
+            self.idle.as_mut().reset(due);
+        }
+    }
+}
+
+impl Drop for HostState {
+    fn drop(&mut self) {
+        self.slot.retire();
+    }
+}
+
+/// Ends the host, if there is one, and removes the linkages to it.
+fn retire_host(ctx: &mut Context<Parsed, Bytes>, host: &mut Option<HostState>) {
+    if let Some(h) = host.take() {
+        ctx.remove_child(&h.component);
+    }
+}
+
 /// What the connection does after a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum After {
@@ -159,6 +205,7 @@ impl Component for HTTPRequestHandler {
                 body_done: ctx.take_outbox("_handlersignal")?,
             };
             let mut flags = Flags::default();
+            let mut host: Option<HostState> = None;
             loop {
                 let next = match ctx.inbox.try_recv() {
                     Ok(msg) => Some(msg),
@@ -173,7 +220,13 @@ impl Component for HTTPRequestHandler {
                         wires.handler_done.shrink_to_fit();
                         wires.to_handler.is_linked();
                         wires.body_done.is_linked();
-                        next_request(&mut ctx, &mut flags).await
+                        match next_request(&mut ctx, &mut flags, &mut host).await {
+                            Next::Request(next) => next,
+                            Next::HostIdle => {
+                                retire_host(&mut ctx, &mut host);
+                                continue;
+                            }
+                        }
                     }
                 };
                 match next {
@@ -183,9 +236,12 @@ impl Component for HTTPRequestHandler {
                         // the component's own future lives as long as the connection.
                         let after = Box::pin(async {
                             let mut exchange = Exchange::new(&self, *request, &flags);
-                            exchange.run(&mut ctx, &mut wires, &mut flags).await
+                            exchange.run(&mut ctx, &mut wires, &mut flags, &mut host).await
                         })
                         .await;
+                        if let Some(h) = host.as_mut() {
+                            h.last_used = tokio::time::Instant::now();
+                        }
                         if after == After::Close || flags.stopping {
                             break;
                         }
@@ -220,16 +276,38 @@ impl Flags {
     }
 }
 
-/// Waits for the next request, or for word that there are none.
-async fn next_request(ctx: &mut Context<Parsed, Bytes>, flags: &mut Flags) -> Option<Parsed> {
-    tokio::select! {
-        biased;
-        msg = ctx.inbox.recv() => msg,
-        ctl = ctx.control.recv() => {
+/// What [`next_request`] waited for.
+enum Next {
+    /// The next request (`None`: there are no more).
+    Request(Option<Parsed>),
+    /// The connection has been idle long enough to let its handler host go.
+    HostIdle,
+}
+
+/// Waits for the next request, or for word that there are none, or for the handler host's idle
+/// time to pass.
+async fn next_request(ctx: &mut Context<Parsed, Bytes>, flags: &mut Flags, host: &mut Option<HostState>) -> Next {
+    let next = poll_fn(|cx| {
+        if let Poll::Ready(msg) = ctx.inbox.poll_recv(cx) {
+            return Poll::Ready(Ok(msg));
+        }
+        if let Poll::Ready(ctl) = ctx.control.poll_recv(cx) {
+            return Poll::Ready(Err(Some(ctl)));
+        }
+        match host.as_mut().map(|h| h.poll_idle(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Err(None)),
+            _ => Poll::Pending,
+        }
+    })
+    .await;
+    match next {
+        Ok(msg) => Next::Request(msg),
+        Err(Some(ctl)) => {
             flags.on_control(ctl);
             // What the parser sent before it stopped is already queued.
-            ctx.inbox.try_recv().ok()
+            Next::Request(ctx.inbox.try_recv().ok())
         }
+        Err(None) => Next::HostIdle,
     }
 }
 
@@ -246,7 +324,12 @@ struct Exchange<'a> {
     request_open: bool,
     /// A body piece waiting for room in the handler's `inbox`.
     pending_body: Option<Bytes>,
+    /// The handler's component (the host's, for a hosted handler).
     handler: Option<ComponentRef>,
+    /// The host's slot, while a hosted handler answers.
+    hosted: Option<Arc<HostSlot>>,
+    /// The handler's class name, for the log (a hosted handler has no name of its own).
+    handler_class: std::borrow::Cow<'static, str>,
     /// The framing chosen when the head went out.
     framing: Option<Framing>,
     status: StatusCode,
@@ -268,6 +351,7 @@ enum Wake {
     Resource(Resource),
     HandlerSignalled(Ipc),
     HandlerEnded(ChildExit),
+    HostedEnded(Exit),
     BodyRoom,
     Part(Option<Parsed>),
     Control(Option<Ipc>),
@@ -286,6 +370,8 @@ impl<'a> Exchange<'a> {
             request_open: true,
             pending_body: None,
             handler: None,
+            hosted: None,
+            handler_class: std::borrow::Cow::Borrowed(""),
             framing: None,
             status: StatusCode::INTERNAL_SERVER_ERROR,
             sent: 0,
@@ -298,7 +384,13 @@ impl<'a> Exchange<'a> {
         }
     }
 
-    async fn run(&mut self, ctx: &mut Context<Parsed, Bytes>, wires: &mut Wires, flags: &mut Flags) -> After {
+    async fn run(
+        &mut self,
+        ctx: &mut Context<Parsed, Bytes>,
+        wires: &mut Wires,
+        flags: &mut Flags,
+        host: &mut Option<HostState>,
+    ) -> After {
         let request = self.request.take().expect("an exchange runs once");
         if request.expect_continue && request.body.has_body() && request.bad.is_none() {
             // RFC 9110 §10.1.1: the client waits for this before sending the body.
@@ -308,7 +400,7 @@ impl<'a> Exchange<'a> {
         // was read) must not be taken for this one's.
         while wires.handler_done.try_recv().is_ok() {}
         while wires.from_handler.try_recv().is_ok() {}
-        let handler = self.start_handler(ctx, request);
+        let handler = self.start_handler(ctx, wires, host, request);
         self.handler = Some(handler.clone());
         let mut signalled = false;
         let mut ended = false;
@@ -335,14 +427,13 @@ impl<'a> Exchange<'a> {
                 }
                 Wake::HandlerEnded(exit) => {
                     ended = true;
-                    // What it sent before it ended is queued: take it.
-                    while let Ok(res) = wires.from_handler.try_recv() {
-                        self.on_resource(res);
-                    }
-                    if exit.exit != Exit::Finished {
-                        log::warn!("{}: handler {} {}", ctx.name(), exit.name, exit.exit);
-                        self.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {}.", exit.exit));
-                    }
+                    self.on_handler_ended(ctx, &|| exit.name.clone(), &exit.exit, &mut wires.from_handler);
+                }
+                Wake::HostedEnded(exit) => {
+                    ended = true;
+                    let class = self.handler_class.clone();
+                    let name = || format!("{class} (hosted by {})", handler.name());
+                    self.on_handler_ended(ctx, &name, &exit, &mut wires.from_handler);
                 }
                 Wake::BodyRoom => {
                     if let Some(piece) = self.pending_body.take() {
@@ -442,8 +533,16 @@ impl<'a> Exchange<'a> {
         After::KeepAlive
     }
 
-    /// Makes the handler (a 500 page if the factory panics), links it, and starts it.
-    fn start_handler(&mut self, ctx: &mut Context<Parsed, Bytes>, request: Request) -> ComponentRef {
+    /// Makes the handler (a 500 page if the factory panics) and starts it: in the connection's
+    /// handler host if it can be hosted, otherwise as a component of its own, linked to this
+    /// component and made a child.
+    fn start_handler(
+        &mut self,
+        ctx: &mut Context<Parsed, Bytes>,
+        wires: &mut Wires,
+        host: &mut Option<HostState>,
+        request: Request,
+    ) -> ComponentRef {
         let create = &self.owner.create;
         let handler = match catch_unwind(AssertUnwindSafe(|| create(request))) {
             Ok(handler) => handler,
@@ -456,7 +555,22 @@ impl<'a> Exchange<'a> {
                 ))
             }
         };
-        let component = handler.component().clone();
+        if host.as_ref().is_some_and(|h| h.component.has_ended()) {
+            retire_host(ctx, host);
+        }
+        let instance = match handler.into_kind() {
+            Ok(job) => match self.owner.settings.handler_host_idle {
+                Some(keep) => match self.host_job(ctx, wires, host, job, keep) {
+                    Ok(component) => return component,
+                    Err(job) => job.into_instance(),
+                },
+                None => job.into_instance(),
+            },
+            Err(instance) => instance,
+        };
+        // A component of its own, linked to the boxes the host was linked to.
+        retire_host(ctx, host);
+        let component = instance.component().clone();
         // All four at once (all or none), under one acquisition of the wiring lock.
         let linked = ctx.link_all([
             ((&component, "outbox"), (ctx.me(), "_handlerinbox")),
@@ -471,7 +585,65 @@ impl<'a> Exchange<'a> {
             component.stop();
         }
         ctx.add_child(&component);
-        ctx.activate_boxed(handler.into_instance())
+        ctx.activate_boxed(instance)
+    }
+
+    /// Hands `job` to the connection's handler host, making the host first if there is none (or
+    /// the one there cannot take it); gives `job` back if no host can be made.
+    fn host_job(
+        &mut self,
+        ctx: &mut Context<Parsed, Bytes>,
+        wires: &mut Wires,
+        host: &mut Option<HostState>,
+        mut job: Box<dyn HostedJob>,
+        keep: Duration,
+    ) -> Result<ComponentRef, Box<dyn HostedJob>> {
+        if log::log_enabled!(log::Level::Warn) {
+            self.handler_class = job.class_name();
+        }
+        if let Some(h) = host.as_ref() {
+            // This component is the only sender to the host's inboxes, so what waits there now
+            // was sent to the previous handler (after it ended): the host drops that much.
+            let stale = (wires.to_handler.destination_len(), wires.body_done.destination_len());
+            match h.slot.hand_over(job, stale) {
+                Ok(()) => {
+                    self.hosted = Some(h.slot.clone());
+                    return Ok(h.component.clone());
+                }
+                Err(back) => {
+                    // Still busy with a handler it was told to drop, or ending: a new host.
+                    job = back;
+                    retire_host(ctx, host);
+                }
+            }
+        }
+        let slot = Arc::new(HostSlot::default());
+        let instance = axon_core::Instance::new(HandlerHost { slot: slot.clone() });
+        let component = instance.component().clone();
+        let linked = ctx.link_all([
+            ((&component, "outbox"), (ctx.me(), "_handlerinbox")),
+            ((&component, "signal"), (ctx.me(), "_handlercontrol")),
+            ((ctx.me(), "_handleroutbox"), (&component, "inbox")),
+            ((ctx.me(), "_handlersignal"), (&component, "control")),
+        ]);
+        if let Err(e) = linked {
+            log::error!("{}: cannot link a handler host: {e}", ctx.name());
+            return Err(job);
+        }
+        ctx.add_child(&component);
+        ctx.activate(instance);
+        // The outboxes to the host look it up now, not during its first handler: a hosted
+        // handler is checked for references it leaves behind by counting them.
+        wires.to_handler.is_linked();
+        wires.body_done.is_linked();
+        if let Err(job) = slot.hand_over(job, (0, 0)) {
+            // A new host takes any job; this cannot happen.
+            retire_host(ctx, &mut Some(HostState::new(slot, component, keep)));
+            return Err(job);
+        }
+        self.hosted = Some(slot.clone());
+        *host = Some(HostState::new(slot, component.clone(), keep));
+        Ok(component)
     }
 
     /// Waits for the next thing to do: the handler's messages first (so a response completes
@@ -486,6 +658,11 @@ impl<'a> Exchange<'a> {
             }
             if let Poll::Ready(Some(msg)) = wires.handler_done.poll_recv(cx) {
                 return Poll::Ready(Wake::HandlerSignalled(msg));
+            }
+            if let Some(slot) = &self.hosted {
+                if let Poll::Ready(exit) = slot.poll_ended(cx) {
+                    return Poll::Ready(Wake::HostedEnded(exit));
+                }
             }
             if let Poll::Ready(Some(exit)) = pin!(ctx.child_exited()).poll(cx) {
                 return Poll::Ready(Wake::HandlerEnded(exit));
@@ -506,6 +683,25 @@ impl<'a> Exchange<'a> {
             Poll::Pending
         })
         .await
+    }
+
+    /// The handler has ended (`exit`): takes what it sent before, and answers with a 500 page if
+    /// it did not finish.
+    fn on_handler_ended(
+        &mut self,
+        ctx: &Context<Parsed, Bytes>,
+        name: &dyn Fn() -> String,
+        exit: &Exit,
+        from_handler: &mut Inbox<Resource>,
+    ) {
+        // What it sent before it ended is queued: take it.
+        while let Ok(res) = from_handler.try_recv() {
+            self.on_resource(res);
+        }
+        if *exit != Exit::Finished {
+            log::warn!("{}: handler {} {exit}", ctx.name(), name());
+            self.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {exit}."));
+        }
     }
 
     /// Handles a handler's signal; true if the response is complete. Whatever the handler sent
@@ -648,6 +844,12 @@ impl<'a> Exchange<'a> {
     /// Unlinks the handler and stops it if it is still running (it has answered, or its answer
     /// is no longer wanted).
     fn stop_handler(&mut self, ctx: &mut Context<Parsed, Bytes>) {
+        if let Some(slot) = self.hosted.take() {
+            // The host stays, linked; the handler is dropped if it is still running.
+            self.handler = None;
+            slot.cancel();
+            return;
+        }
         if let Some(handler) = self.handler.take() {
             ctx.remove_child(&handler);
             if !handler.has_ended() {
@@ -701,6 +903,10 @@ fn client_gone(ctx: &mut Context<Parsed, Bytes>) -> bool {
 impl Drop for Exchange<'_> {
     /// The request handler was stopped mid-request: the handler goes with it.
     fn drop(&mut self) {
+        if let Some(slot) = self.hosted.take() {
+            slot.cancel();
+            return;
+        }
         if let Some(handler) = self.handler.take() {
             if !handler.has_ended() {
                 handler.stop();

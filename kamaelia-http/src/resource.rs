@@ -18,7 +18,9 @@
 
 use std::fmt;
 
-use axon_core::{AnyInstance, Component, ComponentRef, IntoInstance};
+use axon_core::{AnyInstance, Component, Instance, IntoInstance};
+
+use crate::host::HostedJob;
 pub use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
@@ -115,8 +117,20 @@ impl From<Vec<u8>> for Resource {
 /// A request handler, made and not yet started: any component whose `inbox` takes [`Bytes`] and
 /// whose `outbox` sends [`Resource`] (a struct implementing [`Component`], a `Pipeline`, a
 /// `Graphline` instance...). Factories return `impl Into<Handler>`.
+///
+/// A handler given as a component's value (not yet an instance) that needs only the standard four
+/// boxes ([`axon_core::hostable`]) is run in the connection's handler host
+/// ([`HttpSettings::handler_host_idle`](crate::HttpSettings::handler_host_idle)); any other is
+/// made into a component of its own, linked, and removed after its response.
 pub struct Handler {
-    instance: Box<dyn AnyInstance>,
+    kind: Kind,
+}
+
+enum Kind {
+    /// A behaviour that can be hosted.
+    Behaviour(Box<dyn HostedJob>),
+    /// A component of its own.
+    Made(Box<dyn AnyInstance>),
 }
 
 impl<P> From<P> for Handler
@@ -125,24 +139,49 @@ where
     P::Component: Component<Inbox = Bytes, Outbox = Resource>,
 {
     fn from(handler: P) -> Self {
-        Handler { instance: Box::new(handler.into_instance()) }
+        let kind = match handler.into_behaviour() {
+            Ok(behaviour) if axon_core::hostable(&behaviour) => Kind::Behaviour(Box::new(behaviour)),
+            Ok(behaviour) => Kind::Made(Box::new(Instance::new(behaviour))),
+            Err(instance) => Kind::Made(Box::new(instance)),
+        };
+        Handler { kind }
     }
 }
 
 impl Handler {
-    /// The handler's component, to link its boxes.
-    pub fn component(&self) -> &ComponentRef {
-        self.instance.component()
+    /// True if it can run in a connection's handler host (see the type's docs).
+    pub fn is_hostable(&self) -> bool {
+        matches!(self.kind, Kind::Behaviour(_))
     }
 
-    /// The type-erased instance, to activate.
+    /// Its component's name if it has been made into a component (`Pipeline_12`), otherwise its
+    /// class name (`HelloHandler`).
+    pub fn name(&self) -> String {
+        match &self.kind {
+            Kind::Behaviour(job) => job.class_name().into_owned(),
+            Kind::Made(instance) => instance.component().name().to_owned(),
+        }
+    }
+
+    /// The handler as a component of its own (made now if it was not), to link and activate.
     pub fn into_instance(self) -> Box<dyn AnyInstance> {
-        self.instance
+        match self.kind {
+            Kind::Behaviour(job) => job.into_instance(),
+            Kind::Made(instance) => instance,
+        }
+    }
+
+    /// The behaviour to host, or the component.
+    pub(crate) fn into_kind(self) -> Result<Box<dyn HostedJob>, Box<dyn AnyInstance>> {
+        match self.kind {
+            Kind::Behaviour(job) => Ok(job),
+            Kind::Made(instance) => Err(instance),
+        }
     }
 }
 
 impl fmt::Debug for Handler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Handler").field(self.component()).finish()
+        f.debug_tuple("Handler").field(&self.name()).finish()
     }
 }

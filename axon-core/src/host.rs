@@ -1,0 +1,156 @@
+//! Hosting: running a component's body in another component's boxes.
+//!
+//! A component that makes a short-lived child for every task and links it the same way each
+//! time (Kamaelia's HTTP request handler makes one per request) pays for the child's life every
+//! time: its core and boxes are allocated, four linkages made under the wiring lock, then removed,
+//! and the boxes freed. [`Context::host`] is the cheaper way for a *host*, a long-lived
+//! component whose boxes stay linked: it runs another component's body (its
+//! [`main`](Component::main)) with a context over the host's own four standard boxes, and says
+//! how it ended. Bodies run one after another in the host, each as if it were a new component
+//! made and linked like the host:
+//!
+//! * the body's `inbox`, `control`, `outbox` and `signal` are the host's, with their linkages;
+//! * its id, name and [`me`](Context::me) are the host's;
+//! * children it activates are the host's children.
+//!
+//! Only a behaviour that needs nothing more can be hosted ([`hostable`]): one that declares no box
+//! beyond the standard four, changes none of their capacities, and runs as a task (not
+//! [`Threaded`](crate::Threaded)). A body can still leave something behind in its host: children
+//! running or reported, linkages it made, boxes added or deleted, a service, a handle to a box or
+//! a [`ComponentRef`] to the host kept somewhere. [`Hosted::clean`] says whether it left none of
+//! these, so that the host can decide to run the next body, or to end and be replaced by a new
+//! host.
+//!
+//! The messages a body did not read stay in the host's inboxes; the host decides what to do with
+//! them before the next body runs.
+//!
+//! ```
+//! use axon_core::prelude::*;
+//! use axon_core::{hostable, Exit, Hosted, Scheduler};
+//!
+//! /// Answers one message with its double.
+//! struct Doubler;
+//! impl Component for Doubler {
+//!     type Inbox = u32;
+//!     type Outbox = u32;
+//!     async fn main(self, mut ctx: Context<u32, u32>) -> ComponentResult {
+//!         if let Some(n) = ctx.inbox.recv().await {
+//!             ctx.outbox.send(2 * n).await;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! /// Runs three `Doubler`s in turn, in its own boxes.
+//! struct Host(std::sync::mpsc::Sender<Vec<Hosted>>);
+//! impl Component for Host {
+//!     type Inbox = u32;
+//!     type Outbox = u32;
+//!     async fn main(self, mut ctx: Context<u32, u32>) -> ComponentResult {
+//!         assert!(hostable(&Doubler));
+//!         let mut runs = Vec::new();
+//!         for _ in 0..3 {
+//!             runs.push(ctx.host(Doubler).await);
+//!         }
+//!         self.0.send(runs).unwrap();
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let (tx, rx) = std::sync::mpsc::channel();
+//! let scheduler = Scheduler::new();
+//! let host = Instance::new(Host(tx));
+//! for n in [1u32, 2, 3] {
+//!     host.component().deliver("inbox", n).unwrap();
+//! }
+//! host.activate(&scheduler);
+//! scheduler.run().unwrap();
+//! let runs = rx.recv().unwrap();
+//! assert!(runs.iter().all(|r| r.exit == Exit::Finished && r.clean));
+//! ```
+
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::task::Poll;
+
+use crate::component::{panic_message, ChildExit, Component, ComponentKind, Context, Exit};
+use crate::Declarations;
+
+/// How a hosted body ended ([`Context::host`]). A failure (an error or a panic) is logged and
+/// reported to the scheduler ([`Scheduler::failures`](crate::Scheduler::failures)) as a
+/// component's would be, named `Class (hosted by Host_12)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hosted {
+    /// How its body ended, as for a component of its own.
+    pub exit: Exit,
+    /// True if the body kept no handle to the host's boxes and no reference to the host, and
+    /// the host is now as a component made afresh would be: no children (running or reported),
+    /// no linkages it made, no boxes added or deleted, no service (see the [module docs](self)).
+    /// The host can run another body. False after a panic.
+    pub clean: bool,
+}
+
+/// True if `behaviour` can be run by [`Context::host`]: it declares no box beyond the standard
+/// four, keeps their default capacities, and runs as a task.
+pub fn hostable<C: Component>(behaviour: &C) -> bool {
+    if behaviour.kind() != ComponentKind::Task {
+        return false;
+    }
+    let mut decl = Declarations::standard::<C::Inbox, C::Outbox>();
+    behaviour.declare(&mut decl);
+    decl.into_is_standard()
+}
+
+/// Counts that a hosted body changes if it keeps a handle or a reference (see
+/// [`Context::host`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Footprint {
+    pub(crate) refs: usize,
+    pub(crate) nodes: [usize; 4],
+    pub(crate) capacities: [Option<usize>; 2],
+}
+
+impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
+    /// Runs `behaviour`'s body in this component, with a context over this component's four
+    /// standard boxes, and returns how it ended (see the [module docs](self)). While it runs,
+    /// this context is borrowed: the body has the boxes to itself. A panic in the body is caught
+    /// and reported as [`Exit::Panicked`]. Dropping the returned future drops the body, as
+    /// stopping a component does.
+    ///
+    /// `behaviour`'s [`declare`](Component::declare) is not consulted: check [`hostable`] first.
+    pub fn host<C>(&mut self, behaviour: C) -> impl Future<Output = Hosted> + Send + '_
+    where
+        C: Component<Inbox = I, Outbox = O>,
+    {
+        let before = self.footprint();
+        let class = behaviour.class_name();
+        let body = behaviour.main(self.lend());
+        async move {
+            let exit = {
+                let mut body = pin!(body);
+                poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Ok(Poll::Ready(Ok(()))) => Poll::Ready(Exit::Finished),
+                    Ok(Poll::Ready(Err(e))) => Poll::Ready(Exit::Failed(e.to_string())),
+                    Err(panic) => Poll::Ready(Exit::Panicked(panic_message(&*panic))),
+                })
+                .await
+                // The body, and the context it was given, are dropped here.
+            };
+            if exit.is_failure() {
+                // Reported as a component's failure would be, under the name of the behaviour.
+                let name = format!("{class} (hosted by {})", self.name());
+                match &exit {
+                    Exit::Panicked(m) => log::error!("component {name} panicked: {m}"),
+                    e => log::warn!("component {name} {e}"),
+                }
+                if let Some(scheduler) = self.me().0.scheduler() {
+                    scheduler.hosted_failed(ChildExit { id: self.id(), name, exit: exit.clone() });
+                }
+            }
+            let clean = !matches!(exit, Exit::Panicked(_)) && self.footprint() == before && self.is_plain();
+            Hosted { exit, clean }
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The connection's handler host: one component, linked to the request handler once, that runs
+//! the handlers of a connection's requests one after another (see [`axon_core::host`]).
+//!
+//! Kamaelia makes a handler component per request: made, linked to four boxes of the request
+//! handler, activated, then unlinked and removed. On a keep-alive connection that life is most
+//! of what a small request costs (docs/benchmarks.md, round 4). A handler given as a plain
+//! component value ([`axon_core::hostable`]) is instead run by the host, in the host's boxes,
+//! which stay linked: to the handler nothing differs but its id and name (the host's).
+//!
+//! The request handler hands a handler over through a [`HostSlot`] shared with the host, and
+//! hears how it ended there. A handler that leaves something behind in the host (children, a
+//! linkage, a kept handle; [`axon_core::Hosted::clean`]) or panics makes the host end after it;
+//! the next request gets a new one. The host ends, too, when the connection has been idle for
+//! [`HttpSettings::handler_host_idle`](crate::HttpSettings::handler_host_idle), so that an idle
+//! connection keeps no host, and when the request handler ends.
+
+use std::borrow::Cow;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+
+use axon_core::{AnyInstance, Component, ComponentResult, Context, Exit, Hosted, Instance};
+use bytes::Bytes;
+
+use crate::resource::Resource;
+
+/// A handler's behaviour, its type erased, to run in a host or to make into a component.
+pub(crate) trait HostedJob: Send {
+    /// Runs it in the host's boxes.
+    fn run<'a>(
+        self: Box<Self>,
+        ctx: &'a mut Context<Bytes, Resource>,
+    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>>;
+    /// Makes it a component of its own.
+    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance>;
+    /// Its class name (`HelloHandler`).
+    fn class_name(&self) -> Cow<'static, str>;
+}
+
+impl<C: Component<Inbox = Bytes, Outbox = Resource>> HostedJob for C {
+    fn run<'a>(
+        self: Box<Self>,
+        ctx: &'a mut Context<Bytes, Resource>,
+    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>> {
+        Box::pin(ctx.host(*self))
+    }
+
+    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance> {
+        Box::new(Instance::new(*self))
+    }
+
+    fn class_name(&self) -> Cow<'static, str> {
+        Component::class_name(self)
+    }
+}
+
+/// A handler handed over, with how many stale messages to drop from the host's `inbox` and
+/// `control` before it runs.
+struct Job {
+    job: Box<dyn HostedJob>,
+    stale: (usize, usize),
+}
+
+/// What the request handler and its host share.
+#[derive(Default)]
+pub(crate) struct HostSlot {
+    state: Mutex<SlotState>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    /// Handed over, not yet taken by the host.
+    job: Option<Job>,
+    /// A job was handed over and the host has not reported its end.
+    busy: bool,
+    /// The request handler no longer wants the current job's answer: drop it.
+    cancel: bool,
+    /// The host is to end (or has ended): take no more jobs.
+    retire: bool,
+    /// How the last job ended, for the request handler.
+    ended: Option<Exit>,
+    /// Wakes the host.
+    host: Option<Waker>,
+    /// Wakes the request handler.
+    owner: Option<Waker>,
+}
+
+fn store(slot: &mut Option<Waker>, waker: &Waker) {
+    if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        *slot = Some(waker.clone());
+    }
+}
+
+impl HostSlot {
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands `job` over; gives it back if the host is busy or retiring (the caller then retires
+    /// this host). `stale` counts the messages waiting in the host's `inbox` and `control` that
+    /// were meant for the previous job.
+    pub(crate) fn hand_over(&self, job: Box<dyn HostedJob>, stale: (usize, usize)) -> Result<(), Box<dyn HostedJob>> {
+        let host = {
+            let mut s = self.lock();
+            if s.busy || s.retire {
+                return Err(job);
+            }
+            s.job = Some(Job { job, stale });
+            s.busy = true;
+            s.cancel = false;
+            s.ended = None;
+            s.host.take()
+        };
+        if let Some(w) = host {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Ready with how the current job ended.
+    pub(crate) fn poll_ended(&self, cx: &mut std::task::Context<'_>) -> Poll<Exit> {
+        let mut s = self.lock();
+        match s.ended.take() {
+            Some(exit) => Poll::Ready(exit),
+            None => {
+                store(&mut s.owner, cx.waker());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Drops the current job, if it is still running.
+    pub(crate) fn cancel(&self) {
+        let host = {
+            let mut s = self.lock();
+            if !s.busy {
+                return;
+            }
+            s.cancel = true;
+            s.host.take()
+        };
+        if let Some(w) = host {
+            w.wake();
+        }
+    }
+
+    /// Ends the host (dropping a job still running).
+    pub(crate) fn retire(&self) {
+        let host = {
+            let mut s = self.lock();
+            s.retire = true;
+            s.host.take()
+        };
+        if let Some(w) = host {
+            w.wake();
+        }
+    }
+
+    /// The host's side: the next job, or `None` when it is to end.
+    async fn next_job(&self) -> Option<Job> {
+        poll_fn(|cx| {
+            let mut s = self.lock();
+            if s.retire {
+                return Poll::Ready(None);
+            }
+            if let Some(job) = s.job.take() {
+                return Poll::Ready(Some(job));
+            }
+            store(&mut s.host, cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The host's side: runs `run` until it ends, or until it is cancelled or the host retired
+    /// (`None`; `run` is then dropped).
+    async fn run_until_cancelled(&self, run: Pin<Box<dyn Future<Output = Hosted> + Send + '_>>) -> Option<Hosted> {
+        let mut run = Some(run);
+        poll_fn(|cx| {
+            {
+                let mut s = self.lock();
+                if s.cancel || s.retire {
+                    drop(s);
+                    // Dropped outside the lock: dropping a body may do anything.
+                    run = None;
+                    return Poll::Ready(None);
+                }
+                store(&mut s.host, cx.waker());
+            }
+            match run.as_mut().map(|r| r.as_mut().poll(cx)) {
+                Some(Poll::Ready(hosted)) => Poll::Ready(Some(hosted)),
+                Some(Poll::Pending) => Poll::Pending,
+                None => Poll::Ready(None),
+            }
+        })
+        .await
+    }
+
+    /// The host's side: the job has ended (`exit`); `last` if the host ends after it.
+    fn report(&self, exit: Exit, last: bool) {
+        let owner = {
+            let mut s = self.lock();
+            s.busy = false;
+            s.cancel = false;
+            s.retire |= last;
+            s.ended = Some(exit);
+            s.owner.take()
+        };
+        if let Some(w) = owner {
+            w.wake();
+        }
+    }
+}
+
+/// The host component: takes jobs from its slot and runs them in its boxes until it is retired
+/// or a job leaves it unclean.
+pub(crate) struct HandlerHost {
+    pub(crate) slot: Arc<HostSlot>,
+}
+
+impl Component for HandlerHost {
+    type Inbox = Bytes;
+    type Outbox = Resource;
+
+    fn class_name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("HandlerHost")
+    }
+
+    // Not `async fn`: see `HTTPRequestHandler::main`.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, mut ctx: Context<Bytes, Resource>) -> impl Future<Output = ComponentResult> + Send {
+        async move {
+            while let Some(Job { job, stale }) = self.slot.next_job().await {
+                // What the request handler sent the previous job after it ended.
+                for _ in 0..stale.0 {
+                    let _ = ctx.inbox.try_recv();
+                }
+                for _ in 0..stale.1 {
+                    let _ = ctx.control.try_recv();
+                }
+                let run = job.run(&mut ctx);
+                match self.slot.run_until_cancelled(run).await {
+                    Some(Hosted { exit, clean }) => {
+                        self.slot.report(exit, !clean);
+                        if !clean {
+                            log::debug!("{}: a handler left something behind; this host ends", ctx.name());
+                            break;
+                        }
+                    }
+                    None => {
+                        // Dropped mid-body: whatever it was doing (children it made, say) may
+                        // have been left half done, so a new host takes the next request.
+                        self.slot.report(Exit::Stopped, true);
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
