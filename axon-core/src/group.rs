@@ -77,6 +77,24 @@ impl Wake for Slot {
         if self.queued.swap(true, Ordering::AcqRel) {
             return;
         }
+        // Woken by another member of its group, in the group's turn on this thread (the usual
+        // case: a message passed along a connection's components): the group is at hand and
+        // polling, so neither a reference to it nor a tokio wake-up is needed.
+        let queued_here = CURRENT.with(|c| match c.try_borrow().as_deref() {
+            Ok(Some(current)) if std::ptr::eq(Arc::as_ptr(current), self.group.as_ptr()) => {
+                let mut st = lock(&current.state);
+                if st.polling {
+                    st.ready.push_back(self.clone());
+                    true
+                } else {
+                    false
+                }
+            }
+            _ => false,
+        });
+        if queued_here {
+            return;
+        }
         let Some(group) = self.group.upgrade() else { return };
         let waker = {
             let mut st = lock(&group.state);

@@ -125,29 +125,29 @@ struct Wires {
 struct HostState {
     slot: Arc<HostSlot>,
     component: ComponentRef,
-    /// When the last request ended.
-    last_used: tokio::time::Instant,
+    /// A request was served since `idle` was last set (a flag rather than a time: reading the
+    /// clock per request costs more than the rest of the bookkeeping).
+    used: bool,
     /// How long the host is kept idle.
     keep: Duration,
-    /// Goes off at or before `last_used + keep` (moved on, rather than reset per request).
+    /// Goes off `keep` after it was set; set again if the host was used meanwhile. So the host
+    /// goes after between one and two times `keep` of idleness.
     idle: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl HostState {
     fn new(slot: Arc<HostSlot>, component: ComponentRef, keep: Duration) -> Self {
-        let last_used = tokio::time::Instant::now();
-        HostState { slot, component, last_used, keep, idle: Box::pin(tokio::time::sleep_until(last_used + keep)) }
+        HostState { slot, component, used: true, keep, idle: Box::pin(tokio::time::sleep(keep)) }
     }
 
-    /// Ready once the connection has been idle for `keep`.
+    /// Ready once the connection has been idle for `keep` (to `2 * keep`).
     fn poll_idle(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
         loop {
             std::task::ready!(self.idle.as_mut().poll(cx));
-            let due = self.last_used + self.keep;
-            if tokio::time::Instant::now() >= due {
+            if !std::mem::take(&mut self.used) {
                 return Poll::Ready(());
             }
-            self.idle.as_mut().reset(due);
+            self.idle.as_mut().reset(tokio::time::Instant::now() + self.keep);
         }
     }
 }
@@ -240,7 +240,7 @@ impl Component for HTTPRequestHandler {
                         })
                         .await;
                         if let Some(h) = host.as_mut() {
-                            h.last_used = tokio::time::Instant::now();
+                            h.used = true;
                         }
                         if after == After::Close || flags.stopping {
                             break;

@@ -39,7 +39,7 @@ pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
 /// How long a connection keeps its handler host while it waits for its next request: 100 ms.
 /// Requests that follow each other closer than this (a browser fetching a page's parts, a busy
 /// API client) have their handlers run by the host, whose boxes stay linked, instead of a new
-/// component each; a connection idle for longer keeps no host (about 1.6 KB less per idle
+/// component each; a connection idle for longer (from one to two times this) keeps no host (about 1.6 KB less per idle
 /// connection). See [`crate::host`].
 pub const DEFAULT_HANDLER_HOST_IDLE: Duration = Duration::from_millis(100);
 
