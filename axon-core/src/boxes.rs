@@ -115,6 +115,29 @@ enum Make {
 /// ```
 pub struct Declarations {
     pub(crate) specs: Vec<BoxSpec>,
+    /// Set when the declarations are only looked at to see whether they are the standard four
+    /// ([`Declarations::probe_is_standard`]): nothing is recorded then.
+    probe: Option<Probe>,
+}
+
+/// What a probe keeps: the standard boxes' message types, and whether anything beyond them was
+/// asked for.
+struct Probe {
+    inbox_type: &'static str,
+    outbox_type: &'static str,
+    standard: bool,
+}
+
+impl Probe {
+    /// The message type of the standard box of that kind and name, if it is one.
+    fn standard_type(&self, kind: BoxKind, name: &str) -> Option<&'static str> {
+        match (kind, name) {
+            (BoxKind::Inbox, "inbox") => Some(self.inbox_type),
+            (BoxKind::Outbox, "outbox") => Some(self.outbox_type),
+            (BoxKind::Inbox, "control") | (BoxKind::Outbox, "signal") => Some(std::any::type_name::<Ipc>()),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for Declarations {
@@ -129,7 +152,7 @@ impl Declarations {
         // allocation fewer per component.
         let mut specs = SPARE_SPECS.try_with(std::cell::Cell::take).unwrap_or_default();
         specs.reserve(4);
-        let mut d = Declarations { specs };
+        let mut d = Declarations { specs, probe: None };
         // Four distinct names: no need to check for duplicates.
         d.push_unchecked::<I>(BoxKind::Inbox, Cow::Borrowed("inbox"), Cow::Borrowed(INBOX_DESCRIPTION));
         d.push_unchecked::<Ipc>(BoxKind::Inbox, Cow::Borrowed("control"), Cow::Borrowed(CONTROL_DESCRIPTION));
@@ -139,6 +162,9 @@ impl Declarations {
     }
 
     fn push<T: Send + 'static>(&mut self, kind: BoxKind, name: BoxName, description: Cow<'static, str>) {
+        if self.probe_beyond() {
+            return;
+        }
         if self.specs.iter().any(|s| s.kind == kind && s.name == name) {
             panic!("the {} `{name}` is declared twice; box names are unique per kind", kind.word());
         }
@@ -199,6 +225,9 @@ impl Declarations {
         template_name: &str,
         description: Option<Cow<'static, str>>,
     ) -> Result<&mut Self, crate::LinkError> {
+        if self.probe_beyond() {
+            return Ok(self);
+        }
         let node = template.find_box(template_kind, template_name)?;
         let name = name.into();
         if self.specs.iter().any(|s| s.kind == kind && s.name == name) {
@@ -217,11 +246,17 @@ impl Declarations {
 
     /// True if a box of that kind and name is declared.
     pub fn has(&self, kind: BoxKind, name: &str) -> bool {
+        if let Some(p) = &self.probe {
+            return p.standard_type(kind, name).is_some();
+        }
         self.specs.iter().any(|s| s.kind == kind && s.name == name)
     }
 
     /// The message type's name of a declared box, if declared (for checks before linking).
     pub fn type_name_of(&self, kind: BoxKind, name: &str) -> Option<&'static str> {
+        if let Some(p) = &self.probe {
+            return p.standard_type(kind, name);
+        }
         self.specs.iter().find(|s| s.kind == kind && s.name == name).map(|s| s.type_name)
     }
 
@@ -231,6 +266,13 @@ impl Declarations {
     /// # Panics
     /// If no such box is declared.
     pub fn describe(&mut self, kind: BoxKind, name: &str, description: impl Into<Cow<'static, str>>) -> &mut Self {
+        if let Some(p) = self.probe.as_mut() {
+            // A description changes nothing a host needs; a box that is not one of the four does.
+            if p.standard_type(kind, name).is_none() {
+                p.standard = false;
+            }
+            return self;
+        }
         self.spec_mut(kind, name).description = description.into();
         self
     }
@@ -240,6 +282,12 @@ impl Declarations {
     /// # Panics
     /// If no such inbox is declared.
     pub fn capacity(&mut self, inbox: &str, capacity: Option<usize>) -> &mut Self {
+        if let Some(p) = self.probe.as_mut() {
+            if capacity != Some(DEFAULT_CAPACITY) || p.standard_type(BoxKind::Inbox, inbox).is_none() {
+                p.standard = false;
+            }
+            return self;
+        }
         self.spec_mut(BoxKind::Inbox, inbox).capacity = capacity;
         self
     }
@@ -251,17 +299,28 @@ impl Declarations {
         }
     }
 
-    /// True if these are the standard four boxes alone, at their default capacities (what a
-    /// component can be [hosted](crate::Context::host) with). Gives the list back for reuse.
-    pub(crate) fn into_is_standard(mut self) -> bool {
-        let standard = self.specs.len() == 4
-            && self.specs.iter().all(|s| s.kind == BoxKind::Outbox || s.capacity == Some(DEFAULT_CAPACITY));
-        self.specs.clear();
-        if self.specs.capacity() <= SPARE_SPECS_MAX {
-            let spare = std::mem::take(&mut self.specs);
-            let _ = SPARE_SPECS.try_with(|c| c.set(spare));
+    /// True if `declare` asks for nothing beyond the standard four boxes at their default
+    /// capacities (what a component can be [hosted](crate::Context::host) with). Nothing is
+    /// built: a declaration that adds a box, sets a capacity or names a box that is not one of
+    /// the four answers `false`, and what would be wrong with it (a name declared twice, a
+    /// missing template) is found when the component is made.
+    pub(crate) fn probe_is_standard<I: 'static, O: 'static>(declare: impl FnOnce(&mut Declarations)) -> bool {
+        let probe =
+            Probe { inbox_type: std::any::type_name::<I>(), outbox_type: std::any::type_name::<O>(), standard: true };
+        let mut d = Declarations { specs: Vec::new(), probe: Some(probe) };
+        declare(&mut d);
+        d.probe.is_some_and(|p| p.standard)
+    }
+
+    /// In a probe: notes a declaration beyond the standard four; true if this is a probe.
+    fn probe_beyond(&mut self) -> bool {
+        match self.probe.as_mut() {
+            Some(p) => {
+                p.standard = false;
+                true
+            }
+            None => false,
         }
-        standard
     }
 
     pub(crate) fn build(mut self, owner: &Arc<Identity>) -> Vec<Arc<dyn ErasedNode>> {

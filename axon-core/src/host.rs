@@ -97,9 +97,7 @@ pub fn hostable<C: Component>(behaviour: &C) -> bool {
     if behaviour.kind() != ComponentKind::Task {
         return false;
     }
-    let mut decl = Declarations::standard::<C::Inbox, C::Outbox>();
-    behaviour.declare(&mut decl);
-    decl.into_is_standard()
+    Declarations::probe_is_standard::<C::Inbox, C::Outbox>(|d| behaviour.declare(d))
 }
 
 /// Counts that a hosted body changes if it keeps a handle or a reference (see

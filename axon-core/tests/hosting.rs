@@ -180,6 +180,35 @@ fn only_a_task_with_the_standard_boxes_at_their_capacities_is_hostable() {
             Ok(())
         }
     }
+    /// Asks about the standard boxes, as a declaration may, and asks for nothing more.
+    struct Asks;
+    impl Component for Asks {
+        type Inbox = u32;
+        type Outbox = u32;
+        fn declare(&self, boxes: &mut Declarations) {
+            assert!(boxes.has(axon_core::BoxKind::Inbox, "control"));
+            assert_eq!(boxes.type_name_of(axon_core::BoxKind::Outbox, "outbox"), Some("u32"));
+            boxes.capacity("inbox", Some(axon_core::DEFAULT_CAPACITY));
+        }
+        async fn main(self, _ctx: Context<u32, u32>) -> ComponentResult {
+            Ok(())
+        }
+    }
+    /// Describes a box it does not have: not hostable (making it panics, as for any component).
+    struct DescribesAStranger;
+    impl Component for DescribesAStranger {
+        type Inbox = u32;
+        type Outbox = u32;
+        fn declare(&self, boxes: &mut Declarations) {
+            boxes.describe(axon_core::BoxKind::Outbox, "inbox", "no such outbox");
+        }
+        async fn main(self, _ctx: Context<u32, u32>) -> ComponentResult {
+            Ok(())
+        }
+    }
+    assert!(hostable(&Asks));
+    assert!(!hostable(&DescribesAStranger));
+    assert!(std::panic::catch_unwind(|| Instance::new(DescribesAStranger)).is_err());
     assert!(!hostable(&Extra));
     assert!(!hostable(&Resized));
     assert!(hostable(&Described));
