@@ -3,16 +3,18 @@
 //!
 //! Kamaelia makes a handler component per request: made, linked to four boxes of the request
 //! handler, activated, then unlinked and removed. On a keep-alive connection that life is most
-//! of what a small request costs (docs/benchmarks.md, round 4). A handler given as a plain
+//! of what a small request costs (`docs/benchmarks.md`, round 4). A handler given as a plain
 //! component value ([`axon_core::hostable`]) is instead run by the host, in the host's boxes,
 //! which stay linked: to the handler nothing differs but its id and name (the host's).
 //!
 //! The request handler hands a handler over through a [`HostSlot`] shared with the host, and
 //! hears how it ended there. A handler that leaves something behind in the host (children, a
 //! linkage, a kept handle; [`axon_core::Hosted::clean`]) or panics makes the host end after it;
-//! the next request gets a new one. The host ends, too, when the connection has been idle for
-//! [`HttpSettings::handler_host_idle`](crate::HttpSettings::handler_host_idle), so that an idle
-//! connection keeps no host, and when the request handler ends.
+//! the next request gets a new one. The host ends, too, when the connection has been idle for one
+//! to two times [`HttpSettings::handler_host_idle`](crate::HttpSettings::handler_host_idle), so
+//! that an idle connection keeps no host; before a handler that needs the request handler's boxes
+//! for itself (a prefab, or a component with boxes of its own); and when the request handler
+//! ends.
 
 use std::borrow::Cow;
 use std::future::{poll_fn, Future};

@@ -19,6 +19,15 @@
 //! (already parsed and waiting in `inbox`, if the client pipelines) is taken: responses go out in
 //! request order, one request at a time.
 //!
+//! A handler given as a plain component value that needs only the four standard boxes
+//! ([`axon_core::hostable`]: the cookbook's `HelloHandler`, anything made with `from_fn`) is not
+//! made into a component of its own: it runs in the connection's handler host
+//! ([`crate::host`]), a child linked to the four internal boxes once and kept while requests
+//! follow each other (see [`HttpSettings::handler_host_idle`]). To the handler nothing differs
+//! but its id and name, which are the host's. A prefab (a `Pipeline`, a `Graphline`) or a handler
+//! with boxes of its own is made, linked and removed per request as above; the host, if there is
+//! one, goes first.
+//!
 //! What goes wrong, and what the client sees:
 //!
 //! | case | the client gets |
