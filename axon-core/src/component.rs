@@ -227,6 +227,11 @@ struct Life {
     abort: Option<Abort>,
     /// Set when the end-of-life bookkeeping starts (it runs once).
     finishing: bool,
+    /// Set by [`ComponentRef::stop`]: its body will be dropped (a host must not take more work).
+    stop_requested: bool,
+    /// For a component that hosts bodies ([`Context::host`]): the least of the counts seen as
+    /// each began, what its counts are when no hosted body has left anything behind.
+    hosted: Option<Box<crate::host::Footprint>>,
     /// Set when it is complete.
     exit: Option<Exit>,
 }
@@ -344,7 +349,15 @@ impl Core {
             registry_shard: AtomicUsize::new(0),
             boxes: Boxes::new(boxes),
             scheduler: OnceLock::new(),
-            life: Mutex::new(Life { parent: None, family: None, abort: None, finishing: false, exit: None }),
+            life: Mutex::new(Life {
+                parent: None,
+                family: None,
+                abort: None,
+                finishing: false,
+                stop_requested: false,
+                hosted: None,
+                exit: None,
+            }),
         }
     }
 
@@ -534,7 +547,8 @@ impl ComponentRef {
     /// `None`, and it is expected to return.
     pub fn stop(&self) {
         let (abort, created) = {
-            let life = lock(&self.0.life);
+            let mut life = lock(&self.0.life);
+            life.stop_requested = true;
             (life.abort.clone(), self.0.scheduler.get().is_none())
         };
         if let Some(a) = abort {
@@ -931,6 +945,21 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         }
     }
 
+    /// Notes `now`, the counts as a hosted body begins, into the least seen so far, and returns
+    /// that least (see [`Context::host`]).
+    pub(crate) fn note_host_baseline(&self, now: crate::host::Footprint) {
+        let mut life = lock(&self.me.0.life);
+        match life.hosted.as_mut() {
+            Some(least) => least.keep_least(&now),
+            None => life.hosted = Some(Box::new(now)),
+        }
+    }
+
+    /// The least counts noted by [`note_host_baseline`](Self::note_host_baseline).
+    pub(crate) fn host_baseline(&self) -> Option<crate::host::Footprint> {
+        lock(&self.me.0.life).hosted.as_deref().copied()
+    }
+
     /// What a hosted body could leave behind in its host, counted (see [`Context::host`]).
     pub(crate) fn footprint(&self) -> crate::host::Footprint {
         let core = &self.me.0;
@@ -946,8 +975,8 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     }
 
     /// True if this component has no children, no exit reports waiting, no linkages it made, no
-    /// boxes added or deleted, no services, and has not ended: what a component
-    /// made afresh would be.
+    /// boxes added or deleted, no services, and has not ended or been told to stop: what a
+    /// component made afresh would be.
     pub(crate) fn is_plain(&self) -> bool {
         let core = &self.me.0;
         let fresh_family = {
@@ -956,7 +985,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
                 .family
                 .as_ref()
                 .is_none_or(|f| f.children.is_empty() && f.child_exits.is_empty() && f.owned_links.is_empty());
-            family_empty && !life.finishing
+            family_empty && !life.finishing && !life.stop_requested
         };
         fresh_family
             && !core.boxes.any_added.load(Ordering::Acquire)

@@ -84,10 +84,9 @@ use crate::Declarations;
 pub struct Hosted {
     /// How its body ended, as for a component of its own.
     pub exit: Exit,
-    /// True if the body kept no handle to the host's boxes and no reference to the host, and
-    /// the host is now as a component made afresh would be: no children (running or reported),
-    /// no linkages it made, no boxes added or deleted, no service (see the [module docs](self)).
-    /// The host can run another body. False after a panic.
+    /// True if the host can run another body: the body did not panic, and
+    /// [`Context::host_is_clean`] (no children, linkages, added boxes, services or stop request,
+    /// and no handle or reference kept, as far as counting them can tell). False after a panic.
     pub clean: bool,
 }
 
@@ -101,12 +100,22 @@ pub fn hostable<C: Component>(behaviour: &C) -> bool {
 }
 
 /// Counts that a hosted body changes if it keeps a handle or a reference (see
-/// [`Context::host`]).
+/// [`Context::host_is_clean`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Footprint {
     pub(crate) refs: usize,
     pub(crate) nodes: [usize; 4],
     pub(crate) capacities: [Option<usize>; 2],
+}
+
+impl Footprint {
+    /// Keeps, field by field, the lesser of this and `other`.
+    pub(crate) fn keep_least(&mut self, other: &Footprint) {
+        self.refs = self.refs.min(other.refs);
+        for (mine, theirs) in self.nodes.iter_mut().zip(other.nodes) {
+            *mine = (*mine).min(theirs);
+        }
+    }
 }
 
 impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
@@ -116,12 +125,16 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// and reported as [`Exit::Panicked`]. Dropping the returned future drops the body, as
     /// stopping a component does.
     ///
-    /// `behaviour`'s [`declare`](Component::declare) is not consulted: check [`hostable`] first.
+    /// `behaviour`'s [`declare`](Component::declare) is not consulted: check [`hostable`] first
+    /// (debug builds assert it). The body gets the host's boxes as they are, with their
+    /// capacities.
     pub fn host<C>(&mut self, behaviour: C) -> impl Future<Output = Hosted> + Send + '_
     where
         C: Component<Inbox = I, Outbox = O>,
     {
+        debug_assert!(hostable(&behaviour), "{} cannot be hosted: check `hostable` first", behaviour.class_name());
         let before = self.footprint();
+        self.note_host_baseline(before);
         let class = behaviour.class_name();
         let body = behaviour.main(self.lend());
         async move {
@@ -147,8 +160,27 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
                     scheduler.hosted_failed(ChildExit { id: self.id(), name, exit: exit.clone() });
                 }
             }
-            let clean = !matches!(exit, Exit::Panicked(_)) && self.footprint() == before && self.is_plain();
+            let clean = !matches!(exit, Exit::Panicked(_))
+                && self.footprint().capacities == before.capacities
+                && self.host_is_clean();
             Hosted { exit, clean }
         }
+    }
+
+    /// True if the bodies this component hosted have left nothing behind: it has no children,
+    /// no linkages it made, no boxes added or deleted, no service, has not been told to stop,
+    /// and the references to it and handles to its boxes are as few as they were when the
+    /// fewest were seen at the start of a hosted body. [`host`](Self::host) asks this when a
+    /// body ends ([`Hosted::clean`]); a host that dropped a body before its end (its answer was
+    /// no longer wanted) asks it to see whether it can go on.
+    ///
+    /// A reference counted here but held elsewhere all along (a snapshot of the scheduler's
+    /// components, taken before the first body and dropped later) makes the check answer
+    /// `false`: the safe way. It is a check against accidents, not against a body that means
+    /// harm: a body could keep a reference while something else drops one at the same moment.
+    pub fn host_is_clean(&self) -> bool {
+        let now = self.footprint();
+        let same = self.host_baseline().is_none_or(|least| least.refs == now.refs && least.nodes == now.nodes);
+        same && self.is_plain()
     }
 }

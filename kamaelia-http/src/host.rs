@@ -251,10 +251,14 @@ impl Component for HandlerHost {
                         }
                     }
                     None => {
-                        // Dropped mid-body: whatever it was doing (children it made, say) may
-                        // have been left half done, so a new host takes the next request.
-                        self.slot.report(Exit::Stopped, true);
-                        break;
+                        // Dropped mid-body (a handler that signalled and went on waiting, say):
+                        // the host goes on if the body left nothing behind.
+                        let clean = ctx.host_is_clean();
+                        self.slot.report(Exit::Stopped, !clean);
+                        if !clean {
+                            log::debug!("{}: a dropped handler left something behind; this host ends", ctx.name());
+                            break;
+                        }
                     }
                 }
             }

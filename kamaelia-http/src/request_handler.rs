@@ -75,7 +75,8 @@ use std::time::Duration;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
 use axon_core::{
-    BoxKind, ChildExit, Component, ComponentRef, ComponentResult, Context, Declarations, Exit, Inbox, Outbox,
+    BoxKind, ChildExit, Component, ComponentId, ComponentRef, ComponentResult, Context, Declarations, Exit, Inbox,
+    Outbox,
 };
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{Method, StatusCode, Version};
@@ -156,7 +157,10 @@ impl HostState {
             if !std::mem::take(&mut self.used) {
                 return Poll::Ready(());
             }
-            self.idle.as_mut().reset(tokio::time::Instant::now() + self.keep);
+            let now = tokio::time::Instant::now();
+            // (A `keep` too long to add is as good as for ever: a year.)
+            let due = now.checked_add(self.keep).unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
+            self.idle.as_mut().reset(due);
         }
     }
 }
@@ -333,7 +337,8 @@ struct Exchange<'a> {
     request_open: bool,
     /// A body piece waiting for room in the handler's `inbox`.
     pending_body: Option<Bytes>,
-    /// The handler's component (the host's, for a hosted handler).
+    /// The handler's component, if it has one of its own. (A hosted handler's host is held by
+    /// the connection's `HostState` alone: counting references to it is how a host is checked.)
     handler: Option<ComponentRef>,
     /// The host's slot, while a hosted handler answers.
     hosted: Option<Arc<HostSlot>>,
@@ -409,8 +414,8 @@ impl<'a> Exchange<'a> {
         // was read) must not be taken for this one's.
         while wires.handler_done.try_recv().is_ok() {}
         while wires.from_handler.try_recv().is_ok() {}
-        let handler = self.start_handler(ctx, wires, host, request);
-        self.handler = Some(handler.clone());
+        // The id of the handler's component (its host's, if hosted).
+        let handler_id = self.start_handler(ctx, wires, host, request);
         let mut signalled = false;
         let mut ended = false;
         while !(signalled || ended) {
@@ -430,7 +435,7 @@ impl<'a> Exchange<'a> {
                     }
                 }
                 Wake::HandlerSignalled(msg) => signalled = self.on_handler_signal(msg, &mut wires.from_handler),
-                Wake::HandlerEnded(exit) if exit.id != handler.id() => {
+                Wake::HandlerEnded(exit) if exit.id != handler_id => {
                     // The end of an earlier request's handler, reported after it was let go.
                     log::trace!("{}: late exit of {} ignored", ctx.name(), exit.name);
                 }
@@ -440,9 +445,8 @@ impl<'a> Exchange<'a> {
                 }
                 Wake::HostedEnded(exit) => {
                     ended = true;
-                    let class = self.handler_class.clone();
-                    let name = || format!("{class} (hosted by {})", handler.name());
-                    self.on_handler_ended(ctx, &name, &exit, &mut wires.from_handler);
+                    let name = if exit == Exit::Finished { String::new() } else { self.handler_name(host) };
+                    self.on_handler_ended(ctx, &|| name.clone(), &exit, &mut wires.from_handler);
                 }
                 Wake::BodyRoom => {
                     if let Some(piece) = self.pending_body.take() {
@@ -520,7 +524,7 @@ impl<'a> Exchange<'a> {
         }
         if self.framing.is_none() {
             let why = if ended { "ended" } else { "finished" };
-            log::warn!("{}: handler {} {why} without sending a response head", ctx.name(), handler.name());
+            log::warn!("{}: handler {} {why} without sending a response head", ctx.name(), self.handler_name(host));
             self.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {why} without answering."));
         }
         self.finish_body();
@@ -551,7 +555,7 @@ impl<'a> Exchange<'a> {
         wires: &mut Wires,
         host: &mut Option<HostState>,
         request: Request,
-    ) -> ComponentRef {
+    ) -> ComponentId {
         let create = &self.owner.create;
         let handler = match catch_unwind(AssertUnwindSafe(|| create(request))) {
             Ok(handler) => handler,
@@ -568,13 +572,16 @@ impl<'a> Exchange<'a> {
             retire_host(ctx, host);
         }
         let instance = match handler.into_kind() {
-            Ok(job) => match self.owner.settings.handler_host_idle {
-                Some(keep) => match self.host_job(ctx, wires, host, job, keep) {
-                    Ok(component) => return component,
-                    Err(job) => job.into_instance(),
-                },
-                None => job.into_instance(),
-            },
+            Ok(job) => {
+                self.handler_class = job.class_name();
+                match self.owner.settings.handler_host_idle {
+                    Some(keep) if !keep.is_zero() => match self.host_job(ctx, wires, host, job, keep) {
+                        Ok(id) => return id,
+                        Err(job) => job.into_instance(),
+                    },
+                    _ => job.into_instance(),
+                }
+            }
             Err(instance) => instance,
         };
         // A component of its own, linked to the boxes the host was linked to.
@@ -594,7 +601,9 @@ impl<'a> Exchange<'a> {
             component.stop();
         }
         ctx.add_child(&component);
-        ctx.activate_boxed(instance)
+        let id = component.id();
+        self.handler = Some(ctx.activate_boxed(instance));
+        id
     }
 
     /// Hands `job` to the connection's handler host, making the host first if there is none (or
@@ -606,10 +615,7 @@ impl<'a> Exchange<'a> {
         host: &mut Option<HostState>,
         mut job: Box<dyn HostedJob>,
         keep: Duration,
-    ) -> Result<ComponentRef, Box<dyn HostedJob>> {
-        if log::log_enabled!(log::Level::Warn) {
-            self.handler_class = job.class_name();
-        }
+    ) -> Result<ComponentId, Box<dyn HostedJob>> {
         if let Some(h) = host.as_ref() {
             // This component is the only sender to the host's inboxes, so what waits there now
             // was sent to the previous handler (after it ended): the host drops that much.
@@ -617,7 +623,7 @@ impl<'a> Exchange<'a> {
             match h.slot.hand_over(job, stale) {
                 Ok(()) => {
                     self.hosted = Some(h.slot.clone());
-                    return Ok(h.component.clone());
+                    return Ok(h.component.id());
                 }
                 Err(back) => {
                     // Still busy with a handler it was told to drop, or ending: a new host.
@@ -651,8 +657,9 @@ impl<'a> Exchange<'a> {
             return Err(job);
         }
         self.hosted = Some(slot.clone());
-        *host = Some(HostState::new(slot, component.clone(), keep));
-        Ok(component)
+        let id = component.id();
+        *host = Some(HostState::new(slot, component, keep));
+        Ok(id)
     }
 
     /// Waits for the next thing to do: the handler's messages first (so a response completes
@@ -692,6 +699,15 @@ impl<'a> Exchange<'a> {
             Poll::Pending
         })
         .await
+    }
+
+    /// The handler's name, for the log.
+    fn handler_name(&self, host: &Option<HostState>) -> String {
+        match (&self.handler, host) {
+            (Some(own), _) => own.name().to_owned(),
+            (None, Some(h)) => format!("{} (hosted by {})", self.handler_class, h.component.name()),
+            (None, None) => self.handler_class.to_string(),
+        }
     }
 
     /// The handler has ended (`exit`): takes what it sent before, and answers with a 500 page if
@@ -855,7 +871,6 @@ impl<'a> Exchange<'a> {
     fn stop_handler(&mut self, ctx: &mut Context<Parsed, Bytes>) {
         if let Some(slot) = self.hosted.take() {
             // The host stays, linked; the handler is dropped if it is still running.
-            self.handler = None;
             slot.cancel();
             return;
         }

@@ -79,8 +79,37 @@ impl Component for WithExtraBox {
     }
 }
 
+/// Answers, then asks for its own component to be stopped (in a host: the host).
+fn stops_itself() -> Factory {
+    factory(|_r: Request| {
+        from_fn("StopsItself", |mut ctx: Context<Bytes, Resource>| async move {
+            ctx.outbox.send(ResponseHead::new(StatusCode::OK).length(2).into()).await;
+            ctx.outbox.send("ok".into()).await;
+            ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+            ctx.me().stop();
+            Ok(())
+        })
+    })
+}
+
+/// Answers and signals, then waits until it is dropped.
+fn lingers_after_answering() -> Factory {
+    factory(|_r: Request| {
+        from_fn("Lingers", |mut ctx: Context<Bytes, Resource>| async move {
+            let name = ctx.name().to_owned();
+            ctx.outbox.send(ResponseHead::new(StatusCode::OK).length(name.len() as u64).into()).await;
+            ctx.outbox.send(Resource::from(name)).await;
+            ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+            std::future::pending::<()>().await;
+            Ok(())
+        })
+    })
+}
+
 fn routes() -> Vec<(&'static str, Factory)> {
     vec![
+        ("/selfstop", stops_itself()),
+        ("/linger", lingers_after_answering()),
         ("/who", who_am_i()),
         ("/ignore", ignores_the_body()),
         ("/echo", buffered_echo()),
@@ -266,4 +295,53 @@ async fn a_hosted_handler_that_panics_gets_a_500_and_the_next_request_a_new_host
     drop(client);
     server.wait_idle("the connections to end").await;
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_stops_its_host_does_not_take_the_next_pipelined_request_with_it() {
+    let server = serve(routes(), kept_long()).await;
+    let mut client = server.connect().await;
+    for _ in 0..20 {
+        // Both in one write: the second is handed over as soon as the first is answered.
+        client.send(format!("{}{}", request("GET", "/selfstop", ""), request("GET", "/who", ""))).await;
+        client.response().await.assert_status(200);
+        let response = client.response().await;
+        response.assert_status(200);
+        assert!(response.text().starts_with("HandlerHost_"), "{}", response.text());
+    }
+    drop(client);
+    server.wait_idle("the connection to end").await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_dropped_after_it_answered_leaves_its_host_for_the_next() {
+    let server = serve(routes(), kept_long()).await;
+    let mut client = server.connect().await;
+    let mut names = std::collections::HashSet::new();
+    for _ in 0..10 {
+        client.send(request("GET", "/linger", "")).await;
+        let response = client.response().await;
+        response.assert_status(200);
+        names.insert(response.text());
+    }
+    assert_eq!(names.len(), 1, "{names:?}");
+    drop(client);
+    server.wait_idle("the connection to end").await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_idle_time_means_no_host_and_a_huge_one_is_for_ever() {
+    for (keep, hosted) in [(Duration::ZERO, false), (Duration::MAX, true)] {
+        let settings = HttpSettings { handler_host_idle: Some(keep), ..HttpSettings::default() };
+        let server = serve(routes(), settings).await;
+        let mut client = server.connect().await;
+        let name = who(&mut client).await;
+        assert_eq!(name.starts_with("HandlerHost_"), hosted, "{keep:?}: {name}");
+        assert_eq!(who(&mut client).await.starts_with("HandlerHost_"), hosted, "{keep:?}");
+        drop(client);
+        server.wait_idle("the connection to end").await;
+        server.stop().await;
+    }
 }
