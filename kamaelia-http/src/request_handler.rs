@@ -171,6 +171,17 @@ impl Drop for HostState {
     }
 }
 
+/// Links a handler's (or a host's) four standard boxes to the four internal ones: all at once (all
+/// or none), under one acquisition of the wiring lock.
+fn link_handler(ctx: &Context<Parsed, Bytes>, component: &ComponentRef) -> Result<(), axon_core::LinkError> {
+    ctx.link_all([
+        ((component, "outbox"), (ctx.me(), "_handlerinbox")),
+        ((component, "signal"), (ctx.me(), "_handlercontrol")),
+        ((ctx.me(), "_handleroutbox"), (component, "inbox")),
+        ((ctx.me(), "_handlersignal"), (component, "control")),
+    ])
+}
+
 /// Ends the host, if there is one, and removes the linkages to it.
 fn retire_host(ctx: &mut Context<Parsed, Bytes>, host: &mut Option<HostState>) {
     if let Some(h) = host.take() {
@@ -587,14 +598,7 @@ impl<'a> Exchange<'a> {
         // A component of its own, linked to the boxes the host was linked to.
         retire_host(ctx, host);
         let component = instance.component().clone();
-        // All four at once (all or none), under one acquisition of the wiring lock.
-        let linked = ctx.link_all([
-            ((&component, "outbox"), (ctx.me(), "_handlerinbox")),
-            ((&component, "signal"), (ctx.me(), "_handlercontrol")),
-            ((ctx.me(), "_handleroutbox"), (&component, "inbox")),
-            ((ctx.me(), "_handlersignal"), (&component, "control")),
-        ]);
-        if let Err(e) = linked {
+        if let Err(e) = link_handler(ctx, &component) {
             // Cannot happen for a `Handler` (its box types are checked when it is made); if it
             // does, the handler's answer would be lost, so it is stopped and the client told.
             log::error!("{}: cannot link handler {}: {e}", ctx.name(), component.name());
@@ -635,13 +639,7 @@ impl<'a> Exchange<'a> {
         let slot = Arc::new(HostSlot::default());
         let instance = axon_core::Instance::new(HandlerHost { slot: slot.clone() });
         let component = instance.component().clone();
-        let linked = ctx.link_all([
-            ((&component, "outbox"), (ctx.me(), "_handlerinbox")),
-            ((&component, "signal"), (ctx.me(), "_handlercontrol")),
-            ((ctx.me(), "_handleroutbox"), (&component, "inbox")),
-            ((ctx.me(), "_handlersignal"), (&component, "control")),
-        ]);
-        if let Err(e) = linked {
+        if let Err(e) = link_handler(ctx, &component) {
             log::error!("{}: cannot link a handler host: {e}", ctx.name());
             return Err(job);
         }
