@@ -17,7 +17,7 @@
 //! beyond the standard four, changes none of their capacities, and runs as a task (not
 //! [`Threaded`](crate::Threaded)). A body can still leave something behind in its host: children
 //! running or reported, linkages it made, boxes added or deleted, a service, a handle to a box or
-//! a [`ComponentRef`] to the host kept somewhere. [`Hosted::clean`] says whether it left none of
+//! a [`ComponentRef`](crate::ComponentRef) to the host kept somewhere. [`Hosted::clean`] says whether it left none of
 //! these, so that the host can decide to run the next body, or to end and be replaced by a new
 //! host.
 //!

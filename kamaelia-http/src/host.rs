@@ -7,7 +7,7 @@
 //! component value ([`axon_core::hostable`]) is instead run by the host, in the host's boxes,
 //! which stay linked: to the handler nothing differs but its id and name (the host's).
 //!
-//! The request handler hands a handler over through a [`HostSlot`] shared with the host, and
+//! The request handler hands a handler over through a `HostSlot` shared with the host, and
 //! hears how it ended there. A handler that leaves something behind in the host (children, a
 //! linkage, a kept handle; [`axon_core::Hosted::clean`]) or panics makes the host end after it;
 //! the next request gets a new one. The host ends, too, when the connection has been idle for one
