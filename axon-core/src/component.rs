@@ -945,8 +945,8 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         }
     }
 
-    /// Notes `now`, the counts as a hosted body begins, into the least seen so far, and returns
-    /// that least (see [`Context::host`]).
+    /// Notes `now`, the counts as a hosted body begins, into the least seen so far (see
+    /// [`Context::host_is_clean`]).
     pub(crate) fn note_host_baseline(&self, now: crate::host::Footprint) {
         let mut life = lock(&self.me.0.life);
         match life.hosted.as_mut() {

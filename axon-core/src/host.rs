@@ -109,7 +109,8 @@ pub(crate) struct Footprint {
 }
 
 impl Footprint {
-    /// Keeps, field by field, the lesser of this and `other`.
+    /// Keeps, count by count, the lesser of this and `other` (the capacities stay the first
+    /// seen).
     pub(crate) fn keep_least(&mut self, other: &Footprint) {
         self.refs = self.refs.min(other.refs);
         for (mine, theirs) in self.nodes.iter_mut().zip(other.nodes) {
@@ -133,8 +134,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         C: Component<Inbox = I, Outbox = O>,
     {
         debug_assert!(hostable(&behaviour), "{} cannot be hosted: check `hostable` first", behaviour.class_name());
-        let before = self.footprint();
-        self.note_host_baseline(before);
+        self.note_host_baseline(self.footprint());
         let class = behaviour.class_name();
         let body = behaviour.main(self.lend());
         async move {
@@ -157,20 +157,19 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
                     e => log::warn!("component {name} {e}"),
                 }
                 if let Some(scheduler) = self.me().0.scheduler() {
-                    scheduler.hosted_failed(ChildExit { id: self.id(), name, exit: exit.clone() });
+                    scheduler.record_failure(ChildExit { id: self.id(), name, exit: exit.clone() });
                 }
             }
-            let clean = !matches!(exit, Exit::Panicked(_))
-                && self.footprint().capacities == before.capacities
-                && self.host_is_clean();
+            let clean = !matches!(exit, Exit::Panicked(_)) && self.host_is_clean();
             Hosted { exit, clean }
         }
     }
 
     /// True if the bodies this component hosted have left nothing behind: it has no children,
     /// no linkages it made, no boxes added or deleted, no service, has not been told to stop,
-    /// and the references to it and handles to its boxes are as few as they were when the
-    /// fewest were seen at the start of a hosted body. [`host`](Self::host) asks this when a
+    /// its inboxes have the capacities they had when it first hosted, and the references to it
+    /// and handles to its boxes are as few as they were when the fewest were seen at the start
+    /// of a hosted body. [`host`](Self::host) asks this when a
     /// body ends ([`Hosted::clean`]); a host that dropped a body before its end (its answer was
     /// no longer wanted) asks it to see whether it can go on.
     ///
@@ -180,7 +179,6 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// harm: a body could keep a reference while something else drops one at the same moment.
     pub fn host_is_clean(&self) -> bool {
         let now = self.footprint();
-        let same = self.host_baseline().is_none_or(|least| least.refs == now.refs && least.nodes == now.nodes);
-        same && self.is_plain()
+        self.host_baseline().is_none_or(|least| least == now) && self.is_plain()
     }
 }

@@ -45,6 +45,7 @@
 //! * [`scheduler`]: the [`Scheduler`] (runtime, registry, `run`).
 //! * [`threaded`]: blocking bodies on their own threads, with the same boxes.
 //! * [`handle`]: [`Handle`], ordinary code driving a component.
+//! * [`host`]: [`Context::host`], running another component's body in a component's own boxes.
 //! * [`tracker`]: the services registry (Axon's Coordinating Assistant Tracker).
 //! * [`adaptive`]: resource bookkeeping for components that add boxes at run time.
 //! * [`introspect`]: snapshots of the running graph, printable and drawable.

@@ -304,17 +304,16 @@ impl Scheduler {
             self.0.tracker.forget_component(core.ident.id);
         }
         if exit.is_failure() {
-            let report = ChildExit { id: core.ident.id, name: core.ident.name.to_string(), exit: exit.clone() };
-            lock(&self.0.failures).push(report);
+            self.record_failure(ChildExit { id: core.ident.id, name: core.ident.name.to_string(), exit: exit.clone() });
         }
         if was_live && core_counts(core) && self.0.live.0.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.idle.notify_waiters();
         }
     }
 
-    /// Records the failure of a body a component hosted ([`Context::host`](crate::Context::host)),
-    /// as a component's would be.
-    pub(crate) fn hosted_failed(&self, report: ChildExit) {
+    /// Records a failure, for [`failures`](Self::failures) and `run`: a component's, or a body's
+    /// a component hosted ([`Context::host`](crate::Context::host)).
+    pub(crate) fn record_failure(&self, report: ChildExit) {
         lock(&self.0.failures).push(report);
     }
 

@@ -242,24 +242,16 @@ impl Component for HandlerHost {
                     let _ = ctx.control.try_recv();
                 }
                 let run = job.run(&mut ctx);
-                match self.slot.run_until_cancelled(run).await {
-                    Some(Hosted { exit, clean }) => {
-                        self.slot.report(exit, !clean);
-                        if !clean {
-                            log::debug!("{}: a handler left something behind; this host ends", ctx.name());
-                            break;
-                        }
-                    }
-                    None => {
-                        // Dropped mid-body (a handler that signalled and went on waiting, say):
-                        // the host goes on if the body left nothing behind.
-                        let clean = ctx.host_is_clean();
-                        self.slot.report(Exit::Stopped, !clean);
-                        if !clean {
-                            log::debug!("{}: a dropped handler left something behind; this host ends", ctx.name());
-                            break;
-                        }
-                    }
+                let (exit, clean) = match self.slot.run_until_cancelled(run).await {
+                    Some(Hosted { exit, clean }) => (exit, clean),
+                    // Dropped mid-body (a handler that signalled and went on waiting, say): the
+                    // host goes on if the body left nothing behind.
+                    None => (Exit::Stopped, ctx.host_is_clean()),
+                };
+                self.slot.report(exit, !clean);
+                if !clean {
+                    log::debug!("{}: a handler left something behind; this host ends", ctx.name());
+                    break;
                 }
             }
             Ok(())

@@ -43,6 +43,7 @@
 //! * [`server`]: [`HTTPServer`], the per-connection Graphline, and its wiring diagram.
 //! * [`parser`]: [`HTTPParser`], bytes to [`Parsed`] requests; strict syntax, limits, timeouts.
 //! * [`request_handler`]: [`HTTPRequestHandler`], one handler per request, responses on the wire.
+//! * [`host`]: the connection's handler host, which runs plain handlers in boxes linked once.
 //! * [`shutdown`]: [`HTTPShutdownLogicHandling`], who tells whom that the connection ends.
 //! * [`request`]: [`Request`], Kamaelia's request dictionary, typed.
 //! * [`resource`]: the resource protocol ([`Resource`], [`ResponseHead`]) and [`Handler`].

@@ -182,6 +182,24 @@ fn link_handler(ctx: &Context<Parsed, Bytes>, component: &ComponentRef) -> Resul
     ])
 }
 
+/// Makes a handler host, links it and starts it; `None` if it cannot be linked.
+fn new_host(ctx: &mut Context<Parsed, Bytes>, wires: &mut Wires, keep: Duration) -> Option<HostState> {
+    let slot = Arc::new(HostSlot::default());
+    let instance = axon_core::Instance::new(HandlerHost { slot: slot.clone() });
+    let component = instance.component().clone();
+    if let Err(e) = link_handler(ctx, &component) {
+        log::error!("{}: cannot link a handler host: {e}", ctx.name());
+        return None;
+    }
+    ctx.add_child(&component);
+    ctx.activate(instance);
+    // The outboxes to the host look it up now, not during its first handler: a hosted handler
+    // is checked for references it leaves behind by counting them.
+    wires.to_handler.is_linked();
+    wires.body_done.is_linked();
+    Some(HostState::new(slot, component, keep))
+}
+
 /// Ends the host, if there is one, and removes the linkages to it.
 fn retire_host(ctx: &mut Context<Parsed, Bytes>, host: &mut Option<HostState>) {
     if let Some(h) = host.take() {
@@ -452,12 +470,11 @@ impl<'a> Exchange<'a> {
                 }
                 Wake::HandlerEnded(exit) => {
                     ended = true;
-                    self.on_handler_ended(ctx, &|| exit.name.clone(), &exit.exit, &mut wires.from_handler);
+                    self.on_handler_ended(ctx, host, &exit.exit, &mut wires.from_handler);
                 }
                 Wake::HostedEnded(exit) => {
                     ended = true;
-                    let name = if exit == Exit::Finished { String::new() } else { self.handler_name(host) };
-                    self.on_handler_ended(ctx, &|| name.clone(), &exit, &mut wires.from_handler);
+                    self.on_handler_ended(ctx, host, &exit, &mut wires.from_handler);
                 }
                 Wake::BodyRoom => {
                     if let Some(piece) = self.pending_body.take() {
@@ -620,7 +637,13 @@ impl<'a> Exchange<'a> {
         mut job: Box<dyn HostedJob>,
         keep: Duration,
     ) -> Result<ComponentId, Box<dyn HostedJob>> {
-        if let Some(h) = host.as_ref() {
+        // The connection's host, or (if it cannot take the job: still busy with a handler it
+        // was told to drop, or ending) a new one.
+        for _ in 0..2 {
+            if host.is_none() {
+                *host = new_host(ctx, wires, keep);
+            }
+            let Some(h) = host.as_ref() else { return Err(job) };
             // This component is the only sender to the host's inboxes, so what waits there now
             // was sent to the previous handler (after it ended): the host drops that much.
             let stale = (wires.to_handler.destination_len(), wires.body_done.destination_len());
@@ -630,34 +653,13 @@ impl<'a> Exchange<'a> {
                     return Ok(h.component.id());
                 }
                 Err(back) => {
-                    // Still busy with a handler it was told to drop, or ending: a new host.
                     job = back;
                     retire_host(ctx, host);
                 }
             }
         }
-        let slot = Arc::new(HostSlot::default());
-        let instance = axon_core::Instance::new(HandlerHost { slot: slot.clone() });
-        let component = instance.component().clone();
-        if let Err(e) = link_handler(ctx, &component) {
-            log::error!("{}: cannot link a handler host: {e}", ctx.name());
-            return Err(job);
-        }
-        ctx.add_child(&component);
-        ctx.activate(instance);
-        // The outboxes to the host look it up now, not during its first handler: a hosted
-        // handler is checked for references it leaves behind by counting them.
-        wires.to_handler.is_linked();
-        wires.body_done.is_linked();
-        if let Err(job) = slot.hand_over(job, (0, 0)) {
-            // A new host takes any job; this cannot happen.
-            retire_host(ctx, &mut Some(HostState::new(slot, component, keep)));
-            return Err(job);
-        }
-        self.hosted = Some(slot.clone());
-        let id = component.id();
-        *host = Some(HostState::new(slot, component, keep));
-        Ok(id)
+        // (A new host takes any job: not reached.)
+        Err(job)
     }
 
     /// Waits for the next thing to do: the handler's messages first (so a response completes
@@ -713,7 +715,7 @@ impl<'a> Exchange<'a> {
     fn on_handler_ended(
         &mut self,
         ctx: &Context<Parsed, Bytes>,
-        name: &dyn Fn() -> String,
+        host: &Option<HostState>,
         exit: &Exit,
         from_handler: &mut Inbox<Resource>,
     ) {
@@ -722,7 +724,7 @@ impl<'a> Exchange<'a> {
             self.on_resource(res);
         }
         if *exit != Exit::Finished {
-            log::warn!("{}: handler {} {exit}", ctx.name(), name());
+            log::warn!("{}: handler {} {exit}", ctx.name(), self.handler_name(host));
             self.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {exit}."));
         }
     }

@@ -39,8 +39,8 @@ pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
 /// How long a connection keeps its handler host while it waits for its next request: 100 ms.
 /// Requests that follow each other closer than this (a browser fetching a page's parts, a busy
 /// API client) have their handlers run by the host, whose boxes stay linked, instead of a new
-/// component each; a connection idle for longer (from one to two times this) keeps no host (about 1.6 KB less per idle
-/// connection). See [`crate::host`].
+/// component each; a connection idle for longer (from one to two times this) keeps no host
+/// (about 1.6 KB less per idle connection). See [`crate::host`].
 pub const DEFAULT_HANDLER_HOST_IDLE: Duration = Duration::from_millis(100);
 
 /// The `Server` field sent with every response.
@@ -69,7 +69,8 @@ pub struct HttpSettings {
     /// The `Server` field's value ([`DEFAULT_SERVER_NAME`]).
     pub server_name: String,
     /// How long a connection keeps its handler host while idle ([`DEFAULT_HANDLER_HOST_IDLE`]);
-    /// `None`: no host, every request's handler is a component of its own (as in Kamaelia).
+    /// `None` (or zero): no host, every request's handler is a component of its own (as in
+    /// Kamaelia).
     pub handler_host_idle: Option<Duration>,
 }
 
