@@ -709,7 +709,23 @@ impl<T: Send + 'static> Inbox<T> {
     /// not for every burst); a component about to wait for a long time (an idle connection)
     /// calls this so that waiting costs no buffer. The capacity (the limit) is unchanged.
     pub fn shrink_to_fit(&self) {
-        self.q().shrink_to_fit()
+        self.q().shrink_to(0)
+    }
+
+    /// Like [`shrink_to_fit`](Self::shrink_to_fit), but keeps room for `keep` messages: a
+    /// component that waits between short bursts (a keep-alive connection between requests)
+    /// so gives back what a large burst made its inbox grow to without allocating again for
+    /// the next small one. A buffer no larger than that is left as it is.
+    ///
+    /// ```
+    /// # use axon_core::prelude::*;
+    /// # fn f(ctx: &Context<u32, ()>) {
+    /// // Between requests: at most four messages' worth of buffer kept.
+    /// ctx.inbox.shrink_to(4);
+    /// # }
+    /// ```
+    pub fn shrink_to(&self, keep: usize) {
+        self.q().shrink_to(keep)
     }
 }
 

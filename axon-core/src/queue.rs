@@ -260,17 +260,21 @@ impl<T> Queue<T> {
         false
     }
 
-    /// Gives back the memory the buffer holds beyond what is waiting (all of it when empty):
-    /// a `VecDeque` keeps the capacity it grew to.
-    pub(crate) fn shrink_to_fit(&self) {
+    /// Gives back the memory the buffer holds beyond what is waiting and beyond room for `keep`
+    /// messages (all of it when empty and `keep` is 0): a `VecDeque` keeps the capacity it grew
+    /// to. A buffer already that small is left as it is (no reallocation).
+    pub(crate) fn shrink_to(&self, keep: usize) {
         let mut st = lock(&self.state);
-        if st.buf.is_empty() {
+        if st.buf.capacity() <= keep.max(st.buf.len()) {
+            return;
+        }
+        if st.buf.is_empty() && keep == 0 {
             // Freed outside the lock.
             let old = std::mem::take(&mut st.buf);
             drop(st);
             drop(old);
         } else {
-            st.buf.shrink_to_fit();
+            st.buf.shrink_to(keep);
         }
     }
 

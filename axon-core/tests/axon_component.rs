@@ -309,7 +309,7 @@ async fn try_recv_takes_messages_in_order_and_reports_an_empty_box() {
     assert!(matches!(tc2.control.try_recv(), Err(TryRecvError::Empty)));
 }
 
-/// `shrink_to_fit` gives back an inbox's spare buffer and changes nothing else: what is waiting
+/// `shrink_to_fit` and `shrink_to` give back an inbox's spare buffer and change nothing else: what is waiting
 /// stays, in order; the capacity (the limit) is the same; the inbox keeps receiving, empty or not.
 #[tokio::test]
 async fn shrink_to_fit_keeps_what_is_waiting_and_the_capacity() {
@@ -336,6 +336,22 @@ async fn shrink_to_fit_keeps_what_is_waiting_and_the_capacity() {
     assert_eq!(tc2.inbox.try_recv(), Err(TryRecvError::Empty));
     tc1.outbox.try_send("g").unwrap();
     assert_eq!(tc2.inbox.try_recv(), Ok("g"));
+    assert_eq!(tc2.inbox.capacity(), capacity);
+
+    // Keeping room for some: below, at and above what is waiting, and when empty.
+    for m in ["h", "i", "j", "k", "l", "m", "n", "o", "p"] {
+        tc1.outbox.try_send(m).unwrap();
+    }
+    assert_eq!(tc2.inbox.try_recv(), Ok("h"));
+    tc2.inbox.shrink_to(2); // eight waiting
+    tc2.inbox.shrink_to(8);
+    tc2.inbox.shrink_to(100);
+    assert_eq!(tc2.inbox.data_ready(), 8);
+    let rest: Vec<_> = tc2.inbox.drain().collect();
+    assert_eq!(rest, ["i", "j", "k", "l", "m", "n", "o", "p"]);
+    tc2.inbox.shrink_to(4);
+    tc1.outbox.try_send("q").unwrap();
+    assert_eq!(tc2.inbox.try_recv(), Ok("q"));
     assert_eq!(tc2.inbox.capacity(), capacity);
 }
 

@@ -233,8 +233,10 @@ impl Component for HTTPParser {
                     // the chunk it was made from (up to the adapter's read buffer size).
                     buf = BytesMut::new();
                     if decoder.is_none() && ctx.inbox.is_empty() {
-                        // Between requests, perhaps idle for long: no queue buffer either.
-                        ctx.inbox.shrink_to_fit();
+                        // Between requests, perhaps idle for long: no more queue buffer than a
+                        // few messages' worth either (what a queue allocates first, so a request
+                        // in one read allocates none).
+                        ctx.inbox.shrink_to(crate::IDLE_INBOX_ROOM);
                     }
                 }
                 match next_input(&mut ctx, deadline, &mut timer).await {

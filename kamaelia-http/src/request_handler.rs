@@ -253,13 +253,15 @@ impl Component for HTTPRequestHandler {
                     Ok(msg) => Some(msg),
                     Err(_) if flags.no_more => None,
                     Err(_) => {
-                        // Between requests, perhaps idle for long: no queue buffers kept, and
-                        // the outboxes to the last handler look their destination up again
-                        // (`is_linked` does), so that they no longer keep that handler's boxes,
-                        // now unlinked, alive.
-                        ctx.inbox.shrink_to_fit();
-                        wires.from_handler.shrink_to_fit();
-                        wires.handler_done.shrink_to_fit();
+                        // Between requests, perhaps idle for long: the queues keep a few
+                        // messages' worth of buffer while a host is kept (so that a request
+                        // allocates none), none once it has gone; and the outboxes to the last
+                        // handler look their destination up again (`is_linked` does), so that
+                        // they no longer keep that handler's boxes, now unlinked, alive.
+                        let keep = if host.is_some() { crate::IDLE_INBOX_ROOM } else { 0 };
+                        ctx.inbox.shrink_to(keep);
+                        wires.from_handler.shrink_to(keep);
+                        wires.handler_done.shrink_to(keep);
                         wires.to_handler.is_linked();
                         wires.body_done.is_linked();
                         match next_request(&mut ctx, &mut flags, &mut host).await {
