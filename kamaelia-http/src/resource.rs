@@ -56,8 +56,10 @@ impl ResponseHead {
     /// # Panics
     /// If `content_type` is not a valid header value (it contains a control character).
     pub fn content_type(mut self, content_type: &str) -> Self {
-        let value = HeaderValue::from_str(content_type)
-            .unwrap_or_else(|_| panic!("invalid Content-Type {:?}: control characters are not allowed", content_type));
+        let value = common_type(content_type).unwrap_or_else(|| {
+            HeaderValue::from_str(content_type)
+                .unwrap_or_else(|_| panic!("invalid Content-Type {content_type:?}: control characters are not allowed"))
+        });
         self.headers.insert(CONTENT_TYPE, value);
         self
     }
@@ -73,6 +75,26 @@ impl ResponseHead {
         self.headers.append(name, value);
         self
     }
+}
+
+/// The value for a common `Content-Type`, shared rather than copied (a copy is an allocation
+/// for every response).
+fn common_type(content_type: &str) -> Option<HeaderValue> {
+    const COMMON: [&str; 12] = [
+        "text/html",
+        "text/html; charset=utf-8",
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/octet-stream",
+        "image/png",
+        "image/jpeg",
+        "image/svg+xml",
+    ];
+    COMMON.iter().find(|common| **common == content_type).map(|common| HeaderValue::from_static(common))
 }
 
 /// A message from a handler to the server.
@@ -183,5 +205,25 @@ impl Handler {
 impl fmt::Debug for Handler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Handler").field(&self.name()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_type_is_the_same_whether_common_or_not() {
+        for text in ["text/html", "image/svg+xml", "text/x-custom; charset=latin1", "TEXT/HTML"] {
+            let head = ResponseHead::new(StatusCode::OK).content_type(text);
+            assert_eq!(head.headers.get(CONTENT_TYPE).unwrap(), text);
+            assert_eq!(head.headers.len(), 1);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "invalid Content-Type")]
+    fn content_type_with_a_control_character_panics() {
+        let _ = ResponseHead::new(StatusCode::OK).content_type("text/html\r\nx: y");
     }
 }
