@@ -447,6 +447,12 @@ impl<'a> Exchange<'a> {
         while wires.from_handler.try_recv().is_ok() {}
         // The id of the handler's component (its host's, if hosted).
         let handler_id = self.start_handler(ctx, wires, host, request);
+        if self.hosted.is_some() {
+            // The host is ready to run the handler, which usually answers in that one turn: let
+            // it, so that its answer is here when this component looks (rather than looking at
+            // every box first, finding them empty, and being woken again).
+            axon_core::group::yield_now().await;
+        }
         let mut signalled = false;
         let mut ended = false;
         while !(signalled || ended) {
