@@ -216,7 +216,9 @@ pub trait Component: Send + Sized + 'static {
 
 pub(crate) fn short_type_name<T>() -> &'static str {
     let full = std::any::type_name::<T>();
-    full.split('<').next().unwrap_or(full)
+    // A byte scan: `split` costs several times as much, and this runs for every component made
+    // (and every hosted handler).
+    full.bytes().position(|b| b == b'<').map_or(full, |end| &full[..end])
 }
 
 struct Life {
