@@ -62,15 +62,7 @@ pub(crate) fn write_head(
     server_name: &str,
 ) {
     out.reserve(256);
-    out.put_slice(b"HTTP/1.1 ");
-    out.put_slice(head.status.as_str().as_bytes());
-    out.put_u8(b' ');
-    out.put_slice(reason_phrase(head.status).as_bytes());
-    out.put_slice(b"\r\nDate: ");
-    with_date(|date| out.put_slice(date));
-    out.put_slice(b"\r\nServer: ");
-    out.put_slice(server_name.as_bytes());
-    out.put_slice(b"\r\n");
+    put_head_start(out, head.status, server_name);
     match framing {
         Framing::Length(n) | Framing::None(Some(n)) => {
             out.put_slice(b"Content-Length: ");
@@ -141,6 +133,47 @@ thread_local! {
     static DATE_CACHE: RefCell<(u64, [u8; 29])> = const { RefCell::new((u64::MAX, [0; 29])) };
 }
 
+/// The start of a head (status line, `Date`, `Server`): the same for every response with one
+/// status from one server within a second, so kept, per thread, for the last status and server.
+struct HeadStart {
+    /// The second of the `Date` in `bytes` (`u64::MAX`: none yet).
+    secs: u64,
+    status: u16,
+    server: String,
+    bytes: Vec<u8>,
+}
+
+thread_local! {
+    static HEAD_START: RefCell<HeadStart> =
+        const { RefCell::new(HeadStart { secs: u64::MAX, status: 0, server: String::new(), bytes: Vec::new() }) };
+}
+
+/// Writes the status line, `Date` and `Server` (one copy, rather than nine small ones).
+fn put_head_start(out: &mut BytesMut, status: StatusCode, server_name: &str) {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    HEAD_START.with(|cache| {
+        let mut start = cache.borrow_mut();
+        if start.secs != secs || start.status != status.as_u16() || start.server != server_name {
+            let start = &mut *start;
+            start.bytes.clear();
+            start.bytes.extend_from_slice(b"HTTP/1.1 ");
+            start.bytes.extend_from_slice(status.as_str().as_bytes());
+            start.bytes.push(b' ');
+            start.bytes.extend_from_slice(reason_phrase(status).as_bytes());
+            start.bytes.extend_from_slice(b"\r\nDate: ");
+            with_date(|date| start.bytes.extend_from_slice(date));
+            start.bytes.extend_from_slice(b"\r\nServer: ");
+            start.bytes.extend_from_slice(server_name.as_bytes());
+            start.bytes.extend_from_slice(b"\r\n");
+            start.secs = secs;
+            start.status = status.as_u16();
+            start.server.clear();
+            start.server.push_str(server_name);
+        }
+        out.put_slice(&start.bytes);
+    })
+}
+
 /// Calls `f` with the current IMF-fixdate.
 fn with_date<R>(f: impl FnOnce(&[u8]) -> R) -> R {
     let now = SystemTime::now();
@@ -167,6 +200,24 @@ mod tests {
         let mut out = BytesMut::new();
         write_head(&mut out, head, framing, Version::HTTP_11, keep_alive, "Test/1");
         String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn the_kept_start_of_a_head_follows_the_status_and_the_server() {
+        let cases = [
+            (StatusCode::OK, "A/1"),
+            (StatusCode::NOT_FOUND, "A/1"),
+            (StatusCode::NOT_FOUND, "B/2"),
+            (StatusCode::OK, "A/1"),
+        ];
+        for (status, server) in cases.into_iter().cycle().take(8) {
+            let mut out = BytesMut::new();
+            write_head(&mut out, &ResponseHead::new(status), Framing::Length(0), Version::HTTP_11, true, server);
+            let text = String::from_utf8(out.to_vec()).unwrap();
+            let line = format!("HTTP/1.1 {} {}\r\nDate: ", status.as_str(), reason_phrase(status));
+            assert!(text.starts_with(&line), "{text}");
+            assert!(text.contains(&format!(" GMT\r\nServer: {server}\r\nContent-Length: 0\r\n")), "{text}");
+        }
     }
 
     #[test]
