@@ -279,7 +279,7 @@ impl Component for HTTPRequestHandler {
                         // On the heap, for the time of one request: the exchange is large, and
                         // the component's own future lives as long as the connection.
                         let after = Box::pin(async {
-                            let mut exchange = Exchange::new(&self, *request, &flags);
+                            let mut exchange = Exchange::new(&self, request, &flags);
                             exchange.run(&mut ctx, &mut wires, &mut flags, &mut host).await
                         })
                         .await;
@@ -358,7 +358,9 @@ async fn next_request(ctx: &mut Context<Parsed, Bytes>, flags: &mut Flags, host:
 /// One request and its response.
 struct Exchange<'a> {
     owner: &'a HTTPRequestHandler,
-    request: Option<Request>,
+    /// Boxed as the parser made it: moved into the factory only at the last step, so that the
+    /// exchange's future (allocated per request) stays small.
+    request: Option<Box<Request>>,
     method: Method,
     version: Version,
     target: String,
@@ -403,7 +405,7 @@ enum Wake {
 }
 
 impl<'a> Exchange<'a> {
-    fn new(owner: &'a HTTPRequestHandler, request: Request, flags: &Flags) -> Self {
+    fn new(owner: &'a HTTPRequestHandler, request: Box<Request>, flags: &Flags) -> Self {
         let keep_alive = request.keep_alive && request.bad.is_none() && !flags.stopping;
         Exchange {
             owner,
@@ -590,10 +592,10 @@ impl<'a> Exchange<'a> {
         ctx: &mut Context<Parsed, Bytes>,
         wires: &mut Wires,
         host: &mut Option<HostState>,
-        request: Request,
+        request: Box<Request>,
     ) -> ComponentId {
         let create = &self.owner.create;
-        let handler = match catch_unwind(AssertUnwindSafe(|| create(request))) {
+        let handler = match catch_unwind(AssertUnwindSafe(|| create(*request))) {
             Ok(handler) => handler,
             Err(panic) => {
                 let why = panic_text(&*panic);
