@@ -136,10 +136,12 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         debug_assert!(hostable(&behaviour), "{} cannot be hosted: check `hostable` first", behaviour.class_name());
         self.note_host_baseline(self.footprint());
         let class = behaviour.class_name();
-        let body = behaviour.main(self.lend());
+        let lent = self.lend();
         async move {
             let exit = {
-                let mut body = pin!(body);
+                // The body is made in its pinned place, not made outside and moved in (a body
+                // holds its behaviour: a request, for an HTTP handler).
+                let mut body = pin!(behaviour.main(lent));
                 poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(cx))) {
                     Ok(Poll::Pending) => Poll::Pending,
                     Ok(Poll::Ready(Ok(()))) => Poll::Ready(Exit::Finished),
