@@ -43,6 +43,12 @@ use crate::threaded::{block_on, block_on_deadline};
 /// back with [`Inbox::shrink_to_fit`].
 pub const DEFAULT_CAPACITY: usize = 64;
 
+/// How many messages an inbox's storage first has room for (for messages of up to 1 KiB: a
+/// `VecDeque`'s first allocation). A component that waits between short bursts (a keep-alive
+/// connection between requests) calls [`Inbox::shrink_to`] with this, so that a large burst's
+/// storage is given back but the next small burst allocates none.
+pub const FIRST_BUFFER_ROOM: usize = 4;
+
 /// A box's name: `"inbox"`, `"control"`, or one a component declared.
 pub type BoxName = Cow<'static, str>;
 
@@ -720,8 +726,8 @@ impl<T: Send + 'static> Inbox<T> {
     /// ```
     /// # use axon_core::prelude::*;
     /// # fn f(ctx: &Context<u32, ()>) {
-    /// // Between requests: at most four messages' worth of buffer kept.
-    /// ctx.inbox.shrink_to(4);
+    /// // Between requests: no more buffer kept than the first allocation.
+    /// ctx.inbox.shrink_to(axon_core::FIRST_BUFFER_ROOM);
     /// # }
     /// ```
     pub fn shrink_to(&self, keep: usize) {

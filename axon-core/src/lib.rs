@@ -93,7 +93,7 @@ pub mod threaded;
 pub mod tracker;
 
 pub use adaptive::ResourceTracker;
-pub use boxes::{BoxKind, BoxName, Declarations, Inbox, Outbox, DEFAULT_CAPACITY};
+pub use boxes::{BoxKind, BoxName, Declarations, Inbox, Outbox, DEFAULT_CAPACITY, FIRST_BUFFER_ROOM};
 pub use component::{
     ChildExit, Component, ComponentId, ComponentKind, ComponentRef, ComponentState, Context, Event, Exit, Unpauser,
 };

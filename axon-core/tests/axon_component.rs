@@ -309,8 +309,9 @@ async fn try_recv_takes_messages_in_order_and_reports_an_empty_box() {
     assert!(matches!(tc2.control.try_recv(), Err(TryRecvError::Empty)));
 }
 
-/// `shrink_to_fit` and `shrink_to` give back an inbox's spare buffer and change nothing else: what is waiting
-/// stays, in order; the capacity (the limit) is the same; the inbox keeps receiving, empty or not.
+/// `shrink_to_fit` and `shrink_to` give back an inbox's spare buffer and change nothing else:
+/// what is waiting stays, in order; the capacity (the limit) is the same; the inbox keeps
+/// receiving, empty or not.
 #[tokio::test]
 async fn shrink_to_fit_keeps_what_is_waiting_and_the_capacity() {
     let s = Scheduler::new();

@@ -152,10 +152,6 @@ pub const DEFAULT_READ_BUFFER_SIZE: usize = 32 * 1024;
 /// [module docs](self).
 pub const DEFAULT_MIN_READ_SIZE: usize = 4 * 1024;
 
-/// How many messages' worth of queue buffer the adapter's `inbox` keeps while it waits: the
-/// first allocation a queue makes is this size, so keeping it means no allocation per response.
-const IDLE_INBOX_ROOM: usize = 4;
-
 /// How long a write may make no progress before the adapter gives up on the peer and ends:
 /// 60 s (nginx's `send_timeout`). A peer that stops reading would otherwise hold a connection,
 /// and the protocol writing to it, for ever.
@@ -590,7 +586,7 @@ async fn send(
             // Waiting for the next response (perhaps for long, on an idle connection) keeps no
             // more queue buffer than a few messages' worth: enough that a response of a few
             // pieces, the usual case, allocates none.
-            inbox.shrink_to(IDLE_INBOX_ROOM);
+            inbox.shrink_to(axon_core::FIRST_BUFFER_ROOM);
         }
     }
 }

@@ -128,66 +128,57 @@ fn itoa_buf(mut n: u64) -> Digits {
     Digits { buf, start: i }
 }
 
-thread_local! {
-    /// The `Date` value, formatted once per second per thread (RFC 9110 §6.6.1 needs no finer).
-    static DATE_CACHE: RefCell<(u64, [u8; 29])> = const { RefCell::new((u64::MAX, [0; 29])) };
-}
-
 /// The start of a head (status line, `Date`, `Server`): the same for every response with one
 /// status from one server within a second, so kept, per thread, for the last status and server.
+/// The `Date` (RFC 9110 §6.6.1 needs no finer than a second) is formatted once a second.
 struct HeadStart {
-    /// The second of the `Date` in `bytes` (`u64::MAX`: none yet).
+    /// The second `date` was formatted for (`u64::MAX`: none yet).
     secs: u64,
+    date: String,
     status: u16,
     server: String,
     bytes: Vec<u8>,
 }
 
 thread_local! {
-    static HEAD_START: RefCell<HeadStart> =
-        const { RefCell::new(HeadStart { secs: u64::MAX, status: 0, server: String::new(), bytes: Vec::new() }) };
+    static HEAD_START: RefCell<HeadStart> = const {
+        RefCell::new(HeadStart {
+            secs: u64::MAX,
+            date: String::new(),
+            status: 0,
+            server: String::new(),
+            bytes: Vec::new(),
+        })
+    };
 }
 
 /// Writes the status line, `Date` and `Server` (one copy, rather than nine small ones).
 fn put_head_start(out: &mut BytesMut, status: StatusCode, server_name: &str) {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     HEAD_START.with(|cache| {
-        let mut start = cache.borrow_mut();
-        if start.secs != secs || start.status != status.as_u16() || start.server != server_name {
-            let start = &mut *start;
+        let start = &mut *cache.borrow_mut();
+        let new_second = start.secs != secs;
+        if new_second {
+            start.date = httpdate::fmt_http_date(now);
+            start.secs = secs;
+        }
+        if new_second || start.status != status.as_u16() || start.server != server_name {
             start.bytes.clear();
             start.bytes.extend_from_slice(b"HTTP/1.1 ");
             start.bytes.extend_from_slice(status.as_str().as_bytes());
             start.bytes.push(b' ');
             start.bytes.extend_from_slice(reason_phrase(status).as_bytes());
             start.bytes.extend_from_slice(b"\r\nDate: ");
-            with_date(|date| start.bytes.extend_from_slice(date));
+            start.bytes.extend_from_slice(start.date.as_bytes());
             start.bytes.extend_from_slice(b"\r\nServer: ");
             start.bytes.extend_from_slice(server_name.as_bytes());
             start.bytes.extend_from_slice(b"\r\n");
-            start.secs = secs;
             start.status = status.as_u16();
             start.server.clear();
             start.server.push_str(server_name);
         }
         out.put_slice(&start.bytes);
-    })
-}
-
-/// Calls `f` with the current IMF-fixdate.
-fn with_date<R>(f: impl FnOnce(&[u8]) -> R) -> R {
-    let now = SystemTime::now();
-    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    DATE_CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.0 != secs {
-            let text = httpdate::fmt_http_date(now);
-            if text.len() == 29 {
-                cache.1.copy_from_slice(text.as_bytes());
-                cache.0 = secs;
-            }
-        }
-        f(&cache.1)
     })
 }
 

@@ -73,11 +73,6 @@ pub mod settings;
 pub mod shutdown;
 
 pub use bytes::Bytes;
-
-/// How many messages' worth of queue buffer a connection's components keep in an inbox while
-/// they wait between requests: what a queue allocates first, so that a request whose messages
-/// fit allocates no queue buffer. (Given back in full when a connection's handler host goes.)
-pub(crate) const IDLE_INBOX_ROOM: usize = 4;
 pub use error_pages::ErrorPages;
 pub use handlers::{BodyEcho, Cat, EchoHandler, ExampleWrapper, HelloHandler};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};

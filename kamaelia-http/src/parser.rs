@@ -236,7 +236,7 @@ impl Component for HTTPParser {
                         // Between requests, perhaps idle for long: no more queue buffer than a
                         // few messages' worth either (what a queue allocates first, so a request
                         // in one read allocates none).
-                        ctx.inbox.shrink_to(crate::IDLE_INBOX_ROOM);
+                        ctx.inbox.shrink_to(axon_core::FIRST_BUFFER_ROOM);
                     }
                 }
                 match next_input(&mut ctx, deadline, &mut timer).await {

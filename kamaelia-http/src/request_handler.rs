@@ -258,7 +258,7 @@ impl Component for HTTPRequestHandler {
                         // allocates none), none once it has gone; and the outboxes to the last
                         // handler look their destination up again (`is_linked` does), so that
                         // they no longer keep that handler's boxes, now unlinked, alive.
-                        let keep = if host.is_some() { crate::IDLE_INBOX_ROOM } else { 0 };
+                        let keep = if host.is_some() { axon_core::FIRST_BUFFER_ROOM } else { 0 };
                         ctx.inbox.shrink_to(keep);
                         wires.from_handler.shrink_to(keep);
                         wires.handler_done.shrink_to(keep);
