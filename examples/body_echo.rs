@@ -15,9 +15,9 @@
 use kamaelia::axon::Instance;
 use kamaelia::chassis::{Graphline, SimpleServer, SocketOptions};
 use kamaelia::cli::Options;
-use kamaelia::http::{factory, request_handlers, BodyEcho, Bytes, HTTPServer};
+use kamaelia::http::{factory, request_handlers, BodyEcho, Bytes, HTTPServer, Payload};
 
-fn http_protocol() -> Instance<Graphline<Bytes, Bytes>> {
+fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
     HTTPServer::new(request_handlers([("/", factory(BodyEcho::new))]))
 }
 

@@ -55,7 +55,8 @@ use kamaelia::chassis::{Graphline, Pipeline, SimpleServer, SocketOptions};
 use kamaelia::cli::Options;
 use kamaelia::http::error_pages::escape_text;
 use kamaelia::http::{
-    factory, request_handlers, Bytes, HTTPServer, HelloHandler, Minimal, Request, Resource, ResponseHead, StatusCode,
+    factory, request_handlers, Bytes, HTTPServer, HelloHandler, Minimal, Payload, Request, Resource, ResponseHead,
+    StatusCode,
 };
 
 // Our configuration
@@ -116,7 +117,7 @@ fn echo_handler(request: Request) -> Pipeline<Bytes, Resource> {
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
-fn http_protocol() -> Instance<Graphline<Bytes, Bytes>> {
+fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
     HTTPServer::new(request_handlers([
         ("/echo", factory(echo_handler)),
         ("/hello", factory(HelloHandler::new)),

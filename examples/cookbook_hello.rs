@@ -41,7 +41,7 @@ use kamaelia::axon::{Component, ComponentResult, Context, Instance};
 use kamaelia::chassis::{Graphline, SimpleServer, SocketOptions};
 use kamaelia::cli::Options;
 use kamaelia::http::{
-    factory, request_handlers, Bytes, HTTPServer, Minimal, Request, Resource, ResponseHead, StatusCode,
+    factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request, Resource, ResponseHead, StatusCode,
 };
 
 // Our configuration
@@ -78,7 +78,7 @@ fn serve_page(request: Request) -> Minimal {
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
-fn http_protocol() -> Instance<Graphline<Bytes, Bytes>> {
+fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
     HTTPServer::new(request_handlers([("/hello", factory(HelloHandler::new)), ("/", factory(serve_page))]))
 }
 

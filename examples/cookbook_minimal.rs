@@ -46,7 +46,7 @@ use std::sync::OnceLock;
 use kamaelia::axon::Instance;
 use kamaelia::chassis::{Graphline, SimpleServer, SocketOptions};
 use kamaelia::cli::Options;
-use kamaelia::http::{factory, request_handlers, Bytes, HTTPServer, Minimal, Request};
+use kamaelia::http::{factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request};
 
 // Our configuration (from `--root`; the bundled site by default).
 static HOMEDIRECTORY: OnceLock<PathBuf> = OnceLock::new();
@@ -58,7 +58,7 @@ fn serve_page(request: Request) -> Minimal {
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
-fn http_protocol() -> Instance<Graphline<Bytes, Bytes>> {
+fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
     HTTPServer::new(request_handlers([
         ("/", factory(serve_page)), //
     ]))

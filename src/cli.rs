@@ -32,6 +32,9 @@ pub struct Options {
     pub index: String,
     /// `--file-io inline|pool`: where static files are read ([`FileIo::Inline`]).
     pub file_io: FileIo,
+    /// `--sendfile on|off`: whether large static files are sent by the kernel (`sendfile`) or read
+    /// and written in pieces ([`Minimal::sendfile`](kamaelia_http::Minimal::sendfile); on).
+    pub sendfile: bool,
     /// The HTTP limits: `--max-target-length`, `--max-head-bytes`, `--max-headers`,
     /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`, `--body-read-timeout`.
     pub http: HttpSettings,
@@ -47,6 +50,7 @@ impl Default for Options {
             root: bundled_site(),
             index: DEFAULT_INDEX.to_owned(),
             file_io: FileIo::Inline,
+            sendfile: true,
             http: HttpSettings::default(),
             server: ServerSettings::default(),
         }
@@ -93,6 +97,9 @@ Serves the Kamaelia cookbook web server: /echo, /hello, and static files.
   --file-io inline|pool        where static files are read: on the connection's own task (default,
                                as nginx does; fastest from a local disk or the page cache) or on a
                                pool of blocking threads (for NFS and other slow file systems)
+  --sendfile on|off            send files larger than a piece (64 KiB) with sendfile, the kernel
+                               copying from the page cache to the socket (default on; never with
+                               --file-io pool), or read and write them in pieces
 
 limits (past each, the client gets the status shown):
   --max-connections N          connections served at once (default {}); more wait to be accepted
@@ -152,6 +159,13 @@ impl Options {
                         "inline" => FileIo::Inline,
                         "pool" => FileIo::BlockingPool,
                         _ => return Err(invalid("`inline` or `pool`")),
+                    }
+                }
+                "--sendfile" => {
+                    options.sendfile = match value.as_str() {
+                        "on" => true,
+                        "off" => false,
+                        _ => return Err(invalid("`on` or `off`")),
                     }
                 }
                 "--max-connections" => options.server.max_connections = size()?,
@@ -223,6 +237,10 @@ mod tests {
         assert_eq!(parse(&["--root"]).unwrap_err(), CliError::MissingValue("--root".into()));
         assert_eq!(parse(&["--file-io", "aio"]).unwrap_err().to_string(), "--file-io: `aio` is not `inline` or `pool`");
         assert_eq!(parse(&["--file-io=pool"]).unwrap().file_io, FileIo::BlockingPool);
+        assert!(parse(&[]).unwrap().sendfile);
+        assert!(!parse(&["--sendfile", "off"]).unwrap().sendfile);
+        assert!(parse(&["--sendfile=on"]).unwrap().sendfile);
+        assert_eq!(parse(&["--sendfile", "yes"]).unwrap_err().to_string(), "--sendfile: `yes` is not `on` or `off`");
     }
 
     #[test]

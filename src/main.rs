@@ -48,7 +48,9 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let site = MinimalFactory::new(options.index.clone(), options.root.clone()).with_file_io(options.file_io);
+    let site = MinimalFactory::new(options.index.clone(), options.root.clone())
+        .with_file_io(options.file_io)
+        .with_sendfile(options.sendfile);
     let create_request_handler = shared_factory(request_handlers([
         ("/echo", factory(EchoHandler::new)),
         ("/hello", factory(HelloHandler::new)),

@@ -43,6 +43,7 @@
 //! * [`backplane`](mod@backplane) - `Backplane`, `PublishTo`, `SubscribeTo`: named publish/subscribe.
 //! * [`console`](mod@console) - `ConsoleReader`, `ConsoleEchoer`.
 //! * [`socket`](mod@socket) - the connected-socket adapter, a component per TCP connection.
+//! * [`payload`](mod@payload) - what an adapter writes: bytes, or file regions sent with `sendfile`.
 //! * [`server`](mod@server) - `ServerCore` and `SimpleServer`: a protocol component per connection.
 //! * [`tcp_client`](mod@tcp_client) - `TCPClient`.
 
@@ -51,6 +52,7 @@ pub mod carousel;
 pub mod console;
 pub mod graphline;
 pub mod par;
+pub mod payload;
 pub mod pipeline;
 pub mod seq;
 pub mod server;
@@ -65,5 +67,5 @@ pub use par::PAR;
 pub use pipeline::Pipeline;
 pub use seq::Seq;
 pub use server::{ConnectionInfo, ServerCore, ServerError, ServerHandle, ServerSettings, SimpleServer, SocketOptions};
-pub use socket::{AdapterSettings, Bytes, ConnectedSocketAdapter};
+pub use socket::{AdapterSettings, Bytes, ConnectedSocketAdapter, FileRegion, Outgoing, Payload};
 pub use tcp_client::{ClientSettings, TCPClient, TcpClientError};

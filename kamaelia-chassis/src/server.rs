@@ -3,8 +3,11 @@
 //! A server listens on a port. For each connection it accepts it makes two components, a
 //! [`ConnectedSocketAdapter`] that owns the socket and a fresh *protocol* component made by the
 //! factory you give it, wires them to each other, and makes both its children. A protocol is any
-//! component whose `inbox` and `outbox` carry [`Bytes`]: bytes from the client arrive on its
-//! `inbox`, and what it sends out of its `outbox` goes to the client.
+//! component whose `inbox` carries [`Bytes`] and whose `outbox` carries [`Bytes`] or another
+//! [`Outgoing`] type: bytes from the client arrive on its `inbox`, and what it sends out of its
+//! `outbox` goes to the client. A protocol whose `outbox` carries
+//! [`Payload`](crate::socket::Payload) can send regions of files as well as bytes, which the
+//! adapter hands to the kernel (`sendfile`); the HTTP server does.
 //!
 //! # Example
 //!
@@ -189,7 +192,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
-use crate::socket::{AdapterSettings, Bytes, ConnectedSocketAdapter, SettingError};
+use crate::socket::{AdapterSettings, Bytes, ConnectedSocketAdapter, Outgoing, SettingError};
 
 /// How many connections a server serves at once unless told otherwise: 512. Each holds a file
 /// descriptor, and many systems allow a process 1024 by default; at the limit the server stops
@@ -409,7 +412,7 @@ impl<F, P> SimpleServer<F>
 where
     F: FnMut() -> P + Send + 'static,
     P: IntoInstance,
-    P::Component: Component<Inbox = Bytes, Outbox = Bytes>,
+    P::Component: Component<Inbox = Bytes, Outbox: Outgoing>,
 {
     /// A server on `port` making each connection's protocol with `protocol()`, with default
     /// socket options and settings.
@@ -434,7 +437,7 @@ impl<F, P> ServerCore<F>
 where
     F: FnMut(&ConnectionInfo) -> P + Send + 'static,
     P: IntoInstance,
-    P::Component: Component<Inbox = Bytes, Outbox = Bytes>,
+    P::Component: Component<Inbox = Bytes, Outbox: Outgoing>,
 {
     /// A server on `port` making each connection's protocol with `protocol(&info)`, with default
     /// socket options and settings.
@@ -501,7 +504,7 @@ fn declare_server_boxes(boxes: &mut Declarations) {
 /// Binds when it starts, then serves; a bind failure fails the component.
 async fn bind_then_serve<P>(bound: Result<BoundServer<P>, ServerError>, mut ctx: Context<(), ()>) -> ComponentResult
 where
-    P: Component<Inbox = Bytes, Outbox = Bytes>,
+    P: Component<Inbox = Bytes, Outbox: Outgoing>,
 {
     match bound {
         Ok(server) => serve(server, ctx).await,
@@ -518,7 +521,7 @@ impl<F, P> Component for SimpleServer<F>
 where
     F: FnMut() -> P + Send + 'static,
     P: IntoInstance,
-    P::Component: Component<Inbox = Bytes, Outbox = Bytes>,
+    P::Component: Component<Inbox = Bytes, Outbox: Outgoing>,
 {
     type Inbox = ();
     type Outbox = ();
@@ -540,7 +543,7 @@ impl<F, P> Component for ServerCore<F>
 where
     F: FnMut(&ConnectionInfo) -> P + Send + 'static,
     P: IntoInstance,
-    P::Component: Component<Inbox = Bytes, Outbox = Bytes>,
+    P::Component: Component<Inbox = Bytes, Outbox: Outgoing>,
 {
     type Inbox = ();
     type Outbox = ();
@@ -594,7 +597,7 @@ impl<P: Component> BoundServer<P> {
     }
 }
 
-impl<P: Component<Inbox = Bytes, Outbox = Bytes>> Component for BoundServer<P> {
+impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Component for BoundServer<P> {
     type Inbox = ();
     type Outbox = ();
 
@@ -760,7 +763,7 @@ struct Server<P: Component> {
 
 async fn serve<P>(bound: BoundServer<P>, mut ctx: Context<(), ()>) -> ComponentResult
 where
-    P: Component<Inbox = Bytes, Outbox = Bytes>,
+    P: Component<Inbox = Bytes, Outbox: Outgoing>,
 {
     let BoundServer { kind: _, factory, listener, local_addr, settings, shared } = bound;
     let mut server = Server {
@@ -815,7 +818,7 @@ where
     Ok(())
 }
 
-impl<P: Component<Inbox = Bytes, Outbox = Bytes>> Server<P> {
+impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Server<P> {
     fn next_deadline(&self) -> Option<Instant> {
         let protocol = self.protocol_deadlines.peek().map(|Reverse((t, _))| *t);
         let drain = self.drain_deadline.filter(|_| !self.drain_forced);
@@ -896,7 +899,8 @@ impl<P: Component<Inbox = Bytes, Outbox = Bytes>> Server<P> {
                 return;
             }
         };
-        let adapter = Instance::new(ConnectedSocketAdapter::with_settings(stream, self.settings.connection.clone()));
+        let adapter =
+            Instance::new(ConnectedSocketAdapter::<P::Outbox>::carrying(stream, self.settings.connection.clone()));
         let to_protocol = ctx.add_outbox::<Ipc>(
             "protocolHandlerShutdownSignal",
             "To this connection's protocol: ProducerFinished when its socket has closed, ShutdownMicroprocess when the server shuts down",
@@ -1035,9 +1039,9 @@ impl<P: Component<Inbox = Bytes, Outbox = Bytes>> Server<P> {
 }
 
 /// Wires one connection as Kamaelia's `ServerCore` does (see the table in the module docs).
-fn wire<P: Component<Inbox = Bytes, Outbox = Bytes>>(
+fn wire<P: Component<Inbox = Bytes, Outbox: Outgoing>>(
     ctx: &Context<(), ()>,
-    adapter: &Instance<ConnectedSocketAdapter>,
+    adapter: &Instance<ConnectedSocketAdapter<P::Outbox>>,
     protocol: &Instance<P>,
     to_protocol: &str,
     to_adapter: &str,

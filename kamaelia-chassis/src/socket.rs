@@ -133,7 +133,7 @@ use std::time::Duration;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations, Inbox, Outbox};
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -141,6 +141,8 @@ use tokio::net::TcpStream;
 /// The type of data on the wire: a cheaply cloneable, sliceable byte buffer (re-exported from the
 /// `bytes` crate so that protocol components need no extra dependency).
 pub use bytes::Bytes;
+
+pub use crate::payload::{FileRegion, Outgoing, Payload};
 
 /// How many bytes an adapter reads at most in one go, and so the largest chunk it sends out of
 /// `outbox`: 32 KiB, Kamaelia's `recv(32768)`. Larger reads mean fewer, bigger messages; the
@@ -254,27 +256,59 @@ impl AdapterSettings {
 }
 
 /// One TCP connection as a component: see the [module docs](self).
-#[derive(Debug)]
-pub struct ConnectedSocketAdapter {
+///
+/// `T` is what its `inbox` carries: [`Bytes`] (the default, made by [`new`](Self::new) and
+/// [`with_settings`](Self::with_settings)), or any other [`Outgoing`] type, such as [`Payload`]
+/// for bytes and file regions ([`carrying`](Self::carrying)).
+pub struct ConnectedSocketAdapter<T = Bytes> {
     stream: TcpStream,
     settings: AdapterSettings,
     half_close: bool,
+    carries: std::marker::PhantomData<fn(T)>,
+}
+
+impl<T> fmt::Debug for ConnectedSocketAdapter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectedSocketAdapter")
+            .field("stream", &self.stream)
+            .field("settings", &self.settings)
+            .field("half_close", &self.half_close)
+            .field("carries", &std::any::type_name::<T>())
+            .finish()
+    }
 }
 
 impl ConnectedSocketAdapter {
-    /// An adapter for `stream`, with [`AdapterSettings::default`].
+    /// An adapter for `stream` whose `inbox` carries [`Bytes`], with [`AdapterSettings::default`].
     pub fn new(stream: TcpStream) -> Self {
         Self::with_settings(stream, AdapterSettings::default())
     }
 
-    /// An adapter for `stream` with these settings. A `read_buffer_size` or `min_read_size` of 0
-    /// is raised to 1 (see [`AdapterSettings::validate`] to refuse it instead), and a
-    /// `min_read_size` above `read_buffer_size` is lowered to it.
-    pub fn with_settings(stream: TcpStream, mut settings: AdapterSettings) -> Self {
+    /// An adapter for `stream` whose `inbox` carries [`Bytes`], with these settings. A
+    /// `read_buffer_size` or `min_read_size` of 0 is raised to 1 (see
+    /// [`AdapterSettings::validate`] to refuse it instead), and a `min_read_size` above
+    /// `read_buffer_size` is lowered to it.
+    pub fn with_settings(stream: TcpStream, settings: AdapterSettings) -> Self {
+        Self::carrying(stream, settings)
+    }
+}
+
+impl<T: Outgoing> ConnectedSocketAdapter<T> {
+    /// An adapter for `stream` whose `inbox` carries `T`, with these settings (adjusted as
+    /// [`with_settings`](ConnectedSocketAdapter::with_settings) says): with `T` = [`Payload`],
+    /// it takes file regions as well as bytes, and sends the regions with `sendfile`.
+    ///
+    /// ```
+    /// # use kamaelia_chassis::socket::{AdapterSettings, ConnectedSocketAdapter, Payload};
+    /// # async fn f(stream: tokio::net::TcpStream) {
+    /// let adapter = ConnectedSocketAdapter::<Payload>::carrying(stream, AdapterSettings::default());
+    /// # }
+    /// ```
+    pub fn carrying(stream: TcpStream, mut settings: AdapterSettings) -> Self {
         settings.read_buffer_size = settings.read_buffer_size.max(1);
         settings.min_read_size = settings.min_read_size.clamp(1, settings.read_buffer_size);
         settings.write_queue = settings.write_queue.max(1);
-        ConnectedSocketAdapter { stream, settings, half_close: false }
+        ConnectedSocketAdapter { stream, settings, half_close: false, carries: std::marker::PhantomData }
     }
 
     /// When true, `ProducerFinished` (or the `inbox` closing) shuts down only the sending
@@ -295,6 +329,8 @@ enum Ending {
     ReadFailed(io::Error),
     /// Writing failed.
     WriteFailed(io::Error),
+    /// A file region could not be sent: its file ended early or could not be read.
+    FileFailed(io::Error),
     /// A write made no progress for this long.
     SendTimedOut(Duration),
     /// A shutdown request arrived on `control`; queued data was written.
@@ -316,6 +352,7 @@ impl fmt::Display for Ending {
             Ending::PeerClosed => f.write_str("the peer closed the connection"),
             Ending::ReadFailed(e) => write!(f, "reading from the peer failed: {e}"),
             Ending::WriteFailed(e) => write!(f, "writing to the peer failed: {e}"),
+            Ending::FileFailed(e) => write!(f, "sending a file region failed, connection dropped: {e}"),
             Ending::SendTimedOut(t) => write!(f, "the peer read nothing for {t:?}; connection dropped"),
             Ending::Requested(m) => write!(f, "closed on request ({})", request_name(m)),
             Ending::InboxClosed => f.write_str("closed: the sender of the data to write has ended"),
@@ -332,8 +369,8 @@ fn request_name(m: &Ipc) -> &'static str {
     }
 }
 
-impl Component for ConnectedSocketAdapter {
-    type Inbox = Bytes;
+impl<T: Outgoing> Component for ConnectedSocketAdapter<T> {
+    type Inbox = T;
     type Outbox = Bytes;
 
     fn declare(&self, boxes: &mut Declarations) {
@@ -360,7 +397,7 @@ impl Component for ConnectedSocketAdapter {
     // Not `async fn`: its arguments would be stored twice in the future (once as captured, once
     // as moved into the body's locals), and the future is allocated for the connection's life.
     #[allow(clippy::manual_async_fn)]
-    fn main(self, mut ctx: Context<Bytes, Bytes>) -> impl std::future::Future<Output = ComponentResult> + Send {
+    fn main(self, mut ctx: Context<T, Bytes>) -> impl std::future::Future<Output = ComponentResult> + Send {
         async move {
             let settings = &self.settings;
             if settings.nodelay {
@@ -379,7 +416,12 @@ impl Component for ConnectedSocketAdapter {
                 Box::pin(close_gracefully(&mut rd, &mut wr, settings.linger)).await;
             }
             drop((rd, wr));
-            log::debug!("{}: connection to {peer} ended: {ending}", ctx.name());
+            if let Ending::FileFailed(_) = ending {
+                // The server's side is at fault (a file shrank or failed), not the network.
+                log::warn!("{}: connection to {peer} ended: {ending}", ctx.name());
+            } else {
+                log::debug!("{}: connection to {peer} ended: {ending}", ctx.name());
+            }
             let farewell = match ending {
                 Ending::Requested(m) if m.is_shutdown_microprocess() => m,
                 other => ProducerFinished::from(ctx.id()).with_message(other.to_string()).into(),
@@ -406,10 +448,10 @@ impl fmt::Display for PeerName {
 }
 
 /// Receives and sends until the connection ends; says why.
-async fn serve(
+async fn serve<T: Outgoing>(
     rd: &mut OwnedReadHalf,
     wr: &mut OwnedWriteHalf,
-    ctx: &mut Context<Bytes, Bytes>,
+    ctx: &mut Context<T, Bytes>,
     settings: &AdapterSettings,
     half_close: bool,
 ) -> Ending {
@@ -522,9 +564,9 @@ async fn receive(rd: &mut OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: R
 
 /// Writes what arrives on `inbox` until a shutdown request (after writing what was queued
 /// before it), the `inbox` closing, or a failed write.
-async fn send(
+async fn send<T: Outgoing>(
     wr: &mut OwnedWriteHalf,
-    inbox: &mut Inbox<Bytes>,
+    inbox: &mut Inbox<T>,
     control: &mut Inbox<Ipc>,
     settings: &AdapterSettings,
     half_close: bool,
@@ -537,7 +579,7 @@ async fn send(
             // Data before control: what the protocol sent before its shutdown request is written.
             biased;
             data = inbox.recv() => match data {
-                Some(data) => Next::Data(data),
+                Some(data) => Next::Data(data.into()),
                 None => Next::InboxClosed,
             },
             msg = control.recv(), if control_open => match msg {
@@ -565,7 +607,7 @@ async fn send(
         let mut batch = VecDeque::from([data]);
         while batch.len() < MAX_BATCH {
             match inbox.try_recv() {
-                Ok(more) => batch.push_back(more),
+                Ok(more) => batch.push_back(more.into()),
                 Err(_) => break,
             }
         }
@@ -574,9 +616,10 @@ async fn send(
         // per write.
         let written = write_now(wr, &mut batch);
         let failed = match written {
-            Ok(true) => None,
-            // On the heap: waiting for room is needed only while the peer is slower than we are.
-            Ok(false) => Box::pin(write_rest(wr, batch, settings.send_timeout)).await.err(),
+            Ok(Progress::Done) => None,
+            // On the heap: waiting for room is needed only while the peer is slower than we are
+            // (or a large file is being sent).
+            Ok(progress) => Box::pin(write_rest(wr, batch, progress, settings.send_timeout)).await.err(),
             Err(e) => Some(e),
         };
         if let Some(e) = failed {
@@ -593,16 +636,16 @@ async fn send(
 
 /// What the sending loop of the adapter was woken for.
 enum Next {
-    Data(Bytes),
+    Data(Payload),
     InboxClosed,
     Request(Ipc),
 }
 
 /// A shutdown request arrived: writes what was queued when it did, then ends (or, in half-close
 /// mode and for a `ProducerFinished`, shuts down the sending direction and waits).
-async fn finish_on_request(
+async fn finish_on_request<T: Outgoing>(
     wr: &mut OwnedWriteHalf,
-    inbox: &mut Inbox<Bytes>,
+    inbox: &mut Inbox<T>,
     control: &mut Inbox<Ipc>,
     msg: Ipc,
     settings: &AdapterSettings,
@@ -611,7 +654,8 @@ async fn finish_on_request(
 ) -> Ending {
     // Flush what was queued when the request arrived, no more: a protocol still producing
     // cannot keep the connection open this way.
-    let queued: VecDeque<Bytes> = (0..inbox.data_ready()).map_while(|_| inbox.try_recv().ok()).collect();
+    let queued: VecDeque<Payload> =
+        (0..inbox.data_ready()).map_while(|_| inbox.try_recv().ok()).map(Into::into).collect();
     if let Err(e) = write_batch(wr, queued, settings.send_timeout).await {
         return e;
     }
@@ -646,46 +690,81 @@ const MAX_BATCH: usize = 64;
 /// allows, giving up if the socket stays unwritable for `timeout`.
 async fn write_batch(
     wr: &mut OwnedWriteHalf,
-    mut batch: VecDeque<Bytes>,
+    mut batch: VecDeque<Payload>,
     timeout: Option<Duration>,
 ) -> Result<(), Ending> {
-    if write_now(wr, &mut batch)? {
-        return Ok(());
+    match write_now(wr, &mut batch)? {
+        Progress::Done => Ok(()),
+        progress => write_rest(wr, batch, progress, timeout).await,
     }
-    write_rest(wr, batch, timeout).await
 }
 
 /// Writes what is left of `batch` as the socket makes room, giving up if it stays unwritable for
 /// `timeout`.
-async fn write_rest(wr: &OwnedWriteHalf, mut batch: VecDeque<Bytes>, timeout: Option<Duration>) -> Result<(), Ending> {
+async fn write_rest(
+    wr: &OwnedWriteHalf,
+    mut batch: VecDeque<Payload>,
+    mut progress: Progress,
+    timeout: Option<Duration>,
+) -> Result<(), Ending> {
     loop {
-        writable(wr, timeout).await?;
-        if write_now(wr, &mut batch)? {
-            return Ok(());
+        match progress {
+            Progress::Done => return Ok(()),
+            Progress::Full => writable(wr, timeout).await?,
+            // (In a group, behind the members that are ready; otherwise behind the tasks.)
+            Progress::Turn => axon_core::group::yield_now().await,
         }
+        progress = write_now(wr, &mut batch)?;
     }
 }
 
-/// Writes as much of `batch` as the socket takes now, in order, with as few (vectored) writes as
-/// it allows, without waiting: true once everything is written, false when the socket is full.
-/// Writing to a socket with room so allocates nothing but the slice list of a batch of several
-/// messages.
-fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Bytes>) -> Result<bool, Ending> {
+/// How far [`write_now`] got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    /// Everything is written.
+    Done,
+    /// The socket is full: wait until it is writable.
+    Full,
+    /// A file region's [`SENDFILE_MAX_CHUNK`](crate::payload::SENDFILE_MAX_CHUNK) went out and
+    /// the socket may take more: let the thread's other work run first.
+    Turn,
+}
+
+/// Writes as much of `batch` as the socket takes now, in order, with as few system calls as it
+/// allows (bytes in vectored writes, file regions with `sendfile`), without waiting, and at most
+/// one [`SENDFILE_MAX_CHUNK`](crate::payload::SENDFILE_MAX_CHUNK) of a file. Writing to a socket
+/// with room so allocates nothing but the slice list of a run of several byte messages.
+fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>) -> Result<Progress, Ending> {
+    let mut file_chunk_sent = false;
     loop {
-        while batch.front().is_some_and(|b| b.is_empty()) {
+        while batch.front().is_some_and(Payload::is_empty) {
             batch.pop_front();
         }
-        let written = match batch.len() {
-            0 => return Ok(true),
-            1 => wr.try_write(&batch[0]),
-            _ => {
-                let slices: Vec<IoSlice<'_>> = batch.iter().map(|b| IoSlice::new(b)).collect();
+        // The bytes at the front, up to the first file region.
+        let run = batch.iter().take_while(|p| p.as_bytes().is_some()).count();
+        let written = match (batch.front(), run) {
+            (None, _) => return Ok(Progress::Done),
+            (Some(Payload::File(_)), _) if file_chunk_sent => return Ok(Progress::Turn),
+            (Some(Payload::File(region)), _) => match region.send_now(wr.as_ref()) {
+                Ok(0) => return Err(Ending::FileFailed(region.ended_early(region.offset()))),
+                Ok(n) => {
+                    file_chunk_sent = n >= crate::payload::SENDFILE_MAX_CHUNK;
+                    Ok(n)
+                }
+                Err(e) if !is_network_error(&e) && !is_retry(&e) => return Err(Ending::FileFailed(e)),
+                written => written,
+            },
+            (Some(Payload::Bytes(bytes)), 1) => wr.try_write(bytes),
+            (Some(Payload::Bytes(_)), _) => {
+                let slices: Vec<IoSlice<'_>> =
+                    batch.iter().map_while(Payload::as_bytes).map(|b| IoSlice::new(b)).collect();
                 wr.try_write_vectored(&slices)
             }
         };
         match written {
             Ok(0) => return Err(Ending::WriteFailed(io::ErrorKind::WriteZero.into())),
-            Ok(mut n) => {
+            Ok(n) => {
+                let mut n = n as u64;
                 while n > 0 {
                     let Some(front) = batch.front_mut() else { break };
                     let take = n.min(front.len());
@@ -696,11 +775,22 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Bytes>) -> Result<bool, E
                     }
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Progress::Full),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Ending::WriteFailed(e)),
         }
     }
+}
+
+/// A failure to wait out or retry rather than report.
+fn is_retry(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
+}
+
+/// A failure of the connection rather than of a file being sent to it.
+fn is_network_error(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(e.kind(), BrokenPipe | ConnectionReset | ConnectionAborted | NotConnected | TimedOut | WriteZero)
 }
 
 /// Waits until the socket has room to write, for at most `timeout`.

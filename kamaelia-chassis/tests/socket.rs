@@ -1,13 +1,14 @@
 //! `ConnectedSocketAdapter` alone, driven through its boxes against a raw socket peer:
 //! flushing what is queued before acting on `control`, chunking reads, the send timeout, the
-//! `inbox` closing, half-close mode, and what its last `signal` says.
+//! `inbox` closing, half-close mode, file regions (in order, large, short), and what its last
+//! `signal` says.
 
 use std::time::Duration;
 
 use axon_core::ipc::ShutdownMicroprocess;
 use axon_core::prelude::*;
 use axon_core::Exit;
-use kamaelia_chassis::socket::{AdapterSettings, Bytes, ConnectedSocketAdapter};
+use kamaelia_chassis::socket::{AdapterSettings, Bytes, ConnectedSocketAdapter, FileRegion, Payload};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -209,4 +210,93 @@ async fn the_write_queue_bounds_what_waits_to_be_written() {
         adapter.component().deliver("inbox", Bytes::from(vec![i; 10])).unwrap();
     }
     assert!(adapter.component().deliver("inbox", Bytes::from_static(b"one too many")).is_err());
+}
+
+/// A file of `len` bytes that is not a short repeating pattern, in a fresh directory.
+fn file_of(len: usize) -> (tempfile::TempDir, std::fs::File, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut x: u32 = 0x9e37_79b9;
+    let content: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(dir.path().join("f"), &content).unwrap();
+    let file = std::fs::File::open(dir.path().join("f")).unwrap();
+    (dir, file, content)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn file_regions_go_out_between_the_bytes_in_order() {
+    let (ours, mut peer) = pair().await;
+    let (_dir, file, content) = file_of(100_000);
+    let file = std::sync::Arc::new(file);
+    let adapter = ConnectedSocketAdapter::<Payload>::carrying(ours, AdapterSettings::default());
+    let mut h = Handle::new(adapter, &Scheduler::new());
+    h.send(Payload::from(Bytes::from_static(b"<head>"))).await;
+    h.send(FileRegion::new(file.clone(), 10, 50_000).into()).await;
+    h.send(Payload::from(Bytes::from_static(b"<mid>"))).await;
+    // The same open file again: a region is read where it says, whatever the file's position.
+    h.send(FileRegion::new(file, 0, 5).into()).await;
+    h.send(FileRegion::whole(std::fs::File::open(_dir.path().join("f")).unwrap()).unwrap().into()).await;
+    h.send_control(ProducerFinished::new()).await;
+    let mut all = Vec::new();
+    within("end of stream", peer.read_to_end(&mut all)).await.unwrap();
+    let expected = [b"<head>", &content[10..50_010], b"<mid>", &content[..5], &content[..]].concat();
+    assert_eq!(all.len(), expected.len());
+    assert!(all == expected, "the regions and bytes arrived changed or out of order");
+    drop(peer);
+    assert!(message_of(within("the signal", h.recv_signal()).await.unwrap()).contains("ProducerFinished"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_larger_than_a_send_chunk_reaches_a_slow_reader_whole() {
+    // A peer with a small receive buffer.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut peer = socket.connect(listener.local_addr().unwrap()).await.unwrap();
+    let (ours, _) = listener.accept().await.unwrap();
+    // Several `SENDFILE_MAX_CHUNK`s, read a little at a time: the adapter meets a full socket,
+    // and takes turns, many times.
+    let len = 3 * kamaelia_chassis::payload::SENDFILE_MAX_CHUNK + 12_345;
+    let (_dir, file, content) = file_of(len);
+    let adapter = ConnectedSocketAdapter::<Payload>::carrying(ours, AdapterSettings::default());
+    let mut h = Handle::new(adapter, &Scheduler::new());
+    h.send(FileRegion::new(file, 0, len as u64).into()).await;
+    h.send_control(ProducerFinished::new()).await;
+    let mut all = Vec::with_capacity(len);
+    let mut piece = [0u8; 4096];
+    within("the whole region", async {
+        loop {
+            match peer.read(&mut piece).await.unwrap() {
+                0 => break,
+                n => all.extend_from_slice(&piece[..n]),
+            }
+        }
+    })
+    .await;
+    assert_eq!(all.len(), len);
+    assert!(all == content, "the region arrived changed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_shorter_than_its_region_drops_the_connection_and_says_why() {
+    let (ours, mut peer) = pair().await;
+    let (_dir, file, content) = file_of(1000);
+    let adapter = ConnectedSocketAdapter::<Payload>::carrying(ours, AdapterSettings::default());
+    let mut h = Handle::new(adapter, &Scheduler::new());
+    // The region promises more than the file holds (as when a file shrinks after the region was
+    // made): what there is goes out, then the connection is dropped rather than left hanging.
+    h.send(Payload::from(Bytes::from_static(b"head:"))).await;
+    h.send(FileRegion::new(file, 0, 5000).into()).await;
+    let mut all = Vec::new();
+    within("the connection to end", peer.read_to_end(&mut all)).await.unwrap();
+    assert!(all == [&b"head:"[..], &content].concat(), "expected the head and the whole file, got {} bytes", all.len());
+    let why = message_of(within("the signal", h.recv_signal()).await.unwrap());
+    assert!(why.contains("sending a file region failed") && why.contains("byte 1000"), "{why}");
+    assert_eq!(within("the end", h.join()).await, Exit::Finished);
 }

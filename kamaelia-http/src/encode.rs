@@ -91,7 +91,7 @@ pub(crate) fn write_head(
 }
 
 /// The head of a chunk of `len` bytes: its size in hex and CRLF.
-pub(crate) fn chunk_head(out: &mut BytesMut, len: usize) {
+pub(crate) fn chunk_head(out: &mut BytesMut, len: u64) {
     // Straight into the buffer (`BytesMut` is a `fmt::Write`, which cannot fail): no `String`.
     let _ = std::fmt::Write::write_fmt(out, format_args!("{len:X}\r\n"));
 }

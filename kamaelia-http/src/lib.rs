@@ -15,7 +15,7 @@
 //! }
 //!
 //! // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
-//! fn http_protocol() -> axon_core::Instance<kamaelia_chassis::Graphline<kamaelia_http::Bytes, kamaelia_http::Bytes>> {
+//! fn http_protocol() -> axon_core::Instance<kamaelia_chassis::Graphline<kamaelia_http::Bytes, kamaelia_http::Payload>> {
 //!     HTTPServer::new(request_handlers([
 //!         ("/echo", factory(EchoHandler::new)),
 //!         ("/hello", factory(HelloHandler::new)),
@@ -76,6 +76,7 @@ pub use bytes::Bytes;
 pub use error_pages::ErrorPages;
 pub use handlers::{BodyEcho, Cat, EchoHandler, ExampleWrapper, HelloHandler};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+pub use kamaelia_chassis::socket::{FileRegion, Payload};
 pub use minimal::{FileIo, Minimal, MinimalFactory};
 pub use parser::{HTTPParser, Parsed};
 pub use request::{BadRequest, BodyLength, Request};

@@ -4,8 +4,11 @@
 //! `Minimal` serves the files under a home directory: the request's path, after the route prefix,
 //! names a file below it; a directory is served by its index file. It answers `GET` and `HEAD`,
 //! with the validators, conditional requests and byte ranges a static file server is expected to
-//! support, and streams the file in [`chunk_size`](Minimal::chunk_size) pieces, waiting for room in
-//! the receiving inbox before reading the next piece.
+//! support. A file of at most [`chunk_size`](Minimal::chunk_size) bytes is read and sent as one
+//! piece; a larger one is handed over as a region of the open file ([`Resource::File`]), which the
+//! connection's socket adapter has the kernel send (`sendfile`, see
+//! [`sendfile`](Minimal::sendfile)), or else read and sent in `chunk_size` pieces, each once the
+//! previous one has been accepted.
 //!
 //! # Using it
 //!
@@ -87,9 +90,10 @@
 //! * **A file that changes under it.** The length is taken when the file is opened. A file of one
 //!   piece or less is read before the head is sent, so if it ends early or a read fails the
 //!   client gets a 500. A larger file that ends early, or whose read fails, after the head has
-//!   gone makes `Minimal` log a warning and fail ([`MinimalError`]): the server then aborts the
-//!   connection rather than send a short body as if it were complete. If it grows, only the
-//!   first length bytes are sent.
+//!   gone makes the connection abort rather than send a short body as if it were complete, with a
+//!   warning in the log: from the socket adapter when the file was sent as a region, from
+//!   `Minimal`, which then fails ([`MinimalError`]), when it was read in pieces. If it grows, only
+//!   the first length bytes are sent.
 //!
 //! # Differences from Kamaelia
 //!
@@ -133,6 +137,7 @@ use http::header::{
     LAST_MODIFIED, LOCATION, RANGE,
 };
 use http::{HeaderMap, Method, StatusCode};
+use kamaelia_chassis::socket::FileRegion;
 
 use crate::error_pages::{escape_html, get_error_page, ErrorPages, ERROR_PAGE_TYPE};
 use crate::request::Request;
@@ -234,11 +239,11 @@ pub enum FileIo {
 /// |-----------|------------|---------------------------------------------------------------------------|
 /// | `inbox`   | `Bytes`    | The request body: ignored (discarded as it arrives)                       |
 /// | `control` | `Ipc`      | `ShutdownMicroprocess` (the client has gone): stop sending, pass it on out of `signal`, end; `ProducerFinished` (end of the body): ignored |
-/// | `outbox`  | `Resource` | The head, then the file (or the page) in pieces of at most `chunk_size` bytes; no data for `HEAD` |
+/// | `outbox`  | `Resource` | The head, then the file (or the page): one piece of at most `chunk_size` bytes, or a [`Resource::File`] region (with [`sendfile`](Self::sendfile)), or pieces of at most `chunk_size` bytes; no data for `HEAD` |
 /// | `signal`  | `Ipc`      | `ProducerFinished` after the last piece                                   |
 ///
-/// If the file ends early or cannot be read after the head was sent, the body returns an error
-/// ([`MinimalError`]) and sends no `ProducerFinished`.
+/// If the file ends early or cannot be read after the head was sent (while reading it in pieces),
+/// the body returns an error ([`MinimalError`]) and sends no `ProducerFinished`.
 #[derive(Debug, Clone)]
 pub struct Minimal {
     /// The request it answers.
@@ -258,6 +263,14 @@ pub struct Minimal {
     pub serve_hidden: bool,
     /// Where the file-system calls are made ([`FileIo::Inline`] by default).
     pub file_io: FileIo,
+    /// Whether a file larger than [`chunk_size`](Self::chunk_size) is sent as one
+    /// [`Resource::File`] region of the open file (default `true`), which the HTTP server's socket
+    /// adapter sends with `sendfile`: the kernel copies the file from the page cache to the
+    /// socket, and the bytes never pass through the process. Otherwise it is read into
+    /// `chunk_size` pieces. nginx's `sendfile` directive. Regions are never sent with
+    /// [`FileIo::BlockingPool`] (which reads in pieces on the pool): the kernel reads the file
+    /// for `sendfile` on the connection's thread, which is what `BlockingPool` is there to avoid.
+    pub sendfile: bool,
     /// The resolved home directory, shared by the handlers of one [`MinimalFactory`].
     root_cache: Option<Arc<RootCache>>,
 }
@@ -274,6 +287,7 @@ impl Minimal {
             chunk_size: DEFAULT_CHUNK_SIZE,
             serve_hidden: false,
             file_io: FileIo::Inline,
+            sendfile: true,
             root_cache: None,
         }
     }
@@ -299,6 +313,9 @@ pub struct MinimalFactory {
     /// Where the handlers make their file-system calls, for [`Minimal::file_io`] ([`FileIo::Inline`]
     /// unless set).
     pub file_io: FileIo,
+    /// Whether the handlers send large files as regions, for [`Minimal::sendfile`] (`true` unless
+    /// set).
+    pub sendfile: bool,
     /// The home directory resolved once for all the handlers this factory makes, and resolved
     /// again when it is no longer the same directory (a home directory that is a symbolic link
     /// may be re-pointed while the server runs).
@@ -308,8 +325,8 @@ pub struct MinimalFactory {
 impl PartialEq for MinimalFactory {
     /// Equal when they serve the same directory the same way.
     fn eq(&self, other: &Self) -> bool {
-        (&self.indexfilename, &self.homedirectory, self.file_io)
-            == (&other.indexfilename, &other.homedirectory, other.file_io)
+        (&self.indexfilename, &self.homedirectory, self.file_io, self.sendfile)
+            == (&other.indexfilename, &other.homedirectory, other.file_io, other.sendfile)
     }
 }
 
@@ -375,6 +392,7 @@ impl MinimalFactory {
             indexfilename: indexfilename.into(),
             homedirectory: homedirectory.into(),
             file_io: FileIo::Inline,
+            sendfile: true,
             root_cache: Arc::default(),
         }
     }
@@ -385,11 +403,19 @@ impl MinimalFactory {
         self
     }
 
+    /// The same factory, its handlers sending large files as regions or not (see
+    /// [`Minimal::sendfile`]).
+    pub fn with_sendfile(mut self, sendfile: bool) -> Self {
+        self.sendfile = sendfile;
+        self
+    }
+
     /// The handler for `request`, with the default chunk size, hidden files refused and this
-    /// factory's [`file_io`](Self::file_io).
+    /// factory's [`file_io`](Self::file_io) and [`sendfile`](Self::sendfile).
     pub fn make(&self, request: Request) -> Minimal {
         let mut minimal = Minimal::new(request, self.homedirectory.clone(), self.indexfilename.clone());
         minimal.file_io = self.file_io;
+        minimal.sendfile = self.sendfile;
         minimal.root_cache = Some(self.root_cache.clone());
         minimal
     }
@@ -429,8 +455,9 @@ enum Answer {
     /// A page (error, redirect, 304 with an empty body, or a file of at most one chunk, read
     /// whole): its head and body.
     Page(ResponseHead, Bytes),
-    /// The file, or a slice of it: the head, then `length` bytes from `file` (already positioned).
-    File { head: ResponseHead, file: File, path: PathBuf, length: u64 },
+    /// The file, or a slice of it: the head, then `length` bytes of `file` from `start` (where
+    /// `file` is already positioned).
+    File { head: ResponseHead, file: File, path: PathBuf, start: u64, length: u64 },
 }
 
 impl From<(ResponseHead, Bytes)> for Answer {
@@ -537,9 +564,11 @@ impl Component for Minimal {
                     ctx.outbox.send(Resource::Data(body)).await;
                 }
             }
-            Answer::File { head, file, path, length } => {
+            Answer::File { head, file, path, start, length } => {
                 ctx.outbox.send(Resource::Head(head)).await;
-                if with_body {
+                if with_body && self.sends_regions() {
+                    ctx.outbox.send(Resource::File(FileRegion::new(file, start, length))).await;
+                } else if with_body {
                     if let Some(stop) = self.stream(&mut ctx, file, &path, length).await? {
                         ctx.signal.send(stop).await;
                         return Ok(());
@@ -553,6 +582,11 @@ impl Component for Minimal {
 }
 
 impl Minimal {
+    /// Whether a large file goes out as a region (see [`sendfile`](Self::sendfile)).
+    fn sends_regions(&self) -> bool {
+        self.sendfile && self.file_io == FileIo::Inline
+    }
+
     /// Works out the answer: everything up to the body, and the body itself if it is at most one
     /// chunk; where [`file_io`](Self::file_io) says.
     async fn answer(&self) -> Answer {
@@ -654,7 +688,7 @@ impl Minimal {
             })?;
             return Ok(Answer::Page(head, body));
         }
-        Ok(Answer::File { head, file, path: real.unwrap_or(requested), length })
+        Ok(Answer::File { head, file, path: real.unwrap_or(requested), start, length })
     }
 
     /// The path below the home directory that the request names, from its checked segments; or
@@ -1187,7 +1221,10 @@ mod tests {
     /// What a client of the handler saw.
     struct Seen {
         head: ResponseHead,
+        /// The body's pieces, a file region's read into memory.
         data: Vec<Bytes>,
+        /// The file regions among them.
+        regions: Vec<FileRegion>,
         finished: bool,
         exit: Exit,
     }
@@ -1248,16 +1285,20 @@ mod tests {
             Some(Resource::Head(head)) => head,
             other => panic!("expected a head first, got {other:?}"),
         };
-        let mut data = Vec::new();
+        let (mut data, mut regions) = (Vec::new(), Vec::new());
         while let Some(msg) = handle.recv_blocking() {
             match msg {
                 Resource::Data(bytes) => data.push(bytes),
+                Resource::File(region) => {
+                    data.push(region.read_to_bytes().unwrap());
+                    regions.push(region);
+                }
                 Resource::Head(head) => panic!("a second head: {head:?}"),
             }
         }
         let exit = handle.join_blocking();
         let finished = matches!(handle.get_signal(), Ok(Ipc::ProducerFinished(_)));
-        Seen { head, data, finished, exit }
+        Seen { head, data, regions, finished, exit }
     }
 
     fn get(root: &Path, target: &str) -> Seen {
@@ -1681,8 +1722,10 @@ mod tests {
         fs::write(root.join("big.bin"), &content).unwrap();
         let mut minimal = Minimal::new(request(Method::GET, "/big.bin", &[]), &root, "index.html");
         minimal.chunk_size = 1024;
+        minimal.sendfile = false;
         let seen = run(minimal);
         assert_eq!(seen.head.length, Some(10_000));
+        assert!(seen.regions.is_empty());
         assert_eq!(seen.data.len(), 10);
         assert!(seen.data.iter().all(|piece| piece.len() <= 1024));
         assert_eq!(seen.body(), content);
@@ -1695,9 +1738,16 @@ mod tests {
         fs::write(root.join("four"), "abcd").unwrap();
         fs::write(root.join("five"), "abcde").unwrap();
         for (name, pieces) in [("/four", 1), ("/five", 2)] {
-            let mut minimal = Minimal::new(request(Method::GET, name, &[]), &root, "index.html");
-            minimal.chunk_size = 4;
-            assert_eq!(run(minimal).data.len(), pieces, "{name}");
+            for sendfile in [false, true] {
+                let mut minimal = Minimal::new(request(Method::GET, name, &[]), &root, "index.html");
+                minimal.chunk_size = 4;
+                minimal.sendfile = sendfile;
+                let seen = run(minimal);
+                // Sent as a region, a larger file is one piece too.
+                let pieces = if sendfile { 1 } else { pieces };
+                assert_eq!(seen.data.len(), pieces, "{name} sendfile {sendfile}");
+                assert_eq!(seen.regions.len(), usize::from(sendfile && name == "/five"), "{name}");
+            }
         }
     }
 
@@ -1723,6 +1773,7 @@ mod tests {
         fs::write(&path, vec![7u8; chunk * (axon_core::DEFAULT_CAPACITY + 10)]).unwrap();
         let mut minimal = Minimal::new(request(Method::GET, "/shrinks.bin", &[]), &root, "index.html");
         minimal.chunk_size = chunk;
+        minimal.sendfile = false;
         let scheduler = Scheduler::new();
         let mut handle = Handle::new(minimal, &scheduler);
         assert!(matches!(handle.recv_blocking(), Some(Resource::Head(_))));
@@ -1748,6 +1799,7 @@ mod tests {
         fs::write(root.join("long.bin"), vec![1u8; chunk * (axon_core::DEFAULT_CAPACITY + 10)]).unwrap();
         let mut minimal = Minimal::new(request(Method::GET, "/long.bin", &[]), &root, "index.html");
         minimal.chunk_size = chunk;
+        minimal.sendfile = false;
         let scheduler = Scheduler::new();
         let mut handle = Handle::new(minimal, &scheduler);
         assert!(matches!(handle.recv_blocking(), Some(Resource::Head(_))));
@@ -1781,6 +1833,7 @@ mod tests {
                 let mut minimal = Minimal::new(request(Method::GET, target, headers), &root, "index.html");
                 minimal.chunk_size = 1024;
                 minimal.file_io = file_io;
+                minimal.sendfile = false;
                 let seen = run(minimal);
                 (seen.head, seen.data, seen.finished, seen.exit)
             });
@@ -1788,6 +1841,47 @@ mod tests {
         }
         let whole = get(&root, "/big.bin");
         assert_eq!(whole.body(), content);
+    }
+
+    #[test]
+    fn a_file_larger_than_a_chunk_is_one_region_of_the_open_file_and_a_range_its_slice() {
+        let (_tmp, root) = site();
+        let content: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(root.join("big.bin"), &content).unwrap();
+        let get_big = |method: Method, headers: &[(&'static str, &str)]| {
+            let mut minimal = Minimal::new(request(method, "/big.bin", headers), &root, "index.html");
+            minimal.chunk_size = 1024;
+            run(minimal)
+        };
+        let whole = get_big(Method::GET, &[]);
+        assert_eq!((whole.head.status, whole.head.length), (StatusCode::OK, Some(10_000)));
+        assert_eq!(whole.regions.len(), 1);
+        assert_eq!((whole.regions[0].offset(), whole.regions[0].len()), (0, 10_000));
+        assert_eq!(whole.body(), content);
+        assert!(whole.finished);
+
+        let slice = get_big(Method::GET, &[("range", "bytes=100-2099")]);
+        assert_eq!(slice.head.status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(slice.regions.len(), 1);
+        assert_eq!((slice.regions[0].offset(), slice.regions[0].len()), (100, 2000));
+        assert_eq!(slice.body(), &content[100..2100]);
+
+        let head = get_big(Method::HEAD, &[]);
+        assert_eq!(head.head.length, Some(10_000));
+        assert!(head.data.is_empty() && head.finished);
+
+        // The blocking pool never sends regions: the kernel would read the disk on the
+        // connection's thread.
+        let mut pooled = Minimal::new(request(Method::GET, "/big.bin", &[]), &root, "index.html");
+        (pooled.chunk_size, pooled.file_io) = (1024, FileIo::BlockingPool);
+        let pooled = run(pooled);
+        assert!(pooled.regions.is_empty());
+        assert_eq!(pooled.body(), content);
+        // Nor does a factory told not to.
+        let factory = MinimalFactory::new("index.html", &root).with_sendfile(false);
+        let mut minimal = factory.make(request(Method::GET, "/big.bin", &[]));
+        minimal.chunk_size = 1024;
+        assert!(run(minimal).regions.is_empty());
     }
 
     #[test]
@@ -1799,7 +1893,7 @@ mod tests {
         let Answer::Page(head, body) = minimal.answer_blocking() else { panic!("not read whole") };
         assert_eq!((head.status, head.length, &body[..]), (StatusCode::OK, Some(8), &b"12345678"[..]));
         minimal.chunk_size = 7;
-        assert!(matches!(minimal.answer_blocking(), Answer::File { length: 8, .. }));
+        assert!(matches!(minimal.answer_blocking(), Answer::File { start: 0, length: 8, .. }));
     }
 
     #[test]
@@ -1920,6 +2014,7 @@ mod tests {
         assert_eq!(minimal.homedirectory, root);
         assert_eq!(minimal.chunk_size, DEFAULT_CHUNK_SIZE);
         assert!(!minimal.serve_hidden);
+        assert!(minimal.sendfile);
         assert_eq!(run(minimal).body(), b"<p>index</p>");
         fn send_sync_clone<T: Send + Sync + Clone>() {}
         send_sync_clone::<MinimalFactory>();

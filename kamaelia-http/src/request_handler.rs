@@ -80,6 +80,7 @@ use axon_core::{
 };
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{Method, StatusCode, Version};
+use kamaelia_chassis::socket::Payload;
 
 use crate::encode::{chunk_head, write_head, Framing, CONTINUE, LAST_CHUNK};
 use crate::error_pages::get_error_page;
@@ -173,7 +174,7 @@ impl Drop for HostState {
 
 /// Links a handler's (or a host's) four standard boxes to the four internal ones: all at once (all
 /// or none), under one acquisition of the wiring lock.
-fn link_handler(ctx: &Context<Parsed, Bytes>, component: &ComponentRef) -> Result<(), axon_core::LinkError> {
+fn link_handler(ctx: &Context<Parsed, Payload>, component: &ComponentRef) -> Result<(), axon_core::LinkError> {
     ctx.link_all([
         ((component, "outbox"), (ctx.me(), "_handlerinbox")),
         ((component, "signal"), (ctx.me(), "_handlercontrol")),
@@ -183,7 +184,7 @@ fn link_handler(ctx: &Context<Parsed, Bytes>, component: &ComponentRef) -> Resul
 }
 
 /// Makes a handler host, links it and starts it; `None` if it cannot be linked.
-fn new_host(ctx: &mut Context<Parsed, Bytes>, wires: &mut Wires, keep: Duration) -> Option<HostState> {
+fn new_host(ctx: &mut Context<Parsed, Payload>, wires: &mut Wires, keep: Duration) -> Option<HostState> {
     let slot = Arc::new(HostSlot::default());
     let instance = axon_core::Instance::new(HandlerHost { slot: slot.clone() });
     let component = instance.component().clone();
@@ -201,7 +202,7 @@ fn new_host(ctx: &mut Context<Parsed, Bytes>, wires: &mut Wires, keep: Duration)
 }
 
 /// Ends the host, if there is one, and removes the linkages to it.
-fn retire_host(ctx: &mut Context<Parsed, Bytes>, host: &mut Option<HostState>) {
+fn retire_host(ctx: &mut Context<Parsed, Payload>, host: &mut Option<HostState>) {
     if let Some(h) = host.take() {
         ctx.remove_child(&h.component);
     }
@@ -216,7 +217,7 @@ enum After {
 
 impl Component for HTTPRequestHandler {
     type Inbox = Parsed;
-    type Outbox = Bytes;
+    type Outbox = Payload;
 
     fn declare(&self, boxes: &mut Declarations) {
         boxes
@@ -238,7 +239,7 @@ impl Component for HTTPRequestHandler {
     // Not `async fn`: its arguments would be stored twice in the future (once as captured, once
     // as moved into the body's locals), and the future is allocated for the connection's life.
     #[allow(clippy::manual_async_fn)]
-    fn main(self, mut ctx: Context<Parsed, Bytes>) -> impl Future<Output = ComponentResult> + Send {
+    fn main(self, mut ctx: Context<Parsed, Payload>) -> impl Future<Output = ComponentResult> + Send {
         async move {
             let mut wires = Wires {
                 from_handler: ctx.take_inbox("_handlerinbox")?,
@@ -330,7 +331,7 @@ enum Next {
 
 /// Waits for the next request, or for word that there are none, or for the handler host's idle
 /// time to pass.
-async fn next_request(ctx: &mut Context<Parsed, Bytes>, flags: &mut Flags, host: &mut Option<HostState>) -> Next {
+async fn next_request(ctx: &mut Context<Parsed, Payload>, flags: &mut Flags, host: &mut Option<HostState>) -> Next {
     let next = poll_fn(|cx| {
         if let Poll::Ready(msg) = ctx.inbox.poll_recv(cx) {
             return Poll::Ready(Ok(msg));
@@ -383,8 +384,8 @@ struct Exchange<'a> {
     /// Body bytes sent (before framing).
     sent: u64,
     out: BytesMut,
-    /// Large body pieces to send as they are, each with its position in `out`.
-    large: Vec<(usize, Bytes)>,
+    /// Large body pieces and file regions to send as they are, each with its position in `out`.
+    large: Vec<(usize, Payload)>,
     /// The response can no longer be completed properly: close after it.
     broken: bool,
     /// `control` has closed (everything that could send to it has gone).
@@ -433,7 +434,7 @@ impl<'a> Exchange<'a> {
 
     async fn run(
         &mut self,
-        ctx: &mut Context<Parsed, Bytes>,
+        ctx: &mut Context<Parsed, Payload>,
         wires: &mut Wires,
         flags: &mut Flags,
         host: &mut Option<HostState>,
@@ -441,7 +442,7 @@ impl<'a> Exchange<'a> {
         let request = self.request.take().expect("an exchange runs once");
         if request.expect_continue && request.body.has_body() && request.bad.is_none() {
             // RFC 9110 §10.1.1: the client waits for this before sending the body.
-            ctx.outbox.send(CONTINUE).await;
+            ctx.outbox.send(Payload::Bytes(CONTINUE)).await;
         }
         // Anything left from the previous handler (its signal, if it ended before its signal
         // was read) must not be taken for this one's.
@@ -589,7 +590,7 @@ impl<'a> Exchange<'a> {
     /// component and made a child.
     fn start_handler(
         &mut self,
-        ctx: &mut Context<Parsed, Bytes>,
+        ctx: &mut Context<Parsed, Payload>,
         wires: &mut Wires,
         host: &mut Option<HostState>,
         request: Box<Request>,
@@ -641,7 +642,7 @@ impl<'a> Exchange<'a> {
     /// the one there cannot take it); gives `job` back if no host can be made.
     fn host_job(
         &mut self,
-        ctx: &mut Context<Parsed, Bytes>,
+        ctx: &mut Context<Parsed, Payload>,
         wires: &mut Wires,
         host: &mut Option<HostState>,
         mut job: Box<dyn HostedJob>,
@@ -674,7 +675,7 @@ impl<'a> Exchange<'a> {
 
     /// Waits for the next thing to do: the handler's messages first (so a response completes
     /// before anything else is looked at), then the body, then control.
-    async fn next_wake(&mut self, ctx: &mut Context<Parsed, Bytes>, wires: &mut Wires) -> Wake {
+    async fn next_wake(&mut self, ctx: &mut Context<Parsed, Payload>, wires: &mut Wires) -> Wake {
         let want_part = self.request_open && self.pending_body.is_none();
         let want_room = self.pending_body.is_some();
         let want_control = !self.control_closed;
@@ -724,7 +725,7 @@ impl<'a> Exchange<'a> {
     /// it did not finish.
     fn on_handler_ended(
         &mut self,
-        ctx: &Context<Parsed, Bytes>,
+        ctx: &Context<Parsed, Payload>,
         host: &Option<HostState>,
         exit: &Exit,
         from_handler: &mut Inbox<Resource>,
@@ -764,13 +765,18 @@ impl<'a> Exchange<'a> {
                 }
                 self.start_response(&head);
             }
-            Resource::Data(data) => match self.framing {
-                None => {
-                    log::warn!("{} {}: the handler sent data before a head", self.method, self.target);
-                    self.fail(StatusCode::INTERNAL_SERVER_ERROR, "The request handler sent data before a head.");
-                }
-                Some(framing) => self.write_data(framing, data),
-            },
+            Resource::Data(data) => self.on_body(Payload::Bytes(data)),
+            Resource::File(region) => self.on_body(Payload::File(region)),
+        }
+    }
+
+    fn on_body(&mut self, piece: Payload) {
+        match self.framing {
+            None => {
+                log::warn!("{} {}: the handler sent data before a head", self.method, self.target);
+                self.fail(StatusCode::INTERNAL_SERVER_ERROR, "The request handler sent data before a head.");
+            }
+            Some(framing) => self.write_data(framing, piece),
         }
     }
 
@@ -795,14 +801,14 @@ impl<'a> Exchange<'a> {
             let (head, body) = get_error_page(status, message);
             self.start_response(&head);
             if let Some(framing) = self.framing {
-                self.write_data(framing, body);
+                self.write_data(framing, Payload::Bytes(body));
             }
         } else {
             self.broken = true;
         }
     }
 
-    fn write_data(&mut self, framing: Framing, data: Bytes) {
+    fn write_data(&mut self, framing: Framing, mut data: Payload) {
         if data.is_empty() {
             return;
         }
@@ -810,39 +816,38 @@ impl<'a> Exchange<'a> {
             Framing::None(_) => {}
             Framing::Length(n) => {
                 let room = n.saturating_sub(self.sent);
-                let data = if (data.len() as u64) > room {
+                if data.len() > room {
                     log::warn!(
                         "{} {}: the handler sent more than the {n} bytes it announced; cut",
                         self.method,
                         self.target
                     );
                     self.broken = true;
-                    data.slice(..room as usize)
-                } else {
-                    data
-                };
-                self.sent += data.len() as u64;
+                    data.truncate(room);
+                }
+                self.sent += data.len();
                 self.put(data);
             }
             Framing::Chunked => {
-                self.sent += data.len() as u64;
+                self.sent += data.len();
                 chunk_head(&mut self.out, data.len());
                 self.put(data);
                 self.out.put_slice(b"\r\n");
             }
             Framing::Close => {
-                self.sent += data.len() as u64;
+                self.sent += data.len();
                 self.put(data);
             }
         }
     }
 
-    /// Appends `data` to the write buffer, or queues it whole if it is large.
-    fn put(&mut self, data: Bytes) {
-        if data.len() < COPY_LIMIT {
-            self.out.put_slice(&data);
-        } else {
-            self.large.push((self.out.len(), data));
+    /// Appends `data` to the write buffer if it is small bytes, or queues it whole (a large piece,
+    /// a file region).
+    fn put(&mut self, data: Payload) {
+        match data {
+            Payload::Bytes(bytes) if bytes.len() < COPY_LIMIT => self.out.put_slice(&bytes),
+            // (An empty piece, as a cut one may be, is skipped by the adapter.)
+            other => self.large.push((self.out.len(), other)),
         }
     }
 
@@ -865,7 +870,7 @@ impl<'a> Exchange<'a> {
     }
 
     /// The body could not be read: answer with its error if nothing went out yet, and close.
-    fn abort_request(&mut self, ctx: &mut Context<Parsed, Bytes>, why: &BadRequest) {
+    fn abort_request(&mut self, ctx: &mut Context<Parsed, Payload>, why: &BadRequest) {
         log::debug!("{}: {} {}: {why}", ctx.name(), self.method, self.target);
         self.keep_alive = false;
         self.stop_handler(ctx);
@@ -878,7 +883,7 @@ impl<'a> Exchange<'a> {
 
     /// Unlinks the handler and stops it if it is still running (it has answered, or its answer
     /// is no longer wanted).
-    fn stop_handler(&mut self, ctx: &mut Context<Parsed, Bytes>) {
+    fn stop_handler(&mut self, ctx: &mut Context<Parsed, Payload>) {
         if let Some(slot) = self.hosted.take() {
             // The host stays, linked; the handler is dropped if it is still running.
             slot.cancel();
@@ -893,18 +898,18 @@ impl<'a> Exchange<'a> {
     }
 
     /// Passes what is buffered to the socket; false if the client has gone.
-    async fn flush(&mut self, ctx: &mut Context<Parsed, Bytes>) -> bool {
+    async fn flush(&mut self, ctx: &mut Context<Parsed, Payload>) -> bool {
         let mut consumed = 0;
         for (at, data) in std::mem::take(&mut self.large) {
             if at > consumed {
                 let piece = self.out.split_to(at - consumed).freeze();
                 consumed = at;
-                ctx.outbox.send(piece).await;
+                ctx.outbox.send(Payload::Bytes(piece)).await;
             }
             ctx.outbox.send(data).await;
         }
         if !self.out.is_empty() {
-            ctx.outbox.send(self.out.split().freeze()).await;
+            ctx.outbox.send(Payload::Bytes(self.out.split().freeze())).await;
         }
         !client_gone(ctx)
     }
@@ -930,7 +935,7 @@ impl<'a> Exchange<'a> {
 
 /// The socket adapter has ended (its inbox is dead, or its linkage to us was removed when it
 /// ended): nothing sent now would reach the client.
-fn client_gone(ctx: &mut Context<Parsed, Bytes>) -> bool {
+fn client_gone(ctx: &mut Context<Parsed, Payload>) -> bool {
     !ctx.outbox.is_linked() || ctx.outbox.destination_ended()
 }
 

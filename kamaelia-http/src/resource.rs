@@ -7,7 +7,7 @@
 //! |-----------|--------------------|-----------------------------------------------------------|
 //! | `inbox`   | [`Bytes`]          | The request body, piece by piece                          |
 //! | `control` | `Ipc`              | `ProducerFinished` once the whole body has arrived (at once if there is none); `ShutdownMicroprocess` if the client has gone |
-//! | `outbox`  | [`Resource`]       | First one [`Resource::Head`], then any number of [`Resource::Data`] |
+//! | `outbox`  | [`Resource`]       | First one [`Resource::Head`], then any number of [`Resource::Data`] and [`Resource::File`] |
 //! | `signal`  | `Ipc`              | `ProducerFinished` when the response is complete          |
 //!
 //! Kamaelia's handlers sent dictionaries: the first with `statuscode`, `type`, optional `length`
@@ -24,6 +24,7 @@ use crate::host::HostedJob;
 pub use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
+use kamaelia_chassis::socket::FileRegion;
 
 /// The status and headers of a response: the first message a handler sends.
 ///
@@ -104,6 +105,35 @@ pub enum Resource {
     Head(ResponseHead),
     /// A piece of the body (Kamaelia's `{"data": ...}`). Empty pieces are skipped.
     Data(Bytes),
+    /// A piece of the body that is a region of a file: the connection's socket adapter has the
+    /// kernel copy it from the file to the socket (`sendfile`), so it is never read into memory.
+    /// It counts towards the head's `length` as its bytes would, and is framed the same way
+    /// (`Content-Length`, or one chunk of the chunked encoding). [`Minimal`](crate::Minimal)
+    /// sends files larger than a piece this way. If the file turns out shorter than the region when
+    /// it is sent, the connection is dropped (see [`kamaelia_chassis::payload`]).
+    File(FileRegion),
+}
+
+impl Resource {
+    /// The bytes of a piece of the body, reading a [`File`](Resource::File) region into memory
+    /// (blocking): for a consumer of a handler's output that wants bytes, such as a test. `None`
+    /// for a head.
+    ///
+    /// # Errors
+    /// A region's file cannot be read, or ends before the region does.
+    pub fn body_bytes(&self) -> Option<std::io::Result<Bytes>> {
+        match self {
+            Resource::Head(_) => None,
+            Resource::Data(data) => Some(Ok(data.clone())),
+            Resource::File(region) => Some(region.read_to_bytes()),
+        }
+    }
+}
+
+impl From<FileRegion> for Resource {
+    fn from(region: FileRegion) -> Self {
+        Resource::File(region)
+    }
 }
 
 impl From<ResponseHead> for Resource {

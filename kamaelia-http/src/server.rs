@@ -7,7 +7,7 @@
 //!
 //! ```text
 //!            ┌──────────────────────────── HTTPServer (Graphline) ─────────────────────────────┐
-//! bytes in ─▶│ inbox ─▶ PARSER ─(Parsed)─▶ HANDLER ─▶ outbox                                    │─▶ bytes out
+//! bytes in ─▶│ inbox ─▶ PARSER ─(Parsed)─▶ HANDLER ─▶ outbox                                    │─▶ Payload out
 //!            │            ▲ │signal          ▲ │signal        HANDLER makes a handler component  │
 //!            │     Psignal│ ▼Pcontrol  Hsignal│ ▼Hcontrol      per request and links it to itself │
 //! control ──▶│ control ─▶ CORELOGIC ─────────────────▶ signal                                    │─▶ signal
@@ -15,11 +15,14 @@
 //! ```
 //!
 //! `PARSER` is an [`HTTPParser`], `HANDLER` an [`HTTPRequestHandler`], `CORELOGIC` an
-//! [`HTTPShutdownLogicHandling`]; their docs say what each does.
+//! [`HTTPShutdownLogicHandling`]; their docs say what each does. What leaves its `outbox` is
+//! [`Payload`]: bytes, and the regions of files that handlers send as [`Resource::File`](crate::Resource::File),
+//! which the connection's socket adapter sends with `sendfile`.
 
 use std::sync::Arc;
 
 use axon_core::Instance;
+use kamaelia_chassis::socket::Payload;
 use kamaelia_chassis::{graphline, ConnectionInfo, Graphline};
 
 use crate::parser::HTTPParser;
@@ -44,7 +47,7 @@ impl HTTPServer {
     /// Call it from a server's protocol factory: the connection's addresses are then known
     /// ([`ConnectionInfo::current`]) and put on every request.
     #[allow(clippy::new_ret_no_self)] // Kamaelia's HTTPServer(...) returns a Graphline too
-    pub fn new<F, H>(create_request_handler: F) -> Instance<Graphline<Bytes, Bytes>>
+    pub fn new<F, H>(create_request_handler: F) -> Instance<Graphline<Bytes, Payload>>
     where
         F: Fn(Request) -> H + Send + Sync + 'static,
         H: Into<Handler>,
@@ -57,7 +60,7 @@ impl HTTPServer {
     pub fn with_settings(
         create: CreateRequestHandler,
         settings: Arc<HttpSettings>,
-    ) -> Instance<Graphline<Bytes, Bytes>> {
+    ) -> Instance<Graphline<Bytes, Payload>> {
         let connection = ConnectionInfo::current();
         let parser =
             HTTPParser::with_shared_settings(settings.clone(), connection.map(|c| c.peer), connection.map(|c| c.local));

@@ -9,7 +9,7 @@ use axon_core::ipc::ProducerFinished;
 use axon_core::{from_fn, Context};
 use http::header::{HeaderName, HeaderValue};
 use http::StatusCode;
-use kamaelia_http::{factory, Bytes, Factory, HttpSettings, Request, Resource, ResponseHead};
+use kamaelia_http::{factory, Bytes, Factory, FileRegion, HttpSettings, Request, Resource, ResponseHead};
 use support::*;
 
 /// A handler sending `head`, then each of `pieces` as a data message.
@@ -288,5 +288,69 @@ async fn data_sent_just_before_the_signal_is_never_lost() {
             Err(e) => panic!("request {i}: {}: {}", e.what, shown(&e.received)),
         }
     }
+    server.stop().await;
+}
+
+/// A handler sending `head`, then bytes, a region of the file at `path` (`offset`, `len`), and
+/// bytes again.
+fn file_answer(head: ResponseHead, path: std::path::PathBuf, offset: u64, len: u64) -> Factory {
+    factory(move |_request: Request| {
+        let (head, path) = (head.clone(), path.clone());
+        from_fn("FileAnswer", move |mut ctx: Context<Bytes, Resource>| async move {
+            ctx.outbox.send(head.into()).await;
+            ctx.outbox.send(Resource::Data(Bytes::from_static(b"["))).await;
+            let file = std::fs::File::open(&path)?;
+            ctx.outbox.send(Resource::File(FileRegion::new(file, offset, len))).await;
+            ctx.outbox.send(Resource::Data(Bytes::from_static(b"]"))).await;
+            ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+            Ok(())
+        })
+    })
+}
+
+/// A file region from a handler is framed as its bytes would be: counted in `Content-Length`,
+/// one chunk of a chunked body, close-delimited on HTTP/1.0, nothing for HEAD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_region_is_framed_like_data() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("digits.txt");
+    std::fs::write(&path, "0123456789").expect("digits.txt");
+    let server = serve_routes(vec![
+        ("/length", file_answer(ok_text().length(7), path.clone(), 2, 5)),
+        ("/chunked", file_answer(ok_text(), path.clone(), 2, 5)),
+        ("/toolong", file_answer(ok_text().length(4), path.clone(), 2, 5)),
+    ])
+    .await;
+
+    let response = one(&server, "GET", "/length").await;
+    response.assert_header("content-length", "7");
+    assert_eq!(response.body, b"[23456]");
+
+    let mut client = server.connect().await;
+    client.send(request("GET", "/chunked", "")).await;
+    let response = client.response().await;
+    assert!(matches!(response.framing, Framing::Chunked), "{}", shown(&response.raw));
+    assert!(find(&response.raw, b"\r\n5\r\n23456\r\n").is_some(), "the region is one chunk: {}", shown(&response.raw));
+    assert_eq!(response.body, b"[23456]");
+    // HEAD: the same head, no region sent, and the connection goes on in step.
+    client.send(request("HEAD", "/length", "")).await;
+    let response = client.response_to("HEAD").await;
+    response.assert_header("content-length", "7");
+    assert!(response.body.is_empty());
+    client.send(request("GET", "/length", "")).await;
+    assert_eq!(client.response().await.body, b"[23456]");
+
+    let mut client = server.connect().await;
+    client.send("GET /chunked HTTP/1.0\r\n\r\n").await;
+    let response = client.response().await;
+    assert_eq!(response.body, b"[23456]");
+    client.assert_closed().await;
+
+    // A region past the announced length is cut to it, and the connection closed after.
+    let mut client = server.connect().await;
+    client.send(request("GET", "/toolong", "")).await;
+    let response = client.response().await;
+    assert_eq!(response.body, b"[234");
+    client.assert_closed().await;
     server.stop().await;
 }

@@ -43,8 +43,21 @@ impl Site {
     }
 
     async fn serve(&self) -> TestServer {
+        self.serve_sendfile(true).await
+    }
+
+    /// Serves the site, with large files sent as file regions (`sendfile`) or read in pieces.
+    async fn serve_sendfile(&self, sendfile: bool) -> TestServer {
         let root = self.root();
-        serve_routes(vec![("/", factory(move |request| Minimal::new(request, root.clone(), "index.html")))]).await
+        serve_routes(vec![(
+            "/",
+            factory(move |request| {
+                let mut minimal = Minimal::new(request, root.clone(), "index.html");
+                minimal.sendfile = sendfile;
+                minimal
+            }),
+        )])
+        .await
     }
 }
 
@@ -357,28 +370,57 @@ fn big_file_bytes() -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_5_mib_file_arrives_intact() {
+async fn a_5_mib_file_arrives_intact_sent_by_the_kernel_or_read_in_pieces() {
+    let site = Site::new();
+    let bytes = big_file_bytes();
+    std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
+    for sendfile in [true, false] {
+        let server = site.serve_sendfile(sendfile).await;
+        let response = fetch(&server, "GET", "/big.bin", "").await;
+        response.assert_status(200);
+        response.assert_header("content-length", &bytes.len().to_string());
+        assert_eq!(response.body.len(), bytes.len(), "sendfile {sendfile}");
+        assert!(response.body == bytes, "the 5 MiB file arrived changed (sendfile {sendfile})");
+        // And through curl.
+        let out = curl_ok(&[&server.url("/big.bin")]).await;
+        assert!(out == bytes, "curl got {} bytes, not the file (sendfile {sendfile})", out.len());
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranges_heads_and_keep_alive_work_on_a_large_file_sent_by_the_kernel() {
     let site = Site::new();
     let bytes = big_file_bytes();
     std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
     let server = site.serve().await;
-    let response = fetch(&server, "GET", "/big.bin", "").await;
-    response.assert_status(200);
+    let mut client = server.connect().await;
+    // A range deep in the file: the region starts at its first byte.
+    client.send(request("GET", "/big.bin", "Range: bytes=1000000-3999999\r\n")).await;
+    let response = client.response().await;
+    response.assert_status(206);
+    response.assert_header("content-range", &format!("bytes 1000000-3999999/{}", bytes.len()));
+    assert!(response.body == bytes[1_000_000..4_000_000], "the range arrived changed");
+    // HEAD: the head alone, and the connection goes on.
+    client.send(request("HEAD", "/big.bin", "")).await;
+    let response = client.response_to("HEAD").await;
     response.assert_header("content-length", &bytes.len().to_string());
-    assert_eq!(response.body.len(), bytes.len());
-    assert!(response.body == bytes, "the 5 MiB file arrived changed");
-    // And through curl.
-    let out = curl_ok(&[&server.url("/big.bin")]).await;
-    assert!(out == bytes, "curl got {} bytes, not the file", out.len());
+    assert!(response.body.is_empty());
+    // Two pipelined requests: the small file's bytes go out after the whole region, not inside it.
+    client.send(format!("{}{}", request("GET", "/big.bin", ""), request("GET", "/hello.txt", ""))).await;
+    let big = client.response().await;
+    assert!(big.body == bytes, "the file arrived changed");
+    let small = client.response().await;
+    assert_eq!(small.body, b"Hello, file!");
     server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_reader_still_gets_the_whole_5_mib_file() {
+async fn a_slow_reader_still_gets_the_whole_5_mib_file_read_in_pieces() {
     let site = Site::new();
     let bytes = big_file_bytes();
     std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
-    let server = site.serve().await;
+    let server = site.serve_sendfile(false).await;
     // A small receive buffer and small reads: the server's writes must wait for room.
     let mut client = Client::connect_slow(server.addr, 1024).await;
     client.send(request("GET", "/big.bin", "Connection: close\r\n")).await;
@@ -402,5 +444,39 @@ async fn a_slow_reader_still_gets_the_whole_5_mib_file() {
     assert_eq!(body.len(), bytes.len(), "the slow reader got {} of {} bytes", body.len(), bytes.len());
     assert!(body == bytes, "the slow reader got the file changed");
     drop(client);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_still_gets_the_whole_5_mib_file_sent_by_the_kernel() {
+    let site = Site::new();
+    let bytes = big_file_bytes();
+    std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
+    let server = site.serve().await;
+    let mut client = Client::connect_slow(server.addr, 1024).await;
+    // Two requests: while the first file is held up by the reader, the second response waits
+    // behind it in the socket adapter's inbox.
+    let get = request("GET", "/big.bin", "");
+    client.send(format!("{get}{}", request("GET", "/big.bin", "Connection: close\r\n"))).await;
+    let head = client.read_until(b"\r\n\r\n").await;
+    assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", shown(&head));
+    let first = client.read_exact(64 * 1024).await;
+    let scheduler = server.scheduler.clone();
+    wait_until("the second response to wait behind the first file", || {
+        scheduler
+            .introspect()
+            .components
+            .iter()
+            .filter(|c| c.name.starts_with("ConnectedSocketAdapter"))
+            .flat_map(|c| &c.boxes)
+            .any(|b| b.name == "inbox" && b.depth > 0)
+    })
+    .await;
+    let mut body = first;
+    body.extend(client.read_exact(bytes.len() - body.len()).await);
+    assert!(body == bytes, "the slow reader got the first file changed");
+    let second = client.response().await;
+    assert!(second.body == bytes, "the slow reader got the second file changed");
+    client.assert_closed().await;
     server.stop().await;
 }
