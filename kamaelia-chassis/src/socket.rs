@@ -55,7 +55,11 @@
 //!   after two reads in a row that used less than half of it. A client that sends a small request
 //!   and then waits therefore costs a small buffer while its request is handled and none while it
 //!   is idle.
-//! * **Sending.** Take the next message from `inbox` and write all of it, then the next. The
+//! * **Sending.** Take the next message from `inbox` and write all of it, then the next
+//!   (messages already queued go out together, in one vectored write). A file region (an
+//!   adapter [`carrying`](ConnectedSocketAdapter::carrying) [`Payload`]) is sent with
+//!   `sendfile`, at most [`SENDFILE_MAX_CHUNK`](crate::payload::SENDFILE_MAX_CHUNK) bytes
+//!   before the thread's other work gets a turn; see [`payload`](crate::payload). The
 //!   `inbox` is looked at before `control`, so a protocol that sends its last data and then
 //!   `ProducerFinished` has its data written first. When a shutdown request does arrive, the
 //!   messages already queued in `inbox` are written (those sent before the request), and only
@@ -73,7 +77,7 @@
 //!
 //! | box       | carries | what arrives                                                                  |
 //! |-----------|---------|-------------------------------------------------------------------------------|
-//! | `inbox`   | `Bytes` | Data to send to the peer, written in order                                    |
+//! | `inbox`   | `T`: `Bytes` by default, or [`Payload`] | Data to send to the peer, written in order (file regions sent by the kernel) |
 //! | `control` | `Ipc`   | `ProducerFinished` / `ShutdownMicroprocess` / `Shutdown`: flush `inbox`, then close; others are ignored |
 //!
 //! # Outboxes
