@@ -250,6 +250,41 @@ async fn a_handler_sending_more_than_its_length_is_cut_and_the_connection_closed
     server.stop().await;
 }
 
+/// A file region past the end of its file (the file shrank between the head and the send): what
+/// the file holds goes out, then the connection is dropped, so the client sees a body shorter than
+/// its `Content-Length`, never a complete-looking one; the server goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_region_longer_than_its_file_gets_the_connection_dropped() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("short.bin");
+    std::fs::write(&path, vec![b'x'; 1000]).expect("short.bin");
+    let mut routes = routes();
+    routes.push((
+        "/shrunk",
+        factory(move |_r: Request| {
+            let path = path.clone();
+            from_fn("Shrunk", move |mut ctx: Context<Bytes, Resource>| async move {
+                ctx.outbox.send(ResponseHead::new(StatusCode::OK).length(5000).into()).await;
+                let file = std::fs::File::open(&path)?;
+                ctx.outbox.send(Resource::File(kamaelia_http::FileRegion::new(file, 0, 5000))).await;
+                ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+                Ok(())
+            })
+        }),
+    ));
+    let server = serve_routes(routes).await;
+    let mut client = server.connect().await;
+    client.send(request("GET", "/shrunk", "")).await;
+    let incomplete = client.try_response_to("GET").await.expect_err("a complete response from a short file");
+    let body_start = find(&incomplete.received, b"\r\n\r\n").expect("a head") + 4;
+    assert_eq!(incomplete.received.len() - body_start, 1000, "{}", shown(&incomplete.received));
+    assert!(incomplete.received.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", shown(&incomplete.received));
+    drop(client);
+    server.wait_idle("the connection's components to end").await;
+    still_serving(&server).await;
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_sending_less_than_its_length_gets_the_connection_closed() {
     let server = serve_routes(routes()).await;
