@@ -426,17 +426,20 @@ async fn a_slow_reader_still_gets_the_whole_5_mib_file_read_in_pieces() {
     client.send(request("GET", "/big.bin", "Connection: close\r\n")).await;
     let head = client.read_until(b"\r\n\r\n").await;
     assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", shown(&head));
-    // Read a little, then stop reading until every buffer on the way is full and the handler
-    // has to wait: the request handler's inbox from it (`_handlerinbox`) is at capacity.
+    // Read a little, then stop reading until every buffer on the way is full and the server has
+    // to wait: the socket adapter's inbox is at capacity (so the request handler, and the handler
+    // it runs, wait too), and no box on the way holds more than its capacity.
     let first = client.read_exact(64 * 1024).await;
     let scheduler = server.scheduler.clone();
     wait_until("the response to be held up by the reader", || {
-        scheduler
-            .introspect()
-            .components
-            .iter()
-            .flat_map(|c| &c.boxes)
-            .any(|b| b.name == "_handlerinbox" && b.capacity.is_some_and(|capacity| b.depth >= capacity))
+        let snapshot = scheduler.introspect();
+        let boxes = || snapshot.components.iter().flat_map(|c| c.boxes.iter().map(move |b| (c, b)));
+        assert!(boxes().all(|(_, b)| b.capacity.is_none_or(|capacity| b.depth <= capacity)));
+        boxes().any(|(c, b)| {
+            c.name.starts_with("ConnectedSocketAdapter")
+                && b.name == "inbox"
+                && b.capacity.is_some_and(|capacity| b.depth >= capacity)
+        })
     })
     .await;
     let mut body = first;
@@ -453,25 +456,15 @@ async fn a_slow_reader_still_gets_the_whole_5_mib_file_sent_by_the_kernel() {
     let bytes = big_file_bytes();
     std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
     let server = site.serve().await;
+    // A small receive buffer, read 1 KiB at a time: the socket is full long before 10 MiB have
+    // gone, so the adapter waits for room, and takes turns, many times over. Two requests: the
+    // second response goes out only after the whole of the first file.
     let mut client = Client::connect_slow(server.addr, 1024).await;
-    // Two requests: while the first file is held up by the reader, the second response waits
-    // behind it in the socket adapter's inbox.
     let get = request("GET", "/big.bin", "");
     client.send(format!("{get}{}", request("GET", "/big.bin", "Connection: close\r\n"))).await;
     let head = client.read_until(b"\r\n\r\n").await;
     assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", shown(&head));
     let first = client.read_exact(64 * 1024).await;
-    let scheduler = server.scheduler.clone();
-    wait_until("the second response to wait behind the first file", || {
-        scheduler
-            .introspect()
-            .components
-            .iter()
-            .filter(|c| c.name.starts_with("ConnectedSocketAdapter"))
-            .flat_map(|c| &c.boxes)
-            .any(|b| b.name == "inbox" && b.depth > 0)
-    })
-    .await;
     let mut body = first;
     body.extend(client.read_exact(bytes.len() - body.len()).await);
     assert!(body == bytes, "the slow reader got the first file changed");
