@@ -105,6 +105,9 @@ const COALESCE_LIMIT: usize = 16 * 1024;
 /// Body pieces at least this large are passed on as they are, not copied into the write buffer.
 const COPY_LIMIT: usize = 4 * 1024;
 
+/// The room made in the write buffer for each response: a head and a small body.
+const OUT_ROOM: usize = 2 * 1024;
+
 /// The request handler component: see the [module docs](self).
 pub struct HTTPRequestHandler {
     create: CreateRequestHandler,
@@ -249,6 +252,12 @@ impl Component for HTTPRequestHandler {
             };
             let mut flags = Flags::default();
             let mut host: Option<HostState> = None;
+            // The responses' write buffer, kept from one request to the next while requests
+            // follow each other: what each response sends is split off it and shared with the
+            // socket adapter, and once the adapter has written (and dropped) it, the next
+            // response reuses the same memory. No allocation a request, where a buffer of its
+            // own cost two (the buffer, and the share of it).
+            let mut out = BytesMut::new();
             loop {
                 let next = match ctx.inbox.try_recv() {
                     Ok(msg) => Some(msg),
@@ -260,6 +269,9 @@ impl Component for HTTPRequestHandler {
                         // handler look their destination up again (`is_linked` does), so that
                         // they no longer keep that handler's boxes, now unlinked, alive.
                         let keep = if host.is_some() { axon_core::FIRST_BUFFER_ROOM } else { 0 };
+                        if keep == 0 {
+                            out = BytesMut::new();
+                        }
                         ctx.inbox.shrink_to(keep);
                         wires.from_handler.shrink_to(keep);
                         wires.handler_done.shrink_to(keep);
@@ -279,11 +291,13 @@ impl Component for HTTPRequestHandler {
                     Some(Parsed::Head(request)) => {
                         // On the heap, for the time of one request: the exchange is large, and
                         // the component's own future lives as long as the connection.
-                        let after = Box::pin(async {
-                            let mut exchange = Exchange::new(&self, request, &flags);
-                            exchange.run(&mut ctx, &mut wires, &mut flags, &mut host).await
+                        let (after, kept) = Box::pin(async {
+                            let mut exchange = Exchange::new(&self, request, &flags, std::mem::take(&mut out));
+                            let after = exchange.run(&mut ctx, &mut wires, &mut flags, &mut host).await;
+                            (after, std::mem::take(&mut exchange.out))
                         })
                         .await;
+                        out = kept;
                         if let Some(h) = host.as_mut() {
                             h.used = true;
                         }
@@ -406,8 +420,11 @@ enum Wake {
 }
 
 impl<'a> Exchange<'a> {
-    fn new(owner: &'a HTTPRequestHandler, request: Box<Request>, flags: &Flags) -> Self {
+    fn new(owner: &'a HTTPRequestHandler, request: Box<Request>, flags: &Flags, mut out: BytesMut) -> Self {
         let keep_alive = request.keep_alive && request.bad.is_none() && !flags.stopping;
+        // Room for a small response's head and body (reclaiming the buffer's memory if the
+        // socket adapter has let go of the last response).
+        out.reserve(OUT_ROOM);
         Exchange {
             owner,
             method: request.method.clone(),
@@ -423,7 +440,7 @@ impl<'a> Exchange<'a> {
             framing: None,
             status: StatusCode::INTERNAL_SERVER_ERROR,
             sent: 0,
-            out: BytesMut::new(),
+            out,
             large: Vec::new(),
             broken: false,
             ignore_handler: false,
