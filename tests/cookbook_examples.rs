@@ -187,6 +187,11 @@ fn the_web_server_serves_the_cookbook_routes_and_logs_each_request() {
     let hello = get(server.address, "/hello");
     assert!(body_of(&hello).contains("Hello World"), "{hello}");
     server.wait_for_log("\"GET /hello HTTP/1.1\" 200");
+    // A target longer than the access log keeps inline is logged whole all the same.
+    let long = format!("/hello/{}", "x".repeat(100));
+    let hello = get(server.address, &long);
+    assert!(body_of(&hello).contains("Hello World"), "{hello}");
+    server.wait_for_log(&format!("\"GET {long} HTTP/1.1\" 200"));
     let echo = get(server.address, "/echo?x=1");
     assert!(body_of(&echo).contains("'query': 'x=1'"), "{echo}");
     let docs = get(server.address, "/docs");

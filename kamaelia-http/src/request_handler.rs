@@ -378,7 +378,7 @@ struct Exchange<'a> {
     request: Option<Box<Request>>,
     method: Method,
     version: Version,
-    target: String,
+    target: LogTarget,
     peer: Option<SocketAddr>,
     keep_alive: bool,
     /// The request's body parts are still coming from the parser.
@@ -408,6 +408,44 @@ struct Exchange<'a> {
     ignore_handler: bool,
 }
 
+/// The request target as the log shows it (the request itself goes to the handler): copied into
+/// the exchange when short, as nearly all are, so that keeping it costs no allocation a request.
+enum LogTarget {
+    Short { len: u8, bytes: [u8; LogTarget::INLINE] },
+    Long(Box<str>),
+}
+
+impl LogTarget {
+    /// The longest target kept inline.
+    const INLINE: usize = 62;
+
+    fn new(target: &str) -> Self {
+        let target = if target.is_empty() { "-" } else { target };
+        match u8::try_from(target.len()) {
+            Ok(len) if target.len() <= Self::INLINE => {
+                let mut bytes = [0; Self::INLINE];
+                bytes[..target.len()].copy_from_slice(target.as_bytes());
+                LogTarget::Short { len, bytes }
+            }
+            _ => LogTarget::Long(target.into()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // All of a `str`'s bytes are a `str`: this cannot fail.
+            LogTarget::Short { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("-"),
+            LogTarget::Long(target) => target,
+        }
+    }
+}
+
+impl std::fmt::Display for LogTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What woke an exchange.
 enum Wake {
     Resource(Resource),
@@ -429,7 +467,7 @@ impl<'a> Exchange<'a> {
             owner,
             method: request.method.clone(),
             version: request.version,
-            target: if request.raw_uri.is_empty() { "-".to_owned() } else { request.raw_uri.clone() },
+            target: LogTarget::new(&request.raw_uri),
             peer: request.peer,
             keep_alive,
             request_open: true,
@@ -977,4 +1015,24 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a non-text panic payload".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogTarget;
+
+    #[test]
+    fn the_log_target_is_the_request_target_whatever_its_length() {
+        assert_eq!(LogTarget::new("").to_string(), "-");
+        assert_eq!(LogTarget::new("/hello").to_string(), "/hello");
+        let longest_inline = "/".repeat(LogTarget::INLINE);
+        assert!(matches!(LogTarget::new(&longest_inline), LogTarget::Short { .. }));
+        assert_eq!(LogTarget::new(&longest_inline).to_string(), longest_inline);
+        let long = format!("/{}", "é".repeat(100));
+        assert!(matches!(LogTarget::new(&long), LogTarget::Long(_)));
+        assert_eq!(LogTarget::new(&long).to_string(), long);
+        // Multi-byte characters up to the inline limit stay whole.
+        let accents = "é".repeat(LogTarget::INLINE / 2);
+        assert_eq!(LogTarget::new(&accents).to_string(), accents);
+    }
 }
