@@ -237,13 +237,28 @@ record() { # section figure side connections run value unit
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"
 }
 
-# wrk_point SCENARIO SERVER PATH CONNECTIONS ROUND: one warm-up, one measurement, recorded.
+# cpu_ticks PID: "user system" clock ticks used so far by process PID and its running children
+# (nginx's worker is a child of its master). The comm field is skipped up to its closing
+# parenthesis, as a process name may hold spaces.
+cpu_ticks() {
+    awk -v p="$1" 'FNR == 1 {
+            pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+            if (pid == p || f[2] == p) { u += f[12]; s += f[13] }
+        }
+        END { printf "%d %d", u, s }' /proc/[0-9]*/stat 2>/dev/null
+}
+
+# wrk_point SCENARIO SERVER PATH CONNECTIONS ROUND: one warm-up, one measurement, recorded, with
+# the server's CPU time over the measurement divided by the requests served.
 wrk_point() {
     local scenario=$1 server=$2 path=$3 c=$4 round=$5
     local threads=$((c < 2 ? c : 2)) url="http://127.0.0.1:${PORT[$server]}$3" out line
     kill -0 "${PID[$server]}" 2>/dev/null || die "$server (pid ${PID[$server]}) is no longer running"
     wrk -t"$threads" -c"$c" -d"${WARMUP}s" --timeout 10s "$url" >/dev/null
+    local user0 sys0 user1 sys1
+    read -r user0 sys0 <<<"$(cpu_ticks "${PID[$server]}")"
     out=$(wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" "$url")
+    read -r user1 sys1 <<<"$(cpu_ticks "${PID[$server]}")"
     line=$(grep '^WRK ' <<<"$out") || die "wrk printed no report for $url: $out"
     # requests=.. duration_us=.. bytes=.. p50_us=.. p99_us=.. max_us=.. err_*=..
     local -A f=()
@@ -254,16 +269,21 @@ wrk_point() {
     rps=$(awk -v n="${f[requests]}" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
     mbps=$(awk -v b="${f[bytes]}" -v s="$secs" 'BEGIN { printf "%.1f", b / s / 1e6 }')
     errors=$((f[err_connect] + f[err_read] + f[err_write] + f[err_status] + f[err_timeout]))
+    local cpu_user cpu_all
+    read -r cpu_user cpu_all <<<"$(awk -v n="${f[requests]}" -v u=$((user1 - user0)) -v s=$((sys1 - sys0)) \
+        -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n == 0) n = 1; printf "%.3f %.3f", u / hz * 1e6 / n, (u + s) / hz * 1e6 / n }')"
     record http "${scenario}_rps" "$server" "$c" "$round" "$rps" req/s
     record http "${scenario}_p99_us" "$server" "$c" "$round" "${f[p99_us]}" us
     record http "${scenario}_mbps" "$server" "$c" "$round" "$mbps" MB/s
     record http "${scenario}_errors" "$server" "$c" "$round" "$errors" count
     record http "${scenario}_non2xx" "$server" "$c" "$round" "${f[err_status]}" count
+    record http "${scenario}_cpu_us" "$server" "$c" "$round" "$cpu_all" us
+    record http "${scenario}_cpu_user_us" "$server" "$c" "$round" "$cpu_user" us
     local note=""
     ((errors == 0)) || note="  ($errors errors)"
-    say "$(printf '  %-6s %-6s %3s conn  round %s: %10s req/s  p99 %7.2f ms  %8s MB/s%s' \
+    say "$(printf '  %-6s %-6s %3s conn  round %s: %10s req/s  p99 %7.2f ms  %8s MB/s  CPU %6.2f µs/req (user %5.2f)%s' \
         "$scenario" "$server" "$c" "$round" "$rps" "$(awk -v u="${f[p99_us]}" 'BEGIN { print u / 1000 }')" \
-        "$mbps" "$note")"
+        "$mbps" "$cpu_all" "$cpu_user" "$note")"
 }
 
 # interleaved SCENARIO PATH SERVER...: every connection count, ROUNDS rounds, the servers taking

@@ -11,8 +11,11 @@
 //! figure's value is the median of its runs.
 //!
 //! The table has one row per figure and peer: our value, the peer's, the ratio ours / peer (for
-//! latency too, so lower is better there), the issue's target for that row, and whether it is
-//! met. Rows without a target say `-`. Any run that reported errors (socket errors or non-2xx
+//! latency and CPU time too, so lower is better there), the issue's target for that row, and
+//! whether it is met. The server's CPU time per request (user and system, of the server's
+//! processes over the measured seconds, divided by the requests served) says where a rate comes
+//! from: on a machine whose two cores wrk shares, a server that needs less CPU per request serves
+//! more. Rows without a target say `-`. Any run that reported errors (socket errors or non-2xx
 //! responses, from wrk) is listed under the table, and so is a `/hello` response whose length
 //! differs from ours (the peers are meant to send the same bytes).
 
@@ -75,6 +78,8 @@ enum Unit {
     Bytes,
     /// Nanoseconds.
     Nanos,
+    /// Microseconds of CPU time, printed as µs.
+    CpuMicros,
 }
 
 impl Unit {
@@ -86,6 +91,7 @@ impl Unit {
             Unit::Msgs => format!("{:.2} M msg/s", v / 1e6),
             Unit::Bytes => format!("{v:.0} B"),
             Unit::Nanos => format!("{v:.0} ns"),
+            Unit::CpuMicros => format!("{v:.2} µs"),
         }
     }
 }
@@ -155,7 +161,12 @@ fn rows() -> Vec<Row> {
         unit,
         target,
     };
-    for (key, what, unit) in [("hello_rps", "requests/s", Unit::Rps), ("hello_p99_us", "p99 latency", Unit::Micros)] {
+    for (key, what, unit) in [
+        ("hello_rps", "requests/s", Unit::Rps),
+        ("hello_p99_us", "p99 latency", Unit::Micros),
+        ("hello_cpu_us", "server CPU per request", Unit::CpuMicros),
+        ("hello_cpu_user_us", "server user CPU per request", Unit::CpuMicros),
+    ] {
         for c in conns {
             for (peer, peer_name) in [("hyper", "hyper 1.x"), ("actix", "actix-web 4")] {
                 let target = match (key, c, peer) {
@@ -175,6 +186,7 @@ fn rows() -> Vec<Row> {
                 figures.push((format!("{file}_mbps"), "MB/s", Unit::MBps, Target::RatioAtLeast(min_ratio)));
             }
             figures.push((format!("{file}_p99_us"), "p99 latency", Unit::Micros, Target::None));
+            figures.push((format!("{file}_cpu_us"), "server CPU per request", Unit::CpuMicros, Target::None));
             for (key, what, unit, target) in figures {
                 rows.push(row(format!("{name}, {c} conn, {what}"), "http", &key, c, "nginx", "nginx", unit, target));
             }
@@ -349,6 +361,23 @@ mod tests {
         let t = table(&Results::parse(tsv).unwrap());
         assert!(
             t.contains("| `/hello`, 16 conn, requests/s | 200 req/s | hyper 1.x | 100 req/s | 2.00x | >= 1x | met |"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn cpu_per_request_is_shown_in_microseconds_with_its_ratio_and_no_target() {
+        let tsv = "http\thello_cpu_us\tours\t16\t1\t9.5\tus\n\
+                   http\thello_cpu_us\thyper\t16\t1\t5.0\tus\n\
+                   http\tsmall_cpu_us\tours\t64\t1\t12\tus\n\
+                   http\tsmall_cpu_us\tnginx\t64\t1\t8\tus\n";
+        let t = table(&Results::parse(tsv).unwrap());
+        assert!(
+            t.contains("| `/hello`, 16 conn, server CPU per request | 9.50 µs | hyper 1.x | 5.00 µs | 1.90x | - | - |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| 1 KiB file, 64 conn, server CPU per request | 12.00 µs | nginx | 8.00 µs | 1.50x | - | - |"),
             "{t}"
         );
     }
