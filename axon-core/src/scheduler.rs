@@ -30,8 +30,29 @@ use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
 use crate::tracker::Tracker;
 
 struct Runtime {
+    /// Where components go when no better place is known, and what
+    /// [`Scheduler::runtime_handle`] gives off the scheduler's own threads.
     handle: tokio::runtime::Handle,
     owned: Mutex<Option<tokio::runtime::Runtime>>,
+    /// With [`Scheduler::per_thread`]: a single-threaded runtime on each of several threads.
+    threads: Option<PerThread>,
+}
+
+/// The runtimes of a [`Scheduler::per_thread`] scheduler, one per thread, and which is next.
+struct PerThread {
+    /// Identifies these threads (see [`WORKER`]).
+    id: usize,
+    handles: Vec<tokio::runtime::Handle>,
+    next: AtomicUsize,
+    /// Dropped (with the scheduler) to end the threads: each then drops its runtime, and so the
+    /// tasks still on it.
+    _stop: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+thread_local! {
+    /// On a thread of a [`Scheduler::per_thread`] scheduler: that scheduler's threads' id and this
+    /// thread's index among them.
+    static WORKER: std::cell::Cell<Option<(usize, usize)>> = const { std::cell::Cell::new(None) };
 }
 
 impl Runtime {
@@ -42,7 +63,66 @@ impl Runtime {
             .thread_name("axon-worker")
             .build()
             .expect("a tokio runtime can be built (threads and an I/O driver are available)");
-        Runtime { handle: rt.handle().clone(), owned: Mutex::new(Some(rt)) }
+        Runtime { handle: rt.handle().clone(), owned: Mutex::new(Some(rt)), threads: None }
+    }
+
+    /// `threads` threads, each running a single-threaded runtime of its own until the scheduler
+    /// is dropped.
+    fn per_thread(threads: usize) -> Self {
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let mut handles = Vec::with_capacity(threads);
+        let mut stop = Vec::with_capacity(threads);
+        for index in 0..threads {
+            let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            std::thread::Builder::new()
+                .name(format!("axon-worker-{index}"))
+                .spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("a tokio runtime can be built (an I/O driver is available)");
+                    WORKER.with(|w| w.set(Some((id, index))));
+                    let _ = handle_tx.send(rt.handle().clone());
+                    // Runs this thread's tasks until the scheduler is dropped; the tasks left are
+                    // dropped with the runtime.
+                    let _ = rt.block_on(stop_rx);
+                })
+                .expect("a scheduler thread can be started");
+            handles.push(handle_rx.recv().expect("a scheduler thread sends its runtime's handle"));
+            stop.push(stop_tx);
+        }
+        Runtime {
+            handle: handles[0].clone(),
+            owned: Mutex::new(None),
+            threads: Some(PerThread { id, handles, next: AtomicUsize::new(0), _stop: stop }),
+        }
+    }
+
+    /// Where a component activated now runs: on the calling thread's runtime if it is one of
+    /// these, else on the next in turn.
+    fn here(&self) -> &tokio::runtime::Handle {
+        let Some(t) = &self.threads else { return &self.handle };
+        match WORKER.with(std::cell::Cell::get) {
+            Some((id, index)) if id == t.id => &t.handles[index],
+            _ => self.next(),
+        }
+    }
+
+    /// The next runtime in turn (for a new group).
+    fn next(&self) -> &tokio::runtime::Handle {
+        let Some(t) = &self.threads else { return &self.handle };
+        &t.handles[t.next.fetch_add(1, Ordering::Relaxed) % t.handles.len()]
+    }
+
+    /// The runtime of the calling thread, if it is one of these.
+    fn current(&self) -> Option<&tokio::runtime::Handle> {
+        let t = self.threads.as_ref()?;
+        match WORKER.with(std::cell::Cell::get) {
+            Some((id, index)) if id == t.id => Some(&t.handles[index]),
+            _ => None,
+        }
     }
 }
 
@@ -184,8 +264,51 @@ impl Scheduler {
     /// A scheduler that spawns on an existing tokio runtime.
     pub fn on_runtime(handle: tokio::runtime::Handle) -> Self {
         let s = Self::new();
-        let _ = s.0.runtime.set(Runtime { handle, owned: Mutex::new(None) });
+        let _ = s.0.runtime.set(Runtime { handle, owned: Mutex::new(None), threads: None });
         s
+    }
+
+    /// A scheduler with `threads` threads of its own (`0`: one per core, as
+    /// [`std::thread::available_parallelism`] counts them), each running a single-threaded tokio
+    /// runtime: one runtime per thread, as nginx's workers and actix-web's run.
+    ///
+    /// Each group of co-scheduled components ([`together`](Self::together): the components of
+    /// one connection, in a server) goes to the threads in turn and stays on its thread for life;
+    /// a component activated from one of these threads runs on that thread, and one activated
+    /// from elsewhere goes to the next in turn. Nothing moves from one thread to another
+    /// afterwards, so a connection's memory stays in one core's cache and its components never
+    /// wake each other across threads; the price is that a thread with more work than the others
+    /// is not helped by them (the default, [`new`](Self::new), shares one multi-threaded runtime
+    /// whose workers take work from each other). The threads end when the scheduler is dropped.
+    ///
+    /// A socket, timer or other tokio resource belongs to the runtime it was made on: one made on
+    /// another runtime still works, but its events reach the component through that runtime's
+    /// thread. (The socket adapters of `kamaelia-chassis` move their sockets to the runtime they
+    /// run on.)
+    ///
+    /// ```
+    /// use axon_core::prelude::*;
+    ///
+    /// let scheduler = Scheduler::per_thread(2);
+    /// let c = from_fn("Where", |mut ctx: Context<(), String>| async move {
+    ///     let name = std::thread::current().name().unwrap_or("").to_owned();
+    ///     ctx.outbox.send(name).await;
+    ///     Ok(())
+    /// });
+    /// let mut h = Handle::new(c, &scheduler);
+    /// assert!(h.recv_blocking().unwrap().starts_with("axon-worker-"));
+    /// ```
+    pub fn per_thread(threads: usize) -> Self {
+        let threads = if threads == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { threads };
+        let s = Self::new();
+        let _ = s.0.runtime.set(Runtime::per_thread(threads));
+        s
+    }
+
+    /// How many threads of its own a [`per_thread`](Self::per_thread) scheduler runs; `None` for
+    /// one that shares a multi-threaded runtime.
+    pub fn threads(&self) -> Option<usize> {
+        self.runtime().threads.as_ref().map(|t| t.handles.len())
     }
 
     /// The process-wide default scheduler (made on first use). It always runs on a runtime of its
@@ -224,15 +347,19 @@ impl Scheduler {
     }
 
     /// The tokio runtime its components run on (made on first use, see the module docs).
+    ///
+    /// For a [`per_thread`](Self::per_thread) scheduler: the runtime of the calling thread if it
+    /// is one of the scheduler's, else the first thread's.
     pub fn runtime_handle(&self) -> tokio::runtime::Handle {
-        self.0
-            .runtime
-            .get_or_init(|| match tokio::runtime::Handle::try_current() {
-                Ok(handle) => Runtime { handle, owned: Mutex::new(None) },
-                Err(_) => Runtime::owned(),
-            })
-            .handle
-            .clone()
+        let rt = self.runtime();
+        rt.current().unwrap_or(&rt.handle).clone()
+    }
+
+    fn runtime(&self) -> &Runtime {
+        self.0.runtime.get_or_init(|| match tokio::runtime::Handle::try_current() {
+            Ok(handle) => Runtime { handle, owned: Mutex::new(None), threads: None },
+            Err(_) => Runtime::owned(),
+        })
     }
 
     pub(crate) fn spawn_body(&self, me: &ComponentRef, body: impl Future<Output = ()> + Send + 'static) {
@@ -243,13 +370,13 @@ impl Scheduler {
             match group.add(Box::pin(body)) {
                 Ok(slot) => me.attach(self, Some(Abort::Member(slot))),
                 Err(body) => {
-                    let task = self.runtime_handle().spawn(body);
+                    let task = self.runtime().here().spawn(body);
                     me.attach(self, Some(Abort::Task(task.abort_handle())));
                 }
             }
             return;
         }
-        let task = self.runtime_handle().spawn(body);
+        let task = self.runtime().here().spawn(body);
         me.attach(self, Some(Abort::Task(task.abort_handle())));
     }
 
@@ -288,7 +415,7 @@ impl Scheduler {
         let group = Group::new(self.key());
         let result = crate::group::with_current(Some(group.clone()), f);
         if group.has_incoming() {
-            self.runtime_handle().spawn(group.task());
+            self.runtime().next().spawn(group.task());
         }
         result
     }
