@@ -19,6 +19,16 @@ pub fn bundled_site() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/site"))
 }
 
+/// How the server's components are spread over threads (`--runtime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// `per-thread`: a single-threaded tokio runtime on each thread; each connection stays on
+    /// the thread it was given ([`Scheduler::per_thread`](crate::axon::Scheduler::per_thread)).
+    PerThread,
+    /// `shared`: one multi-threaded tokio runtime whose threads take work from each other.
+    Shared,
+}
+
 /// What the command line asked for. [`Default`] is what no arguments give.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -35,6 +45,11 @@ pub struct Options {
     /// `--sendfile on|off`: whether large static files are sent by the kernel (`sendfile`) or read
     /// and written in pieces ([`Minimal::sendfile`](kamaelia_http::Minimal::sendfile); on).
     pub sendfile: bool,
+    /// `--threads N`: how many threads serve connections (0, the default: one per core).
+    pub threads: usize,
+    /// `--runtime per-thread|shared`: how connections are spread over those threads
+    /// ([`RuntimeKind::PerThread`]).
+    pub runtime: RuntimeKind,
     /// The HTTP limits: `--max-target-length`, `--max-head-bytes`, `--max-headers`,
     /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`, `--body-read-timeout`.
     pub http: HttpSettings,
@@ -51,6 +66,8 @@ impl Default for Options {
             index: DEFAULT_INDEX.to_owned(),
             file_io: FileIo::Inline,
             sendfile: true,
+            threads: 0,
+            runtime: RuntimeKind::PerThread,
             http: HttpSettings::default(),
             server: ServerSettings::default(),
         }
@@ -100,6 +117,11 @@ Serves the Kamaelia cookbook web server: /echo, /hello, and static files.
   --sendfile on|off            send files larger than a piece (64 KiB) with sendfile, the kernel
                                copying from the page cache to the socket (default on; never with
                                --file-io pool), or read and write them in pieces
+  --threads N                  threads serving connections (default 0: one per core)
+  --runtime per-thread|shared  a runtime on each thread, each connection staying on the thread
+                               it was given, as nginx's workers (default); or one runtime whose
+                               threads take work from each other (better when a few connections
+                               carry most of the load)
 
 limits (past each, the client gets the status shown):
   --max-connections N          connections served at once (default {}); more wait to be accepted
@@ -166,6 +188,16 @@ impl Options {
                         "on" => true,
                         "off" => false,
                         _ => return Err(invalid("`on` or `off`")),
+                    }
+                }
+                "--threads" => {
+                    options.threads = usize::try_from(number()?).map_err(|_| invalid("a thread count"))?;
+                }
+                "--runtime" => {
+                    options.runtime = match value.as_str() {
+                        "per-thread" => RuntimeKind::PerThread,
+                        "shared" => RuntimeKind::Shared,
+                        _ => return Err(invalid("`per-thread` or `shared`")),
                     }
                 }
                 "--max-connections" => options.server.max_connections = size()?,
@@ -244,6 +276,20 @@ mod tests {
     }
 
     #[test]
+    fn threads_and_runtime_are_read_and_checked() {
+        let o = parse(&[]).unwrap();
+        assert_eq!((o.threads, o.runtime), (0, RuntimeKind::PerThread));
+        let o = parse(&["--threads", "3", "--runtime=shared"]).unwrap();
+        assert_eq!((o.threads, o.runtime), (3, RuntimeKind::Shared));
+        assert_eq!(parse(&["--runtime", "per-thread"]).unwrap().runtime, RuntimeKind::PerThread);
+        assert_eq!(
+            parse(&["--runtime", "green"]).unwrap_err().to_string(),
+            "--runtime: `green` is not `per-thread` or `shared`"
+        );
+        assert_eq!(parse(&["--threads", "two"]).unwrap_err().to_string(), "--threads: `two` is not a whole number");
+    }
+
+    #[test]
     fn a_handler_host_idle_of_zero_means_no_host() {
         assert_eq!(parse(&[]).unwrap().http.handler_host_idle, Some(Duration::from_millis(100)));
         assert_eq!(
@@ -265,6 +311,8 @@ mod tests {
             "--bind",
             "--root",
             "--file-io",
+            "--threads",
+            "--runtime",
             "--max-connections",
             "--max-body",
             "--max-headers",

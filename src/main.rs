@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use kamaelia::axon::Scheduler;
 use kamaelia::chassis::{SimpleServer, SocketOptions};
-use kamaelia::cli::Options;
+use kamaelia::cli::{Options, RuntimeKind};
 use kamaelia::http::server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
 
@@ -39,7 +39,25 @@ async fn termination_requested() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-#[tokio::main]
+/// The scheduler the server's components run on, as `--threads` and `--runtime` ask, and the
+/// multi-threaded runtime it shares if it shares one.
+fn scheduler(options: &Options) -> std::io::Result<(Scheduler, Option<tokio::runtime::Runtime>)> {
+    match options.runtime {
+        RuntimeKind::PerThread => Ok((Scheduler::per_thread(options.threads), None)),
+        RuntimeKind::Shared => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            if options.threads > 0 {
+                builder.worker_threads(options.threads);
+            }
+            let runtime = builder.enable_all().thread_name("axon-worker").build()?;
+            Ok((Scheduler::on_runtime(runtime.handle().clone()), Some(runtime)))
+        }
+    }
+}
+
+// The main thread only binds the port, starts the server and waits for a signal: the server's
+// components run on the scheduler's threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let options = Options::from_env_or_exit();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -73,7 +91,18 @@ async fn main() -> ExitCode {
     let handle = server.handle();
     log::info!("serving {} on http://{}/ (Ctrl-C to stop)", options.root.display(), server.local_addr());
 
-    let scheduler = Scheduler::new();
+    let (scheduler, shared_runtime) = match scheduler(&options) {
+        Ok(made) => made,
+        Err(e) => {
+            log::error!("cannot start the server's threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    log::debug!(
+        "components run on {} thread(s), {}",
+        scheduler.threads().or(shared_runtime.as_ref().map(|r| r.metrics().num_workers())).unwrap_or(0),
+        if shared_runtime.is_some() { "sharing one runtime" } else { "a runtime each" }
+    );
     let running = scheduler.activate(server);
     tokio::select! {
         _ = termination_requested() => handle.shutdown(),
@@ -89,5 +118,8 @@ async fn main() -> ExitCode {
     }
     let stats = handle.stats();
     log::info!("served {} connection(s); {} stopped after a grace period", stats.accepted, stats.stopped_after_grace);
+    if let Some(runtime) = shared_runtime {
+        runtime.shutdown_background();
+    }
     ExitCode::SUCCESS
 }

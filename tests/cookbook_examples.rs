@@ -202,6 +202,21 @@ fn the_web_server_serves_the_cookbook_routes_and_logs_each_request() {
 }
 
 #[test]
+fn the_web_server_serves_on_one_shared_runtime_and_on_one_thread_too() {
+    for args in
+        [&["--runtime", "shared", "--threads", "2"][..], &["--threads", "1"], &["--runtime=shared", "--threads=1"]]
+    {
+        let server = start(PathBuf::from(env!("CARGO_BIN_EXE_kamaelia")), args);
+        for _ in 0..3 {
+            let hello = get(server.address, "/hello");
+            assert!(body_of(&hello).contains("Hello World"), "{args:?}: {hello}");
+            let index = get(server.address, "/");
+            assert!(index.starts_with("HTTP/1.1 200 "), "{args:?}: {index}");
+        }
+    }
+}
+
+#[test]
 fn the_web_server_help_lists_its_options_and_limits() {
     let output = Command::new(env!("CARGO_BIN_EXE_kamaelia")).arg("--help").output().expect("run --help");
     assert!(output.status.success());

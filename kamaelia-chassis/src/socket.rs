@@ -404,16 +404,33 @@ impl<T: Outgoing> Component for ConnectedSocketAdapter<T> {
     fn main(self, mut ctx: Context<T, Bytes>) -> impl std::future::Future<Output = ComponentResult> + Send {
         async move {
             let settings = &self.settings;
+            // On a scheduler with a runtime per thread, the socket may have been made on another
+            // thread's runtime (a server accepts on one thread and hands its connections to each
+            // in turn): it moves to this thread's, so that its readiness wakes this thread rather
+            // than passing through the other on every read and write.
+            let stream = if ctx.scheduler().threads().is_some() {
+                match self.stream.into_std().and_then(TcpStream::from_std) {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        log::warn!("{}: cannot move the socket to this thread's runtime: {e}; closed", ctx.name());
+                        let farewell = ProducerFinished::from(ctx.id()).with_message(format!("socket unusable: {e}"));
+                        let _ = ctx.signal.try_send(farewell.into());
+                        return Ok(());
+                    }
+                }
+            } else {
+                self.stream
+            };
             if settings.nodelay {
-                if let Err(e) = self.stream.set_nodelay(true) {
+                if let Err(e) = stream.set_nodelay(true) {
                     log::debug!("{}: cannot set TCP_NODELAY: {e}", ctx.name());
                 }
             }
             // An address, not its text: kept for the connection's life, for one log line.
-            let peer = self.stream.peer_addr().ok();
+            let peer = stream.peer_addr().ok();
             let peer = PeerName(peer);
             log::debug!("{}: connected to {peer}", ctx.name());
-            let (mut rd, mut wr) = self.stream.into_split();
+            let (mut rd, mut wr) = stream.into_split();
             let ending = serve(&mut rd, &mut wr, &mut ctx, settings, self.half_close).await;
             if ending.closes_gracefully() {
                 // On the heap: only a closing connection needs it.

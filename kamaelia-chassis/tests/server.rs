@@ -475,3 +475,69 @@ async fn after_a_half_close_a_protocol_that_never_finishes_is_cut_off_after_the_
     assert_eq!(dropped.load(Ordering::SeqCst), 1, "the stubborn protocol was stopped");
     handle.shutdown();
 }
+
+/// Answers every piece it receives with the name of the thread it runs on.
+struct WhichThread;
+
+impl Component for WhichThread {
+    type Inbox = Bytes;
+    type Outbox = Bytes;
+
+    async fn main(self, mut ctx: Context<Bytes, Bytes>) -> ComponentResult {
+        while let Some(event) = ctx.next_event().await {
+            match event {
+                Event::Data(_) => {
+                    let name = std::thread::current().name().unwrap_or("?").to_owned();
+                    ctx.outbox.send(Bytes::from(format!("{name}\n"))).await;
+                }
+                Event::Control(msg) => {
+                    ctx.signal.send(msg).await;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_scheduler_with_a_runtime_per_thread_connections_take_turns_and_stay_on_their_thread() {
+    let server = SimpleServer::new(|| WhichThread, 0).bind().await.unwrap();
+    let (handle, address) = (server.handle(), server.local_addr());
+    let scheduler = Scheduler::per_thread(2);
+    let running = scheduler.activate(server);
+    // The listener was made on this test's runtime, each connection's socket on the server's
+    // thread: the adapters move them to the thread their connection was given.
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        clients.push(connect(address).await);
+    }
+    let mut threads = Vec::new();
+    for client in &mut clients {
+        let first = String::from_utf8(round_trip_line(client, b"a").await).unwrap();
+        for _ in 0..20 {
+            let again = String::from_utf8(round_trip_line(client, b"b").await).unwrap();
+            assert_eq!(again, first, "a connection stays on its thread");
+        }
+        threads.push(first);
+    }
+    let mut seen: Vec<&str> = threads.iter().map(|t| t.trim_end()).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, ["axon-worker-0", "axon-worker-0", "axon-worker-1", "axon-worker-1"], "{threads:?}");
+    drop(clients);
+    handle.shutdown();
+    assert_eq!(within("the server's end", running.join()).await, Exit::Finished);
+    assert!(scheduler.failures().is_empty(), "{:?}", scheduler.failures());
+}
+
+/// Sends `payload` and reads one line back.
+async fn round_trip_line(client: &mut TcpStream, payload: &[u8]) -> Vec<u8> {
+    client.write_all(payload).await.expect("write");
+    let mut line = Vec::new();
+    let mut byte = [0];
+    while line.last() != Some(&b'\n') {
+        within("a line", client.read_exact(&mut byte)).await.expect("a line arrives");
+        line.push(byte[0]);
+    }
+    line
+}
