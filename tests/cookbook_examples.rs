@@ -217,6 +217,42 @@ fn the_web_server_serves_on_one_shared_runtime_and_on_one_thread_too() {
 }
 
 #[test]
+fn the_web_server_stops_gracefully_on_sigterm_closing_idle_connections() {
+    for args in [&[][..], &["--runtime", "shared"]] {
+        let mut server = start(PathBuf::from(env!("CARGO_BIN_EXE_kamaelia")), args);
+        // A keep-alive connection that has been served and is idle when the signal comes.
+        let mut idle = TcpStream::connect(server.address).expect("connect");
+        idle.set_read_timeout(Some(DEADLINE)).unwrap();
+        idle.write_all(b"GET /hello HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+        let mut first = [0u8; 12];
+        idle.read_exact(&mut first).expect("a response");
+        assert_eq!(&first, b"HTTP/1.1 200", "{args:?}");
+        server.wait_for_log("\"GET /hello HTTP/1.1\" 200");
+
+        let pid = server.child.id();
+        let status = Command::new("sh").arg("-c").arg(format!("kill -TERM {pid}")).status().expect("sh runs");
+        assert!(status.success(), "kill -TERM {pid}");
+        // The idle connection is closed (after the rest of its response, if any was unread)...
+        let mut rest = Vec::new();
+        idle.read_to_end(&mut rest).expect("the server closes the idle connection");
+        // (Closed on this side too, or the server would linger, as it does for a client that
+        // keeps its end open after the server has closed.)
+        drop(idle);
+        // ... and the server says what it served and exits successfully, well within the grace.
+        server.wait_for_log("served 1 connection(s); 0 stopped after a grace period");
+        let end = Instant::now() + DEADLINE;
+        let exit = loop {
+            if let Some(exit) = server.child.try_wait().expect("the server's status") {
+                break exit;
+            }
+            assert!(Instant::now() < end, "{args:?}: the server did not exit within {DEADLINE:?} of SIGTERM");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(exit.success(), "{args:?}: {exit}");
+    }
+}
+
+#[test]
 fn the_web_server_help_lists_its_options_and_limits() {
     let output = Command::new(env!("CARGO_BIN_EXE_kamaelia")).arg("--help").output().expect("run --help");
     assert!(output.status.success());
