@@ -472,15 +472,41 @@ struct Validators {
     modified: Option<SystemTime>,
     /// The strong entity tag, quotes included.
     etag: Option<HeaderValue>,
+    /// `Last-Modified`'s value.
+    last_modified: Option<HeaderValue>,
 }
+
+/// What a file's validators are made from: its modification time (seconds and nanoseconds since
+/// 1970) and its length.
+type ValidatorKey = (u64, u32, u64);
 
 impl Validators {
     fn of(meta: &Metadata) -> Self {
         let modified = meta.modified().ok().filter(|t| t.duration_since(UNIX_EPOCH).is_ok());
-        let etag = modified.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).and_then(|since| {
-            short_value(format_args!("\"{:x}-{:x}-{:x}\"", since.as_secs(), since.subsec_nanos(), meta.len()))
+        let Some((time, since)) = modified.and_then(|t| Some((t, t.duration_since(UNIX_EPOCH).ok()?))) else {
+            return Validators { modified: None, etag: None, last_modified: None };
+        };
+        let key: ValidatorKey = (since.as_secs(), since.subsec_nanos(), meta.len());
+        thread_local! {
+            /// The validators last made on this thread: a site serves the same files again and
+            /// again, and formatting the two values costs more than the rest of the head. Both
+            /// are made from the key alone, so a file with the same key has the same values.
+            static LAST: RefCell<Option<(ValidatorKey, Option<HeaderValue>, Option<HeaderValue>)>> =
+                const { RefCell::new(None) };
+        }
+        let (etag, last_modified) = LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            if let Some((kept, etag, last_modified)) = last.as_ref() {
+                if *kept == key {
+                    return (etag.clone(), last_modified.clone());
+                }
+            }
+            let etag = short_value(format_args!("\"{:x}-{:x}-{:x}\"", key.0, key.1, key.2));
+            let last_modified = short_value(format_args!("{}", httpdate::HttpDate::from(time)));
+            *last = Some((key, etag.clone(), last_modified.clone()));
+            (etag, last_modified)
         });
-        Validators { modified, etag }
+        Validators { modified, etag, last_modified }
     }
 
     /// The modification time in whole seconds since 1970, as `Last-Modified` shows it.
@@ -493,12 +519,12 @@ impl Validators {
         self.etag.as_ref().map(HeaderValue::as_bytes)
     }
 
-    /// Adds `ETag` and `Last-Modified` to `head` (the tag itself, not a copy).
+    /// Adds `ETag` and `Last-Modified` to `head` (shared values, not copies).
     fn add_to(self, mut head: ResponseHead) -> ResponseHead {
         if let Some(value) = self.etag {
             head = head.header(ETAG, value);
         }
-        if let Some(value) = self.modified.and_then(|t| short_value(format_args!("{}", httpdate::HttpDate::from(t)))) {
+        if let Some(value) = self.last_modified {
             head = head.header(LAST_MODIFIED, value);
         }
         head
@@ -1242,6 +1268,34 @@ mod tests {
     /// A fixed modification time, with nanoseconds: 2023-11-14T22:13:20.5Z.
     fn mtime() -> SystemTime {
         UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_000)
+    }
+
+    #[test]
+    fn validators_are_made_from_the_time_and_length_and_kept_only_for_those() {
+        let tmp = tempfile::tempdir().unwrap();
+        let [a, b] = ["a.txt", "b.txt"].map(|name| tmp.path().join(name));
+        fs::write(&a, "one").unwrap();
+        fs::write(&b, "four").unwrap();
+        for path in [&a, &b] {
+            fs::File::options().write(true).open(path).unwrap().set_modified(mtime()).unwrap();
+        }
+        let text = |v: &Option<HeaderValue>| v.as_ref().map(|v| v.to_str().unwrap().to_owned());
+        let of = |path: &Path| Validators::of(&fs::metadata(path).unwrap());
+        let first = of(&a);
+        assert_eq!(text(&first.etag).as_deref(), Some("\"6553f100-1dcd6500-3\""));
+        assert_eq!(text(&first.last_modified).as_deref(), Some("Tue, 14 Nov 2023 22:13:20 GMT"));
+        // The same file again: the same values (kept for this thread, and shared).
+        let again = of(&a);
+        assert_eq!((text(&again.etag), text(&again.last_modified)), (text(&first.etag), text(&first.last_modified)));
+        // Another length, the same time: another tag, the same date.
+        let other = of(&b);
+        assert_eq!(text(&other.etag).as_deref(), Some("\"6553f100-1dcd6500-4\""));
+        assert_eq!(text(&other.last_modified), text(&first.last_modified));
+        // The first file changed (another second): both values follow.
+        fs::File::options().write(true).open(&a).unwrap().set_modified(mtime() + Duration::from_secs(86_400)).unwrap();
+        let changed = of(&a);
+        assert_eq!(text(&changed.etag).as_deref(), Some("\"65554280-1dcd6500-3\""));
+        assert_eq!(text(&changed.last_modified).as_deref(), Some("Wed, 15 Nov 2023 22:13:20 GMT"));
     }
 
     /// `tmp/root` holding `hello.txt`, `page.html`, `data.json`, `blob.unknownext`, `.secret`,
