@@ -480,6 +480,9 @@ struct Validators {
 /// 1970) and its length.
 type ValidatorKey = (u64, u32, u64);
 
+/// Validators made, with what they were made from: `(key, ETag, Last-Modified)`.
+type KeptValidators = (ValidatorKey, Option<HeaderValue>, Option<HeaderValue>);
+
 impl Validators {
     fn of(meta: &Metadata) -> Self {
         let modified = meta.modified().ok().filter(|t| t.duration_since(UNIX_EPOCH).is_ok());
@@ -491,8 +494,7 @@ impl Validators {
             /// The validators last made on this thread: a site serves the same files again and
             /// again, and formatting the two values costs more than the rest of the head. Both
             /// are made from the key alone, so a file with the same key has the same values.
-            static LAST: RefCell<Option<(ValidatorKey, Option<HeaderValue>, Option<HeaderValue>)>> =
-                const { RefCell::new(None) };
+            static LAST: RefCell<Option<KeptValidators>> = const { RefCell::new(None) };
         }
         let (etag, last_modified) = LAST.with(|last| {
             let mut last = last.borrow_mut();
