@@ -4,7 +4,9 @@
 //! are tokio tasks, and a `Scheduler` is an explicit, cheap-to-clone handle that holds:
 //!
 //! * the tokio runtime components are spawned on: the one current when the scheduler first
-//!   activates something, or else a multi-threaded runtime of its own;
+//!   activates something, or else a multi-threaded runtime of its own; or, made with
+//!   [`Scheduler::per_thread`], a single-threaded runtime on each of several threads of its own,
+//!   each group of co-scheduled components kept on one of them;
 //! * the registry of live components (for [introspection](Scheduler::introspect) and
 //!   [`run`](Scheduler::run), which returns when none is left: Axon's `runThreads()`);
 //! * the failures reported by components that panicked or returned an error;
