@@ -110,7 +110,12 @@ pub async fn serve_create(create: CreateRequestHandler, settings: HttpSettings) 
     let bound = server.bind().await.unwrap_or_else(|e| panic!("the test server cannot bind: {e}"));
     let addr = bound.local_addr();
     let handle = bound.handle();
-    let scheduler = Scheduler::new();
+    // As the web server runs by default: a runtime on each of two threads, each connection kept
+    // on one (`KAMAELIA_TEST_RUNTIME=shared` runs these tests on one shared runtime instead).
+    let scheduler = match std::env::var("KAMAELIA_TEST_RUNTIME").as_deref() {
+        Ok("shared") => Scheduler::new(),
+        _ => Scheduler::per_thread(2),
+    };
     let server = scheduler.activate(bound);
     TestServer { addr, scheduler, handle, server, stopped: false, _watchdog: watchdog }
 }
