@@ -58,7 +58,7 @@ use std::task::Poll;
 use axon_core::ipc::{Ipc, ProducerFinished};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, CONNECTION, EXPECT, HOST};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, StatusCode, Version};
 use tokio::time::{sleep_until, Instant, Sleep};
 
@@ -608,6 +608,11 @@ fn build_request(
         );
     }
     let mut headers = HeaderMap::with_capacity(req.headers.len());
+    // What the checks below look at, noted as the fields go by, so that a request without a
+    // field costs no lookup of it (each lookup hashes the name).
+    let mut hosts = 0;
+    let mut first_host: Option<String> = None;
+    let (mut framing, mut expect, mut connection) = (false, false, false);
     for h in req.headers.iter() {
         let name = match HeaderName::from_bytes(h.name.as_bytes()) {
             Ok(name) => name,
@@ -633,6 +638,18 @@ fn build_request(
                 )
             }
         };
+        if name == HOST {
+            if hosts == 0 {
+                first_host = value.to_str().ok().map(str::to_owned);
+            }
+            hosts += 1;
+        } else if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            framing = true;
+        } else if name == EXPECT {
+            expect = true;
+        } else if name == CONNECTION {
+            connection = true;
+        }
         headers.append(name, value);
     }
     request.headers = headers;
@@ -678,26 +695,27 @@ fn build_request(
     }
 
     // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, never two.
-    let hosts = request.headers.get_all(HOST).iter().count();
     if hosts > 1 {
         return fail(request, StatusCode::BAD_REQUEST, "more than one Host header field".to_owned());
     }
     if hosts == 0 && version == Version::HTTP_11 {
         return fail(request, StatusCode::BAD_REQUEST, "Host header required.".to_owned());
     }
-    request.uri_server = authority_from_target.or_else(|| request.header("host").map(str::to_owned));
+    request.uri_server = authority_from_target.or(first_host);
 
-    // Body framing (RFC 9112 §6).
-    match body_length(version, &request.headers, settings.max_body) {
-        Ok(length) => request.body = length,
-        Err(bad) => {
-            let status = bad.status;
-            return fail(request, status, bad.message);
+    // Body framing (RFC 9112 §6): with neither field, there is no body.
+    if framing {
+        match body_length(version, &request.headers, settings.max_body) {
+            Ok(length) => request.body = length,
+            Err(bad) => {
+                let status = bad.status;
+                return fail(request, status, bad.message);
+            }
         }
     }
 
     // Expect (RFC 9110 §10.1.1).
-    if let Some(expect) = request.headers.get(EXPECT) {
+    if let Some(expect) = if expect { request.headers.get(EXPECT) } else { None } {
         if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
             request.expect_continue = version == Version::HTTP_11;
         } else {
@@ -709,11 +727,13 @@ fn build_request(
     // Persistence (RFC 9112 §9.3).
     let mut close = false;
     let mut keep_alive = false;
-    for value in request.headers.get_all(CONNECTION) {
-        for token in value.as_bytes().split(|&b| b == b',') {
-            let token = token.trim_ascii();
-            close |= token.eq_ignore_ascii_case(b"close");
-            keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+    if connection {
+        for value in request.headers.get_all(CONNECTION) {
+            for token in value.as_bytes().split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
         }
     }
     request.keep_alive = !close && (version == Version::HTTP_11 || keep_alive);
@@ -847,6 +867,28 @@ mod tests {
         assert!(!parse(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap().keep_alive);
         assert!(!parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
         assert!(parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap().keep_alive);
+    }
+
+    #[test]
+    fn the_fields_the_checks_need_are_found_in_any_case_and_place() {
+        // Host, Content-Length, Transfer-Encoding, Expect and Connection are noted as the fields
+        // are read; each is found whatever its case and wherever it comes.
+        let r =
+            parse(b"POST /a HTTP/1.1\r\nX-A: 1\r\nCONTENT-LENGTH: 3\r\nhOsT: h1\r\nCONNECTION: close\r\n\r\n").unwrap();
+        assert_eq!((r.body, r.keep_alive, r.uri_server.as_deref()), (BodyLength::Known(3), false, Some("h1")));
+        let r = parse(
+            b"POST /a HTTP/1.1\r\nHost: h\r\nX-B: 2\r\ntransfer-ENCODING: chunked\r\nEXPECT: 100-Continue\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!((r.body, r.expect_continue), (BodyLength::Chunked, true));
+        let two_hosts = b"GET / HTTP/1.1\r\nHost: a\r\nX-C: 3\r\nHOST: b\r\n\r\n";
+        assert_eq!(status_of(two_hosts), Some(StatusCode::BAD_REQUEST));
+        let both = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-D: 4\r\ncontent-length: 1\r\n\r\n";
+        assert_eq!(status_of(both), Some(StatusCode::BAD_REQUEST));
+        // None of them: no body, kept alive in HTTP/1.1, and a Host that is not visible ASCII is
+        // no server name.
+        let r = parse(b"GET / HTTP/1.1\r\nHost: \xe9t\xe9\r\n\r\n").unwrap();
+        assert_eq!((r.body, r.keep_alive, r.expect_continue, r.uri_server), (BodyLength::Empty, true, false, None));
     }
 
     #[test]
