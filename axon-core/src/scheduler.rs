@@ -105,11 +105,7 @@ impl Runtime {
     /// Where a component activated now runs: on the calling thread's runtime if it is one of
     /// these, else on the next in turn.
     fn here(&self) -> &tokio::runtime::Handle {
-        let Some(t) = &self.threads else { return &self.handle };
-        match WORKER.with(std::cell::Cell::get) {
-            Some((id, index)) if id == t.id => &t.handles[index],
-            _ => self.next(),
-        }
+        self.current().unwrap_or_else(|| self.next())
     }
 
     /// The next runtime in turn (for a new group).

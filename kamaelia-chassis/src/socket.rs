@@ -38,6 +38,11 @@
 //!
 //! # How it works
 //!
+//! On a scheduler with a runtime per thread
+//! ([`Scheduler::per_thread`](axon_core::Scheduler::per_thread)) the adapter first moves its
+//! socket to the runtime of the thread it runs on (a server accepts on one thread and gives
+//! connections to each in turn), so that the socket's readiness wakes that thread directly.
+//!
 //! The body splits the stream and runs two loops side by side, so neither direction waits for
 //! the other (an echo protocol whose reply waits for room in the adapter's `inbox` while the
 //! adapter waits for room in the protocol's `inbox` would otherwise deadlock):

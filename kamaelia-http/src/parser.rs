@@ -374,9 +374,8 @@ fn parse_head(
         if let Some(bytes) = frozen.take() {
             *buf = into_mut(bytes);
         }
-        let later = later_minor_version(buf);
-        frozen = share.then(|| std::mem::take(buf).freeze());
-        if later {
+        if later_minor_version(buf) {
+            frozen = share.then(|| std::mem::take(buf).freeze());
             outcome = parse_slots(buf, frozen.as_ref(), settings, peer, local);
         }
     }
@@ -568,15 +567,14 @@ fn classify_error(buf: &[u8], e: httparse::Error) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, format!("{what}; request line: \"{shown}\""))
 }
 
-/// Makes a [`Request`] from a complete parse, checking what httparse does not.
 /// From how many header fields a request's values are best slices of the bytes read rather than
 /// copies: a copy costs an allocation a value, sharing one for them all. A browser sends a dozen
 /// fields; `curl` and `wrk` send one to three. (Whether to share is decided before parsing, by the
 /// connection's previous request.)
 const SHARE_FROM: usize = 2;
 
-/// The request `req` describes. Its header values are slices of `shared`, the buffer `req` was
-/// parsed from, if given (the buffer's memory is then kept as long as the request's headers are),
+/// Makes the [`Request`] `req` describes, checking what httparse does not. Its header values are
+/// slices of `shared`, the buffer `req` was parsed from, if given (the buffer's memory is then kept as long as the request's headers are),
 /// else copies.
 fn build_request(
     req: &httparse::Request<'_, '_>,
