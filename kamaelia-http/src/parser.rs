@@ -567,6 +567,18 @@ fn classify_error(buf: &[u8], e: httparse::Error) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, format!("{what}; request line: \"{shown}\""))
 }
 
+/// The longest prefix of `text` that is at most `max` bytes and ends on a character boundary.
+///
+/// Request text is UTF-8 that a client chose: slicing it at a byte count would panic inside a
+/// multi-byte character, so every shortened copy of it goes through here.
+fn prefix_within(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// From how many header fields a request's values are best slices of the bytes read rather than
 /// copies: a copy costs an allocation a value, sharing one for them all. A browser sends a dozen
 /// fields; `curl` and `wrk` send one to three. (Whether to share is decided before parsing, by the
@@ -598,7 +610,7 @@ fn build_request(
         request
     };
     if target.len() > settings.max_target_length {
-        request.raw_uri = target[..settings.max_target_length.min(64)].to_owned();
+        request.raw_uri = prefix_within(target, settings.max_target_length.min(64)).to_owned();
         return fail(
             request,
             StatusCode::URI_TOO_LONG,
@@ -833,6 +845,21 @@ mod tests {
         assert_eq!(status_of(at.as_bytes()), None);
         let over = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(settings.max_target_length));
         assert_eq!(status_of(over.as_bytes()), Some(StatusCode::URI_TOO_LONG));
+    }
+
+    #[test]
+    fn a_long_target_cut_inside_a_character_is_414_not_a_panic() {
+        // The kept prefix (64 bytes) would end inside the two bytes of 'é'.
+        let target = format!("/{}é{}", "a".repeat(62), "a".repeat(9000));
+        let r = parse(format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()).unwrap();
+        assert_eq!(r.bad.as_ref().map(|b| b.status), Some(StatusCode::URI_TOO_LONG));
+        assert_eq!(r.raw_uri, format!("/{}", "a".repeat(62)));
+        for max in 0..=70 {
+            let kept = prefix_within(&target, max);
+            assert!(kept.len() <= max && target.starts_with(kept) && max - kept.len() < 2, "{max}: {kept:?}");
+        }
+        assert_eq!(prefix_within("€", 2), "");
+        assert_eq!(prefix_within("ab", 10), "ab");
     }
 
     #[test]
