@@ -627,6 +627,29 @@ impl<T: Send + 'static> Inbox<T> {
         &self.node.meta.name
     }
 
+    /// Notes, for the owner's end-of-life report, a shutdown message taken from this box (see
+    /// [`Identity::heard`]). Only boxes of [`Ipc`] look: for any other type the test is a
+    /// constant, and the call compiles to nothing.
+    #[inline]
+    fn note(&self, m: &T) {
+        if TypeId::of::<T>() == TypeId::of::<Ipc>() {
+            if let Some(ipc) = (m as &dyn Any).downcast_ref::<Ipc>() {
+                self.node.meta.owner.heard(ipc);
+            }
+        }
+    }
+
+    /// What `f` makes of the oldest message waiting (`None`: none is), without taking it.
+    pub(crate) fn peek<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        self.q().peek(f)
+    }
+
+    /// Registers `cx` to be woken by the next delivery, taking nothing; true if a message is
+    /// waiting or the inbox is closed.
+    pub(crate) fn poll_ready(&self, cx: &mut TaskContext<'_>) -> bool {
+        self.q().poll_ready(cx)
+    }
+
     /// Waits for the next message; `None` once the inbox is closed (see the type docs).
     pub async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| self.poll_recv(cx)).await
@@ -635,9 +658,19 @@ impl<T: Send + 'static> Inbox<T> {
     /// Poll form of [`recv`](Self::recv), for hand-written futures and `select`s.
     pub fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<T>> {
         let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
-        let r = self.q().poll_pop(cx);
+        let r = self.poll_take(cx);
         if r.is_ready() {
             coop.made_progress();
+        }
+        r
+    }
+
+    /// [`poll_recv`](Self::poll_recv) without the task's budget: for helpers that take one unit
+    /// of budget for a look at several boxes.
+    pub(crate) fn poll_take(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<T>> {
+        let r = self.q().poll_pop(cx);
+        if let Poll::Ready(Some(m)) = &r {
+            self.note(m);
         }
         r
     }
@@ -646,7 +679,10 @@ impl<T: Send + 'static> Inbox<T> {
     /// empty).
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         match self.q().pop() {
-            Pop::Item(m) => Ok(m),
+            Pop::Item(m) => {
+                self.note(&m);
+                Ok(m)
+            }
             Pop::Empty => Err(TryRecvError::Empty),
             Pop::Closed => Err(TryRecvError::Closed),
         }
@@ -793,7 +829,7 @@ impl<T: Send + 'static> Outbox<T> {
         poll_fn(move |cx| self.poll_send(&mut slot, cx))
     }
 
-    fn poll_send(&mut self, slot: &mut Option<T>, cx: &mut TaskContext<'_>) -> Poll<()> {
+    pub(crate) fn poll_send(&mut self, slot: &mut Option<T>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         let Some(sink) = self.refresh() else {
             log::trace!("{}: not linked; message discarded", self.node.meta.label());
@@ -829,6 +865,24 @@ impl<T: Send + 'static> Outbox<T> {
     /// Blocks the calling thread until `msg` is delivered; for threaded components.
     pub fn send_blocking(&mut self, msg: T) {
         block_on(self.send(msg))
+    }
+
+    /// Blocks the calling thread until `msg` is delivered or `timeout` has passed; for threaded
+    /// components and plain threads. If the destination is still full at the deadline, the
+    /// message comes back inside [`NoSpaceInBox`]: nothing is lost.
+    pub fn send_timeout(&mut self, msg: T, timeout: Duration) -> Result<(), NoSpaceInBox<T>> {
+        let mut slot = Some(msg);
+        let sent = block_on_deadline(poll_fn(|cx| self.poll_send(&mut slot, cx)), Some(Instant::now() + timeout));
+        match (sent, slot) {
+            (Some(()), _) | (None, None) => Ok(()),
+            (None, Some(message)) => {
+                let (destination, capacity) = match self.refresh() {
+                    Some(sink) => (sink.meta.label(), sink.queue().capacity().unwrap_or(usize::MAX)),
+                    None => (self.node.meta.label(), usize::MAX),
+                };
+                Err(NoSpaceInBox { message, destination, capacity })
+            }
+        }
     }
 
     /// Waits until the destination has room (or the outbox is unlinked).

@@ -28,6 +28,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use crate::boxes::{lock, make_node, take_handle, BoxKind, BoxName, Declarations, ErasedNode, Inbox, Node, Outbox};
 use crate::error::{BoxError, ComponentResult, LinkError};
+use crate::events::{Event, Select, Source};
 use crate::instance::{AnyInstance, Instance};
 use crate::ipc::Ipc;
 use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
@@ -65,11 +66,36 @@ pub(crate) struct Identity {
     /// (A `Box<str>`, not a `String`: it never changes, and every component has one.)
     pub(crate) name: Box<str>,
     pub(crate) notifier: Notifier,
+    /// Which shutdown messages the component has taken from its inboxes ([`HEARD_FINISHED`],
+    /// [`HEARD_STOP`]): what its end-of-life report makes of messages still queued then.
+    heard: AtomicU8,
 }
+
+/// [`Identity::heard`]: a `ProducerFinished` was taken (nothing was to come after the data
+/// already sent, so data still queued at the end is data lost).
+const HEARD_FINISHED: u8 = 1;
+/// [`Identity::heard`]: a `ShutdownMicroprocess` or `Shutdown` was taken (stop now: what is
+/// queued is dropped on purpose).
+const HEARD_STOP: u8 = 2;
 
 impl Identity {
     pub(crate) fn new(id: ComponentId, name: String) -> Arc<Self> {
-        Arc::new(Identity { id, name: name.into_boxed_str(), notifier: Notifier::default() })
+        Arc::new(Identity { id, name: name.into_boxed_str(), notifier: Notifier::default(), heard: AtomicU8::new(0) })
+    }
+
+    /// Notes that the component took `msg` from one of its inboxes.
+    pub(crate) fn heard(&self, msg: &Ipc) {
+        let bit = match msg {
+            Ipc::ProducerFinished(_) => HEARD_FINISHED,
+            m if m.is_urgent() => HEARD_STOP,
+            _ => return,
+        };
+        self.heard.fetch_or(bit, Ordering::Relaxed);
+    }
+
+    /// True if the component took a `ProducerFinished` and no stop request.
+    fn heard_only_finished(&self) -> bool {
+        self.heard.load(Ordering::Relaxed) == HEARD_FINISHED
     }
 }
 
@@ -395,6 +421,41 @@ impl Core {
         self.services.load(Ordering::SeqCst)
     }
 
+    /// A component that was told the stream had ended (`ProducerFinished`) is ending with
+    /// messages still in its inboxes: they were sent before the end and will never be read.
+    /// Silent loss made visible: a warning naming the component, each box and its count, and a
+    /// record in the scheduler's introspection ([`Snapshot::lost`](crate::introspect::Snapshot::lost)).
+    fn report_lost_messages(&self) {
+        let mut lost = Vec::new();
+        self.boxes.with_all(|boxes| {
+            for b in boxes {
+                let m = b.meta();
+                if m.kind == BoxKind::Inbox && m.name != "control" {
+                    let depth = b.depth();
+                    if depth > 0 {
+                        lost.push((m.name.clone(), depth));
+                    }
+                }
+            }
+        });
+        for (inbox, count) in lost {
+            log::warn!(
+                "component {} ended after a ProducerFinished with {count} message(s) still queued in its inbox \
+                 \"{inbox}\": they are dropped unread (read every inbox until it is empty before passing the \
+                 ProducerFinished on; Context::next_event and Context::select do)",
+                self.ident.name
+            );
+            if let Some(s) = self.scheduler.get() {
+                s.record_lost(crate::introspect::LostMessages {
+                    component: self.ident.id,
+                    component_name: self.ident.name.to_string(),
+                    inbox,
+                    count,
+                });
+            }
+        }
+    }
+
     /// Runs the end-of-life bookkeeping described in the module docs. Idempotent.
     pub(crate) fn finish(self: &Arc<Self>, exit: Exit) {
         let (scheduler, owned, children) = {
@@ -410,6 +471,14 @@ impl Core {
             };
             (self.scheduler.get(), owned, children)
         };
+        // (A handle is ordinary code's view of a component: what its user leaves unread is the
+        // user's business.)
+        if self.ident.heard_only_finished()
+            && !matches!(exit, Exit::Stopped | Exit::Panicked(_))
+            && self.kind() != ComponentKind::Handle
+        {
+            self.report_lost_messages();
+        }
         let mut leftovers = Vec::new();
         {
             let _g = linkage::wiring();
@@ -796,17 +865,8 @@ impl Unpauser {
     }
 }
 
-/// What [`Context::next_event`] found.
-#[derive(Debug)]
-pub enum Event<I> {
-    /// A message on `control`.
-    Control(Ipc),
-    /// A message on `inbox`.
-    Data(I),
-}
-
-/// What a component body works with: its standard boxes (as public fields, so a
-/// `tokio::select!` can await several at once), and the component's view of the system.
+/// What a component body works with: its standard boxes (as public fields, so that each can be
+/// used on its own), and the component's view of the system.
 ///
 /// Axon's `self.send(msg, "outbox")` is `ctx.outbox.send(msg).await`; `self.recv("control")` is
 /// `ctx.control.try_recv()` (or `ctx.control.recv().await` to wait); `self.dataReady("inbox")` is
@@ -814,48 +874,44 @@ pub enum Event<I> {
 ///
 /// # Waiting on several inboxes
 ///
-/// The boxes are separate fields (and declared boxes are separate handles), so `tokio::select!`
-/// can await any of them at once. [`next_event`](Self::next_event) does the common case (control
-/// first, then inbox) and [`wait_any`](Self::wait_any) names the first inbox with data.
+/// [`next_event`](Self::next_event) waits on `inbox` and `control`; [`select`](Self::select)
+/// on `control` and any number of inboxes; [`wait_any`](Self::wait_any) names the inbox to read
+/// next. All three keep the [rule](crate::events) that makes the natural loop correct: a
+/// `ProducerFinished` is handed over only once the data queued before it has been taken, while
+/// a `ShutdownMicroprocess` comes at once.
 ///
 /// ```
 /// use axon_core::prelude::*;
-/// use axon_core::Declarations;
 ///
-/// /// Merges numbers from `inbox` and text from `words` into one stream of text.
-/// struct Merge;
+/// /// Squares numbers; passes the end of the stream on once every number is through.
+/// struct Square;
 ///
-/// impl Component for Merge {
-///     type Inbox = u32;
-///     type Outbox = String;
+/// impl Component for Square {
+///     type Inbox = i64;
+///     type Outbox = i64;
 ///
-///     fn declare(&self, boxes: &mut Declarations) {
-///         boxes.inbox::<String>("words", "Text to pass on as it is");
-///     }
-///
-///     async fn main(self, mut ctx: Context<u32, String>) -> ComponentResult {
-///         let mut words = ctx.take_inbox::<String>("words")?;
-///         loop {
-///             tokio::select! {
-///                 Some(n) = ctx.inbox.recv() => ctx.outbox.send(n.to_string()).await,
-///                 Some(w) = words.recv() => ctx.outbox.send(w).await,
-///                 Some(c) = ctx.control.recv() => {
-///                     ctx.signal.send(c).await;
-///                     return Ok(());
+///     async fn main(self, mut ctx: Context<i64, i64>) -> ComponentResult {
+///         while let Some(event) = ctx.next_event().await {
+///             match event {
+///                 Event::Data(n) => ctx.outbox.send(n * n).await,
+///                 Event::Control(msg) if msg.is_shutdown_request() => {
+///                     ctx.signal.send(msg).await;
+///                     break;
 ///                 }
-///                 else => return Ok(()), // every box closed
+///                 Event::Control(_) => {}
 ///             }
 ///         }
+///         Ok(())
 ///     }
 /// }
 ///
-/// let scheduler = Scheduler::new();
-/// let merge = Instance::new(Merge);
-/// merge.component().deliver("words", "one".to_string()).unwrap();
-/// let mut h = Handle::new(merge, &scheduler);
-/// assert_eq!(h.recv_blocking().as_deref(), Some("one"));
-/// h.send_blocking(2);
-/// assert_eq!(h.recv_blocking().as_deref(), Some("2"));
+/// let mut square = Handle::new(Square, &Scheduler::new());
+/// for n in 1..=5 {
+///     square.put(n).unwrap();
+/// }
+/// square.put_control(ProducerFinished::new()).unwrap();
+/// let squares: Vec<i64> = std::iter::from_fn(|| square.recv_blocking()).collect();
+/// assert_eq!(squares, [1, 4, 9, 16, 25]);
 /// ```
 pub struct Context<I, O> {
     /// The standard `inbox`.
@@ -867,6 +923,8 @@ pub struct Context<I, O> {
     /// The standard `signal` outbox.
     pub signal: Outbox<Ipc>,
     me: ComponentRef,
+    /// Which data inbox [`select`](Self::select) looks at first next time.
+    turn: u32,
 }
 
 impl<I, O> fmt::Debug for Context<I, O> {
@@ -930,6 +988,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             outbox: Outbox::from_node(outbox),
             signal: Outbox::from_node(signal),
             me,
+            turn: 0,
         }
     }
 }
@@ -944,6 +1003,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             outbox: self.outbox.lend(),
             signal: self.signal.lend(),
             me: self.me.clone(),
+            turn: 0,
         }
     }
 
@@ -1239,16 +1299,27 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         self.me.unpauser()
     }
 
-    /// The name of the first inbox (in declaration order) with messages waiting, if any (Axon's
-    /// `anyReady()`).
+    /// The name of an inbox with messages waiting, if any (Axon's `anyReady()`): the first in
+    /// declaration order, except that `control` comes last unless its oldest message is urgent
+    /// ([`Ipc::is_urgent`]), so that a `ProducerFinished` is named only once the data queued
+    /// before it has been taken (see [`events`](crate::events)).
     pub fn any_ready(&self) -> Option<BoxName> {
-        self.me.0.boxes.with_all(|mut boxes| {
-            Iterator::find(&mut boxes, |b| b.meta().kind == BoxKind::Inbox && b.depth() > 0)
-                .map(|b| b.meta().name.clone())
-        })
+        // Control is looked at before the other inboxes: see `events::poll_next`.
+        let waiting = self.control.peek(|m| m.map(Ipc::is_urgent));
+        if waiting == Some(true) {
+            return Some(BoxName::Borrowed("control"));
+        }
+        let data = self.me.0.boxes.with_all(|mut boxes| {
+            Iterator::find(&mut boxes, |b| {
+                b.meta().kind == BoxKind::Inbox && b.meta().name != "control" && b.depth() > 0
+            })
+            .map(|b| b.meta().name.clone())
+        });
+        data.or_else(|| waiting.map(|_| BoxName::Borrowed("control")))
     }
 
-    /// Waits until any inbox of this component has a message, and names the first that does.
+    /// Waits until any inbox of this component has a message, and names one as
+    /// [`any_ready`](Self::any_ready) does.
     pub async fn wait_any(&self) -> BoxName {
         loop {
             if let Some(name) = self.any_ready() {
@@ -1258,23 +1329,21 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         }
     }
 
-    /// The next message from `control` (first) or `inbox`, waiting if neither has one. `None`
-    /// once `inbox` is closed (everything upstream has gone) and `control` is empty.
+    /// The next message from `inbox` or `control`, waiting if neither has one: an urgent control
+    /// message (`ShutdownMicroprocess`) at once, data next, and any other control message
+    /// (`ProducerFinished`) only once `inbox` is empty, so that the end of the stream never
+    /// overtakes its data (see [`events`](crate::events)). `None` once `inbox` is closed
+    /// (everything upstream has gone) and `control` is empty.
     pub async fn next_event(&mut self) -> Option<Event<I>> {
-        poll_fn(|cx| {
-            if let Ok(c) = self.control.try_recv() {
-                return Poll::Ready(Some(Event::Control(c)));
-            }
-            match self.inbox.poll_recv(cx) {
-                Poll::Ready(Some(m)) => Poll::Ready(Some(Event::Data(m))),
-                Poll::Ready(None) => Poll::Ready(self.control.try_recv().ok().map(Event::Control)),
-                Poll::Pending => match self.control.poll_recv(cx) {
-                    Poll::Ready(Some(c)) => Poll::Ready(Some(Event::Control(c))),
-                    _ => Poll::Pending,
-                },
-            }
-        })
-        .await
+        self.select(std::convert::identity).next().await
+    }
+
+    /// A wait on `control`, `inbox` (its messages mapped by `map`) and, with
+    /// [`Select::or`](crate::events::Select::or), declared inboxes, in the order
+    /// [`next_event`](Self::next_event) keeps; inboxes take turns. See [`events`](crate::events)
+    /// for an example.
+    pub fn select<M, F: FnMut(I) -> M>(&mut self, map: F) -> Select<'_, M, Source<'_, I, F>> {
+        Select::new(&mut self.control, Source::new(&mut self.inbox, map), &mut self.turn)
     }
 
     // ----- declared and adaptive boxes -----

@@ -14,6 +14,28 @@
 //! (Axon's `put`/`get`). Dropping the handle counts as its senders going away: the component's
 //! `inbox` and `control` close once drained.
 //!
+//! # Ending the input
+//!
+//! [`close_input`](Handle::close_input) says "nothing more will be sent" while the handle goes on
+//! reading: the component's `inbox` closes once it has taken what was sent, so a component that
+//! reads `inbox` until it closes ends. A [`ProducerFinished`](crate::ipc::ProducerFinished) sent
+//! to `control` ([`send_control`](Handle::send_control)) is a message like any other: it ends a
+//! component that looks at `control` (after the data sent before it, see
+//! [`events`](crate::events)), but one that only reads `inbox` never sees it. To end either kind,
+//! send the `ProducerFinished` and close the input.
+//!
+//! # Boxes are bounded: read as you send
+//!
+//! The component's `inbox` holds at most its capacity ([`DEFAULT_CAPACITY`] unless it declares
+//! another), and so does the handle's own box for what the component sends back. A thread that
+//! sends more than both hold together without reading anything waits for ever: the component
+//! waits for room to send its answer, the thread for room in the component's `inbox`. Read as
+//! you send ([`get`](Handle::get) between sends), send from one thread while another reads (async
+//! code: `tokio::join!` a sending and a reading future), send everything non-waiting with
+//! [`put`](Handle::put) and read when it is full, or give up at a deadline with
+//! [`send_timeout`](Handle::send_timeout). [`send_blocking`](Handle::send_blocking) logs a
+//! warning naming the component when it sees this happen.
+//!
 //! ```
 //! use axon_core::{Component, ComponentResult, Context, Handle, Scheduler};
 //!
@@ -38,21 +60,28 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::boxes::{make_node, take_handle, BoxKind, Inbox, Outbox, DEFAULT_CAPACITY};
 use crate::component::{Component, ComponentId, ComponentKind, ComponentRef, Core, Exit, Identity};
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::instance::Instance;
 use crate::ipc::Ipc;
-use crate::linkage::{link_nodes, LinkOptions};
+use crate::linkage::{link_nodes, LinkOptions, Linkage};
 use crate::scheduler::Scheduler;
-use crate::threaded::block_on;
+use crate::threaded::{block_on, block_on_deadline};
+
+/// How long [`Handle::send_blocking`] waits before it looks for the reason.
+const STUCK_AFTER: Duration = Duration::from_secs(1);
 
 /// Ordinary code's grip on one component; see the [module docs](self).
 pub struct Handle<I, O> {
     me: ComponentRef,
     target: ComponentRef,
+    /// The linkage from `to_inbox` to the component's `inbox`; `None` once the input is closed.
+    input: Option<Linkage>,
+    /// True once `send_blocking` has warned that it may wait for ever.
+    warned: bool,
     to_inbox: Outbox<I>,
     to_control: Outbox<Ipc>,
     from_outbox: Inbox<O>,
@@ -111,7 +140,7 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
                 .expect("a handle's boxes match its component's standard boxes")
         };
         use BoxKind::{Inbox as In, Outbox as Out};
-        wire(me.clone(), Out, "_outbox", target.clone(), In, "inbox");
+        let input = wire(me.clone(), Out, "_outbox", target.clone(), In, "inbox");
         wire(me.clone(), Out, "_signal", target.clone(), In, "control");
         wire(target.clone(), Out, "outbox", me.clone(), In, "_inbox");
         wire(target.clone(), Out, "signal", me.clone(), In, "_control");
@@ -120,6 +149,8 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
         Handle {
             me,
             target,
+            input: Some(input),
+            warned: false,
             to_inbox: Outbox::from_node(out_i),
             to_control: Outbox::from_node(out_c),
             from_outbox: Inbox::from_node(in_o),
@@ -133,18 +164,82 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     }
 
     /// Puts `msg` into the component's `inbox` if there is room (Axon's `put(data, "inbox")`).
+    /// After [`close_input`](Self::close_input), `msg` is dropped with a warning.
     pub fn put(&mut self, msg: I) -> Result<(), NoSpaceInBox<I>> {
+        if self.input_closed() {
+            return Ok(());
+        }
         self.to_inbox.try_send(msg)
     }
 
-    /// Sends `msg` to the component's `inbox`, waiting for room.
+    /// Sends `msg` to the component's `inbox`, waiting for room (see the [module docs](self) on
+    /// reading as you send). After [`close_input`](Self::close_input), `msg` is dropped with a
+    /// warning.
     pub async fn send(&mut self, msg: I) {
+        if self.input_closed() {
+            return;
+        }
         self.to_inbox.send(msg).await
     }
 
     /// Sends `msg` to the component's `inbox`, blocking the thread while it is full.
+    ///
+    /// The inbox holds at most its capacity ([`DEFAULT_CAPACITY`] unless the component declares
+    /// another), and the handle's box for the component's answers as much: a thread that sends
+    /// more than both hold without reading waits for ever (the [module docs](self) say what to
+    /// do instead). If this wait lasts while the box of answers is full, a warning naming the
+    /// component is logged, once per handle. After [`close_input`](Self::close_input), `msg` is
+    /// dropped with a warning.
     pub fn send_blocking(&mut self, msg: I) {
-        self.to_inbox.send_blocking(msg)
+        if self.input_closed() {
+            return;
+        }
+        let mut slot = Some(msg);
+        let Handle { to_inbox, from_outbox, target, warned, .. } = self;
+        let mut sending = std::pin::pin!(std::future::poll_fn(|cx| to_inbox.poll_send(&mut slot, cx)));
+        loop {
+            if block_on_deadline(sending.as_mut(), Some(Instant::now() + STUCK_AFTER)).is_some() {
+                return;
+            }
+            if !*warned && from_outbox.is_full() {
+                *warned = true;
+                log::warn!(
+                    "Handle::send_blocking: {target}'s inbox is full and this handle has not read the {} message(s) \
+                     {target} sent back, so {target} may be waiting to send more: this can wait for ever. Read as you \
+                     send (Handle::get), read from another thread, or use Handle::send_timeout",
+                    from_outbox.data_ready()
+                );
+            }
+        }
+    }
+
+    /// Sends `msg` to the component's `inbox`, blocking the thread while it is full, for at most
+    /// `timeout`; if there is still no room then, `msg` comes back inside [`NoSpaceInBox`].
+    pub fn send_timeout(&mut self, msg: I, timeout: Duration) -> Result<(), NoSpaceInBox<I>> {
+        if self.input_closed() {
+            return Ok(());
+        }
+        self.to_inbox.send_timeout(msg, timeout)
+    }
+
+    /// Says that nothing more will be sent to the component's `inbox`, while the handle goes on
+    /// reading: the inbox closes once the component has taken what was sent, so a component that
+    /// reads its `inbox` until it closes ends. Later sends are dropped with a warning.
+    /// Idempotent. (A `ProducerFinished` sent to `control` does not close the input: see the
+    /// [module docs](self).)
+    pub fn close_input(&mut self) {
+        if let Some(input) = self.input.take() {
+            crate::linkage::unlink(&input);
+        }
+    }
+
+    /// True (and a warning logged) if the input is closed.
+    fn input_closed(&self) -> bool {
+        let closed = self.input.is_none();
+        if closed {
+            log::warn!("Handle: a message sent to {} after its input was closed is dropped", self.target);
+        }
+        closed
     }
 
     /// Puts `msg` into the component's `control` if there is room (Axon's `put(msg, "control")`).

@@ -89,6 +89,26 @@ pub struct LinkageInfo {
     pub owner: Option<ComponentId>,
 }
 
+/// Messages a component left unread in one inbox as it ended, after it had been told the stream
+/// was over (`ProducerFinished`): data sent before the end and never read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostMessages {
+    /// The component's id.
+    pub component: ComponentId,
+    /// The component's name.
+    pub component_name: String,
+    /// The inbox they were queued in.
+    pub inbox: BoxName,
+    /// How many.
+    pub count: usize,
+}
+
+impl fmt::Display for LostMessages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}: {} message(s) lost", self.component_name, self.inbox, self.count)
+    }
+}
+
 /// The running graph at one moment; see the [module docs](self).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -96,6 +116,11 @@ pub struct Snapshot {
     pub components: Vec<ComponentInfo>,
     /// Every linkage out of a box of a live component.
     pub linkages: Vec<LinkageInfo>,
+    /// The scheduler's most recent reports of messages lost by components that ended after a
+    /// `ProducerFinished` with data still queued ([`Scheduler::lost_messages`]), oldest first.
+    ///
+    /// [`Scheduler::lost_messages`]: crate::Scheduler::lost_messages
+    pub lost: Vec<LostMessages>,
 }
 
 impl Snapshot {
@@ -217,6 +242,9 @@ impl fmt::Display for Snapshot {
         }
         for l in &self.linkages {
             writeln!(f, "{} -> {} ({:?})", l.source, l.sink, l.passthrough)?;
+        }
+        for l in &self.lost {
+            writeln!(f, "lost: {l}")?;
         }
         Ok(())
     }

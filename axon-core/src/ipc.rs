@@ -37,8 +37,13 @@ use crate::instance::AnyInstance;
 
 /// "I have finished producing": the clean end of a stream (Axon's `producerFinished`).
 ///
-/// A component that receives it on `control` may drain what is left in its inboxes first, then
-/// passes a `ProducerFinished` of its own (or this one) out of `signal` and ends.
+/// It means "nothing comes after what I sent": every message its sender sent before it is
+/// already queued in the receiver's inboxes when it arrives. A component that receives it on
+/// `control` takes what is left in its inboxes first, then passes a `ProducerFinished` of its own
+/// (or this one) out of `signal` and ends. [`Context::next_event`](crate::Context::next_event)
+/// and [`Context::select`](crate::Context::select) keep that order for you: they hand over a
+/// `ProducerFinished` only once the inboxes they watch are empty. A component that ends with
+/// messages still queued after taking one logs a warning naming itself, the box and the count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProducerFinished {
     /// The component that finished, if it said.
@@ -67,6 +72,10 @@ impl ProducerFinished {
 
 /// "Shut down now" (Axon's `shutdownMicroprocess`). A component receiving it on `control`
 /// should stop promptly, pass it on out of `signal`, and end.
+///
+/// It is urgent ([`Ipc::is_urgent`]): the helpers that wait on several boxes hand it over ahead of
+/// data still queued, and what is queued when the component ends is dropped, on purpose and
+/// without a warning. To end without losing data, send [`ProducerFinished`] instead.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShutdownMicroprocess {
     microprocesses: Vec<ComponentId>,
@@ -248,6 +257,19 @@ impl Ipc {
     /// True for [`ShutdownMicroprocess`].
     pub fn is_shutdown_microprocess(&self) -> bool {
         matches!(self, Ipc::ShutdownMicroprocess(_))
+    }
+
+    /// True for a message that asks a component to stop *now*: [`ShutdownMicroprocess`] and the
+    /// legacy [`Shutdown`]. Helpers that wait on several boxes ([`Context::next_event`],
+    /// [`Context::select`], [`Context::wait_any`]) hand these over ahead of data still queued
+    /// (which is then dropped as the component ends, on purpose); every other control message,
+    /// [`ProducerFinished`] above all, waits until the data queued before it has been taken.
+    ///
+    /// [`Context::next_event`]: crate::Context::next_event
+    /// [`Context::select`]: crate::Context::select
+    /// [`Context::wait_any`]: crate::Context::wait_any
+    pub fn is_urgent(&self) -> bool {
+        matches!(self, Ipc::ShutdownMicroprocess(_) | Ipc::Shutdown(_))
     }
 
     /// True for any message that asks a component to end: `ProducerFinished`,

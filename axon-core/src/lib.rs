@@ -42,6 +42,8 @@
 //!   `try_send` fails fast with [`NoSpaceInBox`]).
 //! * [`linkage`]: linking boxes, passthroughs, fan-in, and why fan-out is refused.
 //! * [`ipc`]: `ProducerFinished`, `ShutdownMicroprocess` and the rest of Axon's messages.
+//! * [`events`]: waiting on `control` and several inboxes without losing data
+//!   ([`Context::next_event`], [`Context::select`]).
 //! * [`scheduler`]: the [`Scheduler`] (runtime, registry, `run`).
 //! * [`threaded`]: blocking bodies on their own threads, with the same boxes.
 //! * [`handle`]: [`Handle`], ordinary code driving a component.
@@ -78,6 +80,7 @@ pub mod adaptive;
 pub mod boxes;
 pub mod component;
 pub mod error;
+pub mod events;
 pub mod fn_component;
 pub mod group;
 pub mod handle;
@@ -95,11 +98,12 @@ pub mod tracker;
 pub use adaptive::ResourceTracker;
 pub use boxes::{BoxKind, BoxName, Declarations, Inbox, Outbox, DEFAULT_CAPACITY, FIRST_BUFFER_ROOM};
 pub use component::{
-    ChildExit, Component, ComponentId, ComponentKind, ComponentRef, ComponentState, Context, Event, Exit, Unpauser,
+    ChildExit, Component, ComponentId, ComponentKind, ComponentRef, ComponentState, Context, Exit, Unpauser,
 };
 pub use error::{
     BoxError, ComponentError, ComponentResult, LinkError, NoSpaceInBox, RecvTimeoutError, RunError, TryRecvError,
 };
+pub use events::{Event, Select};
 pub use fn_component::{from_fn, FnComponent};
 pub use handle::Handle;
 pub use host::{hostable, Hosted};

@@ -248,6 +248,12 @@ impl<T> Queue<T> {
         false
     }
 
+    /// What `f` makes of the oldest message (`None`: nothing is waiting), without taking it.
+    pub(crate) fn peek<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        let st = lock(&self.state);
+        f(st.buf.front())
+    }
+
     /// Registers `cx` to be woken when a slot frees up; true if there is room now.
     pub(crate) fn poll_space(&self, cx: &mut Context<'_>) -> bool {
         let mut st = lock(&self.state);

@@ -27,7 +27,10 @@ use crate::boxes::lock;
 use crate::component::{Abort, ChildExit, ComponentId, ComponentRef, Core, Exit};
 use crate::error::{LinkError, RunError};
 use crate::group::Group;
-use crate::introspect::Snapshot;
+use crate::introspect::{LostMessages, Snapshot};
+
+/// How many reports of lost messages a scheduler keeps ([`Scheduler::lost_messages`]).
+pub const LOST_KEPT: usize = 64;
 use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
 use crate::tracker::Tracker;
 
@@ -208,6 +211,8 @@ struct Inner {
     live: Padded<AtomicUsize>,
     idle: tokio::sync::Notify,
     failures: Mutex<Vec<ChildExit>>,
+    /// The most recent reports of messages lost as a component ended ([`Snapshot::lost`]).
+    lost: Mutex<std::collections::VecDeque<LostMessages>>,
     tracker: Tracker,
     runtime: OnceLock<Runtime>,
     /// Nanoseconds; `u64::MAX` for none.
@@ -253,6 +258,7 @@ impl Scheduler {
             live: Padded(AtomicUsize::new(0)),
             idle: tokio::sync::Notify::new(),
             failures: Mutex::new(Vec::new()),
+            lost: Mutex::new(std::collections::VecDeque::new()),
             tracker,
             runtime: OnceLock::new(),
             slowmo: AtomicU64::new(u64::MAX),
@@ -442,6 +448,24 @@ impl Scheduler {
         lock(&self.0.failures).push(report);
     }
 
+    /// Records messages a component left unread in an inbox as it ended after a
+    /// `ProducerFinished` (kept for introspection: the last [`LOST_KEPT`] reports).
+    pub(crate) fn record_lost(&self, report: LostMessages) {
+        let mut lost = lock(&self.0.lost);
+        if lost.len() == LOST_KEPT {
+            lost.pop_front();
+        }
+        lost.push_back(report);
+    }
+
+    /// The most recent reports (at most [`LOST_KEPT`], oldest first) of components that ended
+    /// after a `ProducerFinished` with messages still queued in an inbox: data sent before the
+    /// end of the stream and never read. Each was also logged as a warning. Empty in a program
+    /// whose components all drain their inboxes before they end.
+    pub fn lost_messages(&self) -> Vec<LostMessages> {
+        lock(&self.0.lost).iter().cloned().collect()
+    }
+
     /// How many components are running (activated and not yet ended; handles not counted).
     pub fn live(&self) -> usize {
         self.0.live.0.load(Ordering::SeqCst)
@@ -455,7 +479,9 @@ impl Scheduler {
 
     /// A snapshot of the running graph: components, their boxes, and every linkage.
     pub fn introspect(&self) -> Snapshot {
-        Snapshot::take(&self.components())
+        let mut snapshot = Snapshot::take(&self.components());
+        snapshot.lost = self.lost_messages();
+        snapshot
     }
 
     /// The failures (panics and errors) reported so far and not yet returned by `run`.
