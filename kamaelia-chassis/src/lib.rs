@@ -46,6 +46,7 @@
 //! * [`payload`](mod@payload) - what an adapter writes: bytes, or file regions sent with `sendfile`.
 //! * [`server`](mod@server) - `ServerCore` and `SimpleServer`: a protocol component per connection.
 //! * [`tcp_client`](mod@tcp_client) - `TCPClient`.
+//! * [`transform`](mod@transform) - `PureTransformer` and `Filter`: one function applied to a stream.
 
 pub mod backplane;
 pub mod carousel;
@@ -58,6 +59,7 @@ pub mod seq;
 pub mod server;
 pub mod socket;
 pub mod tcp_client;
+pub mod transform;
 
 pub use backplane::{Backplane, BackplaneError, PublishTo, SubscribeTo};
 pub use carousel::{join_chooser_to_carousel, Carousel, Child};
@@ -69,3 +71,4 @@ pub use seq::Seq;
 pub use server::{ConnectionInfo, ServerCore, ServerError, ServerHandle, ServerSettings, SimpleServer, SocketOptions};
 pub use socket::{AdapterSettings, Bytes, ConnectedSocketAdapter, FileRegion, Outgoing, Payload};
 pub use tcp_client::{ClientSettings, TCPClient, TcpClientError};
+pub use transform::{Filter, PureTransformer};
