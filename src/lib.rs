@@ -16,18 +16,34 @@
 //!
 //! The package's binary, `kamaelia`, is the cookbook web server (`cargo run --release -- --help`).
 //!
-//! ```
-//! use kamaelia::axon::prelude::*;
+//! `use kamaelia::prelude::*;` brings what most programs need: the component model's names
+//! (`Component`, `Context`, `Event`, `Handle`, `Scheduler`, `from_fn`, the shutdown messages) and
+//! the chassis used most (`Pipeline`, `Graphline`, `pipeline!`, `graphline!`, `PureTransformer`,
+//! `Filter`).
 //!
-//! let echo = from_fn("Echo", |mut ctx: Context<String, String>| async move {
-//!     while let Some(line) = ctx.inbox.recv().await {
-//!         ctx.outbox.send(line).await;
+//! ```
+//! use kamaelia::prelude::*;
+//!
+//! let (tx, rx) = std::sync::mpsc::channel();
+//! let numbers = from_fn("Numbers", |mut ctx: Context<(), u64>| async move {
+//!     for n in 1..=5 {
+//!         ctx.outbox.send(n).await;
+//!     }
+//!     ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+//!     Ok(())
+//! });
+//! let printer = from_fn("Printer", move |mut ctx: Context<u64, ()>| async move {
+//!     while let Some(event) = ctx.next_event().await {
+//!         match event {
+//!             Event::Data(n) => tx.send(n).unwrap(),
+//!             Event::Control(msg) if msg.is_shutdown_request() => break,
+//!             Event::Control(_) => {}
+//!         }
 //!     }
 //!     Ok(())
 //! });
-//! let mut h = Handle::new(echo, &Scheduler::new());
-//! h.send_blocking("hi".to_owned());
-//! assert_eq!(h.recv_blocking().as_deref(), Some("hi"));
+//! pipeline![numbers, PureTransformer::new(|n: u64| n * n), printer].run().unwrap();
+//! assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 4, 9, 16, 25]);
 //! ```
 //!
 //! The guide lives in `docs/` in the repository: `docs/guide.md` (a tutorial),
@@ -41,3 +57,17 @@ pub mod guide {}
 pub use axon_core as axon;
 pub use kamaelia_chassis as chassis;
 pub use kamaelia_http as http;
+
+/// The names most programs need: `use kamaelia::prelude::*;`.
+///
+/// The component model's prelude ([`axon::prelude`]) and the chassis used most. Everything else
+/// is under [`axon`], [`chassis`] and [`http`].
+pub mod prelude {
+    pub use axon_core::prelude::*;
+    pub use kamaelia_chassis::{graphline, pipeline, Filter, Graphline, Pipeline, PureTransformer};
+}
+
+/// The README's Rust examples, compiled and run by `cargo test` so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -29,7 +29,7 @@ use std::task::{Context as TaskContext, Poll};
 use crate::boxes::{lock, make_node, take_handle, BoxKind, BoxName, Declarations, ErasedNode, Inbox, Node, Outbox};
 use crate::error::{BoxError, ComponentResult, LinkError};
 use crate::events::{Event, Select, Source};
-use crate::instance::{AnyInstance, Instance};
+use crate::instance::AnyInstance;
 use crate::ipc::Ipc;
 use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
 use crate::queue::Notifier;
@@ -212,6 +212,13 @@ pub struct ChildExit {
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Component`",
+    label = "not a component",
+    note = "a `ThreadedComponent` (a body that blocks) runs on a thread of its own: pass `Threaded({Self})`",
+    note = "a `StepComponent` (Axon's initialiseComponent/mainBody style) is run as `Stepped({Self})`",
+    note = "a closure becomes a component with `from_fn(\"Name\", |mut ctx: Context<In, Out>| async move {{ .. }})`"
+)]
 pub trait Component: Send + Sized + 'static {
     /// What the standard `inbox` carries (use `()` if unused).
     type Inbox: Send + 'static;
@@ -1180,8 +1187,8 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
 
     /// Activates `child` on this component's scheduler (Axon: `child.activate()`, or yielding
     /// `newComponent`). Does not make it a child: see [`add_children`](Self::add_children).
-    pub fn activate<C: crate::Component>(&self, child: impl Into<Instance<C>>) -> ComponentRef {
-        child.into().activate(self.running_on())
+    pub fn activate(&self, child: impl crate::IntoInstance) -> ComponentRef {
+        child.into_instance().activate(self.running_on())
     }
 
     /// Activates a type-erased instance (e.g. from a [`NewComponent`](crate::ipc::NewComponent)).

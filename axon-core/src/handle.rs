@@ -65,7 +65,7 @@ use std::time::{Duration, Instant};
 use crate::boxes::{make_node, take_handle, BoxKind, Inbox, Outbox, DEFAULT_CAPACITY};
 use crate::component::{Component, ComponentId, ComponentKind, ComponentRef, Core, Exit, Identity};
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
-use crate::instance::Instance;
+use crate::instance::IntoInstance;
 use crate::ipc::Ipc;
 use crate::linkage::{link_nodes, LinkOptions, Linkage};
 use crate::scheduler::Scheduler;
@@ -96,11 +96,11 @@ impl<I, O> fmt::Debug for Handle<I, O> {
 
 impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// Activates `component` on `scheduler` and takes hold of its standard boxes.
-    pub fn new<C>(component: impl Into<Instance<C>>, scheduler: &Scheduler) -> Self
+    pub fn new<C>(component: impl IntoInstance<Component = C>, scheduler: &Scheduler) -> Self
     where
         C: Component<Inbox = I, Outbox = O>,
     {
-        let inst = component.into();
+        let inst = component.into_instance();
         let target = inst.component().clone();
         let id = ComponentId::next();
         let ident = Identity::new(id, format!("Handle_{}", id.get()));

@@ -169,6 +169,13 @@ impl fmt::Debug for dyn AnyInstance {
 /// factory may return `MyProtocol { .. }` or a prefab's `Instance<..>` alike.
 ///
 /// [`Graphline`]: https://docs.rs/kamaelia-chassis
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Component`, nor an `Instance` of one",
+    label = "not a component",
+    note = "a `ThreadedComponent` (a body that blocks) runs on a thread of its own: pass `Threaded({Self})`",
+    note = "a `StepComponent` (Axon's initialiseComponent/mainBody style) is run as `Stepped({Self})`",
+    note = "a closure becomes a component with `from_fn(\"Name\", |mut ctx: Context<In, Out>| async move {{ .. }})`"
+)]
 pub trait IntoInstance: Send + 'static {
     /// The component type of the instance.
     type Component: Component;

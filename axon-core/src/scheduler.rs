@@ -527,8 +527,8 @@ impl Scheduler {
     }
 
     /// Activates a component on this scheduler (Axon's `activate()`).
-    pub fn activate<C: crate::Component>(&self, component: impl Into<crate::Instance<C>>) -> ComponentRef {
-        component.into().activate(self)
+    pub fn activate(&self, component: impl crate::IntoInstance) -> ComponentRef {
+        component.into_instance().activate(self)
     }
 
     /// Stops every running component (Axon's `scheduler.stop()`, but each gets its end-of-life

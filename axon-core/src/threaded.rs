@@ -28,6 +28,21 @@
 //! Instance::new(Threaded(Lines(vec!["a", "b"]))).run().unwrap();
 //! ```
 //!
+//! Without the wrapper it does not compile, and the compiler says what to write
+//! ("`Lines` is not a `Component`, nor an `Instance` of one ... a `ThreadedComponent` (a body
+//! that blocks) runs on a thread of its own: pass `Threaded(Lines)`"):
+//!
+//! ```compile_fail,E0277
+//! # use axon_core::{ComponentResult, Context, Handle, Scheduler, ThreadedComponent};
+//! # struct Lines;
+//! # impl ThreadedComponent for Lines {
+//! #     type Inbox = ();
+//! #     type Outbox = String;
+//! #     fn main(self, _ctx: Context<(), String>) -> ComponentResult { Ok(()) }
+//! # }
+//! let lines = Handle::new(Lines, &Scheduler::new()); // should be Threaded(Lines)
+//! ```
+//!
 //! # Porting from Axon
 //!
 //! Axon gives each threaded component a proxy in the scheduler and a second set of queues

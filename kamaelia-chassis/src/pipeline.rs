@@ -133,7 +133,7 @@ use std::marker::PhantomData;
 
 use axon_core::{
     AnyInstance, BoxKind, Component, ComponentError, ComponentRef, ComponentResult, Context, Declarations, Instance,
-    Passthrough, RunError,
+    IntoInstance, Passthrough, RunError,
 };
 
 /// Children in a line; see the [module docs](self).
@@ -175,21 +175,21 @@ impl<I: Send + 'static, O: Send + 'static> Pipeline<I, O> {
     /// A Pipeline of one child, `first`. Add more with [`then`](Self::then).
     ///
     /// `first` is a behaviour value or a ready [`Instance`].
-    pub fn new<C>(first: impl Into<Instance<C>>) -> Self
+    pub fn new<C>(first: impl IntoInstance<Component = C>) -> Self
     where
         C: Component<Inbox = I, Outbox = O>,
     {
-        Pipeline { children: vec![first.into().boxed()], circular: false, _types: PhantomData }
+        Pipeline { children: vec![first.into_instance().boxed()], circular: false, _types: PhantomData }
     }
 
     /// Adds `next` after the last child: the last child's `outbox` will feed `next`'s `inbox`
     /// (so `next` must take what the last child sends), and its `signal` `next`'s `control`.
-    pub fn then<C>(self, next: impl Into<Instance<C>>) -> Pipeline<I, C::Outbox>
+    pub fn then<C>(self, next: impl IntoInstance<Component = C>) -> Pipeline<I, C::Outbox>
     where
         C: Component<Inbox = O>,
     {
         let mut children = self.children;
-        children.push(next.into().boxed());
+        children.push(next.into_instance().boxed());
         Pipeline { children, circular: self.circular, _types: PhantomData }
     }
 
