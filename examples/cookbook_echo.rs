@@ -98,11 +98,9 @@ impl<T: Display + Send + 'static> Component for ExampleWrapper<T> {
         while let Some(event) = ctx.next_event().await {
             match event {
                 Event::Data(page_data) => ctx.outbox.send(escape_text(&page_data.to_string()).into()).await,
+                // Cat has finished: everything it sent came before this.
                 Event::Control(_) => break,
             }
-        }
-        for page_data in ctx.inbox.drain().collect::<Vec<_>>() {
-            ctx.outbox.send(escape_text(&page_data.to_string()).into()).await;
         }
         // send a footer
         ctx.outbox.send("</body></html>".into()).await;

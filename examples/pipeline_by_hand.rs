@@ -48,10 +48,8 @@ impl Component for Upper {
         while let Some(event) = ctx.next_event().await {
             match event {
                 Event::Data(text) => ctx.outbox.send(text.to_uppercase()).await,
+                // Everything sent before a ProducerFinished has come first.
                 Event::Control(msg) if msg.is_shutdown_request() => {
-                    for text in ctx.inbox.drain().collect::<Vec<_>>() {
-                        ctx.outbox.send(text.to_uppercase()).await;
-                    }
                     ctx.signal.send(msg).await;
                     break;
                 }
@@ -75,9 +73,6 @@ impl Component for ConsoleEchoer {
             match event {
                 Event::Data(text) => println!("{text}"),
                 Event::Control(msg) => {
-                    for text in ctx.inbox.drain() {
-                        println!("{text}");
-                    }
                     let done = matches!(msg, Ipc::ProducerFinished(_) | Ipc::ShutdownMicroprocess(_));
                     ctx.signal.send(msg).await;
                     if done {

@@ -263,7 +263,7 @@ impl<'a, M, S: Sources<M>> Select<'a, M, S> {
 
     /// The next event, waiting if there is none: an urgent control message first, then data
     /// (inbox by inbox in turn), then any other control message once the inboxes are empty.
-    /// `None` once every inbox watched and `control` are closed and empty.
+    /// `None` once every inbox watched is closed and `control` is empty.
     pub async fn next(mut self) -> Option<Event<M>> {
         poll_fn(|cx| poll_next(self.control, &mut self.sources, self.turn, cx)).await
     }
@@ -317,8 +317,10 @@ fn poll_order<M, S: Sources<M>>(
         if waiting.is_some() {
             return Poll::Ready(control.try_recv().ok().map(Event::Control));
         }
+        // Every inbox watched has closed: what is left on control, then the end (control is not
+        // waited for: a component whose input has ended has nothing more to do).
         if all_closed {
-            return control.poll_take(cx).map(|m| m.map(Event::Control));
+            return Poll::Ready(control.try_recv().ok().map(Event::Control));
         }
         // Wait for control too. If a message came meanwhile, look at the inboxes once more:
         // data sent before it may have come after they were looked at.

@@ -178,6 +178,20 @@ fn a_shutdown_microprocess_comes_first_and_what_it_drops_is_not_reported() {
 }
 
 #[test]
+fn next_event_ends_when_inbox_closes_even_if_control_is_never_linked() {
+    // Only `inbox` is linked: when its sender ends, the loop ends (control stays open for ever).
+    let (tx, rx) = mpsc::channel();
+    let scheduler = Scheduler::new();
+    let source = Instance::new(numbers(3));
+    let sink = Instance::new(collector(tx));
+    scheduler.link((&source, "outbox"), (&sink, "inbox")).unwrap();
+    sink.activate(&scheduler);
+    source.activate(&scheduler);
+    run_within(&scheduler);
+    assert_eq!(rx.recv().unwrap(), (3, 3));
+}
+
+#[test]
 fn other_control_messages_wait_behind_data_too() {
     let seen = with_queued(
         from_fn("Seen", |mut ctx: Context<u32, String>| async move {

@@ -21,16 +21,13 @@
 //!     ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
 //!     Ok(())
 //! });
-//! // Doubles what arrives, until told on `control` that its producer has finished; then
-//! // doubles what is still queued and passes the message on.
+//! // Doubles what arrives, until told on `control` that its producer has finished (which
+//! // comes after everything it sent); then passes the message on.
 //! let double = from_fn("Double", |mut ctx: Context<u32, u32>| async move {
 //!     while let Some(event) = ctx.next_event().await {
 //!         match event {
 //!             Event::Data(n) => ctx.outbox.send(n * 2).await,
 //!             Event::Control(msg) => {
-//!                 for n in ctx.inbox.drain() {
-//!                     ctx.outbox.send(n * 2).await;
-//!                 }
 //!                 ctx.signal.send(msg).await;
 //!                 break;
 //!             }

@@ -147,12 +147,8 @@ impl<T: Display + Send + 'static> Component for ExampleWrapper<T> {
         while let Some(event) = ctx.next_event().await {
             match event {
                 Event::Data(shown) => ctx.outbox.send(escape_text(&shown.to_string()).into()).await,
-                Event::Control(_) => {
-                    for shown in ctx.inbox.drain().collect::<Vec<_>>() {
-                        ctx.outbox.send(escape_text(&shown.to_string()).into()).await;
-                    }
-                    break;
-                }
+                // The producer has finished: what it sent came before this.
+                Event::Control(_) => break,
             }
         }
         ctx.outbox.send("</body></html>".into()).await;
@@ -225,13 +221,8 @@ impl Component for BodyEcho {
         while let Some(event) = ctx.next_event().await {
             match event {
                 Event::Data(piece) => ctx.outbox.send(Resource::Data(piece)).await,
-                Event::Control(_) => {
-                    // The body is complete: what is queued is the last of it.
-                    for piece in ctx.inbox.drain().collect::<Vec<_>>() {
-                        ctx.outbox.send(Resource::Data(piece)).await;
-                    }
-                    break;
-                }
+                // The body is complete (every piece came before this).
+                Event::Control(_) => break,
             }
         }
         ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;

@@ -225,6 +225,28 @@ impl Component for Pass {
     }
 }
 
+/// Passes every message on unchanged, waiting with `next_event` (the loop the guide teaches),
+/// and passes the end of the stream on.
+struct PassEvents;
+
+impl Component for PassEvents {
+    type Inbox = u64;
+    type Outbox = u64;
+
+    async fn main(self, mut ctx: Context<u64, u64>) -> ComponentResult {
+        while let Some(event) = ctx.next_event().await {
+            match event {
+                axon_core::Event::Data(m) => ctx.outbox.send(m).await,
+                axon_core::Event::Control(msg) => {
+                    ctx.signal.send(msg).await;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Counts and sums what arrives; reports both when its inbox closes.
 struct Sink(oneshot::Sender<(u64, u64)>);
 
@@ -251,10 +273,19 @@ fn check(n: u64, (count, sum): (u64, u64)) {
 /// One run of the axon chain: the components are made and linked before the clock starts; the
 /// clock runs from activation until the sink has counted every message.
 async fn axon_chain(handle: &tokio::runtime::Handle, n: u64) -> Duration {
+    axon_chain_of(handle, n, || Pass).await
+}
+
+/// [`axon_chain`] with the pass-through stages `stage` makes.
+async fn axon_chain_of<P: Component<Inbox = u64, Outbox = u64>>(
+    handle: &tokio::runtime::Handle,
+    n: u64,
+    stage: impl Fn() -> P,
+) -> Duration {
     let scheduler = Scheduler::on_runtime(handle.clone());
     let (tx, rx) = oneshot::channel();
     let source = Instance::new(Source(n));
-    let passes: Vec<Instance<Pass>> = (0..STAGES).map(|_| Instance::new(Pass)).collect();
+    let passes: Vec<Instance<P>> = (0..STAGES).map(|_| Instance::new(stage())).collect();
     let sink = Instance::new(Sink(tx));
     let mut from = source.component().clone();
     for p in &passes {
@@ -727,10 +758,27 @@ fn main() {
         return;
     }
 
+    // `--once recv|events [count]`: one axon chain and nothing else, its stages waiting with
+    // `inbox.recv()` or `next_event()`: for callgrind, whose instruction counts are the steady
+    // figure for "unchanged" on a shared machine.
+    if args.first().map(String::as_str) == Some("--once") {
+        let n = args.get(2).map_or(MESSAGES, |c| c.parse().expect("the count is a number"));
+        let rt = runtime();
+        let elapsed = match args.get(1).map(String::as_str) {
+            Some("recv") => rt.block_on(axon_chain(rt.handle(), n)),
+            Some("events") => rt.block_on(axon_chain_of(rt.handle(), n, || PassEvents)),
+            other => panic!("--once takes `recv` or `events` (and optionally a count), not {other:?}"),
+        };
+        println!("{n} messages through {STAGES} stages in {elapsed:?}");
+        return;
+    }
+
     let results_file = match args.as_slice() {
         [] => None,
         [flag, file] if flag == "--results" => Some(file.clone()),
-        _ => panic!("usage: axon_chain [--results FILE] | --idle axon|tokio [count]; got {args:?}"),
+        _ => panic!(
+            "usage: axon_chain [--results FILE] | --idle axon|tokio [count] | --once recv|events [count]; got {args:?}"
+        ),
     };
 
     let total = Instant::now();
