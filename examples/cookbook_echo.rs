@@ -52,19 +52,22 @@ use std::sync::OnceLock;
 use kamaelia::axon::ipc::ProducerFinished;
 use kamaelia::axon::{Component, ComponentResult, Context, Event, Instance};
 use kamaelia::chassis::{Graphline, Pipeline, SimpleServer, SocketOptions};
-use kamaelia::cli::Options;
+use kamaelia::cli::{bundled_site, Options};
 use kamaelia::http::error_pages::escape_text;
 use kamaelia::http::{
     factory, request_handlers, Bytes, HTTPServer, HelloHandler, Minimal, Payload, Request, Resource, ResponseHead,
     StatusCode,
 };
 
-// Our configuration
-static HOMEDIRECTORY: OnceLock<PathBuf> = OnceLock::new();
+// Our configuration (from `--root`; by default, none: the bundled site, compiled into the program).
+static HOMEDIRECTORY: OnceLock<Option<PathBuf>> = OnceLock::new();
 const INDEXFILENAME: &str = "index.html";
 
 fn serve_page(request: Request) -> Minimal {
-    Minimal::new(request, HOMEDIRECTORY.get().expect("set in main"), INDEXFILENAME)
+    match HOMEDIRECTORY.get().expect("set in main") {
+        Some(homedirectory) => Minimal::new(request, homedirectory, INDEXFILENAME),
+        None => Minimal::embedded(request, bundled_site(), INDEXFILENAME),
+    }
 }
 
 /// Takes an argument (the request) and sends it out of its outbox, so it can start a Pipeline.

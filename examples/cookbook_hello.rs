@@ -39,13 +39,13 @@ use std::sync::OnceLock;
 use kamaelia::axon::ipc::ProducerFinished;
 use kamaelia::axon::{Component, ComponentResult, Context, Instance};
 use kamaelia::chassis::{Graphline, SimpleServer, SocketOptions};
-use kamaelia::cli::Options;
+use kamaelia::cli::{bundled_site, Options};
 use kamaelia::http::{
     factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request, Resource, ResponseHead, StatusCode,
 };
 
-// Our configuration
-static HOMEDIRECTORY: OnceLock<PathBuf> = OnceLock::new();
+// Our configuration (from `--root`; by default, none: the bundled site, compiled into the program).
+static HOMEDIRECTORY: OnceLock<Option<PathBuf>> = OnceLock::new();
 const INDEXFILENAME: &str = "index.html";
 
 struct HelloHandler {
@@ -74,7 +74,10 @@ impl Component for HelloHandler {
 }
 
 fn serve_page(request: Request) -> Minimal {
-    Minimal::new(request, HOMEDIRECTORY.get().expect("set in main"), INDEXFILENAME)
+    match HOMEDIRECTORY.get().expect("set in main") {
+        Some(homedirectory) => Minimal::new(request, homedirectory, INDEXFILENAME),
+        None => Minimal::embedded(request, bundled_site(), INDEXFILENAME),
+    }
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components

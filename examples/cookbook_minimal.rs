@@ -45,16 +45,19 @@ use std::sync::OnceLock;
 // into the mainline code": it has been).
 use kamaelia::axon::Instance;
 use kamaelia::chassis::{Graphline, SimpleServer, SocketOptions};
-use kamaelia::cli::Options;
+use kamaelia::cli::{bundled_site, Options};
 use kamaelia::http::{factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request};
 
-// Our configuration (from `--root`; the bundled site by default).
-static HOMEDIRECTORY: OnceLock<PathBuf> = OnceLock::new();
+// Our configuration (from `--root`; by default, none: the bundled site, compiled into the program).
+static HOMEDIRECTORY: OnceLock<Option<PathBuf>> = OnceLock::new();
 const INDEXFILENAME: &str = "index.html";
 
 // This factory allows us to configure the minimal request handler.
 fn serve_page(request: Request) -> Minimal {
-    Minimal::new(request, HOMEDIRECTORY.get().expect("set in main"), INDEXFILENAME)
+    match HOMEDIRECTORY.get().expect("set in main") {
+        Some(homedirectory) => Minimal::new(request, homedirectory, INDEXFILENAME),
+        None => Minimal::embedded(request, bundled_site(), INDEXFILENAME),
+    }
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components

@@ -3,10 +3,12 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
 
+use include_dir::{include_dir, Dir};
 use kamaelia_chassis::ServerSettings;
-use kamaelia_http::{FileIo, HttpSettings};
+use kamaelia_http::{EmbeddedFiles, FileIo, HttpSettings};
 
 /// The port the cookbook serves on: 8082.
 pub const DEFAULT_PORT: u16 = 8082;
@@ -14,9 +16,40 @@ pub const DEFAULT_PORT: u16 = 8082;
 /// The index file of a directory: `index.html`, as in the cookbook.
 pub const DEFAULT_INDEX: &str = "index.html";
 
-/// The small site kept in the repository (`site/`), served when no `--root` is given.
-pub fn bundled_site() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/site"))
+/// The small site kept in the repository (`site/`), compiled into the program: served when no
+/// `--root` is given, wherever the program runs (a copied or `cargo install`ed binary too).
+///
+/// ```
+/// let site = kamaelia::cli::bundled_site();
+/// assert!(site.get("index.html").is_some_and(|page| page.starts_with(b"<!")));
+/// ```
+///
+/// `include_dir!` compiles each file of `site/` in as an `include_bytes!`; the first call lists
+/// them in an [`EmbeddedFiles`] (and makes their entity tags), which
+/// [`Minimal::embedded`](kamaelia_http::Minimal::embedded) serves. The package's build script
+/// rebuilds it when a file in `site/` changes, is added or is removed.
+pub fn bundled_site() -> &'static EmbeddedFiles {
+    static SITE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/site");
+    static FILES: LazyLock<EmbeddedFiles> = LazyLock::new(|| {
+        let mut files = Vec::new();
+        list_files(&SITE, &mut files);
+        EmbeddedFiles::new(files).expect("the names of site/'s files are plain names")
+    });
+    &FILES
+}
+
+/// Adds the files of `dir` and of the directories below it to `files`: each path (relative to
+/// the site, `/` between names) and its bytes.
+fn list_files(dir: &'static Dir<'static>, files: &mut Vec<(&'static str, &'static [u8])>) {
+    for file in dir.files() {
+        // (include_dir keeps its paths as `str`: never `None`.)
+        if let Some(path) = file.path().to_str() {
+            files.push((path, file.contents()));
+        }
+    }
+    for below in dir.dirs() {
+        list_files(below, files);
+    }
 }
 
 /// How the server's components are spread over threads (`--runtime`).
@@ -36,8 +69,9 @@ pub struct Options {
     pub port: u16,
     /// `--bind`: the address to listen on (127.0.0.1; `0.0.0.0` for every interface).
     pub bind: IpAddr,
-    /// `--root`: the directory static files are served from ([`bundled_site`]).
-    pub root: PathBuf,
+    /// `--root`: the directory static files are served from; `None` (the default) for the
+    /// [`bundled_site`], compiled into the program.
+    pub root: Option<PathBuf>,
     /// `--index`: a directory's index file ([`DEFAULT_INDEX`]).
     pub index: String,
     /// `--file-io inline|pool`: where static files are read ([`FileIo::Inline`]).
@@ -62,7 +96,7 @@ impl Default for Options {
         Options {
             port: DEFAULT_PORT,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            root: bundled_site(),
+            root: None,
             index: DEFAULT_INDEX.to_owned(),
             file_io: FileIo::Inline,
             sendfile: true,
@@ -105,11 +139,13 @@ pub fn usage(program: &str) -> String {
     format!(
         "usage: {program} [OPTIONS]
 
-Serves the Kamaelia cookbook web server: /echo, /hello, and static files.
+Serves the Kamaelia cookbook web server: /echo, /hello, and static files (the bundled site,
+compiled into this program, unless --root names a directory).
 
   --port PORT                  port to listen on (default {DEFAULT_PORT}; 0 picks a free one)
   --bind ADDRESS               address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
-  --root DIR                   directory of static files (default: the bundled site, {})
+  --root DIR                   directory of static files (default: the bundled site, site/ of the
+                               source tree, compiled into this program: served wherever it runs)
   --index NAME                 index file of a directory (default {DEFAULT_INDEX})
   --file-io inline|pool        where static files are read: on the connection's own task (default,
                                as nginx does; fastest from a local disk or the page cache) or on a
@@ -138,7 +174,6 @@ limits (past each, the client gets the status shown):
   -h, --help                   this text
 
 Logging: one access line per request at info level; RUST_LOG=debug for more.",
-        bundled_site().display(),
         s.max_connections,
         h.max_target_length,
         h.max_head_bytes,
@@ -174,7 +209,7 @@ impl Options {
             match name.as_str() {
                 "--port" => options.port = value.parse().map_err(|_| invalid("a port number (0 to 65535)"))?,
                 "--bind" => options.bind = value.parse().map_err(|_| invalid("an IP address"))?,
-                "--root" => options.root = PathBuf::from(&value),
+                "--root" => options.root = Some(PathBuf::from(&value)),
                 "--index" => options.index = value.clone(),
                 "--file-io" => {
                     options.file_io = match value.as_str() {
@@ -249,7 +284,37 @@ mod tests {
     fn no_arguments_give_the_defaults() {
         let o = parse(&[]).unwrap();
         assert_eq!(o.port, 8082);
-        assert_eq!(o.root, bundled_site());
+        assert_eq!(o.root, None);
+        assert_eq!(parse(&["--root", "/srv/www"]).unwrap().root, Some(PathBuf::from("/srv/www")));
+    }
+
+    #[test]
+    fn the_bundled_site_is_site_byte_for_byte() {
+        // Walks site/ as it is now: a file added, changed or removed since the build would fail
+        // here (the build script rebuilds the package when site/ changes).
+        fn walk(dir: &std::path::Path, below: &str, found: &mut Vec<(String, Vec<u8>)>) {
+            for entry in std::fs::read_dir(dir).expect("site/ is readable") {
+                let entry = entry.unwrap();
+                let name = entry.file_name().into_string().expect("UTF-8 names");
+                let path = if below.is_empty() { name } else { format!("{below}/{name}") };
+                if entry.file_type().unwrap().is_dir() {
+                    walk(&entry.path(), &path, found);
+                } else {
+                    found.push((path, std::fs::read(entry.path()).unwrap()));
+                }
+            }
+        }
+        let mut on_disk = Vec::new();
+        walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/site")), "", &mut on_disk);
+        on_disk.sort();
+        let site = bundled_site();
+        let mut embedded: Vec<(String, Vec<u8>)> =
+            site.paths().map(|path| (path.to_owned(), site.get(path).unwrap().to_vec())).collect();
+        embedded.sort();
+        assert_eq!(embedded, on_disk);
+        for page in ["index.html", "style.css", "hello.txt", "docs/index.html"] {
+            assert!(embedded.iter().any(|(path, _)| path == page), "{page} is missing");
+        }
     }
 
     #[test]
@@ -306,6 +371,7 @@ mod tests {
     #[test]
     fn the_usage_lists_every_option() {
         let text = usage("kamaelia");
+        assert!(text.contains("--root DIR                   directory of static files (default: the bundled site"));
         for option in [
             "--port",
             "--bind",

@@ -12,7 +12,8 @@
 //!   Graphline, Carousel, Seq, PAR, Backplane, and TCP servers and clients.
 //! * [`http`] (crate `kamaelia-http`): the HTTP server as a graph of components: `HTTPServer`,
 //!   request handlers, `Minimal` static files, `ErrorPages`, routing.
-//! * [`cli`]: the command line of the web server binary and the cookbook examples.
+//! * [`cli`]: the command line of the web server binary and the cookbook examples, and the
+//!   bundled site they serve, compiled in ([`cli::bundled_site`]).
 //!
 //! The package's binary, `kamaelia`, is the cookbook web server (`cargo run --release -- --help`).
 //!

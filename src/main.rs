@@ -1,9 +1,11 @@
 //! The cookbook web server: `/echo`, `/hello`, and static files from the bundled site, on
 //! 127.0.0.1:8082 (the third program of the Kamaelia HTTPServer cookbook page, with a command
-//! line, access logging and a graceful stop).
+//! line, access logging and a graceful stop). The bundled site is compiled into the program, so
+//! a copy of it serves the same site from any directory, on any machine; `--root DIR` serves a
+//! directory instead.
 //!
 //! ```text
-//! cargo run --release                         # serves site/ on http://127.0.0.1:8082/
+//! cargo run --release                         # serves the bundled site on http://127.0.0.1:8082/
 //! cargo run --release -- --help               # every option and limit
 //! curl -i http://127.0.0.1:8082/hello
 //! ```
@@ -13,7 +15,7 @@ use std::sync::Arc;
 
 use kamaelia::axon::Scheduler;
 use kamaelia::chassis::{SimpleServer, SocketOptions};
-use kamaelia::cli::{Options, RuntimeKind};
+use kamaelia::cli::{bundled_site, Options, RuntimeKind};
 use kamaelia::http::server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
 
@@ -61,14 +63,18 @@ fn scheduler(options: &Options) -> std::io::Result<(Scheduler, Option<tokio::run
 async fn main() -> ExitCode {
     let options = Options::from_env_or_exit();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    if !options.root.is_dir() {
-        log::error!("--root {}: not a directory", options.root.display());
-        return ExitCode::from(2);
-    }
-
-    let site = MinimalFactory::new(options.index.clone(), options.root.clone())
-        .with_file_io(options.file_io)
-        .with_sendfile(options.sendfile);
+    let (site, serving) = match &options.root {
+        Some(root) if !root.is_dir() => {
+            log::error!("--root {}: not a directory", root.display());
+            return ExitCode::from(2);
+        }
+        Some(root) => (MinimalFactory::new(options.index.clone(), root.clone()), root.display().to_string()),
+        None => (
+            MinimalFactory::embedded(options.index.clone(), bundled_site()),
+            "the bundled site (compiled in)".to_owned(),
+        ),
+    };
+    let site = site.with_file_io(options.file_io).with_sendfile(options.sendfile);
     let create_request_handler = shared_factory(request_handlers([
         ("/echo", factory(EchoHandler::new)),
         ("/hello", factory(HelloHandler::new)),
@@ -89,7 +95,7 @@ async fn main() -> ExitCode {
         }
     };
     let handle = server.handle();
-    log::info!("serving {} on http://{}/ (Ctrl-C to stop)", options.root.display(), server.local_addr());
+    log::info!("serving {serving} on http://{}/ (Ctrl-C to stop)", server.local_addr());
 
     let (scheduler, shared_runtime) = match scheduler(&options) {
         Ok(made) => made,

@@ -1,10 +1,11 @@
 //! The cookbook examples and the web server binary, run as a user runs them: each program is
 //! started as a process on a free port (`--port 0`), the address is read from its log, and real
-//! requests go to it over TCP.
+//! requests go to it over TCP (and from curl). Some run from another directory, and the binary
+//! also as a copy in a directory of its own, to show that the bundled site is in the program.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,8 @@ struct Running {
     child: Child,
     address: SocketAddr,
     log: mpsc::Receiver<String>,
+    /// The log lines up to the one saying where it listens.
+    started: Vec<String>,
 }
 
 impl Drop for Running {
@@ -50,7 +53,16 @@ fn example(name: &str) -> PathBuf {
 
 /// Starts `program` with `args` and `--port 0`, and reads the address it listens on from its log.
 fn start(program: PathBuf, args: &[&str]) -> Running {
-    let mut child = Command::new(&program)
+    start_in(program, args, None)
+}
+
+/// [`start`], in the current directory `cwd` if given (else the test's own).
+fn start_in(program: PathBuf, args: &[&str], cwd: Option<&Path>) -> Running {
+    let mut command = Command::new(&program);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let mut child = command
         .args(args)
         .args(["--port", "0"])
         .env("RUST_LOG", "info")
@@ -67,8 +79,16 @@ fn start(program: PathBuf, args: &[&str]) -> Running {
             }
         }
     });
-    let mut running = Running { child, address: "127.0.0.1:1".parse().unwrap(), log };
-    let line = running.wait_for_log("listening on ");
+    let mut running = Running { child, address: "127.0.0.1:1".parse().unwrap(), log, started: Vec::new() };
+    let end = Instant::now() + DEADLINE;
+    while !running.started.last().is_some_and(|line| line.contains("listening on ")) {
+        let left = end.saturating_duration_since(Instant::now());
+        match running.log.recv_timeout(left) {
+            Ok(line) => running.started.push(line),
+            Err(_) => panic!("{} logged no \"listening on\" within {DEADLINE:?}", program.display()),
+        }
+    }
+    let line = running.started.last().expect("the line");
     let address = line.rsplit("listening on ").next().unwrap_or("").trim();
     running.address = address.parse().unwrap_or_else(|_| panic!("no address in {line:?}"));
     running
@@ -261,6 +281,9 @@ fn the_web_server_help_lists_its_options_and_limits() {
     {
         assert!(text.contains(option), "--help does not mention {option}:\n{text}");
     }
+    // What is served without --root.
+    assert!(text.contains("(default: the bundled site, site/ of the"), "{text}");
+    assert!(text.contains("compiled into this program: served wherever it runs)"), "{text}");
 }
 
 #[test]
@@ -269,4 +292,181 @@ fn the_web_server_refuses_a_bad_option_naming_it() {
     assert_eq!(output.status.code(), Some(2));
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("--port: `http` is not a port number"), "{text}");
+}
+
+/// A response read byte for byte: the status, the header fields (names in lower case) and the
+/// body (de-chunked if it was chunked).
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn parse(bytes: &[u8]) -> Response {
+        let end = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("a head");
+        let head = std::str::from_utf8(&bytes[..end]).expect("an ASCII head");
+        let mut lines = head.split("\r\n");
+        let status = lines.next().and_then(|line| line.split(' ').nth(1)).and_then(|code| code.parse().ok());
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+            .collect();
+        let mut body = bytes[end + 4..].to_vec();
+        if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked")) {
+            body = dechunk(&String::from_utf8_lossy(&body)).into_bytes();
+        }
+        Response { status: status.unwrap_or_else(|| panic!("no status in {head:?}")), headers, body }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `method target` with `fields` on a new connection (closed after the response) and reads
+/// the response.
+fn request(address: SocketAddr, method: &str, target: &str, fields: &[(&str, &str)]) -> Response {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut text = format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for (name, value) in fields {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).expect("the server closes the connection after `Connection: close`");
+    Response::parse(&bytes)
+}
+
+/// Runs `curl -sS <args>` and returns what it wrote to stdout.
+fn curl(args: &[&str]) -> Vec<u8> {
+    let output = Command::new("curl")
+        .args(["-sS", "--max-time", &DEADLINE.as_secs().to_string()])
+        .args(args)
+        .output()
+        .expect("curl runs (the tests need it: .ci/run installs it)");
+    assert!(output.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    output.stdout
+}
+
+/// The file `path` of the repository's `site/`, read now.
+fn site_file(path: &str) -> Vec<u8> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("site").join(path);
+    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+/// Checks that the server at `address` serves the bundled site, compiled in: every page byte for
+/// byte with its type, HEAD, a range, a conditional request, a missing file and ways out.
+fn check_the_bundled_site(address: SocketAddr, how: &str) {
+    let pages = [
+        ("/", "index.html", "text/html; charset=utf-8"),
+        ("/index.html", "index.html", "text/html; charset=utf-8"),
+        ("/style.css", "style.css", "text/css; charset=utf-8"),
+        ("/hello.txt", "hello.txt", "text/plain; charset=utf-8"),
+        ("/docs/", "docs/index.html", "text/html; charset=utf-8"),
+        ("/docs/index.html", "docs/index.html", "text/html; charset=utf-8"),
+    ];
+    for (target, file, content_type) in pages {
+        let response = request(address, "GET", target, &[]);
+        assert_eq!(response.status, 200, "{how}: {target}");
+        assert!(response.body == site_file(file), "{how}: {target} is not site/{file}");
+        assert_eq!(response.header("content-type"), Some(content_type), "{how}: {target}");
+        assert_eq!(response.header("content-length"), Some(site_file(file).len().to_string().as_str()));
+        assert!(response.header("etag").is_some(), "{how}: {target} has no ETag");
+        // A file from site/ on disk would carry its modification time: these come from the program.
+        assert_eq!(response.header("last-modified"), None, "{how}: {target} was read from disk");
+    }
+    // A second client: curl, for a page and a range of it.
+    let url = format!("http://{address}/style.css");
+    assert!(curl(&[&url]) == site_file("style.css"), "{how}: curl's /style.css");
+    assert!(curl(&["-r", "4-9", &url]) == site_file("style.css")[4..10], "{how}: curl's range");
+
+    let index = site_file("index.html");
+    let head = request(address, "HEAD", "/index.html", &[]);
+    assert_eq!(head.status, 200, "{how}");
+    assert_eq!(head.header("content-length"), Some(index.len().to_string().as_str()), "{how}");
+    assert!(head.body.is_empty(), "{how}: HEAD got a body");
+
+    let range = request(address, "GET", "/index.html", &[("Range", "bytes=10-99")]);
+    assert_eq!(range.status, 206, "{how}");
+    assert_eq!(range.header("content-range"), Some(format!("bytes 10-99/{}", index.len()).as_str()), "{how}");
+    assert!(range.body == index[10..100], "{how}: the range is not bytes 10 to 99 of index.html");
+    let past = request(address, "GET", "/index.html", &[("Range", "bytes=100000-")]);
+    assert_eq!((past.status, past.header("content-range")), (416, Some(format!("bytes */{}", index.len()).as_str())));
+
+    let etag = request(address, "GET", "/hello.txt", &[]).header("etag").unwrap().to_owned();
+    let again = request(address, "GET", "/hello.txt", &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304, "{how}: If-None-Match {etag}");
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    assert!(again.body.is_empty(), "{how}: a 304 with a body");
+
+    let missing = request(address, "GET", "/missing.html", &[]);
+    assert_eq!(missing.status, 404, "{how}");
+    assert!(String::from_utf8_lossy(&missing.body).contains("<h2>404 Not Found</h2>"), "{how}");
+    // (What a leak of the repository's Cargo.toml, next to site/, would show.)
+    let cargo_toml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    assert!(cargo_toml.contains("[package]"));
+    for target in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/docs/../../Cargo.toml", "/..%2fCargo.toml", "/Cargo.toml"]
+    {
+        let refused = request(address, "GET", target, &[]);
+        assert_eq!(refused.status, 404, "{how}: {target}");
+        assert!(!String::from_utf8_lossy(&refused.body).contains("[package]"), "{how}: {target} leaked a file");
+    }
+    let redirect = request(address, "GET", "/docs", &[]);
+    assert_eq!((redirect.status, redirect.header("location")), (301, Some("/docs/")), "{how}");
+}
+
+#[test]
+fn the_web_server_serves_its_bundled_site_from_anywhere_with_no_root() {
+    let elsewhere = tempfile::tempdir().expect("a temporary directory");
+    // The built binary, run from a directory with no site/ in it.
+    let server = start_in(PathBuf::from(env!("CARGO_BIN_EXE_kamaelia")), &[], Some(elsewhere.path()));
+    let serving = format!("serving the bundled site (compiled in) on http://{}/", server.address);
+    assert!(server.started.iter().any(|line| line.contains(&serving)), "{:?}", server.started);
+    check_the_bundled_site(server.address, "run from a temporary directory");
+    drop(server);
+
+    // A copy of the binary, alone in a directory of its own, run from there.
+    let copy = elsewhere.path().join(format!("kamaelia{}", std::env::consts::EXE_SUFFIX));
+    std::fs::copy(env!("CARGO_BIN_EXE_kamaelia"), &copy).expect("copy the binary");
+    let server = start_in(copy, &[], Some(elsewhere.path()));
+    check_the_bundled_site(server.address, "a copy of the binary");
+}
+
+#[test]
+fn the_cookbook_examples_serve_the_bundled_site_from_anywhere() {
+    let elsewhere = tempfile::tempdir().expect("a temporary directory");
+    for name in ["cookbook_minimal", "cookbook_hello", "cookbook_echo"] {
+        let server = start_in(example(name), &[], Some(elsewhere.path()));
+        let page = request(server.address, "GET", "/docs/", &[]);
+        assert_eq!(page.status, 200, "{name}");
+        assert!(page.body == site_file("docs/index.html"), "{name}: /docs/ is not site/docs/index.html");
+        assert_eq!(page.header("last-modified"), None, "{name}: read from disk");
+    }
+}
+
+#[test]
+fn the_web_server_serves_a_directory_given_with_root_and_refuses_one_that_is_not() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(root.path().join("index.html"), "<p>elsewhere</p>").unwrap();
+    let server = start(PathBuf::from(env!("CARGO_BIN_EXE_kamaelia")), &["--root", root.path().to_str().unwrap()]);
+    let serving = format!("serving {} on http://{}/", root.path().display(), server.address);
+    assert!(server.started.iter().any(|line| line.contains(&serving)), "{:?}", server.started);
+    let index = request(server.address, "GET", "/", &[]);
+    assert_eq!((index.status, &index.body[..]), (200, &b"<p>elsewhere</p>"[..]));
+    assert!(index.header("last-modified").is_some(), "a file from disk has its modification time");
+    // Only that directory: not the bundled site as well.
+    assert_eq!(request(server.address, "GET", "/hello.txt", &[]).status, 404);
+    drop(server);
+
+    let missing = root.path().join("missing");
+    let output = Command::new(env!("CARGO_BIN_EXE_kamaelia"))
+        .args(["--port", "0", "--root", missing.to_str().unwrap()])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains(&format!("--root {}: not a directory", missing.display())), "{text}");
 }

@@ -50,7 +50,8 @@
 //! * [`routing`]: [`request_handlers`], first-prefix-wins routing, and [`factory`].
 //! * [`handlers`]: the cookbook's [`HelloHandler`], [`Cat`], [`ExampleWrapper`], [`EchoHandler`],
 //!   and [`BodyEcho`].
-//! * [`minimal`]: [`Minimal`], static files.
+//! * [`minimal`]: [`Minimal`], static files, from a directory or compiled into the program
+//!   ([`EmbeddedFiles`]).
 //! * [`error_pages`]: [`ErrorPages`], status pages.
 //! * [`settings`]: [`HttpSettings`], every limit and timeout with its default.
 //!
@@ -77,7 +78,7 @@ pub use error_pages::ErrorPages;
 pub use handlers::{BodyEcho, Cat, EchoHandler, ExampleWrapper, HelloHandler};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 pub use kamaelia_chassis::socket::{FileRegion, Payload};
-pub use minimal::{FileIo, Minimal, MinimalFactory};
+pub use minimal::{EmbeddedFiles, EmbeddedFilesError, FileIo, Minimal, MinimalFactory};
 pub use parser::{HTTPParser, Parsed};
 pub use request::{BadRequest, BodyLength, Request};
 pub use request_handler::HTTPRequestHandler;

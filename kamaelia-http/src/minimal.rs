@@ -10,6 +10,14 @@
 //! [`sendfile`](Minimal::sendfile)), or else read and sent in `chunk_size` pieces, each once the
 //! previous one has been accepted.
 //!
+//! Or it serves files compiled into the program ([`EmbeddedFiles`], with [`Minimal::embedded`]
+//! or [`MinimalFactory::embedded`]), so that a program copied anywhere still has its site: the
+//! same code checks the request, and the same code answers the conditional fields and ranges, so
+//! the answers are those of a directory holding the same files, but for the validators (an
+//! `ETag` made from the bytes, and no `Last-Modified`) and that each body is one slice of the
+//! program's own bytes. The rules below are those of a directory; [`EmbeddedFiles`] says which
+//! apply to embedded files, and how.
+//!
 //! # Using it
 //!
 //! As the cookbook does, give the router a factory for it (note Kamaelia's argument order for
@@ -143,6 +151,10 @@ use crate::error_pages::{escape_html, get_error_page, ErrorPages, ERROR_PAGE_TYP
 use crate::request::Request;
 use crate::resource::{Resource, ResponseHead};
 
+mod embedded;
+
+pub use embedded::{EmbeddedFiles, EmbeddedFilesError};
+
 /// How files are opened (besides read-only and close-on-exec): without waiting, so that a named
 /// pipe (or a device) under the home directory cannot block a server thread in `open`. It is then
 /// found not to be a regular file and answered 404. (`O_NONBLOCK` changes nothing for regular
@@ -233,13 +245,14 @@ pub enum FileIo {
     BlockingPool,
 }
 
-/// Serves files from a home directory: see the [module docs](self) for the rules.
+/// Serves files from a home directory, or [compiled into the program](Self::embedded): see the
+/// [module docs](self) for the rules.
 ///
 /// | box       | carries    | what                                                                      |
 /// |-----------|------------|---------------------------------------------------------------------------|
 /// | `inbox`   | `Bytes`    | The request body: ignored (discarded as it arrives)                       |
 /// | `control` | `Ipc`      | `ShutdownMicroprocess` (the client has gone): stop sending, pass it on out of `signal`, end; `ProducerFinished` (end of the body): ignored |
-/// | `outbox`  | `Resource` | The head, then the file (or the page): one piece of at most `chunk_size` bytes, or a [`Resource::File`] region (with [`sendfile`](Self::sendfile)), or pieces of at most `chunk_size` bytes; no data for `HEAD` |
+/// | `outbox`  | `Resource` | The head, then the file (or the page): one piece of at most `chunk_size` bytes, or a [`Resource::File`] region (with [`sendfile`](Self::sendfile)), or pieces of at most `chunk_size` bytes; an [embedded](Self::embedded) file in one piece; no data for `HEAD` |
 /// | `signal`  | `Ipc`      | `ProducerFinished` after the last piece                                   |
 ///
 /// If the file ends early or cannot be read after the head was sent (while reading it in pieces),
@@ -248,8 +261,9 @@ pub enum FileIo {
 pub struct Minimal {
     /// The request it answers.
     pub request: Request,
-    /// The directory files are served from (Kamaelia's `homedirectory`). Nothing outside it is
-    /// ever served, even through symbolic links.
+    /// The directory files are served from (Kamaelia's `homedirectory`), unless
+    /// [`embedded`](Self::embedded) is set. Nothing outside it is ever served, even through
+    /// symbolic links.
     pub homedirectory: PathBuf,
     /// The file served for a directory asked for with a trailing `/` (Kamaelia's
     /// `indexfilename`), such as `index.html`.
@@ -257,11 +271,13 @@ pub struct Minimal {
     /// The most bytes read into one [`Resource::Data`] message ([`DEFAULT_CHUNK_SIZE`]; 0 counts as
     /// 1). A piece is read only once the previous one has been accepted, so the memory one response
     /// holds is bounded by `chunk_size` × (the capacity of the inbox its `outbox` is linked to + 1),
-    /// whatever the size of the file.
+    /// whatever the size of the file. ([Embedded](Self::embedded) files are not read: each is sent
+    /// as one slice of the program's bytes.)
     pub chunk_size: usize,
     /// Whether names starting with `.` may be served (default `false`: they are 404).
     pub serve_hidden: bool,
-    /// Where the file-system calls are made ([`FileIo::Inline`] by default).
+    /// Where the file-system calls are made ([`FileIo::Inline`] by default); none are, for
+    /// [`embedded`](Self::embedded) files.
     pub file_io: FileIo,
     /// Whether a file larger than [`chunk_size`](Self::chunk_size) is sent as one
     /// [`Resource::File`] region of the open file (default `true`), which the HTTP server's socket
@@ -270,7 +286,11 @@ pub struct Minimal {
     /// `chunk_size` pieces. nginx's `sendfile` directive. Regions are never sent with
     /// [`FileIo::BlockingPool`] (which reads in pieces on the pool): the kernel reads the file
     /// for `sendfile` on the connection's thread, which is what `BlockingPool` is there to avoid.
+    /// Nor for [`embedded`](Self::embedded) files, which are in memory already.
     pub sendfile: bool,
+    /// Files compiled into the program, served instead of [`homedirectory`](Self::homedirectory)
+    /// when set (see [`EmbeddedFiles`] and [`Minimal::embedded`]); `None` by default.
+    pub embedded: Option<&'static EmbeddedFiles>,
     /// The resolved home directory, shared by the handlers of one [`MinimalFactory`].
     root_cache: Option<Arc<RootCache>>,
 }
@@ -288,8 +308,19 @@ impl Minimal {
             serve_hidden: false,
             file_io: FileIo::Inline,
             sendfile: true,
+            embedded: None,
             root_cache: None,
         }
+    }
+
+    /// The handler serving `request` from `files`, compiled into the program, with
+    /// `indexfilename` as the index of directories: the same answers as from a directory holding
+    /// those files (see [`EmbeddedFiles`] for what differs: the validators). Its
+    /// [`homedirectory`](Self::homedirectory) is empty and unused.
+    pub fn embedded(request: Request, files: &'static EmbeddedFiles, indexfilename: impl Into<String>) -> Self {
+        let mut minimal = Minimal::new(request, PathBuf::new(), indexfilename);
+        minimal.embedded = Some(files);
+        minimal
     }
 }
 
@@ -316,6 +347,10 @@ pub struct MinimalFactory {
     /// Whether the handlers send large files as regions, for [`Minimal::sendfile`] (`true` unless
     /// set).
     pub sendfile: bool,
+    /// The files compiled into the program that the handlers serve instead of
+    /// [`homedirectory`](Self::homedirectory), for [`Minimal::embedded`] (set by
+    /// [`MinimalFactory::embedded`]).
+    pub embedded: Option<&'static EmbeddedFiles>,
     /// The home directory resolved once for all the handlers this factory makes, and resolved
     /// again when it is no longer the same directory (a home directory that is a symbolic link
     /// may be re-pointed while the server runs).
@@ -323,10 +358,12 @@ pub struct MinimalFactory {
 }
 
 impl PartialEq for MinimalFactory {
-    /// Equal when they serve the same directory the same way.
+    /// Equal when they serve the same directory (or the same embedded files: the same
+    /// [`EmbeddedFiles`] value, not an equal one) the same way.
     fn eq(&self, other: &Self) -> bool {
-        (&self.indexfilename, &self.homedirectory, self.file_io, self.sendfile)
-            == (&other.indexfilename, &other.homedirectory, other.file_io, other.sendfile)
+        let files = |factory: &Self| factory.embedded.map(std::ptr::from_ref);
+        (&self.indexfilename, &self.homedirectory, self.file_io, self.sendfile, files(self))
+            == (&other.indexfilename, &other.homedirectory, other.file_io, other.sendfile, files(other))
     }
 }
 
@@ -393,8 +430,28 @@ impl MinimalFactory {
             homedirectory: homedirectory.into(),
             file_io: FileIo::Inline,
             sendfile: true,
+            embedded: None,
             root_cache: Arc::default(),
         }
+    }
+
+    /// A factory serving `files`, compiled into the program, with `indexfilename` as the index
+    /// (the index first, as in [`new`](Self::new)); see [`Minimal::embedded`].
+    ///
+    /// ```
+    /// use std::sync::LazyLock;
+    /// use kamaelia_http::{EmbeddedFiles, MinimalFactory, Request};
+    ///
+    /// static SITE: LazyLock<EmbeddedFiles> =
+    ///     LazyLock::new(|| EmbeddedFiles::new([("index.html", &b"<h1>Hi</h1>"[..])]).expect("a plain path"));
+    /// let site = MinimalFactory::embedded("index.html", &SITE);
+    /// let handler = site.make(Request::new(http::Method::GET, "/"));
+    /// assert!(handler.embedded.is_some());
+    /// ```
+    pub fn embedded(indexfilename: impl Into<String>, files: &'static EmbeddedFiles) -> Self {
+        let mut factory = MinimalFactory::new(indexfilename, PathBuf::new());
+        factory.embedded = Some(files);
+        factory
     }
 
     /// The same factory, its handlers making their file-system calls where `file_io` says.
@@ -416,6 +473,7 @@ impl MinimalFactory {
         let mut minimal = Minimal::new(request, self.homedirectory.clone(), self.indexfilename.clone());
         minimal.file_io = self.file_io;
         minimal.sendfile = self.sendfile;
+        minimal.embedded = self.embedded;
         minimal.root_cache = Some(self.root_cache.clone());
         minimal
     }
@@ -616,8 +674,12 @@ impl Minimal {
     }
 
     /// Works out the answer: everything up to the body, and the body itself if it is at most one
-    /// chunk; where [`file_io`](Self::file_io) says.
+    /// chunk (or [embedded](Self::embedded)); where [`file_io`](Self::file_io) says.
     async fn answer(&self) -> Answer {
+        if let Some(files) = self.embedded {
+            // In memory: no file-system call to make anywhere.
+            return self.resolve_embedded(files).unwrap_or_else(|refusal| refusal);
+        }
         match self.file_io {
             FileIo::Inline => self.resolve().unwrap_or_else(|refusal| refusal),
             FileIo::BlockingPool => {
@@ -636,18 +698,7 @@ impl Minimal {
     // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
     #[allow(clippy::result_large_err)]
     fn resolve(&self) -> Result<Answer, Answer> {
-        let method = &self.request.method;
-        if method != Method::GET && method != Method::HEAD {
-            return Err(if self.request.has_known_method() {
-                ErrorPages::method_not_allowed(method, &[Method::GET, Method::HEAD]).page().into()
-            } else {
-                ErrorPages::not_implemented(method).page().into()
-            });
-        }
-        let relative = self.relative_path().map_err(|why| {
-            log::debug!("refusing {}: {why}", self.request.path.as_bytes().escape_ascii());
-            self.not_found()
-        })?;
+        let relative = self.checked_request()?;
         let mut requested = self.homedirectory.join(relative);
         // `real` is the file's resolved path when it differs from the one requested.
         let (mut real, mut opened, mut meta) = self.locate(&requested, true)?;
@@ -683,17 +734,55 @@ impl Minimal {
                 (file, meta)
             }
         };
-        let len = meta.len();
-        let validators = Validators::of(&meta);
+        let (head, start, length) = self.select(&requested, meta.len(), Validators::of(&meta))?;
+        if start > 0 {
+            file.seek(SeekFrom::Start(start)).map_err(|e| self.io_failed(&e))?;
+        }
+        if length <= self.chunk_size.max(1) as u64 && self.request.method == Method::GET {
+            // One chunk or less: read it now, so that a file that shrank is still a clean 500.
+            let body = read_piece(&mut file, length as usize).map_err(|e| {
+                // (`io_failed` logs it.)
+                self.io_failed(&io::Error::other(e.at(real.as_deref().unwrap_or(&requested), 0, length)))
+            })?;
+            return Ok(Answer::Page(head, body));
+        }
+        Ok(Answer::File { head, file, path: real.unwrap_or(requested), start, length })
+    }
+
+    /// Checks what both sources check first: the method (405 or 501 if it is not `GET` or
+    /// `HEAD`) and the request's segments (404 if they name nothing that may be served); returns
+    /// the path below the home directory (or the embedded files' root) that they name.
+    #[allow(clippy::result_large_err)]
+    fn checked_request(&self) -> Result<PathBuf, Answer> {
+        let method = &self.request.method;
+        if method != Method::GET && method != Method::HEAD {
+            return Err(if self.request.has_known_method() {
+                ErrorPages::method_not_allowed(method, &[Method::GET, Method::HEAD]).page().into()
+            } else {
+                ErrorPages::not_implemented(method).page().into()
+            });
+        }
+        self.relative_path().map_err(|why| {
+            log::debug!("refusing {}: {why}", self.request.path.as_bytes().escape_ascii());
+            self.not_found()
+        })
+    }
+
+    /// What both sources answer once the file is found, from its name (for `Content-Type`), its
+    /// length and its validators: the head, and which bytes of the file follow it (`start` and
+    /// `length`), as the conditional fields (RFC 9110 §13.2.2) and `Range` (§14) ask. `Err` is an
+    /// answer that sends none of the file: 304 Not Modified or 416 Range Not Satisfiable.
+    #[allow(clippy::result_large_err)]
+    fn select(&self, name: &Path, len: u64, validators: Validators) -> Result<(ResponseHead, u64, u64), Answer> {
         if not_modified(&self.request.headers, &validators) {
             let head = validators.add_to(ResponseHead::new(StatusCode::NOT_MODIFIED));
-            return Ok(Answer::Page(head, Bytes::new()));
+            return Err(Answer::Page(head, Bytes::new()));
         }
 
         let range = self.range(len, &validators);
         let mut head = validators
             .add_to(ResponseHead::new(StatusCode::OK))
-            .header(CONTENT_TYPE, content_type(&requested))
+            .header(CONTENT_TYPE, content_type(name))
             .header(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         let (start, length) = match range {
             RangeRequest::Ignore => (0, len),
@@ -704,19 +793,7 @@ impl Minimal {
                 (start, end - start + 1)
             }
         };
-        if start > 0 {
-            file.seek(SeekFrom::Start(start)).map_err(|e| self.io_failed(&e))?;
-        }
-        let head = head.length(length);
-        if length <= self.chunk_size.max(1) as u64 && self.request.method == Method::GET {
-            // One chunk or less: read it now, so that a file that shrank is still a clean 500.
-            let body = read_piece(&mut file, length as usize).map_err(|e| {
-                // (`io_failed` logs it.)
-                self.io_failed(&io::Error::other(e.at(real.as_deref().unwrap_or(&requested), 0, length)))
-            })?;
-            return Ok(Answer::Page(head, body));
-        }
-        Ok(Answer::File { head, file, path: real.unwrap_or(requested), start, length })
+        Ok((head.length(length), start, length))
     }
 
     /// The path below the home directory that the request names, from its checked segments; or
@@ -1247,22 +1324,22 @@ mod tests {
     const HELLO: &str = "Hello, world";
 
     /// What a client of the handler saw.
-    struct Seen {
-        head: ResponseHead,
+    pub(super) struct Seen {
+        pub(super) head: ResponseHead,
         /// The body's pieces, a file region's read into memory.
-        data: Vec<Bytes>,
+        pub(super) data: Vec<Bytes>,
         /// The file regions among them.
-        regions: Vec<FileRegion>,
-        finished: bool,
-        exit: Exit,
+        pub(super) regions: Vec<FileRegion>,
+        pub(super) finished: bool,
+        pub(super) exit: Exit,
     }
 
     impl Seen {
-        fn body(&self) -> Vec<u8> {
+        pub(super) fn body(&self) -> Vec<u8> {
             self.data.concat()
         }
 
-        fn header(&self, name: &str) -> Option<&str> {
+        pub(super) fn header(&self, name: &str) -> Option<&str> {
             self.head.headers.get(name).and_then(|v| v.to_str().ok())
         }
     }
@@ -1326,7 +1403,7 @@ mod tests {
         (tmp, root)
     }
 
-    fn request(method: Method, target: &str, headers: &[(&'static str, &str)]) -> Request {
+    pub(super) fn request(method: Method, target: &str, headers: &[(&'static str, &str)]) -> Request {
         let mut request = Request::new(method, target);
         for (name, value) in headers {
             request.headers.append(*name, HeaderValue::from_str(value).unwrap());
@@ -1334,7 +1411,7 @@ mod tests {
         request
     }
 
-    fn run(minimal: Minimal) -> Seen {
+    pub(super) fn run(minimal: Minimal) -> Seen {
         let scheduler = Scheduler::new();
         let mut handle = Handle::new(minimal, &scheduler);
         let head = match handle.recv_blocking() {

@@ -1,14 +1,16 @@
 //! Static files through `Minimal` on a real socket (RFC 9110 §8.8, §13, §14, §15.4.2): type,
 //! length and validators; percent-decoded names; no way out of the root in any encoding or
 //! through a symbolic link; directories redirected to their slash form; 304 on conditional
-//! requests; ranges; and a large file streamed intact, also to a slow reader.
+//! requests; ranges; and a large file streamed intact, also to a slow reader; and a large file
+//! compiled into the program (`EmbeddedFiles`) the same way.
 
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::{Duration, UNIX_EPOCH};
 
-use kamaelia_http::{factory, Minimal};
+use kamaelia_http::{factory, EmbeddedFiles, Minimal, MinimalFactory};
 use support::*;
 
 /// The secret placed next to (outside) the root: no response may ever contain it.
@@ -471,5 +473,57 @@ async fn a_slow_reader_still_gets_the_whole_5_mib_file_sent_by_the_kernel() {
     let second = client.response().await;
     assert!(second.body == bytes, "the slow reader got the second file changed");
     client.assert_closed().await;
+    server.stop().await;
+}
+
+/// The 5 MiB file and a page as a program would have them compiled in (made here once, and kept).
+fn embedded_files() -> &'static EmbeddedFiles {
+    static BIG: LazyLock<Vec<u8>> = LazyLock::new(big_file_bytes);
+    static FILES: LazyLock<EmbeddedFiles> = LazyLock::new(|| {
+        EmbeddedFiles::new([("big.bin", &BIG[..]), ("hello.txt", &b"Hello, file!"[..])]).expect("plain paths")
+    });
+    &FILES
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5_mib_embedded_file_arrives_intact_whole_in_a_range_pipelined_and_to_a_slow_reader() {
+    let bytes = big_file_bytes();
+    let site = MinimalFactory::embedded("index.html", embedded_files());
+    let server = serve_routes(vec![("/", factory(move |request| site.make(request)))]).await;
+    let response = fetch(&server, "GET", "/big.bin", "").await;
+    response.assert_status(200);
+    response.assert_header("content-length", &bytes.len().to_string());
+    assert!(response.header("etag").is_some());
+    assert_eq!(response.header("last-modified"), None);
+    assert!(response.body == bytes, "the 5 MiB embedded file arrived changed");
+    let out = curl_ok(&[&server.url("/big.bin")]).await;
+    assert!(out == bytes, "curl got {} bytes, not the file", out.len());
+
+    // On one connection: a range deep in the file, a HEAD, then two pipelined requests (the
+    // small file's bytes go out after the whole of the large one).
+    let mut client = server.connect().await;
+    client.send(request("GET", "/big.bin", "Range: bytes=1000000-3999999\r\n")).await;
+    let response = client.response().await;
+    response.assert_status(206);
+    response.assert_header("content-range", &format!("bytes 1000000-3999999/{}", bytes.len()));
+    assert!(response.body == bytes[1_000_000..4_000_000], "the range arrived changed");
+    client.send(request("HEAD", "/big.bin", "")).await;
+    let response = client.response_to("HEAD").await;
+    response.assert_header("content-length", &bytes.len().to_string());
+    assert!(response.body.is_empty());
+    client.send(format!("{}{}", request("GET", "/big.bin", ""), request("GET", "/hello.txt", ""))).await;
+    assert!(client.response().await.body == bytes, "the pipelined file arrived changed");
+    assert_eq!(client.response().await.body, b"Hello, file!");
+    drop(client);
+
+    // A small receive buffer, read 1 KiB at a time: the one piece is written as room comes.
+    let mut client = Client::connect_slow(server.addr, 1024).await;
+    client.send(request("GET", "/big.bin", "Connection: close\r\n")).await;
+    let head = client.read_until(b"\r\n\r\n").await;
+    assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", shown(&head));
+    let body = client.read_to_eof().await;
+    assert_eq!(body.len(), bytes.len(), "the slow reader got {} of {} bytes", body.len(), bytes.len());
+    assert!(body == bytes, "the slow reader got the file changed");
+    drop(client);
     server.stop().await;
 }
