@@ -100,14 +100,22 @@
 //!   `Backplane_I_<name>` (its `inbox`, where publishers' messages land) and `Backplane_O_<name>`
 //!   (its `configuration` inbox, where subscribers ask to be added or removed). It registers them
 //!   when it is activated, or earlier with [`Backplane::register`]. A name already in use is
-//!   refused with [`BackplaneError::NameTaken`]. The backplane is itself the splitter (Kamaelia
-//!   put a `PlugSplitter` child inside): for each subscriber it adds a pair of outboxes,
+//!   refused with [`BackplaneError::NameTaken`]. With them it puts its *hub*, what it shares with
+//!   its publishers (how many are publishing, how many have finished, whether it still takes new
+//!   ones, under one lock), in the tracker value `Backplane_H_<name>`, replacing the hub of any
+//!   backplane registered under that name before it. The value holds the hub weakly, so a
+//!   backplane that has ended leaves nothing alive there (tracker values cannot be removed: the
+//!   value stays, empty, until the next backplane of that name). There is no registry other than
+//!   the tracker the scheduler hands its components. The backplane is itself the splitter
+//!   (Kamaelia put a `PlugSplitter` child inside): for each subscriber it adds a pair of outboxes,
 //!   `_data_<id>` linked to the subscriber's `inbox` and `_control_<id>` linked to its `control`,
 //!   and sends a clone of every message on its `inbox` out of every `_data_<id>`. It forgets a
 //!   subscriber (and removes its outboxes) as soon as that subscriber asks, or is seen to have
 //!   ended.
-//! * **`PublishTo::new(name)`**, when activated, looks up `Backplane_I_<name>`, counts itself
-//!   among the backplane's publishers and links its own `inbox` straight to the backplane's
+//! * **`PublishTo::new(name)`**, when activated, looks up `Backplane_I_<name>`, then, through
+//!   `Backplane_H_<name>`, the hub of the backplane that service names; counts itself there
+//!   among the backplane's publishers (refused with [`BackplaneError::Ended`] if it has none any
+//!   more, or takes no new publisher); and links its own `inbox` straight to the backplane's
 //!   `inbox` (passthrough inbound): whatever is sent to the PublishTo lands in the backplane's
 //!   `inbox` in one hop, and never passes through it. It echoes every control message out of
 //!   `signal` and ends on `ProducerFinished` or `ShutdownMicroprocess`, or when its `control`
@@ -228,7 +236,6 @@
 //!   waits in. (The `configuration` inbox is unbounded: each subscriber puts two small requests
 //!   in it, one when it is activated and one as it ends.)
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -253,6 +260,12 @@ pub fn inbox_service(name: &str) -> String {
 /// (Kamaelia's `"Backplane_O_" + name`).
 pub fn configuration_service(name: &str) -> String {
     format!("Backplane_O_{name}")
+}
+
+/// The name of the tracker value through which a publisher of backplane `name` reaches the
+/// backplane's hub (what it shares with its publishers), next to its two services.
+fn hub_value(name: &str) -> String {
+    format!("Backplane_H_{name}")
 }
 
 /// The prefix of the outbox a backplane adds for each subscriber's data.
@@ -354,7 +367,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// finished, and whether it still takes new ones, under one lock, so that a publisher is either
 /// counted before the backplane decides to end or refused after.
 struct Hub {
-    /// The backplane's id, its key in [`hubs`].
+    /// The backplane's id: a publisher checks that the hub it finds is that of the backplane
+    /// whose service it found.
     id: ComponentId,
     /// Wakes the backplane when a publisher finishes.
     wake: Unpauser,
@@ -371,26 +385,55 @@ struct Publishers {
     closed: bool,
 }
 
-/// The hubs of the backplanes of this process, by the backplane's component id. Ids are unique in
-/// the process, so backplanes of different schedulers never meet here; a publisher reaches its
-/// backplane's hub through the tracker's service (which names the component), then this map. An
-/// entry goes when its hub does (with the backplane's body, or its unactivated instance).
-fn hubs() -> &'static Mutex<HashMap<ComponentId, Weak<Hub>>> {
-    static HUBS: OnceLock<Mutex<HashMap<ComponentId, Weak<Hub>>>> = OnceLock::new();
-    HUBS.get_or_init(Mutex::default)
+/// Where the publishers of the backplanes called `name` find the hub of the one registered under
+/// that name: the tracker value [`hub_value`]`(name)`, tracked in the tracker the backplane
+/// registers its services with. Each backplane registered there under that name puts its hub in
+/// it, replacing the last one's, while it holds the slot's lock and registers its services, so a
+/// publisher that found the services and then takes the lock finds the hub of the backplane they
+/// name (see [`register`]).
+///
+/// It holds the hub weakly: the backplane (its body, or its unactivated instance) and its
+/// publishers own the hub, and a backplane that has ended leaves nothing alive here. Tracker
+/// values cannot be removed, so the slot itself stays for as long as the tracker, holding a dead
+/// `Weak` once its last backplane has ended: one small slot per backplane name, reused by the next
+/// backplane of that name.
+#[derive(Clone, Default)]
+struct HubSlot(Arc<Mutex<Weak<Hub>>>);
+
+impl HubSlot {
+    /// The slot for `name` tracked in `tracker` itself (not a parent tracker), tracked now if it
+    /// was not.
+    fn tracked_in(tracker: &Tracker, name: &str) -> Result<HubSlot, TrackerError> {
+        let value = hub_value(name);
+        let slot = HubSlot::default();
+        match tracker.track_value(&value, slot.clone()) {
+            Ok(()) => Ok(slot),
+            // Tracked here already (by an earlier backplane of that name): it is the one
+            // `retrieve_value` reads first. Another type of value under that name is refused.
+            Err(TrackerError::NamespaceClash(_)) => {
+                tracker.retrieve_value_as::<HubSlot>(&value)?.ok_or(TrackerError::NamespaceClash(value))
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl Hub {
-    /// The hub of `backplane`, made and entered in [`hubs`].
+    /// The hub of `backplane`; [`register`] makes it findable.
     fn new(backplane: &ComponentRef) -> Arc<Hub> {
-        let hub = Arc::new(Hub { id: backplane.id(), wake: backplane.unpauser(), publishers: Mutex::default() });
-        lock(hubs()).insert(hub.id, Arc::downgrade(&hub));
-        hub
+        Arc::new(Hub { id: backplane.id(), wake: backplane.unpauser(), publishers: Mutex::default() })
     }
 
-    /// The hub of `backplane`, if it still has one.
-    fn of(backplane: &ComponentRef) -> Option<Arc<Hub>> {
-        lock(hubs()).get(&backplane.id()).and_then(Weak::upgrade)
+    /// The hub of `backplane`, registered as `name` with `tracker` or a tracker it falls back to,
+    /// if it still has one.
+    fn of(tracker: &Tracker, name: &str, backplane: &ComponentRef) -> Option<Arc<Hub>> {
+        let value = hub_value(name);
+        // Each level of trackers, as the service may have been found in any of them.
+        std::iter::successors(Some(tracker), |t| t.parent()).find_map(|t| {
+            let slot = t.retrieve_value_as::<HubSlot>(&value).ok().flatten()?;
+            let hub = lock(&slot.0).upgrade()?;
+            (hub.id == backplane.id()).then_some(hub)
+        })
     }
 
     /// Counts in a publisher, until the returned value is dropped; `None` if the backplane has
@@ -416,12 +459,6 @@ impl Hub {
     /// Closes the door: no new publisher.
     fn close(&self) {
         lock(&self.publishers).closed = true;
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        lock(hubs()).remove(&self.id);
     }
 }
 
@@ -552,9 +589,8 @@ impl<T: Clone + Send + 'static> Backplane<T> {
     /// [`BackplaneError::NameTaken`] if a backplane of that name is already registered there.
     pub fn register(self, scheduler: &Scheduler) -> Result<Instance<Self>, BackplaneError> {
         let instance = Instance::new(self);
-        let hub = Hub::new(instance.component());
-        let _ = instance.behaviour().hub.set(hub);
-        register(scheduler.tracker(), instance.component(), &instance.behaviour().name)?;
+        let hub = instance.behaviour().hub.get_or_init(|| Hub::new(instance.component()));
+        register(scheduler.tracker(), instance.component(), &instance.behaviour().name, hub)?;
         Ok(instance)
     }
 
@@ -564,24 +600,32 @@ impl<T: Clone + Send + 'static> Backplane<T> {
         let tracker = ctx.tracker();
         let hub = self.hub.get_or_init(|| Hub::new(ctx.me())).clone();
         if !registered_to(&tracker, &inbox_service(&self.name), ctx.me()) {
-            register(&tracker, ctx.me(), &self.name)?;
+            register(&tracker, ctx.me(), &self.name, &hub)?;
         }
         Ok((tracker, hub))
     }
 }
 
-/// Registers both services of backplane `name`, provided by `me`; all or nothing.
-fn register(tracker: &Tracker, me: &ComponentRef, name: &str) -> Result<(), BackplaneError> {
+/// Registers both services of backplane `name`, provided by `me`, and puts its `hub` in the
+/// name's [`HubSlot`]; all or nothing.
+///
+/// The slot's lock is held throughout, and a publisher takes it after finding the services: so a
+/// publisher that found these services finds this hub, and a backplane refused for a taken name
+/// never touches the hub of the one that has it.
+fn register(tracker: &Tracker, me: &ComponentRef, name: &str, hub: &Arc<Hub>) -> Result<(), BackplaneError> {
     let refused = |service: String, e: TrackerError| match e {
         TrackerError::ServiceAlreadyExists(_) => BackplaneError::NameTaken { name: name.to_owned(), service },
         source => BackplaneError::Tracker { name: name.to_owned(), source },
     };
+    let slot = HubSlot::tracked_in(tracker, name).map_err(|e| refused(hub_value(name), e))?;
+    let mut current = lock(&slot.0);
     let (data, config) = (inbox_service(name), configuration_service(name));
     tracker.register_service(&data, me, "inbox").map_err(|e| refused(data.clone(), e))?;
     if let Err(e) = tracker.register_service(&config, me, "configuration") {
         let _ = tracker.deregister_service(&data);
         return Err(refused(config, e));
     }
+    *current = Arc::downgrade(hub);
     Ok(())
 }
 
@@ -893,8 +937,8 @@ impl<T: Clone + Send + 'static> PublishTo<T> {
     /// the backplane.
     fn attach(&self, ctx: &Context<T, T>) -> Result<(Publishing, Option<Outbox<T>>), ComponentError> {
         let service_name = inbox_service(&self.name);
-        let service = ctx
-            .tracker()
+        let tracker = ctx.tracker();
+        let service = tracker
             .retrieve_service(&service_name)
             .map_err(|_| BackplaneError::NotFound { name: self.name.clone(), service: service_name })?;
         let me = ctx.me();
@@ -906,8 +950,9 @@ impl<T: Clone + Send + 'static> PublishTo<T> {
         let link_error = |source| BackplaneError::Link { name: self.name.clone(), source };
         // Checked before it is counted: a publisher that cannot link never publishes.
         linkage::check(from, service.endpoint(), options).map_err(link_error)?;
-        // No hub: its body has ended (the tracker forgets its services as its end completes).
-        let publishing = Hub::of(service.component())
+        // No hub: its body has ended (the tracker forgets its services as its end completes), or
+        // a backplane of that name registered since has replaced it.
+        let publishing = Hub::of(&tracker, &self.name, service.component())
             .and_then(|hub| hub.attach())
             .ok_or_else(|| BackplaneError::Ended { name: self.name.clone() })?;
         ctx.link_with(from, service.endpoint(), options).map_err(link_error)?;
@@ -1176,26 +1221,57 @@ impl<T: Clone + Send + 'static> Component for SubscribeTo<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axon_core::ipc::ShutdownMicroprocess;
 
-    fn has_hub(backplane: &ComponentRef) -> bool {
-        lock(hubs()).contains_key(&backplane.id())
+    /// The hub its publishers would find for backplane `c`, registered as `name` with `s`.
+    fn hub(s: &Scheduler, name: &str, c: &ComponentRef) -> Option<Arc<Hub>> {
+        Hub::of(s.tracker(), name, c)
     }
 
     #[test]
-    fn a_backplanes_hub_goes_with_it() {
+    fn a_backplane_recreated_under_a_name_gets_its_own_hub_and_the_dead_ones_go() {
         let s = Scheduler::new();
-        // Registered, never activated: it goes with the instance.
+        // Registered, never activated: its hub goes with the instance.
         let unused = Backplane::<u8>::new("UNUSED").register(&s).unwrap();
         let c = unused.component().clone();
-        assert!(has_hub(&c));
+        let unused_hub = Arc::downgrade(&hub(&s, "UNUSED", &c).expect("findable once registered"));
         drop(unused);
-        assert!(!has_hub(&c));
-        // Activated: it goes with its body, whether its name was taken or it ran.
-        let bp = s.activate(Backplane::<u8>::new("USED"));
-        let refused = s.activate(Backplane::<u8>::new("USED"));
-        assert!(has_hub(&bp));
-        bp.deliver("control", Ipc::from(ProducerFinished::new())).unwrap();
+        assert!(unused_hub.upgrade().is_none(), "the tracker keeps no hub alive");
+        assert!(hub(&s, "UNUSED", &c).is_none());
+
+        // Activated: the hub goes with its body. A backplane refused for a taken name leaves the
+        // first one's hub in place.
+        let first = s.activate(Backplane::<u8>::new("AGAIN"));
+        let refused = s.activate(Backplane::<u8>::new("AGAIN"));
+        let first_hub = Arc::downgrade(&hub(&s, "AGAIN", &first).unwrap());
+        assert!(hub(&s, "AGAIN", &refused).is_none());
+        first.deliver("control", Ipc::from(ProducerFinished::new())).unwrap();
         assert!(s.run().is_err(), "the second one failed: its name was taken");
-        assert!(!has_hub(&bp) && !has_hub(&refused));
+        assert!(first_hub.upgrade().is_none(), "a dead backplane's hub is not kept alive");
+        assert!(hub(&s, "AGAIN", &first).is_none());
+
+        // Re-created under the same name: it gets a hub of its own, in the same slot.
+        let second = s.activate(Backplane::<u8>::new("AGAIN"));
+        let second_hub = hub(&s, "AGAIN", &second).expect("the new backplane's hub");
+        assert_eq!(second_hub.id, second.id());
+        assert!(hub(&s, "AGAIN", &first).is_none());
+        let values = s.tracker().information_items_logged();
+        assert_eq!(values, ["Backplane_H_AGAIN", "Backplane_H_UNUSED"]);
+        drop(second_hub);
+        second.deliver("control", Ipc::from(ShutdownMicroprocess::new())).unwrap();
+        s.run().unwrap();
+        assert!(hub(&s, "AGAIN", &second).is_none());
+    }
+
+    #[test]
+    fn a_hub_is_found_through_a_parent_tracker() {
+        let parent = Scheduler::new();
+        let child = Scheduler::with_tracker(Tracker::with_parent(parent.tracker()));
+        let bp = parent.activate(Backplane::<u8>::new("UP"));
+        // The child has a slot of that name too, for a backplane of its own that has gone.
+        drop(Backplane::<u8>::new("UP").register(&child).unwrap());
+        assert!(Hub::of(child.tracker(), "UP", &bp).is_some());
+        bp.deliver("control", Ipc::from(ShutdownMicroprocess::new())).unwrap();
+        parent.run().unwrap();
     }
 }

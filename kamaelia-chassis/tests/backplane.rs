@@ -584,6 +584,28 @@ async fn a_publisher_that_cannot_link_is_not_counted() {
     assert!(!bp.has_ended(), "a publisher of another type never published: it does not end the backplane");
 }
 
+// The hub a publisher counts itself in is found through the scheduler's tracker, by name: a
+// backplane re-created under a name once the first has ended counts its own publishers, not the
+// first one's.
+#[tokio::test(start_paused = true)]
+async fn a_backplane_recreated_under_the_same_name_counts_its_own_publishers() {
+    let s = Scheduler::new();
+    for round in 0..3 {
+        let bp = s.activate(Backplane::<String>::new("AGAIN").end_after_publishers(1));
+        let mut sub = subscriber(&s, "AGAIN");
+        let mut publisher = Handle::new(PublishTo::<String>::new("AGAIN"), &s);
+        publisher.send(format!("round {round}")).await;
+        publisher.send_control(ProducerFinished::new()).await;
+        assert_eq!(recv(&mut sub).await, format!("round {round}"));
+        assert!(recv_signal(&mut sub).await.is_producer_finished());
+        assert_eq!(join(&bp).await, Exit::Finished);
+        // Once it has ended, a publisher of that name finds no backplane.
+        let late = s.activate(PublishTo::<String>::new("AGAIN"));
+        assert!(failure(join(&late).await).contains("AGAIN"));
+    }
+    assert!(s.tracker().information_items_logged().contains(&"Backplane_H_AGAIN".to_owned()));
+}
+
 // ----- The obvious program: one publisher, two subscribers, run to the end, many times -----
 
 /// Sends 0, 1, ... `n - 1`, then says it has finished.
