@@ -104,11 +104,48 @@ impl<C: Component> Instance<C> {
 
     /// Starts its body as a task on `scheduler` (Axon's `activate()`), and returns the component.
     /// A component stopped before activation stays ended.
+    ///
+    /// [`main`](Component::main) is called here, on the calling thread, and the component already
+    /// knows its scheduler when it is: a `main` written as a plain `fn` returning an `async`
+    /// block can use [`Context::scheduler`] and [`Context::tracker`] before that block, so what
+    /// it does there is done by the time `activate` returns. That is how a component takes its
+    /// place at once, for example a backplane's subscriber, which must be subscribed before
+    /// anything activated after it publishes:
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use axon_core::{Component, ComponentResult, Context, Scheduler};
+    ///
+    /// /// Offers its inbox as the service "greeter" as soon as it is activated.
+    /// struct Greeter;
+    /// impl Component for Greeter {
+    ///     type Inbox = String;
+    ///     type Outbox = ();
+    ///     fn main(self, mut ctx: Context<String, ()>) -> impl Future<Output = ComponentResult> + Send {
+    ///         let registered = ctx.tracker().register_service("greeter", ctx.me(), "inbox");
+    ///         async move {
+    ///             registered?;
+    ///             while let Some(name) = ctx.inbox.recv().await {
+    ///                 println!("hello, {name}");
+    ///             }
+    ///             Ok(())
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let scheduler = Scheduler::new();
+    /// scheduler.activate(Greeter);
+    /// // Registered already, whether or not its body has started.
+    /// assert!(scheduler.tracker().retrieve_service("greeter").is_ok());
+    /// ```
     pub fn activate(self, scheduler: &Scheduler) -> ComponentRef {
         let me = self.ctx.me().clone();
         if me.has_ended() {
             return me;
         }
+        // Attached first, so that `main` finds its scheduler (see above); `spawn_body` relies on
+        // it.
+        me.attach(scheduler, None);
         let body = self.behaviour.main(self.ctx);
         scheduler.spawn_body(&me, run_body(me.0.clone(), body, scheduler.slowmo()));
         me

@@ -366,8 +366,10 @@ impl Scheduler {
         })
     }
 
+    /// Runs `body`, the body of `me`, which [`Instance::activate`](crate::Instance::activate) has
+    /// already attached to this scheduler (so that `main` could use it).
     pub(crate) fn spawn_body(&self, me: &ComponentRef, body: impl Future<Output = ()> + Send + 'static) {
-        self.register(me);
+        self.0.components.insert(me);
         self.0.live.0.fetch_add(1, Ordering::SeqCst);
         me.0.set_state(crate::ComponentState::Running);
         if let Some(group) = Group::current(self.key()) {

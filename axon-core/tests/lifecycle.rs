@@ -182,3 +182,48 @@ fn try_recv_tells_empty_from_closed() {
     assert_eq!(last, Err(TryRecvError::Closed));
     s.run().unwrap();
 }
+
+/// Registers its inbox as the service `name` in `main`, before its body's first await.
+struct TakesItsPlace(String);
+
+impl Component for TakesItsPlace {
+    type Inbox = u32;
+    type Outbox = u32;
+
+    fn main(self, mut ctx: Context<u32, u32>) -> impl std::future::Future<Output = ComponentResult> + Send {
+        let registered = ctx.tracker().register_service(&self.0, ctx.me(), "inbox");
+        async move {
+            registered?;
+            while let Some(n) = ctx.inbox.recv().await {
+                ctx.outbox.send(n).await;
+            }
+            Ok(())
+        }
+    }
+}
+
+// What a component's `main` does before its first await is done when `activate` returns, with the
+// scheduler known: from outside any component, on both kinds of scheduler, and from inside one.
+#[test]
+fn main_runs_at_activation_and_knows_its_scheduler() {
+    for s in [Scheduler::new(), Scheduler::per_thread(2)] {
+        for i in 0..20 {
+            let name = format!("outside {i}");
+            let c = s.activate(TakesItsPlace(name.clone()));
+            let found = s.tracker().retrieve_service(&name).expect("registered by the time activate returns");
+            assert_eq!(found.component().id(), c.id());
+            assert_eq!(c.scheduler().map(|t| std::ptr::eq(t.tracker(), s.tracker())), Some(true));
+            c.stop();
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        s.activate(from_fn("Parent", move |ctx: Context<(), ()>| async move {
+            let child = ctx.activate(TakesItsPlace("inside".to_owned()));
+            let found = ctx.tracker().retrieve_service("inside").map(|f| f.component().id() == child.id());
+            child.stop();
+            tx.send(found).unwrap();
+            Ok(())
+        }));
+        assert_eq!(rx.recv_timeout(DEADLINE), Ok(Ok(true)));
+        s.runtime_handle().block_on(async { tokio::time::timeout(DEADLINE, s.run_async()).await }).unwrap().unwrap();
+    }
+}

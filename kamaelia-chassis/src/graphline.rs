@@ -126,6 +126,82 @@
 //! * A child that panics or fails ends alone (it is logged, and the scheduler reports it); the
 //!   Graphline keeps waiting for the others.
 //!
+//! ## A `ProducerFinished` on `control` reaches every child at once
+//!
+//! **Beware:** a message the Graphline passes on from its `control` goes to *every* child whose
+//! `control` no linkage feeds, upstream and downstream children alike, one right after the other
+//! (one clone per child, through its `_cs_NAME` outbox, in the order the children were given).
+//! The Graphline waits only for room in each child's `control`, never for a child to act on the
+//! message, and it does not know which child feeds which. So if a Graphline whose child `UP`
+//! feeds its child `DOWN`, neither `control` linked, is sent a `ProducerFinished`, `DOWN` may
+//! receive it while `UP` still has messages to process and send: `DOWN` then passes on what is
+//! in its `inbox` at that moment and ends, and what `UP` sends after that goes to a component
+//! that has ended and is discarded. Nothing is lost in transit, but the end overtakes the data.
+//!
+//! The cure is to let the end travel along with the data, as a
+//! [`Pipeline`](crate::pipeline::Pipeline) does: link `("UP", "signal")` to `("DOWN", "control")`
+//! inside the graph. `DOWN`'s `control` is then linked, so the Graphline passes its control
+//! messages to `UP` alone; `UP` sends its `ProducerFinished` out of `signal` after the last message
+//! it sends out of `outbox`, and `DOWN` hears of the end only once everything `UP` sent is in its
+//! `inbox`. (Linking `("self", "control")` to `("UP", "control")` also keeps `DOWN` out of it, and
+//! the Graphline then never reads `control` itself.) Link the last child's `signal` to
+//! `("self", "signal")` so that the end leaves the Graphline after the last message, too:
+//!
+//! ```
+//! use std::time::Duration;
+//! use axon_core::prelude::*;
+//! use axon_core::{Exit, Instance};
+//! use kamaelia_chassis::graphline;
+//! use kamaelia_chassis::graphline::Graphline;
+//!
+//! // Adds one to what it receives. On a control message it passes on what is still queued, then
+//! // the message, and ends.
+//! fn add_one() -> impl Component<Inbox = u32, Outbox = u32> {
+//!     from_fn("AddOne", |mut ctx: Context<u32, u32>| async move {
+//!         while let Some(event) = ctx.next_event().await {
+//!             match event {
+//!                 Event::Data(n) => ctx.outbox.send(n + 1).await,
+//!                 Event::Control(msg) => {
+//!                     for n in ctx.inbox.drain() {
+//!                         ctx.outbox.send(n + 1).await;
+//!                     }
+//!                     ctx.signal.send(msg).await;
+//!                     break;
+//!                 }
+//!             }
+//!         }
+//!         Ok(())
+//!     })
+//! }
+//!
+//! let add_two: Instance<Graphline<u32, u32>> = graphline! {
+//!     UP = add_one(),
+//!     DOWN = add_one(),
+//!     linkages = {
+//!         ("self", "inbox"): ("UP", "inbox"),
+//!         ("UP", "outbox"): ("DOWN", "inbox"),
+//!         ("DOWN", "outbox"): ("self", "outbox"),
+//!         // The signal chain: DOWN hears of the end from UP, after UP's last message, not from
+//!         // the Graphline, which passes what reaches its control to UP alone.
+//!         ("UP", "signal"): ("DOWN", "control"),
+//!         ("DOWN", "signal"): ("self", "signal"),
+//!     }
+//! }
+//! .unwrap();
+//!
+//! let mut h = Handle::new(add_two, &Scheduler::new());
+//! for n in 0..100 {
+//!     h.send_blocking(n);
+//! }
+//! h.send_control_blocking(ProducerFinished::new());
+//! for n in 0..100 {
+//!     assert_eq!(h.recv_blocking(), Some(n + 2), "every message, in order");
+//! }
+//! let end = h.recv_signal_timeout(Duration::from_secs(10)).unwrap();
+//! assert!(end.is_producer_finished(), "then the end, from DOWN");
+//! assert_eq!(h.join_blocking(), Exit::Finished);
+//! ```
+//!
 //! # Limitations
 //!
 //! * Passing on a control message waits while a child's `control` is full (boxes are bounded), so

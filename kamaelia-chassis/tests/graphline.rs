@@ -840,3 +840,83 @@ async fn stopping_a_graphline_stops_its_children() {
     }
     within("run returns", s.run_async()).await.unwrap();
 }
+
+// ----- the signal chain that keeps a downstream child until the upstream one is done -----
+
+/// Adds one to what it receives; on a control message, passes on what is still queued, then the
+/// message, and ends.
+fn add_one() -> impl Component<Inbox = u32, Outbox = u32> {
+    from_fn("AddOne", |mut ctx: Context<u32, u32>| async move {
+        while let Some(event) = ctx.next_event().await {
+            match event {
+                Event::Data(n) => ctx.outbox.send(n + 1).await,
+                Event::Control(msg) => {
+                    for n in ctx.inbox.drain() {
+                        ctx.outbox.send(n + 1).await;
+                    }
+                    ctx.signal.send(msg).await;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The module docs' Graphline: `UP` feeds `DOWN`, and `UP`'s signal is `DOWN`'s control, so a
+/// `ProducerFinished` on the Graphline's control reaches `UP` only, and `DOWN` after `UP`'s data.
+fn add_two() -> axon_core::Instance<Graphline<u32, u32>> {
+    graphline! {
+        UP = add_one(),
+        DOWN = add_one(),
+        linkages = {
+            ("self", "inbox"): ("UP", "inbox"),
+            ("UP", "outbox"): ("DOWN", "inbox"),
+            ("DOWN", "outbox"): ("self", "outbox"),
+            ("UP", "signal"): ("DOWN", "control"),
+            ("DOWN", "signal"): ("self", "signal"),
+        }
+    }
+    .unwrap()
+}
+
+/// 100,000 messages, then a `ProducerFinished` on the Graphline's control, from a source ahead of
+/// it in a pipeline; a collector behind it keeps what comes out until the end. Every message
+/// arrives, in order, before the end; `run` returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_signal_chain_100_000_messages_all_arrive_before_the_end() {
+    const N: u32 = 100_000;
+    let source = from_fn("Source", |mut ctx: Context<(), u32>| async move {
+        for n in 0..N {
+            ctx.outbox.send(n).await;
+        }
+        ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+        Ok(())
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let collect = from_fn("Collect", move |mut ctx: Context<u32, ()>| async move {
+        let mut got = Vec::with_capacity(N as usize);
+        let mut end = None;
+        while let Some(event) = ctx.next_event().await {
+            match event {
+                Event::Data(n) => got.push(n),
+                Event::Control(msg) => {
+                    got.extend(ctx.inbox.drain());
+                    end = Some(msg);
+                    break;
+                }
+            }
+        }
+        tx.send((got, end)).unwrap();
+        Ok(())
+    });
+    let s = Scheduler::new();
+    let pipeline = s.activate(kamaelia_chassis::pipeline![source, add_two(), collect]);
+    let ran = tokio::time::timeout(std::time::Duration::from_secs(300), s.run_async()).await;
+    ran.expect("run returns: every component ends").expect("nothing fails");
+    assert_eq!(pipeline.exit(), Some(Exit::Finished));
+    let (got, end) = rx.try_recv().expect("the collector has reported");
+    assert_eq!(got.len(), N as usize, "all {N} arrive");
+    assert!(got.iter().copied().eq(2..N + 2), "each once, in order, each added to twice");
+    assert!(end.as_ref().is_some_and(Ipc::is_producer_finished), "then the end: {end:?}");
+}
