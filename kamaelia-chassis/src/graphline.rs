@@ -24,7 +24,8 @@
 //!     ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
 //!     Ok(())
 //! });
-//! // Numbers each line; on shutdown, numbers what is still queued, passes it on and stops.
+//! // Numbers each line; on shutdown (which comes after every line sent before it), passes it
+//! // on and stops.
 //! let number = from_fn("Number", |mut ctx: Context<String, String>| async move {
 //!     let mut n = 0;
 //!     while let Some(event) = ctx.next_event().await {
@@ -34,10 +35,6 @@
 //!                 ctx.outbox.send(format!("{n}: {line}")).await;
 //!             }
 //!             Event::Control(msg) => {
-//!                 for line in ctx.inbox.drain() {
-//!                     n += 1;
-//!                     ctx.outbox.send(format!("{n}: {line}")).await;
-//!                 }
 //!                 ctx.signal.send(msg).await;
 //!                 break;
 //!             }
@@ -256,7 +253,7 @@ use std::marker::PhantomData;
 use axon_core::ipc::ProducerFinished;
 use axon_core::{
     linkage, AnyInstance, BoxKind, Component, ComponentError, ComponentRef, ComponentResult, Context, Declarations,
-    Instance, Ipc, LinkError, LinkOptions, Outbox, Passthrough,
+    Instance, IntoInstance, Ipc, LinkError, LinkOptions, Outbox, Passthrough,
 };
 
 /// The name that stands for the Graphline itself in a linkage declaration.
@@ -430,8 +427,8 @@ impl<I, O> fmt::Debug for Graphline<I, O> {
 
 /// Erases a child's type so that different components can be listed together in
 /// [`Graphline::new`]: takes a behaviour value or a ready [`Instance`].
-pub fn child<C: Component>(component: impl Into<Instance<C>>) -> Box<dyn AnyInstance> {
-    component.into().boxed()
+pub fn child(component: impl IntoInstance) -> Box<dyn AnyInstance> {
+    component.into_instance().boxed()
 }
 
 impl Graphline {
@@ -854,6 +851,36 @@ impl<I: Send + 'static, O: Send + 'static> Graphline<I, O> {
 /// `Result<Instance<Graphline<I, O>>, GraphlineError>` whose own box types `I` and `O` are
 /// inferred from where it is used, or stated: `let g: Instance<Graphline> = graphline! {..}?` for
 /// `()`. See the [module docs](mod@crate::graphline) for an example.
+///
+/// # Standalone
+///
+/// A Graphline run on its own, as Kamaelia's `Graphline(...).run()`, has nothing around it to fix
+/// its box types, and the compiler stops with "type annotations needed for
+/// `Instance<Graphline<_, _>>`" (an inference failure, which Rust gives no way to word better).
+/// State them: `Graphline` alone means `Graphline<(), ()>`, a Graphline whose own `inbox` and
+/// `outbox` are not used.
+///
+/// ```
+/// use axon_core::prelude::*;
+/// use axon_core::Instance;
+/// use kamaelia_chassis::{graphline, Graphline};
+///
+/// let a = from_fn("A", |mut ctx: Context<(), u32>| async move {
+///     ctx.outbox.send(7).await;
+///     Ok(())
+/// });
+/// let b = from_fn("B", |mut ctx: Context<u32, ()>| async move {
+///     assert_eq!(ctx.inbox.recv().await, Some(7));
+///     Ok(())
+/// });
+/// let g: Instance<Graphline> = graphline! {
+///     A = a,
+///     B = b,
+///     linkages = { ("A", "outbox"): ("B", "inbox") }
+/// }
+/// .unwrap();
+/// g.run().unwrap();
+/// ```
 #[macro_export]
 macro_rules! graphline {
     // Every child collected: the linkages close the declaration.
