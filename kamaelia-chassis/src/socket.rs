@@ -137,6 +137,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -204,8 +205,11 @@ pub struct AdapterSettings {
     /// Kamaelia's behaviour): the connection ends at once. `Some(grace)`: the adapter tells the
     /// component feeding it, with a `ProducerFinished` out of its `signal`, and keeps writing what
     /// that component still sends until it says it has finished (a shutdown request on
-    /// `control`, or its `inbox` closing), for at most `grace`; then it closes. Servers turn this
-    /// on for their connections, so that replies to a half-closed client are never dropped.
+    /// `control`, or its `inbox` closing); then it closes. `grace` bounds only a stretch in which
+    /// that component neither finishes nor sends anything: a reply still being written goes on
+    /// for as long as the peer reads it (a write that stalls is bounded by `send_timeout`). A
+    /// reply cut by the grace is logged as a warning. Servers turn this on for their
+    /// connections, so that replies to a half-closed client are never dropped.
     pub finish_after_peer_close: Option<Duration>,
 }
 
@@ -484,7 +488,8 @@ async fn serve<T: Outgoing>(
     let me = ctx.me().clone();
     let Context { inbox, control, outbox, signal, .. } = ctx;
     let receiving = receive(rd, outbox, ReadSize::new(settings.min_read_size, settings.read_buffer_size));
-    let sending = send(wr, inbox, control, settings, half_close);
+    let activity = Activity::default();
+    let sending = send(wr, inbox, control, settings, half_close, &activity);
     tokio::pin!(receiving, sending);
     let received = tokio::select! {
         // In order (no random start, which costs a random number every poll): the sending side
@@ -505,11 +510,36 @@ async fn serve<T: Outgoing>(
     if signal.try_send(note.into()).is_err() {
         log::debug!("{}: signal destination full; peer-closed notice dropped", me.name());
     }
-    // On the heap: the timer is needed only after a half-close.
-    match Box::pin(tokio::time::timeout(grace, &mut sending)).await {
-        Ok(ending) => ending,
-        Err(_) => Ending::PeerClosed,
+    // Writing goes on for as long as the peer reads (a large reply to a half-closed client that
+    // reads slowly reaches it whole: a write that stalls is bounded by `send_timeout`, as ever).
+    // `grace` bounds only a stretch in which the component feeding us neither finishes nor sends
+    // anything. (On the heap: only after a half-close.)
+    let mut quiet = Box::pin(tokio::time::sleep(grace));
+    let at_close = activity.written.load(Ordering::Relaxed);
+    let mut seen = at_close;
+    loop {
+        tokio::select! {
+            biased;
+            ending = &mut sending => return ending,
+            () = quiet.as_mut() => {}
+        }
+        let written = activity.written.load(Ordering::Relaxed);
+        if written == seen && !activity.writing.load(Ordering::Relaxed) {
+            break;
+        }
+        seen = written;
+        quiet.as_mut().reset(tokio::time::Instant::now() + grace);
     }
+    if seen != at_close {
+        log::warn!(
+            "{}: a reply was cut: the peer closed its sending side, and the component sending to it stopped for \
+             {grace:?} without finishing",
+            me.name()
+        );
+    } else {
+        log::debug!("{}: the peer closed its sending side and nothing was sent for {grace:?}; closing", me.name());
+    }
+    Ending::PeerClosed
 }
 
 /// The adaptive size of the next read buffer (see "How it works" in the module docs): starts
@@ -596,6 +626,7 @@ async fn send<T: Outgoing>(
     control: &mut Inbox<Ipc>,
     settings: &AdapterSettings,
     half_close: bool,
+    activity: &Activity,
 ) -> Ending {
     let mut control_open = true;
     loop {
@@ -626,7 +657,17 @@ async fn send<T: Outgoing>(
             Next::InboxClosed if half_close => return Box::pin(half_closed(wr, control, control_open)).await,
             Next::InboxClosed => return Ending::InboxClosed,
             Next::Request(msg) => {
-                return Box::pin(finish_on_request(wr, inbox, control, msg, settings, half_close, control_open)).await
+                return Box::pin(finish_on_request(
+                    wr,
+                    inbox,
+                    control,
+                    msg,
+                    settings,
+                    half_close,
+                    control_open,
+                    activity,
+                ))
+                .await
             }
         };
         // Whatever else is already queued goes out in the same (vectored) write.
@@ -640,14 +681,16 @@ async fn send<T: Outgoing>(
         // `write_batch`'s two steps, written out: its future would be part of this one (kept for
         // the connection's life) at the size of the batch, and boxing it would cost an allocation
         // per write.
-        let written = write_now(wr, &mut batch);
+        activity.writing.store(true, Ordering::Relaxed);
+        let written = write_now(wr, &mut batch, activity);
         let failed = match written {
             Ok(Progress::Done) => None,
             // On the heap: waiting for room is needed only while the peer is slower than we are
             // (or a large file is being sent).
-            Ok(progress) => Box::pin(write_rest(wr, batch, progress, settings.send_timeout)).await.err(),
+            Ok(progress) => Box::pin(write_rest(wr, batch, progress, settings.send_timeout, activity)).await.err(),
             Err(e) => Some(e),
         };
+        activity.writing.store(false, Ordering::Relaxed);
         if let Some(e) = failed {
             return e;
         }
@@ -658,6 +701,16 @@ async fn send<T: Outgoing>(
             inbox.shrink_to(axon_core::FIRST_BUFFER_ROOM);
         }
     }
+}
+
+/// What the sending side has done, watched while a half-closed peer is still reading (see
+/// `serve`): two counters beside the writes, not a message per write.
+#[derive(Default)]
+struct Activity {
+    /// Bytes written so far.
+    written: AtomicU64,
+    /// A batch is being written (some of it may still be waiting for the peer to read).
+    writing: AtomicBool,
 }
 
 /// What the sending loop of the adapter was woken for.
@@ -677,12 +730,16 @@ async fn finish_on_request<T: Outgoing>(
     settings: &AdapterSettings,
     half_close: bool,
     control_open: bool,
+    activity: &Activity,
 ) -> Ending {
     // Flush what was queued when the request arrived, no more: a protocol still producing
     // cannot keep the connection open this way.
     let queued: VecDeque<Payload> =
         (0..inbox.data_ready()).map_while(|_| inbox.try_recv().ok()).map(Into::into).collect();
-    if let Err(e) = write_batch(wr, queued, settings.send_timeout).await {
+    activity.writing.store(true, Ordering::Relaxed);
+    let written = write_batch(wr, queued, settings.send_timeout, activity).await;
+    activity.writing.store(false, Ordering::Relaxed);
+    if let Err(e) = written {
         return e;
     }
     if half_close && msg.is_producer_finished() {
@@ -718,10 +775,11 @@ async fn write_batch(
     wr: &mut OwnedWriteHalf,
     mut batch: VecDeque<Payload>,
     timeout: Option<Duration>,
+    activity: &Activity,
 ) -> Result<(), Ending> {
-    match write_now(wr, &mut batch)? {
+    match write_now(wr, &mut batch, activity)? {
         Progress::Done => Ok(()),
-        progress => write_rest(wr, batch, progress, timeout).await,
+        progress => write_rest(wr, batch, progress, timeout, activity).await,
     }
 }
 
@@ -732,6 +790,7 @@ async fn write_rest(
     mut batch: VecDeque<Payload>,
     mut progress: Progress,
     timeout: Option<Duration>,
+    activity: &Activity,
 ) -> Result<(), Ending> {
     loop {
         match progress {
@@ -740,7 +799,7 @@ async fn write_rest(
             // (In a group, behind the members that are ready; otherwise behind the tasks.)
             Progress::Turn => axon_core::group::yield_now().await,
         }
-        progress = write_now(wr, &mut batch)?;
+        progress = write_now(wr, &mut batch, activity)?;
     }
 }
 
@@ -760,7 +819,7 @@ enum Progress {
 /// allows (bytes in vectored writes, file regions with `sendfile`), without waiting, and at most
 /// one [`SENDFILE_MAX_CHUNK`](crate::payload::SENDFILE_MAX_CHUNK) of a file. Writing to a socket
 /// with room so allocates nothing but the slice list of a run of several byte messages.
-fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>) -> Result<Progress, Ending> {
+fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Activity) -> Result<Progress, Ending> {
     let mut file_chunk_sent = false;
     loop {
         while batch.front().is_some_and(Payload::is_empty) {
@@ -790,6 +849,7 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>) -> Result<Progr
         match written {
             Ok(0) => return Err(Ending::WriteFailed(io::ErrorKind::WriteZero.into())),
             Ok(n) => {
+                activity.written.fetch_add(n as u64, Ordering::Relaxed);
                 let mut n = n as u64;
                 while n > 0 {
                     let Some(front) = batch.front_mut() else { break };

@@ -300,3 +300,62 @@ async fn a_file_shorter_than_its_region_drops_the_connection_and_says_why() {
     assert!(why.contains("sending a file region failed") && why.contains("byte 1000"), "{why}");
     assert_eq!(within("the end", h.join()).await, Exit::Finished);
 }
+
+/// A peer that half-closes and then reads slowly gets the whole reply: `finish_after_peer_close`
+/// bounds a stretch with nothing written, not a reply that is still being read (it used to end
+/// the connection that long after the half-close, cutting a large reply).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_half_closed_peer_reading_slowly_gets_the_whole_reply() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut peer = socket.connect(listener.local_addr().unwrap()).await.unwrap();
+    let (ours, _) = listener.accept().await.unwrap();
+    let grace = Duration::from_millis(100);
+    let settings = AdapterSettings { finish_after_peer_close: Some(grace), ..AdapterSettings::default() };
+    let mut h = Handle::new(ConnectedSocketAdapter::with_settings(ours, settings), &Scheduler::new());
+    let reply: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    h.send(Bytes::from(reply.clone())).await;
+    h.send_control(ProducerFinished::new()).await;
+    peer.shutdown().await.unwrap();
+    // Read in small pieces, pausing between them: the reply takes many times the grace to read.
+    let started = tokio::time::Instant::now();
+    let mut all = Vec::with_capacity(reply.len());
+    let mut piece = vec![0u8; 64 * 1024];
+    within("the whole reply", async {
+        loop {
+            match peer.read(&mut piece).await.unwrap() {
+                0 => break,
+                n => all.extend_from_slice(&piece[..n]),
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await; // a slow reader, not a wait for the server
+        }
+    })
+    .await;
+    assert_eq!(all.len(), reply.len(), "the reply was cut after {:?}", started.elapsed());
+    assert!(all == reply, "the reply arrived changed");
+}
+
+/// After a half-close, a component that goes quiet without finishing is still cut off once
+/// nothing has been written for the grace.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_half_close_nothing_written_for_the_grace_ends_the_connection() {
+    let (ours, mut peer) = pair().await;
+    let settings =
+        AdapterSettings { finish_after_peer_close: Some(Duration::from_millis(100)), ..AdapterSettings::default() };
+    let mut h = Handle::new(ConnectedSocketAdapter::with_settings(ours, settings), &Scheduler::new());
+    h.send(Bytes::from_static(b"partial")).await;
+    peer.shutdown().await.unwrap();
+    let mut all = Vec::new();
+    within("the close", peer.read_to_end(&mut all)).await.unwrap();
+    assert_eq!(all, b"partial");
+    let mut saw_peer_close = false;
+    while let Ok(msg) = h.recv_signal_timeout(DEADLINE) {
+        let text = message_of(msg);
+        saw_peer_close |= text.contains("closed");
+        if text.contains("ended") || text.contains("peer closed the connection") {
+            break;
+        }
+    }
+    assert!(saw_peer_close);
+}
