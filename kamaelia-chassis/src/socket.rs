@@ -489,7 +489,8 @@ async fn serve<T: Outgoing>(
     let Context { inbox, control, outbox, signal, .. } = ctx;
     let receiving = receive(rd, outbox, ReadSize::new(settings.min_read_size, settings.read_buffer_size));
     let activity = Activity::default();
-    let sending = send(wr, inbox, control, settings, half_close, &activity);
+    let how = Sending { settings, half_close, activity: &activity };
+    let sending = send(wr, inbox, control, &how);
     tokio::pin!(receiving, sending);
     let received = tokio::select! {
         // In order (no random start, which costs a random number every poll): the sending side
@@ -624,10 +625,9 @@ async fn send<T: Outgoing>(
     wr: &mut OwnedWriteHalf,
     inbox: &mut Inbox<T>,
     control: &mut Inbox<Ipc>,
-    settings: &AdapterSettings,
-    half_close: bool,
-    activity: &Activity,
+    how: &Sending<'_>,
 ) -> Ending {
+    let Sending { settings, half_close, activity } = *how;
     let mut control_open = true;
     loop {
         // Only what is waited for is chosen here, and everything else done after: this future is
@@ -656,19 +656,7 @@ async fn send<T: Outgoing>(
             // On the heap, as every way to the end: each happens once.
             Next::InboxClosed if half_close => return Box::pin(half_closed(wr, control, control_open)).await,
             Next::InboxClosed => return Ending::InboxClosed,
-            Next::Request(msg) => {
-                return Box::pin(finish_on_request(
-                    wr,
-                    inbox,
-                    control,
-                    msg,
-                    settings,
-                    half_close,
-                    control_open,
-                    activity,
-                ))
-                .await
-            }
+            Next::Request(msg) => return Box::pin(finish_on_request(wr, inbox, control, msg, how, control_open)).await,
         };
         // Whatever else is already queued goes out in the same (vectored) write.
         let mut batch = VecDeque::from([data]);
@@ -703,6 +691,14 @@ async fn send<T: Outgoing>(
     }
 }
 
+/// How the sending side works: the settings, the half-close mode, and where it notes what it did.
+#[derive(Clone, Copy)]
+struct Sending<'a> {
+    settings: &'a AdapterSettings,
+    half_close: bool,
+    activity: &'a Activity,
+}
+
 /// What the sending side has done, watched while a half-closed peer is still reading (see
 /// `serve`): two counters beside the writes, not a message per write.
 #[derive(Default)]
@@ -727,11 +723,10 @@ async fn finish_on_request<T: Outgoing>(
     inbox: &mut Inbox<T>,
     control: &mut Inbox<Ipc>,
     msg: Ipc,
-    settings: &AdapterSettings,
-    half_close: bool,
+    how: &Sending<'_>,
     control_open: bool,
-    activity: &Activity,
 ) -> Ending {
+    let Sending { settings, half_close, activity } = *how;
     // Flush what was queued when the request arrived, no more: a protocol still producing
     // cannot keep the connection open this way.
     let queued: VecDeque<Payload> =
