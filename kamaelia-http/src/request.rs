@@ -22,6 +22,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use http::{HeaderMap, Method, StatusCode, Version};
 
@@ -114,6 +115,12 @@ pub struct Request {
     pub keep_alive: bool,
     /// The client sent `Expect: 100-continue` and waits for a `100 Continue` before the body.
     pub expect_continue: bool,
+    /// The pattern of the [`Routes`](crate::Routes) route that chose the handler
+    /// (`/items/{key}`), for logs; `None` when no such route did.
+    pub route: Option<Arc<str>>,
+    /// The parameters that route's pattern matched, percent-decoded, in the order of the pattern:
+    /// read them with [`param`](Self::param).
+    pub params: Vec<(String, String)>,
 }
 
 impl Request {
@@ -136,7 +143,16 @@ impl Request {
             body: BodyLength::Empty,
             keep_alive: true,
             expect_continue: false,
+            route: None,
+            params: Vec::new(),
         }
+    }
+
+    /// The value of the route parameter `name` (`request.param("key")` for a route
+    /// `/items/{key}`), percent-decoded; `None` if the route that chose the handler has none of
+    /// that name.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// The value of header `name` as text, if present and visible ASCII (the first one, if
@@ -204,6 +220,14 @@ impl fmt::Display for Request {
         }
         if let Some(local) = self.local {
             write!(f, ", 'localip': '{}', 'localport': {}", local.ip(), local.port())?;
+        }
+        if let Some(route) = &self.route {
+            write!(f, ", 'route': '{route}', 'params': {{")?;
+            for (i, (name, value)) in self.params.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                write!(f, "{sep}'{name}': '{}'", value.escape_default())?;
+            }
+            f.write_str("}")?;
         }
         match &self.bad {
             Some(bad) => write!(f, ", 'bad': {}, 'errormsg': '{}'}}", bad.status.as_u16(), bad.message),
