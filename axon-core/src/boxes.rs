@@ -639,6 +639,16 @@ impl<T: Send + 'static> Inbox<T> {
         }
     }
 
+    /// [`poll_take`](Self::poll_take), except that a box never linked counts as closed when empty
+    /// (see `Queue::poll_pop_or_unlinked`).
+    pub(crate) fn poll_take_or_unlinked(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<T>> {
+        let r = self.q().poll_pop_or_unlinked(cx);
+        if let Poll::Ready(Some(m)) = &r {
+            self.note(m);
+        }
+        r
+    }
+
     /// What `f` makes of the oldest message waiting (`None`: none is), without taking it.
     pub(crate) fn peek<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
         self.q().peek(f)

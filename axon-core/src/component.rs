@@ -1340,7 +1340,8 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// message (`ShutdownMicroprocess`) at once, data next, and any other control message
     /// (`ProducerFinished`) only once `inbox` is empty, so that the end of the stream never
     /// overtakes its data (see [`events`](crate::events)). `None` once `inbox` is closed
-    /// (everything upstream has gone) and `control` is empty.
+    /// (everything upstream has gone) and `control` is closed too, or was never linked: a
+    /// shutdown message still on its way (a chassis passing the end on) is waited for.
     pub async fn next_event(&mut self) -> Option<Event<I>> {
         self.select(std::convert::identity).next().await
     }

@@ -263,7 +263,7 @@ impl<'a, M, S: Sources<M>> Select<'a, M, S> {
 
     /// The next event, waiting if there is none: an urgent control message first, then data
     /// (inbox by inbox in turn), then any other control message once the inboxes are empty.
-    /// `None` once every inbox watched is closed and `control` is empty.
+    /// `None` once every inbox watched is closed and `control` is too (or was never linked).
     pub async fn next(mut self) -> Option<Event<M>> {
         poll_fn(|cx| poll_next(self.control, &mut self.sources, self.turn, cx)).await
     }
@@ -317,10 +317,12 @@ fn poll_order<M, S: Sources<M>>(
         if waiting.is_some() {
             return Poll::Ready(control.try_recv().ok().map(Event::Control));
         }
-        // Every inbox watched has closed: what is left on control, then the end (control is not
-        // waited for: a component whose input has ended has nothing more to do).
+        // Every inbox watched has closed. A shutdown message may still come on control (its
+        // sender is alive: a chassis passing on the end, a moment after our input's sender
+        // ended), so control is waited for until it closes too; a control never linked (a chain
+        // wired outbox to inbox only) counts as closed, so that such a component still ends.
         if all_closed {
-            return Poll::Ready(control.try_recv().ok().map(Event::Control));
+            return control.poll_take_or_unlinked(cx).map(|m| m.map(Event::Control));
         }
         // Wait for control too. If a message came meanwhile, look at the inboxes once more:
         // data sent before it may have come after they were looked at.

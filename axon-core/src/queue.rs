@@ -235,6 +235,19 @@ impl<T> Queue<T> {
         Poll::Pending
     }
 
+    /// Like [`poll_pop`](Self::poll_pop), but an inbox that has never been linked counts as
+    /// closed when empty: for a box that may be left unwired (a component's `control` in a chain
+    /// wired outbox to inbox only), once the component's data has ended.
+    pub(crate) fn poll_pop_or_unlinked(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        {
+            let st = lock(&self.state);
+            if st.buf.is_empty() && !st.ever_linked && st.forward.is_none() {
+                return Poll::Ready(None);
+            }
+        }
+        self.poll_pop(cx)
+    }
+
     /// Registers `cx` to be woken by the next delivery, without taking anything. Returns true if
     /// there is already something to take (or the queue is closed).
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> bool {

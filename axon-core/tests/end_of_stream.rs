@@ -192,6 +192,29 @@ fn next_event_ends_when_inbox_closes_even_if_control_is_never_linked() {
 }
 
 #[test]
+fn a_shutdown_still_on_its_way_after_the_inbox_closes_is_waited_for() {
+    // Kamaelia's chassis pass the end on a moment after the data's sender ends (a Graphline
+    // broadcasting the ProducerFinished it received): the inbox closes first. The component must
+    // not end then without a word, but wait for control, whose sender is alive.
+    let mut h = Handle::new(Square, &Scheduler::new());
+    h.send_blocking(3);
+    assert_eq!(h.recv_timeout(DEADLINE), Ok(9));
+    h.close_input();
+    let square = h.component().clone();
+    // Its inbox is closed and empty; it waits (on control) rather than ending.
+    let waiting = std::time::Instant::now() + DEADLINE;
+    while !square.has_ended() && (square.state() != axon_core::ComponentState::Paused || square.data_ready("inbox") > 0)
+    {
+        assert!(std::time::Instant::now() < waiting, "never paused");
+        std::thread::yield_now();
+    }
+    assert!(!square.has_ended(), "it ended without passing the end on");
+    h.send_control_blocking(ProducerFinished::new());
+    assert!(h.recv_signal_timeout(DEADLINE).unwrap().is_producer_finished(), "the end is passed on");
+    assert_eq!(h.join_blocking(), Exit::Finished);
+}
+
+#[test]
 fn other_control_messages_wait_behind_data_too() {
     let seen = with_queued(
         from_fn("Seen", |mut ctx: Context<u32, String>| async move {
