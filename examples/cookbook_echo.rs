@@ -51,7 +51,7 @@ use std::sync::OnceLock;
 
 use kamaelia::axon::ipc::ProducerFinished;
 use kamaelia::axon::{Component, ComponentResult, Context, Event, Instance};
-use kamaelia::chassis::{Graphline, Pipeline, SimpleServer, SocketOptions};
+use kamaelia::chassis::{ConnectionInfo, Graphline, Pipeline, ServerCore, SocketOptions};
 use kamaelia::cli::{bundled_site, Options};
 use kamaelia::http::error_pages::escape_text;
 use kamaelia::http::{
@@ -118,12 +118,16 @@ fn echo_handler(request: Request) -> Pipeline<Bytes, Resource> {
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
-fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
-    HTTPServer::new(request_handlers([
-        ("/echo", factory(echo_handler)),
-        ("/hello", factory(HelloHandler::new)),
-        ("/", factory(serve_page)),
-    ]))
+// (told its connection's addresses, which every request then carries)
+fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Payload>> {
+    HTTPServer::for_connection(
+        connection,
+        request_handlers([
+            ("/echo", factory(echo_handler)),
+            ("/hello", factory(HelloHandler::new)),
+            ("/", factory(serve_page)),
+        ]),
+    )
 }
 
 fn main() {
@@ -131,8 +135,9 @@ fn main() {
     let options = Options::from_env_or_exit();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
-    // Finally we create the actual server and run it.
-    let server = SimpleServer {
+    // Finally we create the actual server and run it. (A ServerCore, where the page has a
+    // SimpleServer: it tells `http_protocol` each connection's addresses.)
+    let server = ServerCore {
         protocol: http_protocol,
         port: options.port,
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use kamaelia::axon::Scheduler;
-use kamaelia::chassis::{SimpleServer, SocketOptions};
+use kamaelia::chassis::{ConnectionInfo, ServerCore, SocketOptions};
 use kamaelia::cli::{bundled_site, Options, RuntimeKind};
 use kamaelia::http::server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
@@ -81,8 +81,11 @@ async fn main() -> ExitCode {
         ("/", factory(move |request| site.make(request))),
     ]));
     let http_settings = Arc::new(options.http.clone());
-    let server = SimpleServer {
-        protocol: move || HTTPServer::with_settings(create_request_handler.clone(), http_settings.clone()),
+    let server = ServerCore {
+        // Each connection's addresses go on every request it makes (`peer`, `local`).
+        protocol: move |connection: &ConnectionInfo| {
+            HTTPServer::with_settings(connection, create_request_handler.clone(), http_settings.clone())
+        },
         port: options.port,
         socket_options: SocketOptions { listen_address: options.bind, reuse_address: true, ..SocketOptions::default() },
         settings: options.server.clone(),

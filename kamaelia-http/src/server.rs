@@ -35,7 +35,9 @@ use crate::shutdown::HTTPShutdownLogicHandling;
 /// Makes the protocol component for one HTTP connection: see the [module docs](self).
 ///
 /// `HTTPServer` is used like Kamaelia's: `HTTPServer::new(create_request_handler)` returns the
-/// Graphline, ready for a server chassis to wire to a socket.
+/// Graphline, ready for a server chassis to wire to a socket. Under a
+/// [`ServerCore`](kamaelia_chassis::ServerCore), whose factory is given each connection's
+/// addresses, [`HTTPServer::for_connection`] puts them on every request.
 #[derive(Debug, Clone, Copy)]
 pub struct HTTPServer;
 
@@ -44,24 +46,61 @@ impl HTTPServer {
     /// `create_request_handler` (Kamaelia's `HTTPServer(createRequestHandler)`), with default
     /// [`HttpSettings`].
     ///
-    /// Call it from a server's protocol factory: the connection's addresses are then known
-    /// ([`ConnectionInfo::current`]) and put on every request.
+    /// Its requests carry no peer or local address ([`Request::peer`] and [`Request::local`] are
+    /// `None`), as under Kamaelia's `SimpleServer`: use [`for_connection`](Self::for_connection)
+    /// for them.
     #[allow(clippy::new_ret_no_self)] // Kamaelia's HTTPServer(...) returns a Graphline too
     pub fn new<F, H>(create_request_handler: F) -> Instance<Graphline<Bytes, Payload>>
     where
         F: Fn(Request) -> H + Send + Sync + 'static,
         H: Into<Handler>,
     {
-        HTTPServer::with_settings(shared_factory(create_request_handler), Arc::new(HttpSettings::default()))
+        HTTPServer::graphline(None, shared_factory(create_request_handler), Arc::new(HttpSettings::default()))
     }
 
-    /// As [`new`](Self::new), with a factory already shared (made once, used by every
-    /// connection) and `settings`.
+    /// The protocol for `connection`, as [`new`](Self::new), with the connection's peer and local
+    /// addresses on every request (Kamaelia's `HTTPServer(createRequestHandler, **argd)`, called
+    /// by `ServerCore` with `peer`, `peerport`, `localip` and `localport`).
+    ///
+    /// ```no_run
+    /// use kamaelia_chassis::ServerCore;
+    /// use kamaelia_http::{factory, request_handlers, HTTPServer, HelloHandler};
+    ///
+    /// let server = ServerCore::new(
+    ///     |connection| {
+    ///         HTTPServer::for_connection(connection, request_handlers([("/hello", factory(HelloHandler::new))]))
+    ///     },
+    ///     8082,
+    /// );
+    /// axon_core::Instance::new(server).run().unwrap();
+    /// ```
+    pub fn for_connection<F, H>(
+        connection: &ConnectionInfo,
+        create_request_handler: F,
+    ) -> Instance<Graphline<Bytes, Payload>>
+    where
+        F: Fn(Request) -> H + Send + Sync + 'static,
+        H: Into<Handler>,
+    {
+        HTTPServer::with_settings(connection, shared_factory(create_request_handler), Arc::new(HttpSettings::default()))
+    }
+
+    /// As [`for_connection`](Self::for_connection), with a factory already shared (made once,
+    /// used by every connection) and `settings`.
     pub fn with_settings(
+        connection: &ConnectionInfo,
         create: CreateRequestHandler,
         settings: Arc<HttpSettings>,
     ) -> Instance<Graphline<Bytes, Payload>> {
-        let connection = ConnectionInfo::current();
+        HTTPServer::graphline(Some(connection), create, settings)
+    }
+
+    /// The Graphline itself, with `connection`'s addresses on every request if it is known.
+    fn graphline(
+        connection: Option<&ConnectionInfo>,
+        create: CreateRequestHandler,
+        settings: Arc<HttpSettings>,
+    ) -> Instance<Graphline<Bytes, Payload>> {
         let parser =
             HTTPParser::with_shared_settings(settings.clone(), connection.map(|c| c.peer), connection.map(|c| c.local));
         let built = graphline! {

@@ -1,7 +1,6 @@
 //! One connection: its addresses ([`ConnectionInfo`]), the two components that serve it (the
 //! socket's adapter and the protocol), and how the server wires them to each other and to itself.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,45 +12,17 @@ use crate::socket::{Bytes, ConnectedSocketAdapter, Outgoing};
 
 use super::handle::Shared;
 
-/// The addresses of one connection, given to a [`ServerCore`](super::ServerCore) protocol
-/// factory (Kamaelia's `peer`, `peerport`, `localip`, `localport` keyword arguments).
+/// The addresses of one connection (Kamaelia's `peer`, `peerport`, `localip` and `localport`
+/// keyword arguments). A [`ServerCore`](super::ServerCore) hands them to its protocol factory,
+/// which passes them on to what it makes, as an argument (the HTTP server puts them on every
+/// request: `HTTPServer::for_connection`). A [`SimpleServer`](super::SimpleServer)'s factory takes
+/// no arguments, as in Kamaelia, and its protocols are not told them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnectionInfo {
     /// The client's address (`peer` and `peerport`).
     pub peer: SocketAddr,
     /// The server's address for this connection (`localip` and `localport`).
     pub local: SocketAddr,
-}
-
-impl ConnectionInfo {
-    /// The connection whose protocol is being made, while a server calls its protocol factory;
-    /// `None` anywhere else.
-    ///
-    /// [`ServerCore`](super::ServerCore) passes the addresses to its factory; a
-    /// [`SimpleServer`](super::SimpleServer) factory takes no arguments (as in Kamaelia), and a
-    /// protocol made inside it can still learn them here. The
-    /// HTTP server uses this to fill in each request's peer and local addresses, where Kamaelia's
-    /// `SimpleServer` left them `*** UNDEFINED ***`.
-    pub fn current() -> Option<ConnectionInfo> {
-        CURRENT_CONNECTION.with(Cell::get)
-    }
-
-    /// Runs `f` with `self` as [`current`](Self::current) (restored afterwards, also on panic).
-    pub(super) fn serving<R>(self, f: impl FnOnce() -> R) -> R {
-        struct Restore(Option<ConnectionInfo>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                CURRENT_CONNECTION.with(|c| c.set(self.0));
-            }
-        }
-        let _restore = Restore(CURRENT_CONNECTION.with(|c| c.replace(Some(self))));
-        f()
-    }
-}
-
-thread_local! {
-    /// See [`ConnectionInfo::current`].
-    static CURRENT_CONNECTION: Cell<Option<ConnectionInfo>> = const { Cell::new(None) };
 }
 
 /// Makes each connection's protocol instance.

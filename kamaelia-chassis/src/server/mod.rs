@@ -9,6 +9,13 @@
 //! [`Payload`](crate::socket::Payload) can send regions of files as well as bytes, which the
 //! adapter hands to the kernel (`sendfile`); the HTTP server does.
 //!
+//! The two servers differ only in what their factory is told. A [`SimpleServer`]'s takes no
+//! arguments (`SimpleServer::new(|| EchoProtocol, 1500)`), as in Kamaelia. A [`ServerCore`]'s
+//! takes the connection's [`ConnectionInfo`], its peer and local addresses
+//! (`ServerCore::new(|connection| ..., 1601)`), and is the one way a protocol learns them: the
+//! factory passes them on to what it makes, as the HTTP server's does
+//! (`HTTPServer::for_connection`), and nothing else hands them over.
+//!
 //! # Example
 //!
 //! Kamaelia's classic echo server, `SimpleServer(protocol=EchoProtocol, port=1500)`, on an

@@ -205,7 +205,7 @@ impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Server<P> {
         let info = ConnectionInfo { peer, local };
         // A factory (or a protocol's `declare`) that panics costs this connection, not the server.
         let factory = &mut self.factory;
-        let protocol = match catch_unwind(AssertUnwindSafe(|| ConnectionInfo::serving(info, || factory(&info)))) {
+        let protocol = match catch_unwind(AssertUnwindSafe(|| factory(&info))) {
             Ok(p) => p,
             Err(panic) => {
                 let why = panic
