@@ -16,7 +16,7 @@ use std::sync::Arc;
 use kamaelia::axon::Scheduler;
 use kamaelia::chassis::{ConnectionInfo, ServerCore, SocketOptions};
 use kamaelia::cli::{bundled_site, Options, RuntimeKind};
-use kamaelia::http::server::shared_factory;
+use kamaelia::http::http_server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is such a thing.
