@@ -12,9 +12,11 @@
 //! server's `--max-body` passes in bounded memory. `--root` is accepted, like the other cookbook
 //! examples, and unused.
 
+mod cookbook;
+
+use clap::Parser;
 use kamaelia::axon::Instance;
 use kamaelia::chassis::{ConnectionInfo, Graphline, ServerCore, SocketOptions};
-use kamaelia::cli::Options;
 use kamaelia::http::{factory, request_handlers, BodyEcho, Bytes, HTTPServer, Payload};
 
 fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Payload>> {
@@ -23,7 +25,7 @@ fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Paylo
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let options = Options::from_env_or_exit();
+    let options = cookbook::Options::parse();
     let server = ServerCore {
         protocol: http_protocol,
         port: options.port,

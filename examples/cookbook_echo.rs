@@ -45,19 +45,22 @@
 //! Here `ExampleWrapper` HTML-escapes what it shows (the cookbook's put the request, whatever the
 //! client sent, into the page raw), and shows everything until `Cat` finishes.
 
+mod cookbook;
+
 use std::fmt::Display;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use clap::Parser;
 use kamaelia::axon::ipc::ProducerFinished;
 use kamaelia::axon::{Component, ComponentResult, Context, Event, Instance};
 use kamaelia::chassis::{ConnectionInfo, Graphline, Pipeline, ServerCore, SocketOptions};
-use kamaelia::cli::{bundled_site, Options};
 use kamaelia::http::error_pages::escape_text;
 use kamaelia::http::{
     factory, request_handlers, Bytes, HTTPServer, HelloHandler, Minimal, Payload, Request, Resource, ResponseHead,
     StatusCode,
 };
+use kamaelia::site::bundled_site;
 
 // Our configuration (from `--root`; by default, none: the bundled site, compiled into the program).
 static HOMEDIRECTORY: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -132,7 +135,7 @@ fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Paylo
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let options = Options::from_env_or_exit();
+    let options = cookbook::Options::parse();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
     // Finally we create the actual server and run it. (A ServerCore, where the page has a

@@ -43,16 +43,19 @@
 //! Kamaelia's own `cookbook_1.py` does), and `HTTPServer::for_connection` puts them on every
 //! request. `SimpleServer` with `HTTPServer::new` still works, one to one, without them.
 
+mod cookbook;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 // Import the server framework, the HTTP protocol handling, the minimal request handler, and
 // the router (the cookbook's `requestHandlers`, which its page calls a "candidate for merging
 // into the mainline code": it has been).
+use clap::Parser;
 use kamaelia::axon::Instance;
 use kamaelia::chassis::{ConnectionInfo, Graphline, ServerCore, SocketOptions};
-use kamaelia::cli::{bundled_site, Options};
 use kamaelia::http::{factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request};
+use kamaelia::site::bundled_site;
 
 // Our configuration (from `--root`; by default, none: the bundled site, compiled into the program).
 static HOMEDIRECTORY: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -79,7 +82,7 @@ fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Paylo
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let options = Options::from_env_or_exit();
+    let options = cookbook::Options::parse();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
     // Finally we create the actual server and run it. (A ServerCore, where the page has a

@@ -9,15 +9,21 @@
 //! cargo run --release -- --help               # every option and limit
 //! curl -i http://127.0.0.1:8082/hello
 //! ```
+//!
+//! The command line, every option with its default, is `cli.rs`, a module of this program only.
+
+mod cli;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use kamaelia::axon::Scheduler;
 use kamaelia::chassis::{ConnectionInfo, ServerCore, SocketOptions};
-use kamaelia::cli::{bundled_site, Options, RuntimeKind};
 use kamaelia::http::http_server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
+use kamaelia::site::bundled_site;
+
+use crate::cli::{Options, RuntimeKind};
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is such a thing.
 async fn termination_requested() {
