@@ -73,3 +73,19 @@ pub mod prelude {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of the library crates' own READMEs, compiled and run here, where all three
+/// crates are dependencies (`cfg(doctest)` only: a build of the published package never reads
+/// these files, which live outside it).
+#[cfg(doctest)]
+pub mod crate_readmes {
+    /// `axon-core/README.md`.
+    #[doc = include_str!("../axon-core/README.md")]
+    pub struct AxonCore;
+    /// `kamaelia-chassis/README.md`.
+    #[doc = include_str!("../kamaelia-chassis/README.md")]
+    pub struct KamaeliaChassis;
+    /// `kamaelia-http/README.md`.
+    #[doc = include_str!("../kamaelia-http/README.md")]
+    pub struct KamaeliaHttp;
+}
