@@ -1,5 +1,5 @@
 -- The fields a browser (Firefox) sends with a page request, for 'wrk -s bench/browser_headers.lua':
--- what docs/benchmarks.md (round 6, "A browser's request") measures besides wrk's bare requests.
+-- what docs/benchmarks-history.md (round 6, "A browser's request") measures besides wrk's bare requests.
 wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 wrk.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 wrk.headers["Accept-Language"] = "en-GB,en;q=0.5"

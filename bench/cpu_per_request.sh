@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU per request of one server under wrk: user and system time (from /proc/PID/stat) and
 # context switches (every thread's voluntary and preempted switches, from /proc/PID/task/*/status),
-# each divided by the requests wrk completed. Used in docs/benchmarks.md, round 7.
+# each divided by the requests wrk completed. Used in docs/benchmarks-history.md, round 7.
 #
 #     bench/cpu_per_request.sh BINARY PORT PATH [CONNECTIONS] [SECONDS]
 #     bench/cpu_per_request.sh target/release/kamaelia 19201 /hello 16

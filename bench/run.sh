@@ -21,7 +21,7 @@
 # says which figures a shorter run left out), SKIP_BUILD=1 to reuse the binaries already
 # built. With the defaults the
 # measuring takes about 5 minutes on 2 cores; a build from nothing adds about 4 more. See
-# docs/benchmarks.md, "The suite against named peers".
+# docs/benchmarks.md, "How to run" (and today's figures).
 set -euo pipefail
 
 DURATION=${DURATION:-3}

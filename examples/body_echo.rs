@@ -12,19 +12,21 @@
 //! server's `--max-body` passes in bounded memory. `--root` is accepted, like the other cookbook
 //! examples, and unused.
 
+mod cookbook;
+
+use clap::Parser;
 use kamaelia::axon::Instance;
-use kamaelia::chassis::{Graphline, SimpleServer, SocketOptions};
-use kamaelia::cli::Options;
+use kamaelia::chassis::{ConnectionInfo, Graphline, ServerCore, SocketOptions};
 use kamaelia::http::{factory, request_handlers, BodyEcho, Bytes, HTTPServer, Payload};
 
-fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
-    HTTPServer::new(request_handlers([("/", factory(BodyEcho::new))]))
+fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Payload>> {
+    HTTPServer::for_connection(connection, request_handlers([("/", factory(BodyEcho::new))]))
 }
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let options = Options::from_env_or_exit();
-    let server = SimpleServer {
+    let options = cookbook::Options::parse();
+    let server = ServerCore {
         protocol: http_protocol,
         port: options.port,
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },

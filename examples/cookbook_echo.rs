@@ -45,19 +45,22 @@
 //! Here `ExampleWrapper` HTML-escapes what it shows (the cookbook's put the request, whatever the
 //! client sent, into the page raw), and shows everything until `Cat` finishes.
 
+mod cookbook;
+
 use std::fmt::Display;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use clap::Parser;
 use kamaelia::axon::ipc::ProducerFinished;
 use kamaelia::axon::{Component, ComponentResult, Context, Event, Instance};
-use kamaelia::chassis::{Graphline, Pipeline, SimpleServer, SocketOptions};
-use kamaelia::cli::{bundled_site, Options};
+use kamaelia::chassis::{ConnectionInfo, Graphline, Pipeline, ServerCore, SocketOptions};
 use kamaelia::http::error_pages::escape_text;
 use kamaelia::http::{
     factory, request_handlers, Bytes, HTTPServer, HelloHandler, Minimal, Payload, Request, Resource, ResponseHead,
     StatusCode,
 };
+use kamaelia::site::bundled_site;
 
 // Our configuration (from `--root`; by default, none: the bundled site, compiled into the program).
 static HOMEDIRECTORY: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -118,21 +121,26 @@ fn echo_handler(request: Request) -> Pipeline<Bytes, Resource> {
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
-fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
-    HTTPServer::new(request_handlers([
-        ("/echo", factory(echo_handler)),
-        ("/hello", factory(HelloHandler::new)),
-        ("/", factory(serve_page)),
-    ]))
+// (told its connection's addresses, which every request then carries)
+fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Payload>> {
+    HTTPServer::for_connection(
+        connection,
+        request_handlers([
+            ("/echo", factory(echo_handler)),
+            ("/hello", factory(HelloHandler::new)),
+            ("/", factory(serve_page)),
+        ]),
+    )
 }
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let options = Options::from_env_or_exit();
+    let options = cookbook::Options::parse();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
-    // Finally we create the actual server and run it.
-    let server = SimpleServer {
+    // Finally we create the actual server and run it. (A ServerCore, where the page has a
+    // SimpleServer: it tells `http_protocol` each connection's addresses.)
+    let server = ServerCore {
         protocol: http_protocol,
         port: options.port,
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },

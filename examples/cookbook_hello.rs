@@ -32,17 +32,20 @@
 //! and the routing: `HTTPServer(requestHandlers([["/hello", HelloHandler], ["/", servePage]]))`.
 //! The order of handlers matters: the first whose prefix matches handles the request.
 
+mod cookbook;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 // We need the component model to write components!
+use clap::Parser;
 use kamaelia::axon::ipc::ProducerFinished;
 use kamaelia::axon::{Component, ComponentResult, Context, Instance};
-use kamaelia::chassis::{Graphline, SimpleServer, SocketOptions};
-use kamaelia::cli::{bundled_site, Options};
+use kamaelia::chassis::{ConnectionInfo, Graphline, ServerCore, SocketOptions};
 use kamaelia::http::{
     factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request, Resource, ResponseHead, StatusCode,
 };
+use kamaelia::site::bundled_site;
 
 // Our configuration (from `--root`; by default, none: the bundled site, compiled into the program).
 static HOMEDIRECTORY: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -81,17 +84,22 @@ fn serve_page(request: Request) -> Minimal {
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
-fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
-    HTTPServer::new(request_handlers([("/hello", factory(HelloHandler::new)), ("/", factory(serve_page))]))
+// (told its connection's addresses, which every request then carries)
+fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Payload>> {
+    HTTPServer::for_connection(
+        connection,
+        request_handlers([("/hello", factory(HelloHandler::new)), ("/", factory(serve_page))]),
+    )
 }
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let options = Options::from_env_or_exit();
+    let options = cookbook::Options::parse();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
-    // Finally we create the actual server and run it.
-    let server = SimpleServer {
+    // Finally we create the actual server and run it. (A ServerCore, where the page has a
+    // SimpleServer: it tells `http_protocol` each connection's addresses.)
+    let server = ServerCore {
         protocol: http_protocol,
         port: options.port,
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },

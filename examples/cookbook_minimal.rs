@@ -1,5 +1,5 @@
 //! The first program of Kamaelia's HTTPServer cookbook page: a static web server, `Minimal`
-//! serving files from a home directory, as `SimpleServer`'s protocol `HTTPProtocol`.
+//! serving files from a home directory, as a server's protocol `HTTPProtocol`.
 //!
 //! Run it, then poke it:
 //!
@@ -36,6 +36,14 @@
 //! SimpleServer(protocol=HTTPProtocol, port=8082,
 //!              socketOptions=(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)).run()
 //! ```
+//!
+//! One line differs on purpose: the server is a `ServerCore`, not a `SimpleServer`. Kamaelia's
+//! `SimpleServer` calls `HTTPProtocol()` with no arguments, so its requests said
+//! `'peer': '*** UNDEFINED ***'`; a `ServerCore` calls it with the connection's addresses (as
+//! Kamaelia's own `cookbook_1.py` does), and `HTTPServer::for_connection` puts them on every
+//! request. `SimpleServer` with `HTTPServer::new` still works, one to one, without them.
+
+mod cookbook;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -43,10 +51,11 @@ use std::sync::OnceLock;
 // Import the server framework, the HTTP protocol handling, the minimal request handler, and
 // the router (the cookbook's `requestHandlers`, which its page calls a "candidate for merging
 // into the mainline code": it has been).
+use clap::Parser;
 use kamaelia::axon::Instance;
-use kamaelia::chassis::{Graphline, SimpleServer, SocketOptions};
-use kamaelia::cli::{bundled_site, Options};
+use kamaelia::chassis::{ConnectionInfo, Graphline, ServerCore, SocketOptions};
 use kamaelia::http::{factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request};
+use kamaelia::site::bundled_site;
 
 // Our configuration (from `--root`; by default, none: the bundled site, compiled into the program).
 static HOMEDIRECTORY: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -61,19 +70,24 @@ fn serve_page(request: Request) -> Minimal {
 }
 
 // A factory to create configured HTTPServer components - ie HTTP Protocol handling components
-fn http_protocol() -> Instance<Graphline<Bytes, Payload>> {
-    HTTPServer::new(request_handlers([
-        ("/", factory(serve_page)), //
-    ]))
+// (told its connection's addresses, which every request then carries)
+fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Payload>> {
+    HTTPServer::for_connection(
+        connection,
+        request_handlers([
+            ("/", factory(serve_page)), //
+        ]),
+    )
 }
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let options = Options::from_env_or_exit();
+    let options = cookbook::Options::parse();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
-    // Finally we create the actual server and run it.
-    let server = SimpleServer {
+    // Finally we create the actual server and run it. (A ServerCore, where the page has a
+    // SimpleServer: it tells `http_protocol` each connection's addresses.)
+    let server = ServerCore {
         protocol: http_protocol,
         port: options.port,
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },

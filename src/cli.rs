@@ -1,14 +1,23 @@
-//! The command line of the web server (`cargo run --release -- --help`) and of the cookbook
-//! examples: [`Options`] parses it, [`usage`] describes it.
+//! The web server's command line (`cargo run --release -- --help`): [`Options`], what it asked
+//! for, parsed by clap from [`Args`], the options as `--help` lists them.
+//!
+//! Every limit's default is read from the library's own defaults ([`HttpSettings::default`],
+//! [`ServerSettings::default`]), so `--help` cannot drift from what the server does. A value that
+//! does not fit its option is refused with a message naming both ("--port: `http` is not a port
+//! number (0 to 65535)"), and the program exits with status 2; `--help` prints to standard error
+//! and exits with status 0.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::error::Error;
+use std::ffi::OsString;
+use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::LazyLock;
 use std::time::Duration;
 
-use include_dir::{include_dir, Dir};
-use kamaelia_chassis::ServerSettings;
-use kamaelia_http::{EmbeddedFiles, FileIo, HttpSettings};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{ArgAction, Parser};
+use kamaelia::chassis::ServerSettings;
+use kamaelia::http::{FileIo, HttpSettings};
 
 /// The port the cookbook serves on: 8082.
 pub const DEFAULT_PORT: u16 = 8082;
@@ -16,53 +25,33 @@ pub const DEFAULT_PORT: u16 = 8082;
 /// The index file of a directory: `index.html`, as in the cookbook.
 pub const DEFAULT_INDEX: &str = "index.html";
 
-/// The small site kept in the repository (`site/`), compiled into the program: served when no
-/// `--root` is given, wherever the program runs (a copied or `cargo install`ed binary too).
-///
-/// ```
-/// let site = kamaelia::cli::bundled_site();
-/// assert!(site.get("index.html").is_some_and(|page| page.starts_with(b"<!")));
-/// ```
-///
-/// `include_dir!` compiles each file of `site/` in as an `include_bytes!`; the first call lists
-/// them in an [`EmbeddedFiles`] (and makes their entity tags), which
-/// [`Minimal::embedded`](kamaelia_http::Minimal::embedded) serves. The package's build script
-/// rebuilds it when a file in `site/` changes, is added or is removed.
-pub fn bundled_site() -> &'static EmbeddedFiles {
-    static SITE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/site");
-    static FILES: LazyLock<EmbeddedFiles> = LazyLock::new(|| {
-        let mut files = Vec::new();
-        list_files(&SITE, &mut files);
-        EmbeddedFiles::new(files).expect("the names of site/'s files are plain names")
-    });
-    &FILES
-}
+/// The heading `--help` puts the limits under.
+const LIMITS: &str = "Limits (past each, the client gets the status shown)";
 
-/// Adds the files of `dir` and of the directories below it to `files`: each path (relative to
-/// the site, `/` between names) and its bytes.
-fn list_files(dir: &'static Dir<'static>, files: &mut Vec<(&'static str, &'static [u8])>) {
-    for file in dir.files() {
-        // (include_dir keeps its paths as `str`: never `None`.)
-        if let Some(path) = file.path().to_str() {
-            files.push((path, file.contents()));
-        }
-    }
-    for below in dir.dirs() {
-        list_files(below, files);
-    }
-}
+/// What `--help` shows after the options.
+const AFTER_HELP: &str = "\
+Examples:
+  kamaelia                                  the bundled site on http://127.0.0.1:8082/
+  kamaelia --root /srv/www/htdocs           a directory instead, with its index.html
+  kamaelia --bind 0.0.0.0 --port 8090       on every interface, on another port
+  kamaelia --threads 2 --runtime shared     two threads taking work from each other
+  kamaelia --max-body 1048576 --keep-alive-timeout 5
+  curl -i http://127.0.0.1:8082/hello       Hello World
+  curl -i 'http://127.0.0.1:8082/echo?x=1'  the request, shown as a page
+
+Logging: one access line per request at info level; RUST_LOG=debug for more.";
 
 /// How the server's components are spread over threads (`--runtime`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuntimeKind {
     /// `per-thread`: a single-threaded tokio runtime on each thread; each connection stays on
-    /// the thread it was given ([`Scheduler::per_thread`](crate::axon::Scheduler::per_thread)).
+    /// the thread it was given ([`Scheduler::per_thread`](kamaelia::axon::Scheduler::per_thread)).
     PerThread,
     /// `shared`: one multi-threaded tokio runtime whose threads take work from each other.
     Shared,
 }
 
-/// What the command line asked for. [`Default`] is what no arguments give.
+/// What the command line asked for.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// `--port`: the port to listen on ([`DEFAULT_PORT`]; 0 picks a free one).
@@ -70,14 +59,14 @@ pub struct Options {
     /// `--bind`: the address to listen on (127.0.0.1; `0.0.0.0` for every interface).
     pub bind: IpAddr,
     /// `--root`: the directory static files are served from; `None` (the default) for the
-    /// [`bundled_site`], compiled into the program.
+    /// bundled site, compiled into the program ([`kamaelia::site::bundled_site`]).
     pub root: Option<PathBuf>,
     /// `--index`: a directory's index file ([`DEFAULT_INDEX`]).
     pub index: String,
     /// `--file-io inline|pool`: where static files are read ([`FileIo::Inline`]).
     pub file_io: FileIo,
     /// `--sendfile on|off`: whether large static files are sent by the kernel (`sendfile`) or read
-    /// and written in pieces ([`Minimal::sendfile`](kamaelia_http::Minimal::sendfile); on).
+    /// and written in pieces (on).
     pub sendfile: bool,
     /// `--threads N`: how many threads serve connections (0, the default: one per core).
     pub threads: usize,
@@ -85,236 +74,273 @@ pub struct Options {
     /// ([`RuntimeKind::PerThread`]).
     pub runtime: RuntimeKind,
     /// The HTTP limits: `--max-target-length`, `--max-head-bytes`, `--max-headers`,
-    /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`, `--body-read-timeout`.
+    /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`, `--body-read-timeout`,
+    /// `--handler-host-idle`.
     pub http: HttpSettings,
     /// The server's limits: `--max-connections`, `--shutdown-grace`.
     pub server: ServerSettings,
 }
 
-impl Default for Options {
-    fn default() -> Self {
+/// The options as `--help` lists them; [`Options::parse_from`] turns them into [`Options`].
+#[derive(Debug, Parser)]
+#[command(
+    name = "kamaelia",
+    version,
+    about = "Serves the Kamaelia cookbook web server: /echo, /hello, and static files (the bundled site,\n\
+             compiled into this program, unless --root names a directory).",
+    after_help = AFTER_HELP
+)]
+pub struct Args {
+    /// port to listen on; 0 picks a free one
+    #[arg(long, value_name = "PORT", default_value_t = DEFAULT_PORT, value_parser = port)]
+    port: u16,
+    /// address to listen on; 0.0.0.0 for every interface
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1", value_parser = ip_address)]
+    bind: IpAddr,
+    /// directory of static files (default: the bundled site, site/ of the
+    /// source tree, compiled into this program: served wherever it runs)
+    #[arg(long, value_name = "DIR", verbatim_doc_comment)]
+    root: Option<PathBuf>,
+    /// index file of a directory
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_INDEX)]
+    index: String,
+    /// where static files are read: on the connection's own task
+    /// (inline, as nginx does; fastest from a local disk or the page
+    /// cache) or on a pool of blocking threads (pool: for NFS and
+    /// other slow file systems)
+    #[arg(long, value_name = "inline|pool", default_value = "inline", value_parser = file_io, verbatim_doc_comment)]
+    file_io: FileIo,
+    /// send files larger than a piece (64 KiB) with sendfile, the
+    /// kernel copying from the page cache to the socket (never with
+    /// --file-io pool); off: read and write them in pieces
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = on_off, action = ArgAction::Set,
+          verbatim_doc_comment)]
+    sendfile: bool,
+    /// threads serving connections; 0: one per core
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = thread_count)]
+    threads: usize,
+    /// a runtime on each thread, each connection staying on the thread it
+    /// was given, as nginx's workers (per-thread); or one runtime whose
+    /// threads take work from each other (shared: better when a few
+    /// connections carry most of the load)
+    #[arg(long, value_name = "per-thread|shared", default_value = "per-thread", value_parser = runtime,
+          verbatim_doc_comment)]
+    runtime: RuntimeKind,
+
+    /// connections served at once; more wait to be accepted
+    #[arg(long, value_name = "N", help_heading = LIMITS,
+          default_value_t = ServerSettings::default().max_connections, value_parser = size)]
+    max_connections: usize,
+    /// request target length, in bytes; 414
+    #[arg(long, value_name = "BYTES", help_heading = LIMITS,
+          default_value_t = HttpSettings::default().max_target_length, value_parser = size)]
+    max_target_length: usize,
+    /// request line and header fields, in bytes; 431
+    #[arg(long, value_name = "BYTES", help_heading = LIMITS,
+          default_value_t = HttpSettings::default().max_head_bytes, value_parser = size)]
+    max_head_bytes: usize,
+    /// header fields per request; 431
+    #[arg(long, value_name = "N", help_heading = LIMITS,
+          default_value_t = HttpSettings::default().max_headers, value_parser = size)]
+    max_headers: usize,
+    /// request body, in bytes; 413
+    #[arg(long, value_name = "BYTES", help_heading = LIMITS,
+          default_value_t = HttpSettings::default().max_body, value_parser = whole_number)]
+    max_body: u64,
+    /// idle time between requests before closing, in seconds
+    #[arg(long, value_name = "SECS", help_heading = LIMITS,
+          default_value_t = HttpSettings::default().keep_alive_timeout.as_secs(), value_parser = above_zero)]
+    keep_alive_timeout: u64,
+    /// time to send a request head, in seconds; 408
+    #[arg(long, value_name = "SECS", help_heading = LIMITS,
+          default_value_t = HttpSettings::default().header_read_timeout.as_secs(), value_parser = above_zero)]
+    header_read_timeout: u64,
+    /// time a request body may go without a byte, in seconds; 408
+    #[arg(long, value_name = "SECS", help_heading = LIMITS,
+          default_value_t = HttpSettings::default().body_read_timeout.as_secs(), value_parser = above_zero)]
+    body_read_timeout: u64,
+    /// on Ctrl-C/SIGTERM, time open connections get to finish, in seconds
+    #[arg(long, value_name = "SECS", help_heading = LIMITS,
+          default_value_t = ServerSettings::default().shutdown_grace.as_secs(), value_parser = whole_number)]
+    shutdown_grace: u64,
+    /// how long an idle connection keeps the component that runs its
+    /// handlers, in milliseconds; 0: a new handler component per request
+    #[arg(long, value_name = "MS", help_heading = LIMITS, allow_hyphen_values = true, verbatim_doc_comment,
+          default_value_t = HttpSettings::default().handler_host_idle.map_or(0, |d| d.as_millis() as u64),
+          value_parser = whole_number)]
+    handler_host_idle: u64,
+}
+
+impl From<Args> for Options {
+    fn from(args: Args) -> Options {
+        let http = HttpSettings {
+            max_target_length: args.max_target_length,
+            max_head_bytes: args.max_head_bytes,
+            max_headers: args.max_headers,
+            max_body: args.max_body,
+            keep_alive_timeout: Duration::from_secs(args.keep_alive_timeout),
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            body_read_timeout: Duration::from_secs(args.body_read_timeout),
+            handler_host_idle: (args.handler_host_idle > 0).then(|| Duration::from_millis(args.handler_host_idle)),
+            ..HttpSettings::default()
+        };
+        let server = ServerSettings {
+            max_connections: args.max_connections,
+            shutdown_grace: Duration::from_secs(args.shutdown_grace),
+            ..ServerSettings::default()
+        };
         Options {
-            port: DEFAULT_PORT,
-            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            root: None,
-            index: DEFAULT_INDEX.to_owned(),
-            file_io: FileIo::Inline,
-            sendfile: true,
-            threads: 0,
-            runtime: RuntimeKind::PerThread,
-            http: HttpSettings::default(),
-            server: ServerSettings::default(),
+            port: args.port,
+            bind: args.bind,
+            root: args.root,
+            index: args.index,
+            file_io: args.file_io,
+            sendfile: args.sendfile,
+            threads: args.threads,
+            runtime: args.runtime,
+            http,
+            server,
         }
     }
-}
-
-/// Why the command line was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CliError {
-    /// `-h` or `--help`: print [`usage`] and exit successfully.
-    #[error("help requested")]
-    Help,
-    /// An option this program does not have.
-    #[error("unknown option `{0}` (see --help)")]
-    Unknown(String),
-    /// An option given without its value.
-    #[error("{0} needs a value")]
-    MissingValue(String),
-    /// A value that does not fit its option.
-    #[error("{option}: `{value}` is not {expected}")]
-    Invalid {
-        /// The option.
-        option: String,
-        /// The value given.
-        value: String,
-        /// What it should have been.
-        expected: &'static str,
-    },
-}
-
-/// The text `--help` prints for `program`.
-pub fn usage(program: &str) -> String {
-    let h = HttpSettings::default();
-    let s = ServerSettings::default();
-    format!(
-        "usage: {program} [OPTIONS]
-
-Serves the Kamaelia cookbook web server: /echo, /hello, and static files (the bundled site,
-compiled into this program, unless --root names a directory).
-
-  --port PORT                  port to listen on (default {DEFAULT_PORT}; 0 picks a free one)
-  --bind ADDRESS               address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
-  --root DIR                   directory of static files (default: the bundled site, site/ of the
-                               source tree, compiled into this program: served wherever it runs)
-  --index NAME                 index file of a directory (default {DEFAULT_INDEX})
-  --file-io inline|pool        where static files are read: on the connection's own task (default,
-                               as nginx does; fastest from a local disk or the page cache) or on a
-                               pool of blocking threads (for NFS and other slow file systems)
-  --sendfile on|off            send files larger than a piece (64 KiB) with sendfile, the kernel
-                               copying from the page cache to the socket (default on; never with
-                               --file-io pool), or read and write them in pieces
-  --threads N                  threads serving connections (default 0: one per core)
-  --runtime per-thread|shared  a runtime on each thread, each connection staying on the thread
-                               it was given, as nginx's workers (default); or one runtime whose
-                               threads take work from each other (better when a few connections
-                               carry most of the load)
-
-limits (past each, the client gets the status shown):
-  --max-connections N          connections served at once (default {}); more wait to be accepted
-  --max-target-length BYTES    request target length (default {}); 414
-  --max-head-bytes BYTES       request line and header fields (default {}); 431
-  --max-headers N              header fields per request (default {}); 431
-  --max-body BYTES             request body (default {}); 413
-  --keep-alive-timeout SECS    idle time between requests before closing (default {})
-  --header-read-timeout SECS   time to send a request head (default {}); 408
-  --body-read-timeout SECS     time a request body may go without a byte (default {}); 408
-  --shutdown-grace SECS        on Ctrl-C/SIGTERM, time open connections get to finish (default {})
-  --handler-host-idle MS       how long an idle connection keeps the component that runs its
-                               handlers (default {}); 0: a new handler component per request
-  -h, --help                   this text
-
-Logging: one access line per request at info level; RUST_LOG=debug for more.",
-        s.max_connections,
-        h.max_target_length,
-        h.max_head_bytes,
-        h.max_headers,
-        h.max_body,
-        h.keep_alive_timeout.as_secs(),
-        h.header_read_timeout.as_secs(),
-        h.body_read_timeout.as_secs(),
-        s.shutdown_grace.as_secs(),
-        h.handler_host_idle.map_or(0, |d| d.as_millis()),
-    )
 }
 
 impl Options {
-    /// Parses `args` (without the program name): `--name value` or `--name=value`.
-    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, CliError> {
-        let mut options = Options::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
-                _ => (arg, None),
-            };
-            if name == "-h" || name == "--help" {
-                return Err(CliError::Help);
-            }
-            let value = inline.or_else(|| args.next()).ok_or_else(|| CliError::MissingValue(name.clone()))?;
-            let invalid = |expected| CliError::Invalid { option: name.clone(), value: value.clone(), expected };
-            let number = || value.parse::<u64>().map_err(|_| invalid("a whole number"));
-            let positive = || number().and_then(|n| if n == 0 { Err(invalid("a number above 0")) } else { Ok(n) });
-            let size =
-                || positive().and_then(|n| usize::try_from(n).map_err(|_| invalid("a size this machine can hold")));
-            match name.as_str() {
-                "--port" => options.port = value.parse().map_err(|_| invalid("a port number (0 to 65535)"))?,
-                "--bind" => options.bind = value.parse().map_err(|_| invalid("an IP address"))?,
-                "--root" => options.root = Some(PathBuf::from(&value)),
-                "--index" => options.index = value.clone(),
-                "--file-io" => {
-                    options.file_io = match value.as_str() {
-                        "inline" => FileIo::Inline,
-                        "pool" => FileIo::BlockingPool,
-                        _ => return Err(invalid("`inline` or `pool`")),
-                    }
-                }
-                "--sendfile" => {
-                    options.sendfile = match value.as_str() {
-                        "on" => true,
-                        "off" => false,
-                        _ => return Err(invalid("`on` or `off`")),
-                    }
-                }
-                "--threads" => {
-                    options.threads = usize::try_from(number()?).map_err(|_| invalid("a thread count"))?;
-                }
-                "--runtime" => {
-                    options.runtime = match value.as_str() {
-                        "per-thread" => RuntimeKind::PerThread,
-                        "shared" => RuntimeKind::Shared,
-                        _ => return Err(invalid("`per-thread` or `shared`")),
-                    }
-                }
-                "--max-connections" => options.server.max_connections = size()?,
-                "--max-target-length" => options.http.max_target_length = size()?,
-                "--max-head-bytes" => options.http.max_head_bytes = size()?,
-                "--max-headers" => options.http.max_headers = size()?,
-                "--max-body" => options.http.max_body = number()?,
-                "--keep-alive-timeout" => options.http.keep_alive_timeout = Duration::from_secs(positive()?),
-                "--header-read-timeout" => options.http.header_read_timeout = Duration::from_secs(positive()?),
-                "--body-read-timeout" => options.http.body_read_timeout = Duration::from_secs(positive()?),
-                "--shutdown-grace" => options.server.shutdown_grace = Duration::from_secs(number()?),
-                "--handler-host-idle" => {
-                    let ms = number()?;
-                    options.http.handler_host_idle = (ms > 0).then(|| Duration::from_millis(ms));
-                }
-                _ => return Err(CliError::Unknown(name)),
-            }
-        }
-        Ok(options)
+    /// Parses `args`, the program's name first: `--name value` or `--name=value`.
+    pub fn parse_from<I, T>(args: I) -> Result<Options, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        Args::try_parse_from(args).map(Options::from)
     }
 
-    /// Parses the process's arguments; on an error or `--help`, prints to stderr and exits
-    /// (status 0 for help, 2 otherwise), as command-line programs do.
+    /// Parses the process's arguments; on an error or `--help`, prints to standard error and
+    /// exits (status 0 for help and `--version`, 2 otherwise), as command-line programs do.
     pub fn from_env_or_exit() -> Options {
-        let program = std::env::args().next().unwrap_or_else(|| "kamaelia".to_owned());
-        match Options::parse(std::env::args().skip(1)) {
+        match Options::parse_from(std::env::args_os()) {
             Ok(options) => options,
-            Err(CliError::Help) => {
-                eprintln!("{}", usage(&program));
+            Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+                eprint!("{}", e.render());
                 std::process::exit(0)
             }
             Err(e) => {
-                eprintln!("{program}: {e}");
+                eprintln!("{}", message(&e));
                 std::process::exit(2)
             }
         }
     }
 }
 
+/// What to print for `e`: for a value that does not fit its option, one line naming the option,
+/// the value and what was expected (`kamaelia: --port: `http` is not a port number (0 to 65535)`);
+/// for anything else (an unknown option, a missing value), clap's own message, which names the
+/// option, with the usage line.
+pub fn message(e: &clap::Error) -> String {
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let option = context(ContextKind::InvalidArg).and_then(|arg| arg.split(' ').next());
+    let value = context(ContextKind::InvalidValue);
+    let expected = e.source().and_then(|s| s.downcast_ref::<Expected>());
+    match (e.kind(), option, value, expected) {
+        (ErrorKind::ValueValidation, Some(option), Some(value), Some(expected)) => {
+            format!("kamaelia: {option}: `{value}` is not {expected}")
+        }
+        _ => e.render().to_string().trim_end().to_owned(),
+    }
+}
+
+/// What a value should have been: the reason a value parser gives clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected(&'static str);
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Error for Expected {}
+
+fn port(value: &str) -> Result<u16, Expected> {
+    value.parse().map_err(|_| Expected("a port number (0 to 65535)"))
+}
+
+fn ip_address(value: &str) -> Result<IpAddr, Expected> {
+    value.parse().map_err(|_| Expected("an IP address"))
+}
+
+fn whole_number(value: &str) -> Result<u64, Expected> {
+    value.parse().map_err(|_| Expected("a whole number"))
+}
+
+fn above_zero(value: &str) -> Result<u64, Expected> {
+    whole_number(value).and_then(|n| if n == 0 { Err(Expected("a number above 0")) } else { Ok(n) })
+}
+
+fn size(value: &str) -> Result<usize, Expected> {
+    above_zero(value).and_then(|n| usize::try_from(n).map_err(|_| Expected("a size this machine can hold")))
+}
+
+fn thread_count(value: &str) -> Result<usize, Expected> {
+    whole_number(value).and_then(|n| usize::try_from(n).map_err(|_| Expected("a thread count")))
+}
+
+fn file_io(value: &str) -> Result<FileIo, Expected> {
+    match value {
+        "inline" => Ok(FileIo::Inline),
+        "pool" => Ok(FileIo::BlockingPool),
+        _ => Err(Expected("`inline` or `pool`")),
+    }
+}
+
+fn on_off(value: &str) -> Result<bool, Expected> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(Expected("`on` or `off`")),
+    }
+}
+
+fn runtime(value: &str) -> Result<RuntimeKind, Expected> {
+    match value {
+        "per-thread" => Ok(RuntimeKind::PerThread),
+        "shared" => Ok(RuntimeKind::Shared),
+        _ => Err(Expected("`per-thread` or `shared`")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Options, CliError> {
-        Options::parse(args.iter().map(|s| s.to_string()))
+    fn parse(args: &[&str]) -> Result<Options, clap::Error> {
+        Options::parse_from(std::iter::once("kamaelia").chain(args.iter().copied()))
+    }
+
+    /// The message printed for the error `args` cause.
+    fn refusal(args: &[&str]) -> String {
+        message(&parse(args).unwrap_err())
+    }
+
+    #[test]
+    fn the_definition_is_sound() {
+        Args::command().debug_assert();
     }
 
     #[test]
     fn no_arguments_give_the_defaults() {
         let o = parse(&[]).unwrap();
         assert_eq!(o.port, 8082);
+        assert_eq!(o.bind.to_string(), "127.0.0.1");
         assert_eq!(o.root, None);
+        assert_eq!(o.index, "index.html");
+        assert_eq!(o.http, HttpSettings::default());
+        assert_eq!(o.server, ServerSettings::default());
         assert_eq!(parse(&["--root", "/srv/www"]).unwrap().root, Some(PathBuf::from("/srv/www")));
-    }
-
-    #[test]
-    fn the_bundled_site_is_site_byte_for_byte() {
-        // Walks site/ as it is now: a file added, changed or removed since the build would fail
-        // here (the build script rebuilds the package when site/ changes).
-        fn walk(dir: &std::path::Path, below: &str, found: &mut Vec<(String, Vec<u8>)>) {
-            for entry in std::fs::read_dir(dir).expect("site/ is readable") {
-                let entry = entry.unwrap();
-                let name = entry.file_name().into_string().expect("UTF-8 names");
-                let path = if below.is_empty() { name } else { format!("{below}/{name}") };
-                if entry.file_type().unwrap().is_dir() {
-                    walk(&entry.path(), &path, found);
-                } else {
-                    found.push((path, std::fs::read(entry.path()).unwrap()));
-                }
-            }
-        }
-        let mut on_disk = Vec::new();
-        walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/site")), "", &mut on_disk);
-        on_disk.sort();
-        let site = bundled_site();
-        let mut embedded: Vec<(String, Vec<u8>)> =
-            site.paths().map(|path| (path.to_owned(), site.get(path).unwrap().to_vec())).collect();
-        embedded.sort();
-        assert_eq!(embedded, on_disk);
-        for page in ["index.html", "style.css", "hello.txt", "docs/index.html"] {
-            assert!(embedded.iter().any(|(path, _)| path == page), "{page} is missing");
-        }
     }
 
     #[test]
@@ -327,17 +353,20 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_the_option_and_the_value() {
-        let e = parse(&["--port", "http"]).unwrap_err();
-        assert_eq!(e.to_string(), "--port: `http` is not a port number (0 to 65535)");
-        assert!(matches!(parse(&["--max-headers", "0"]), Err(CliError::Invalid { .. })));
-        assert_eq!(parse(&["--frobnicate", "1"]).unwrap_err(), CliError::Unknown("--frobnicate".into()));
-        assert_eq!(parse(&["--root"]).unwrap_err(), CliError::MissingValue("--root".into()));
-        assert_eq!(parse(&["--file-io", "aio"]).unwrap_err().to_string(), "--file-io: `aio` is not `inline` or `pool`");
+        assert_eq!(refusal(&["--port", "http"]), "kamaelia: --port: `http` is not a port number (0 to 65535)");
+        assert_eq!(refusal(&["--max-headers", "0"]), "kamaelia: --max-headers: `0` is not a number above 0");
+        let unknown = parse(&["--frobnicate", "1"]).unwrap_err();
+        assert_eq!(unknown.kind(), ErrorKind::UnknownArgument);
+        assert!(message(&unknown).contains("'--frobnicate'"), "{}", message(&unknown));
+        let missing = parse(&["--root"]).unwrap_err();
+        assert_eq!(missing.kind(), ErrorKind::InvalidValue);
+        assert!(message(&missing).contains("'--root <DIR>'"), "{}", message(&missing));
+        assert_eq!(refusal(&["--file-io", "aio"]), "kamaelia: --file-io: `aio` is not `inline` or `pool`");
         assert_eq!(parse(&["--file-io=pool"]).unwrap().file_io, FileIo::BlockingPool);
         assert!(parse(&[]).unwrap().sendfile);
         assert!(!parse(&["--sendfile", "off"]).unwrap().sendfile);
         assert!(parse(&["--sendfile=on"]).unwrap().sendfile);
-        assert_eq!(parse(&["--sendfile", "yes"]).unwrap_err().to_string(), "--sendfile: `yes` is not `on` or `off`");
+        assert_eq!(refusal(&["--sendfile", "yes"]), "kamaelia: --sendfile: `yes` is not `on` or `off`");
     }
 
     #[test]
@@ -347,11 +376,33 @@ mod tests {
         let o = parse(&["--threads", "3", "--runtime=shared"]).unwrap();
         assert_eq!((o.threads, o.runtime), (3, RuntimeKind::Shared));
         assert_eq!(parse(&["--runtime", "per-thread"]).unwrap().runtime, RuntimeKind::PerThread);
+        assert_eq!(refusal(&["--runtime", "green"]), "kamaelia: --runtime: `green` is not `per-thread` or `shared`");
+        assert_eq!(refusal(&["--threads", "two"]), "kamaelia: --threads: `two` is not a whole number");
+    }
+
+    #[test]
+    fn every_limit_is_read_into_the_settings() {
+        let o = parse(&[
+            "--max-connections=7",
+            "--max-target-length=100",
+            "--max-head-bytes=200",
+            "--max-headers=3",
+            "--keep-alive-timeout=4",
+            "--header-read-timeout=5",
+            "--body-read-timeout=6",
+            "--shutdown-grace=0",
+        ])
+        .unwrap();
+        assert_eq!(o.server.max_connections, 7);
+        assert_eq!((o.http.max_target_length, o.http.max_head_bytes, o.http.max_headers), (100, 200, 3));
+        assert_eq!(o.http.keep_alive_timeout, Duration::from_secs(4));
+        assert_eq!(o.http.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(o.http.body_read_timeout, Duration::from_secs(6));
+        assert_eq!(o.server.shutdown_grace, Duration::ZERO);
         assert_eq!(
-            parse(&["--runtime", "green"]).unwrap_err().to_string(),
-            "--runtime: `green` is not `per-thread` or `shared`"
+            refusal(&["--keep-alive-timeout", "0"]),
+            "kamaelia: --keep-alive-timeout: `0` is not a number above 0"
         );
-        assert_eq!(parse(&["--threads", "two"]).unwrap_err().to_string(), "--threads: `two` is not a whole number");
     }
 
     #[test]
@@ -363,28 +414,32 @@ mod tests {
         );
         assert_eq!(parse(&["--handler-host-idle=0"]).unwrap().http.handler_host_idle, None);
         assert_eq!(
-            parse(&["--handler-host-idle", "-1"]).unwrap_err().to_string(),
-            "--handler-host-idle: `-1` is not a whole number"
+            refusal(&["--handler-host-idle", "-1"]),
+            "kamaelia: --handler-host-idle: `-1` is not a whole number"
         );
     }
 
     #[test]
-    fn the_usage_lists_every_option() {
-        let text = usage("kamaelia");
-        assert!(text.contains("--root DIR                   directory of static files (default: the bundled site"));
-        for option in [
-            "--port",
-            "--bind",
-            "--root",
-            "--file-io",
-            "--threads",
-            "--runtime",
-            "--max-connections",
-            "--max-body",
-            "--max-headers",
-            "--handler-host-idle",
-        ] {
-            assert!(text.contains(option), "{option} missing");
+    fn the_help_lists_every_option_with_its_default_and_unit() {
+        let help = Args::command().render_help().to_string();
+        assert!(help.contains("directory of static files (default: the bundled site, site/ of the"), "{help}");
+        assert!(help.contains("compiled into this program: served wherever it runs)"), "{help}");
+        for argument in Args::command().get_arguments() {
+            let long = argument.get_long().map(|l| format!("--{l}"));
+            assert!(long.as_ref().is_some_and(|l| help.contains(l.as_str())), "{long:?} missing:\n{help}");
         }
+        let h = HttpSettings::default();
+        for (option, unit, default) in [
+            ("--max-body", "BYTES", h.max_body.to_string()),
+            ("--max-target-length", "BYTES", h.max_target_length.to_string()),
+            ("--keep-alive-timeout", "SECS", h.keep_alive_timeout.as_secs().to_string()),
+            ("--handler-host-idle", "MS", "100".to_owned()),
+            ("--max-connections", "N", ServerSettings::default().max_connections.to_string()),
+        ] {
+            let line = help.lines().skip_while(|l| !l.contains(option)).take(4).collect::<Vec<_>>().join("\n");
+            assert!(line.contains(&format!("{option} <{unit}>")), "{option}: no unit in\n{line}");
+            assert!(line.contains(&format!("[default: {default}]")), "{option}: no default in\n{line}");
+        }
+        assert!(help.contains("Examples:"), "{help}");
     }
 }

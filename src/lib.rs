@@ -12,10 +12,11 @@
 //!   Graphline, Carousel, Seq, PAR, Backplane, and TCP servers and clients.
 //! * [`http`] (crate `kamaelia-http`): the HTTP server as a graph of components: `HTTPServer`,
 //!   request handlers, `Minimal` static files, `ErrorPages`, routing.
-//! * [`cli`]: the command line of the web server binary and the cookbook examples, and the
-//!   bundled site they serve, compiled in ([`cli::bundled_site`]).
+//! * [`site`]: the small site kept in the repository, compiled in ([`site::bundled_site`]), which
+//!   the web server and the cookbook examples serve when no directory is named.
 //!
-//! The package's binary, `kamaelia`, is the cookbook web server (`cargo run --release -- --help`).
+//! The package's binary, `kamaelia`, is the cookbook web server (`cargo run --release -- --help`);
+//! its command line is its own (`src/cli.rs`), not part of this library.
 //!
 //! `use kamaelia::prelude::*;` brings what most programs need: the component model's names
 //! (`Component`, `Context`, `Event`, `Handle`, `Scheduler`, `from_fn`, the shutdown messages) and
@@ -51,9 +52,9 @@
 //! `docs/porting.md` (from Kamaelia to this crate, test by test and difference by difference) and
 //! `docs/benchmarks.md` (measured figures against named peers).
 
-pub mod cli;
 #[doc = include_str!("../docs/guide.md")]
 pub mod guide {}
+pub mod site;
 
 pub use axon_core as axon;
 pub use kamaelia_chassis as chassis;
@@ -72,3 +73,19 @@ pub mod prelude {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of the library crates' own READMEs, compiled and run here, where all three
+/// crates are dependencies (`cfg(doctest)` only: a build of the published package never reads
+/// these files, which live outside it).
+#[cfg(doctest)]
+pub mod crate_readmes {
+    /// `axon-core/README.md`.
+    #[doc = include_str!("../axon-core/README.md")]
+    pub struct AxonCore;
+    /// `kamaelia-chassis/README.md`.
+    #[doc = include_str!("../kamaelia-chassis/README.md")]
+    pub struct KamaeliaChassis;
+    /// `kamaelia-http/README.md`.
+    #[doc = include_str!("../kamaelia-http/README.md")]
+    pub struct KamaeliaHttp;
+}

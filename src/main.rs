@@ -9,15 +9,21 @@
 //! cargo run --release -- --help               # every option and limit
 //! curl -i http://127.0.0.1:8082/hello
 //! ```
+//!
+//! The command line, every option with its default, is `cli.rs`, a module of this program only.
+
+mod cli;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use kamaelia::axon::Scheduler;
-use kamaelia::chassis::{SimpleServer, SocketOptions};
-use kamaelia::cli::{bundled_site, Options, RuntimeKind};
-use kamaelia::http::server::shared_factory;
+use kamaelia::chassis::{ConnectionInfo, ServerCore, SocketOptions};
+use kamaelia::http::http_server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
+use kamaelia::site::bundled_site;
+
+use crate::cli::{Options, RuntimeKind};
 
 /// Resolves on Ctrl-C, or on SIGTERM where there is such a thing.
 async fn termination_requested() {
@@ -81,8 +87,11 @@ async fn main() -> ExitCode {
         ("/", factory(move |request| site.make(request))),
     ]));
     let http_settings = Arc::new(options.http.clone());
-    let server = SimpleServer {
-        protocol: move || HTTPServer::with_settings(create_request_handler.clone(), http_settings.clone()),
+    let server = ServerCore {
+        // Each connection's addresses go on every request it makes (`peer`, `local`).
+        protocol: move |connection: &ConnectionInfo| {
+            HTTPServer::with_settings(connection, create_request_handler.clone(), http_settings.clone())
+        },
         port: options.port,
         socket_options: SocketOptions { listen_address: options.bind, reuse_address: true, ..SocketOptions::default() },
         settings: options.server.clone(),

@@ -183,6 +183,27 @@ fn cookbook_echo_shows_the_request_in_a_page() {
     assert!(body_of(&hello).contains("Hello World"), "{hello}");
 }
 
+/// The factory of a `ServerCore` is given each connection's addresses, and
+/// `HTTPServer::for_connection` puts them on every request: the `/echo` page shows the client's
+/// own address and port, and the server's.
+#[test]
+fn each_request_carries_its_connection_addresses_in_the_examples_and_the_web_server() {
+    for program in [example("cookbook_echo"), PathBuf::from(env!("CARGO_BIN_EXE_kamaelia"))] {
+        let server = start(program.clone(), &[]);
+        let mut stream = TcpStream::connect(server.address).expect("connect");
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
+        let client = stream.local_addr().unwrap();
+        stream.write_all(b"GET /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).expect("the server closes the connection after `Connection: close`");
+        let body = body_of(&String::from_utf8_lossy(&response));
+        let peer = format!("'peer': '{}', 'peerport': {}", client.ip(), client.port());
+        let local = format!("'localip': '{}', 'localport': {}", server.address.ip(), server.address.port());
+        assert!(body.contains(&peer), "{}: no {peer} in {body}", program.display());
+        assert!(body.contains(&local), "{}: no {local} in {body}", program.display());
+    }
+}
+
 #[test]
 fn body_echo_sends_the_body_back_with_its_type() {
     let server = start(example("body_echo"), &[]);

@@ -40,7 +40,7 @@
 //!
 //! # Layout
 //!
-//! * [`server`]: [`HTTPServer`], the per-connection Graphline, and its wiring diagram.
+//! * [`http_server`]: [`HTTPServer`], the per-connection Graphline, and its wiring diagram.
 //! * [`parser`]: [`HTTPParser`], bytes to [`Parsed`] requests; strict syntax, limits, timeouts.
 //! * [`request_handler`]: [`HTTPRequestHandler`], one handler per request, responses on the wire.
 //! * [`host`]: the connection's handler host, which runs plain handlers in boxes linked once.
@@ -63,6 +63,7 @@ pub(crate) mod encode;
 pub mod error_pages;
 pub mod handlers;
 pub mod host;
+pub mod http_server;
 pub mod minimal;
 pub mod parser;
 pub mod request;
@@ -70,7 +71,6 @@ pub mod request_handler;
 pub mod resource;
 pub mod routes;
 pub mod routing;
-pub mod server;
 pub mod settings;
 pub mod shutdown;
 
@@ -78,6 +78,7 @@ pub use bytes::Bytes;
 pub use error_pages::ErrorPages;
 pub use handlers::{BodyEcho, Cat, EchoHandler, ExampleWrapper, HelloHandler};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+pub use http_server::HTTPServer;
 pub use kamaelia_chassis::socket::{FileRegion, Payload};
 pub use minimal::{EmbeddedFiles, EmbeddedFilesError, FileIo, Minimal, MinimalFactory};
 pub use parser::{HTTPParser, Parsed};
@@ -86,6 +87,5 @@ pub use request_handler::HTTPRequestHandler;
 pub use resource::{Handler, Resource, ResponseHead};
 pub use routes::{RouteError, Routes};
 pub use routing::{factory, request_handlers, Factory};
-pub use server::HTTPServer;
 pub use settings::HttpSettings;
 pub use shutdown::HTTPShutdownLogicHandling;

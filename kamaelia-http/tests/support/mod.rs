@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use axon_core::ipc::ProducerFinished;
 use axon_core::{from_fn, ComponentRef, Context, Scheduler};
-use kamaelia_chassis::{ServerHandle, ServerSettings, SimpleServer};
+use kamaelia_chassis::{ConnectionInfo, ServerCore, ServerHandle, ServerSettings};
+use kamaelia_http::http_server::shared_factory;
 use kamaelia_http::request_handler::CreateRequestHandler;
-use kamaelia_http::server::shared_factory;
 use kamaelia_http::{request_handlers, Bytes, Factory, HTTPServer, HttpSettings, Request, Resource, ResponseHead};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -101,10 +101,12 @@ pub async fn serve_create(create: CreateRequestHandler, settings: HttpSettings) 
     // RUST_LOG=debug shows what the server did (captured with the test's output).
     let _ = env_logger::builder().is_test(true).try_init();
     let settings = Arc::new(settings);
-    let server = SimpleServer {
+    let protocol =
+        move |connection: &ConnectionInfo| HTTPServer::with_settings(connection, create.clone(), settings.clone());
+    let server = ServerCore {
         // A connection still open when the test ends must not hold the test for long.
         settings: ServerSettings { shutdown_grace: Duration::from_secs(2), ..ServerSettings::default() },
-        ..SimpleServer::new(move || HTTPServer::with_settings(create.clone(), settings.clone()), 0)
+        ..ServerCore::new(protocol, 0)
     };
     let watchdog = Watchdog::arm();
     let bound = server.bind().await.unwrap_or_else(|e| panic!("the test server cannot bind: {e}"));

@@ -1,0 +1,358 @@
+//! The running server, from activation to its end: accepting connections, noticing each one end,
+//! and draining when asked to stop (see the [module docs](crate::server) for what each step means
+//! to a protocol).
+//!
+//! The server is one task that sleeps until something happens ([`Wake`]), in priority order: a
+//! shutdown request from a handle, a message on its `control`, one of its children ending, a
+//! deadline (a protocol's grace, the drain's grace, the end of an accept back-off), or a new
+//! connection. Accepting stops while `max_connections` connections are open, so further clients
+//! wait in the kernel's listen queue rather than in memory here.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use axon_core::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon_core::{ChildExit, Component, ComponentId, ComponentResult, Context, Instance};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, Sleep};
+
+use crate::socket::{Bytes, ConnectedSocketAdapter, Outgoing};
+
+use super::connection::{wire, Connection, ConnectionInfo, Connections, ProtocolFactory};
+use super::handle::{ServerStats, Shared};
+use super::settings::ServerSettings;
+
+/// How long the server stops accepting after `accept` fails (for example when the process is
+/// out of file descriptors), so that a persistent error does not spin: 100 ms, arbitrary.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A bound server's listening socket and what serving it takes: made when the server binds, held
+/// by its [`BoundServer`](super::BoundServer) until it is activated, then run by [`serve`].
+pub(super) struct Listening<P: Component> {
+    /// Makes each connection's protocol.
+    pub(super) factory: ProtocolFactory<P>,
+    /// The listening socket.
+    pub(super) listener: TcpListener,
+    /// The address it is bound to.
+    pub(super) local_addr: SocketAddr,
+    /// Limits and grace periods.
+    pub(super) settings: ServerSettings,
+    /// What the server shares with its handles.
+    pub(super) shared: Arc<Shared>,
+}
+
+/// What woke the server.
+enum Wake {
+    ShutdownRequested,
+    Control(Ipc),
+    Child(ChildExit),
+    Timer,
+    Accepted(io::Result<(TcpStream, SocketAddr)>),
+}
+
+/// The server's state between wake-ups.
+struct Server<P: Component> {
+    name: String,
+    factory: ProtocolFactory<P>,
+    /// `None` once shutdown has begun (dropping it closes the listening socket).
+    listener: Option<TcpListener>,
+    local_addr: SocketAddr,
+    settings: ServerSettings,
+    connections: Connections,
+    /// When each protocol whose socket has closed must have ended (by adapter id; entries for
+    /// connections already gone are skipped when they come due).
+    protocol_deadlines: BinaryHeap<Reverse<(Instant, ComponentId)>>,
+    /// When a graceful shutdown stops whatever is still open (`None` while serving).
+    drain_deadline: Option<Instant>,
+    /// Set once the drain deadline has passed and everything left was stopped.
+    drain_forced: bool,
+    accept_paused_until: Option<Instant>,
+    /// The `ShutdownMicroprocess` that stopped the server, to pass on.
+    pass_on: Option<Ipc>,
+}
+
+/// Serves until every connection has ended after a shutdown: the body of a server component.
+pub(super) async fn serve<P>(listening: Listening<P>, mut ctx: Context<(), ()>) -> ComponentResult
+where
+    P: Component<Inbox = Bytes, Outbox: Outgoing>,
+{
+    let Listening { factory, listener, local_addr, settings, shared } = listening;
+    let mut server = Server {
+        name: ctx.name().to_owned(),
+        factory,
+        listener: Some(listener),
+        local_addr,
+        settings,
+        connections: Connections { by_adapter: HashMap::new(), owner: HashMap::new(), shared: shared.clone() },
+        protocol_deadlines: BinaryHeap::new(),
+        drain_deadline: None,
+        drain_forced: false,
+        accept_paused_until: None,
+        pass_on: None,
+    };
+    log::info!("{}: listening on {local_addr}", server.name);
+    let mut timer = pin!(tokio::time::sleep_until(Instant::now()));
+    while server.drain_deadline.is_none() || !server.connections.by_adapter.is_empty() {
+        let next = server.next_deadline();
+        if let Some(t) = next {
+            if timer.deadline() != t {
+                timer.as_mut().reset(t);
+            }
+        }
+        match server.next_wake(&mut ctx, &shared, timer.as_mut(), next.is_some()).await {
+            Wake::ShutdownRequested => server.begin_shutdown(),
+            Wake::Control(msg) if msg.is_shutdown_microprocess() => {
+                if server.drain_deadline.is_none() {
+                    server.pass_on = Some(msg);
+                    server.begin_shutdown();
+                }
+            }
+            Wake::Control(other) => log::debug!("{}: control message ignored: {other:?}", server.name),
+            Wake::Child(exit) => server.child_ended(&mut ctx, exit),
+            Wake::Timer => server.deadlines_passed(),
+            Wake::Accepted(Ok((stream, peer))) => server.accepted(&mut ctx, stream, peer),
+            Wake::Accepted(Err(e)) => {
+                log::warn!(
+                    "{}: accepting a connection failed: {e}; pausing accepts for {ACCEPT_BACKOFF:?}",
+                    server.name
+                );
+                server.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+            }
+        }
+    }
+    log::info!("{}: every connection has ended; server stopped", server.name);
+    let farewell = server.pass_on.take().unwrap_or_else(|| ProducerFinished::from(ctx.id()).into());
+    drop(server); // publishes `ended`
+    if ctx.signal.try_send(farewell).is_err() {
+        log::debug!("{}: signal destination full; final message dropped", ctx.name());
+    }
+    Ok(())
+}
+
+impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Server<P> {
+    fn next_deadline(&self) -> Option<Instant> {
+        let protocol = self.protocol_deadlines.peek().map(|Reverse((t, _))| *t);
+        let drain = self.drain_deadline.filter(|_| !self.drain_forced);
+        [protocol, drain, self.accept_paused_until].into_iter().flatten().min()
+    }
+
+    /// Waits for the next thing to do, in priority order: a shutdown request, a control message,
+    /// a child's end, a deadline, a new connection.
+    async fn next_wake(
+        &mut self,
+        ctx: &mut Context<(), ()>,
+        shared: &Shared,
+        mut timer: Pin<&mut Sleep>,
+        timed: bool,
+    ) -> Wake {
+        let accepting = self.listener.is_some()
+            && self.accept_paused_until.is_none()
+            && self.connections.by_adapter.len() < self.settings.max_connections;
+        let draining = self.drain_deadline.is_some();
+        let listener = self.listener.as_ref();
+        poll_fn(|cx| {
+            if !draining && shared.poll_shutdown(cx) {
+                return Poll::Ready(Wake::ShutdownRequested);
+            }
+            loop {
+                match ctx.control.poll_recv(cx) {
+                    Poll::Ready(Some(msg)) => return Poll::Ready(Wake::Control(msg)),
+                    // Closed: every sender has gone (say the last protocol with a `serversignal`
+                    // ended). It opens again if something is linked to it, and a delivery then
+                    // rings the component's doorbell, so listen for that instead.
+                    Poll::Ready(None) => {
+                        if pin!(ctx.pause()).poll(cx).is_pending() {
+                            break;
+                        }
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if let Poll::Ready(Some(exit)) = pin!(ctx.child_exited()).poll(cx) {
+                return Poll::Ready(Wake::Child(exit));
+            }
+            if timed && timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wake::Timer);
+            }
+            if accepting {
+                if let Some(Poll::Ready(r)) = listener.map(|l| l.poll_accept(cx)) {
+                    return Poll::Ready(Wake::Accepted(r));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    fn publish(&self, change: impl FnOnce(&mut ServerStats)) {
+        let open = self.connections.by_adapter.len();
+        self.connections.shared.stats.send_modify(|s| {
+            change(s);
+            s.open = open;
+        });
+    }
+
+    fn accepted(&mut self, ctx: &mut Context<(), ()>, stream: TcpStream, peer: SocketAddr) {
+        let local = stream.local_addr().unwrap_or(self.local_addr);
+        let info = ConnectionInfo { peer, local };
+        // A factory (or a protocol's `declare`) that panics costs this connection, not the server.
+        let factory = &mut self.factory;
+        let protocol = match catch_unwind(AssertUnwindSafe(|| factory(&info))) {
+            Ok(p) => p,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a non-text panic payload".to_owned());
+                log::error!("{}: the protocol factory panicked for {peer}: {why}; connection closed", self.name);
+                self.publish(|s| s.accepted += 1);
+                return;
+            }
+        };
+        let adapter =
+            Instance::new(ConnectedSocketAdapter::<P::Outbox>::carrying(stream, self.settings.connection.clone()));
+        let to_protocol = ctx.add_outbox::<Ipc>(
+            "protocolHandlerShutdownSignal",
+            "To this connection's protocol: ProducerFinished when its socket has closed, ShutdownMicroprocess when the server shuts down",
+        );
+        let to_adapter = ctx.add_outbox::<Ipc>(
+            "connectedSocketShutdownSignal",
+            "To this connection's adapter: ProducerFinished when its protocol has ended",
+        );
+        if let Err(e) = wire(ctx, &adapter, &protocol, to_protocol.name(), to_adapter.name()) {
+            log::error!("{}: cannot wire the connection from {peer}: {e}; connection closed", self.name);
+            ctx.unlink_component(adapter.component());
+            ctx.unlink_component(protocol.component());
+            let _ = ctx.delete_outbox(to_protocol);
+            let _ = ctx.delete_outbox(to_adapter);
+            self.publish(|s| s.accepted += 1);
+            return;
+        }
+        ctx.add_children([adapter.component(), protocol.component()]);
+        // A connection's components (and whatever its protocol starts) share one task: they talk
+        // mostly to each other, and then wake each other without a cross-thread wake-up.
+        let (adapter, protocol) = ctx.scheduler().together(|| (ctx.activate(adapter), ctx.activate(protocol)));
+        log::debug!("{}: connection from {peer}: {} with {}", self.name, adapter.name(), protocol.name());
+        let key = adapter.id();
+        self.connections.owner.insert(key, key);
+        self.connections.owner.insert(protocol.id(), key);
+        self.connections.by_adapter.insert(
+            key,
+            Connection {
+                peer,
+                adapter,
+                protocol,
+                to_protocol,
+                to_adapter,
+                adapter_ended: false,
+                protocol_ended: false,
+            },
+        );
+        self.publish(|s| s.accepted += 1);
+    }
+
+    fn child_ended(&mut self, ctx: &mut Context<(), ()>, exit: ChildExit) {
+        let Some(&key) = self.connections.owner.get(&exit.id) else { return };
+        let Some(conn) = self.connections.by_adapter.get_mut(&key) else { return };
+        if exit.id == key {
+            conn.adapter_ended = true;
+            if !conn.protocol_ended {
+                // Kamaelia's socketShutdown: the protocol's input has ended. Its `inbox` closes too.
+                let closed = ProducerFinished::from(key).with_message("socket closed");
+                if conn.to_protocol.try_send(closed.into()).is_err() {
+                    log::debug!(
+                        "{}: {}'s control is full; socket-closed notice dropped",
+                        self.name,
+                        conn.protocol.name()
+                    );
+                }
+                let due = Instant::now() + self.settings.protocol_grace;
+                self.protocol_deadlines.push(Reverse((due, key)));
+            }
+        } else {
+            conn.protocol_ended = true;
+            if !conn.adapter_ended {
+                let ended = ProducerFinished::from(exit.id).with_message("protocol ended");
+                let _ = conn.to_adapter.try_send(ended.into());
+            }
+        }
+        if conn.adapter_ended && conn.protocol_ended {
+            if let Some(conn) = self.connections.by_adapter.remove(&key) {
+                self.connections.owner.remove(&conn.adapter.id());
+                self.connections.owner.remove(&conn.protocol.id());
+                log::debug!("{}: connection from {} closed", self.name, conn.peer);
+                let _ = ctx.delete_outbox(conn.to_protocol);
+                let _ = ctx.delete_outbox(conn.to_adapter);
+            }
+            self.publish(|_| {});
+        }
+    }
+
+    fn begin_shutdown(&mut self) {
+        self.listener = None;
+        self.drain_deadline = Some(Instant::now() + self.settings.shutdown_grace);
+        let open = self.connections.by_adapter.len();
+        log::info!(
+            "{}: shutting down: no longer accepting; {open} connection(s) have {:?} to finish",
+            self.name,
+            self.settings.shutdown_grace
+        );
+        for conn in self.connections.by_adapter.values_mut().filter(|c| !c.protocol_ended) {
+            if conn.to_protocol.try_send(ShutdownMicroprocess::new().into()).is_err() {
+                log::debug!("{}: {}'s control is full; shutdown request dropped", self.name, conn.protocol.name());
+            }
+        }
+        self.publish(|s| s.listening = false);
+    }
+
+    fn deadlines_passed(&mut self) {
+        let now = Instant::now();
+        let mut stopped = 0;
+        while let Some(Reverse((due, key))) = self.protocol_deadlines.peek().copied() {
+            if due > now {
+                break;
+            }
+            self.protocol_deadlines.pop();
+            if let Some(conn) = self.connections.by_adapter.get(&key).filter(|c| !c.protocol_ended) {
+                log::warn!(
+                    "{}: protocol {} still running {:?} after its socket closed; stopping it",
+                    self.name,
+                    conn.protocol.name(),
+                    self.settings.protocol_grace
+                );
+                conn.protocol.stop();
+                stopped += 1;
+            }
+        }
+        if self.drain_deadline.is_some_and(|d| d <= now) && !self.drain_forced {
+            self.drain_forced = true;
+            let left = self.connections.by_adapter.len();
+            if left > 0 {
+                log::warn!(
+                    "{}: {left} connection(s) still open after the shutdown grace period; stopping them",
+                    self.name
+                );
+            }
+            for conn in self.connections.by_adapter.values() {
+                conn.adapter.stop();
+                conn.protocol.stop();
+                stopped += 1;
+            }
+        }
+        if self.accept_paused_until.is_some_and(|t| t <= now) {
+            self.accept_paused_until = None;
+        }
+        if stopped > 0 {
+            self.publish(|s| s.stopped_after_grace += stopped);
+        }
+    }
+}
