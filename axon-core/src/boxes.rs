@@ -22,16 +22,17 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
-use crate::component::Identity;
+use crate::block_on::{block_on, block_on_deadline};
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
+use crate::identity::Identity;
 use crate::ipc::Ipc;
 use crate::linkage::{LinkId, LinkInfo};
 use crate::queue::{Pop, Push, Queue};
-use crate::threaded::{block_on, block_on_deadline};
+use crate::sync::lock;
 
 /// How many messages an inbox holds before senders must wait, unless declared otherwise.
 ///
@@ -435,10 +436,6 @@ impl<T> Wiring<T> {
             self.sink.clone()
         }
     }
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<T: Send + 'static> Node<T> {

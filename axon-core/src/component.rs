@@ -19,91 +19,25 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::num::NonZeroU64;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context as TaskContext, Poll};
 
-use crate::boxes::{lock, make_node, take_handle, BoxKind, BoxName, Declarations, ErasedNode, Inbox, Node, Outbox};
+use crate::boxes::{make_node, take_handle, BoxKind, BoxName, Declarations, ErasedNode, Inbox, Node, Outbox};
 use crate::error::{BoxError, ComponentResult, LinkError};
 use crate::events::{Event, Select, Source};
+pub use crate::id::ComponentId;
+use crate::identity::Identity;
+pub use crate::identity::Unpauser;
 use crate::instance::AnyInstance;
 use crate::ipc::Ipc;
 use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
-use crate::queue::Notifier;
+use crate::notifier::Notifier;
 use crate::scheduler::Scheduler;
+use crate::sync::lock;
 use crate::tracker::Tracker;
-
-/// A component's unique id (unique in the process, like Axon's `idGen`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ComponentId(NonZeroU64);
-
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-impl ComponentId {
-    pub(crate) fn next() -> Self {
-        ComponentId(NonZeroU64::new(NEXT_ID.fetch_add(1, Ordering::Relaxed)).expect("ids start at 1 and never wrap"))
-    }
-
-    /// The number.
-    pub fn get(self) -> u64 {
-        self.0.get()
-    }
-}
-
-impl fmt::Display for ComponentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
-
-/// A component's id, name and pause doorbell, shared by its boxes (a delivery into any of its
-/// inboxes rings the doorbell).
-pub(crate) struct Identity {
-    pub(crate) id: ComponentId,
-    /// (A `Box<str>`, not a `String`: it never changes, and every component has one.)
-    pub(crate) name: Box<str>,
-    pub(crate) notifier: Notifier,
-    /// Which shutdown messages the component has taken from its inboxes ([`HEARD_FINISHED`],
-    /// [`HEARD_STOP`]): what its end-of-life report makes of messages still queued then.
-    heard: AtomicU8,
-}
-
-/// [`Identity::heard`]: a `ProducerFinished` was taken (nothing was to come after the data
-/// already sent, so data still queued at the end is data lost).
-const HEARD_FINISHED: u8 = 1;
-/// [`Identity::heard`]: a `ShutdownMicroprocess` or `Shutdown` was taken (stop now: what is
-/// queued is dropped on purpose).
-const HEARD_STOP: u8 = 2;
-
-impl Identity {
-    pub(crate) fn new(id: ComponentId, name: String) -> Arc<Self> {
-        Arc::new(Identity { id, name: name.into_boxed_str(), notifier: Notifier::default(), heard: AtomicU8::new(0) })
-    }
-
-    /// Notes that the component took `msg` from one of its inboxes.
-    pub(crate) fn heard(&self, msg: &Ipc) {
-        let bit = match msg {
-            Ipc::ProducerFinished(_) => HEARD_FINISHED,
-            m if m.is_urgent() => HEARD_STOP,
-            _ => return,
-        };
-        self.heard.fetch_or(bit, Ordering::Relaxed);
-    }
-
-    /// True if the component took a `ProducerFinished` and no stop request.
-    fn heard_only_finished(&self) -> bool {
-        self.heard.load(Ordering::Relaxed) == HEARD_FINISHED
-    }
-}
-
-impl fmt::Debug for Identity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Identity").field("id", &self.id).field("name", &self.name).finish()
-    }
-}
 
 /// How a component runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -656,7 +590,7 @@ impl ComponentRef {
 
     /// A handle that wakes it from [`Context::pause`] (Axon's `unpause()` called by others).
     pub fn unpauser(&self) -> Unpauser {
-        Unpauser(self.0.ident.clone())
+        Unpauser::new(self.0.ident.clone())
     }
 
     /// The id of its parent, if it was added as a child and the parent lives.
@@ -852,23 +786,6 @@ impl Abort {
             Abort::Task(handle) => handle.abort(),
             Abort::Member(slot) => slot.abort(),
         }
-    }
-}
-
-/// Wakes a component from [`Context::pause`]; held by others (Axon: `component.unpause()`).
-#[derive(Clone)]
-pub struct Unpauser(Arc<Identity>);
-
-impl fmt::Debug for Unpauser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Unpauser")
-    }
-}
-
-impl Unpauser {
-    /// Wakes the component (or, if it is busy, makes its next `pause` return at once).
-    pub fn unpause(&self) {
-        self.0.notifier.notify();
     }
 }
 
@@ -1388,7 +1305,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         };
         let mut chosen = name.to_owned();
         while taken(&added, &chosen) {
-            chosen = format!("{name}{}", ComponentId::next().0);
+            chosen = format!("{name}{}", ComponentId::next().get());
         }
         let cap = (kind == BoxKind::Inbox).then_some(crate::DEFAULT_CAPACITY);
         let node = make_node::<T>(&self.me.0.ident, Cow::Owned(chosen), kind, description, cap);

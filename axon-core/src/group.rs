@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::boxes::lock;
+use crate::sync::lock;
 
 type Body = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 

@@ -62,14 +62,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::block_on::{block_on, block_on_deadline};
 use crate::boxes::{make_node, take_handle, BoxKind, Inbox, Outbox, DEFAULT_CAPACITY};
-use crate::component::{Component, ComponentId, ComponentKind, ComponentRef, Core, Exit, Identity};
+use crate::component::{Component, ComponentKind, ComponentRef, Core, Exit};
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
+use crate::id::ComponentId;
+use crate::identity::Identity;
 use crate::instance::IntoInstance;
 use crate::ipc::Ipc;
 use crate::linkage::{link_nodes, LinkOptions, Linkage};
 use crate::scheduler::Scheduler;
-use crate::threaded::{block_on, block_on_deadline};
 
 /// How long [`Handle::send_blocking`] waits before it looks for the reason.
 const STUCK_AFTER: Duration = Duration::from_secs(1);

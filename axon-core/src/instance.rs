@@ -3,8 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::component::{run_body, Component, ComponentId, ComponentRef, Context, Core, Identity};
+use crate::component::{run_body, Component, ComponentRef, Context, Core};
 use crate::error::RunError;
+use crate::id::ComponentId;
+use crate::identity::Identity;
 use crate::scheduler::Scheduler;
 use crate::Declarations;
 

@@ -9,7 +9,8 @@
 use std::fmt;
 
 use crate::boxes::{BoxKind, BoxName};
-use crate::component::{ComponentId, ComponentKind, ComponentRef, ComponentState};
+use crate::component::{ComponentKind, ComponentRef, ComponentState};
+use crate::id::ComponentId;
 use crate::linkage::{LinkId, Passthrough};
 
 /// One box of a live component.

@@ -32,7 +32,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::component::ComponentId;
+use crate::id::ComponentId;
 use crate::instance::AnyInstance;
 
 /// "I have finished producing": the clean end of a stream (Axon's `producerFinished`).

@@ -77,6 +77,7 @@
 //! running. See `docs/porting.md` in the repository for each difference from Axon.
 
 pub mod adaptive;
+mod block_on;
 pub mod boxes;
 pub mod component;
 pub mod error;
@@ -85,13 +86,17 @@ pub mod fn_component;
 pub mod group;
 pub mod handle;
 pub mod host;
+mod id;
+mod identity;
 pub mod instance;
 pub mod introspect;
 pub mod ipc;
 pub mod linkage;
+mod notifier;
 mod queue;
 pub mod scheduler;
 pub mod stepped;
+mod sync;
 pub mod threaded;
 pub mod tracker;
 

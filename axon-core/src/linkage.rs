@@ -37,9 +37,11 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::boxes::{lock, BoxKind, ErasedNode, Node};
-use crate::component::{ComponentId, ComponentRef};
+use crate::boxes::{BoxKind, ErasedNode, Node};
+use crate::component::ComponentRef;
 use crate::error::LinkError;
+use crate::id::ComponentId;
+use crate::sync::lock;
 
 /// The kind of a linkage (Axon's `passthrough` argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -20,12 +20,12 @@
 //! `.await`, and never call user code (messages are dropped and wakers woken after unlocking).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::boxes::Node;
-use crate::component::Identity;
+use crate::identity::Identity;
+use crate::sync::lock;
 
 /// What happened to a message offered to a queue.
 pub(crate) enum Push<T> {
@@ -94,12 +94,6 @@ impl<T> State<T> {
 /// time, in every inbox.
 pub(crate) struct Queue<T> {
     state: Mutex<State<T>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a queue lock cannot leave the queue inconsistent (every critical
-    // section is a single push/pop/field update), so a poisoned lock is simply taken over.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn wake_all(ws: Vec<Waker>) {
@@ -405,45 +399,4 @@ fn deliver<T>(owner: &Identity, mut st: MutexGuard<'_, State<T>>, msg: T) {
         w.wake();
     }
     owner.notifier.notify();
-}
-
-/// A component's "pause" doorbell: Axon's `unpause()` target.
-///
-/// Deliveries into any of the component's inboxes, the end of a child and explicit
-/// [`Unpauser::unpause`](crate::Unpauser::unpause) calls all ring it. It keeps one *permit*: a ring
-/// that arrives while the component is busy is remembered, so the Axon idiom "if nothing is ready,
-/// pause" can never sleep through a delivery (Axon guarantees the same by applying pause requests
-/// before wake requests).
-#[derive(Default)]
-pub(crate) struct Notifier {
-    permit: AtomicBool,
-    waker: Mutex<Option<Waker>>,
-}
-
-impl Notifier {
-    pub(crate) fn notify(&self) {
-        // Fast path while streaming: the permit is already set and nobody is asleep.
-        if self.permit.load(Ordering::SeqCst) {
-            return;
-        }
-        self.permit.store(true, Ordering::SeqCst);
-        let w = lock(&self.waker).take();
-        if let Some(w) = w {
-            w.wake();
-        }
-    }
-
-    /// Consumes the permit if set; otherwise registers `cx` and returns `Pending`.
-    pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.permit.swap(false, Ordering::SeqCst) {
-            return Poll::Ready(());
-        }
-        *lock(&self.waker) = Some(cx.waker().clone());
-        // A notify between the swap and the registration would have found no waker: look again.
-        if self.permit.swap(false, Ordering::SeqCst) {
-            lock(&self.waker).take();
-            return Poll::Ready(());
-        }
-        Poll::Pending
-    }
 }

@@ -23,11 +23,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::boxes::lock;
-use crate::component::{Abort, ChildExit, ComponentId, ComponentRef, Core, Exit};
+use crate::component::{Abort, ChildExit, ComponentRef, Core, Exit};
 use crate::error::{LinkError, RunError};
 use crate::group::Group;
+use crate::id::ComponentId;
 use crate::introspect::{LostMessages, Snapshot};
+use crate::sync::lock;
 
 /// How many reports of lost messages a scheduler keeps ([`Scheduler::lost_messages`]).
 pub const LOST_KEPT: usize = 64;
