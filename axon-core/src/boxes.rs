@@ -30,6 +30,7 @@ use crate::block_on::{block_on, block_on_deadline};
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::identity::Identity;
 use crate::ipc::Ipc;
+pub use crate::kinds::{BoxKind, BoxName};
 use crate::linkage::{LinkId, LinkInfo};
 use crate::queue::{Pop, Push, Queue};
 use crate::sync::lock;
@@ -49,27 +50,6 @@ pub const DEFAULT_CAPACITY: usize = 64;
 /// connection between requests) calls [`Inbox::shrink_to`] with this, so that a large burst's
 /// storage is given back but the next small burst allocates none.
 pub const FIRST_BUFFER_ROOM: usize = 4;
-
-/// A box's name: `"inbox"`, `"control"`, or one a component declared.
-pub type BoxName = Cow<'static, str>;
-
-/// Whether a box receives or sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BoxKind {
-    /// Receives messages.
-    Inbox,
-    /// Sends messages.
-    Outbox,
-}
-
-impl BoxKind {
-    pub(crate) fn word(self) -> &'static str {
-        match self {
-            BoxKind::Inbox => "inbox",
-            BoxKind::Outbox => "outbox",
-        }
-    }
-}
 
 /// Axon's description of the standard `inbox`.
 pub const INBOX_DESCRIPTION: &str = "Default inbox for bulk data. Used in a pipeline much like stdin";

@@ -33,92 +33,13 @@ use crate::identity::Identity;
 pub use crate::identity::Unpauser;
 use crate::instance::AnyInstance;
 use crate::ipc::Ipc;
+use crate::lifecycle::{panic_message, LostMessages};
+pub use crate::lifecycle::{ChildExit, ComponentKind, ComponentState, Exit};
 use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
 use crate::notifier::Notifier;
 use crate::scheduler::Scheduler;
 use crate::sync::lock;
 use crate::tracker::Tracker;
-
-/// How a component runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum ComponentKind {
-    /// A tokio task (the usual kind).
-    Task = 0,
-    /// A body that blocks, on its own OS thread ([`Threaded`](crate::Threaded)).
-    Thread = 1,
-    /// Ordinary code driving a component through a [`Handle`](crate::Handle).
-    Handle = 2,
-}
-
-/// Where a component is in its life (see the [module docs](self)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum ComponentState {
-    /// Made, with its boxes, but not activated.
-    Created = 0,
-    /// Activated, and its body is being run right now.
-    Running = 1,
-    /// Activated, between two steps of its body: waiting for something (a message, space in a
-    /// box, a child, a timer: Axon's paused) or woken and about to run again.
-    Paused = 2,
-    /// Ended; see [`ComponentRef::exit`].
-    Ended = 3,
-}
-
-impl ComponentState {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            0 => ComponentState::Created,
-            1 => ComponentState::Running,
-            2 => ComponentState::Paused,
-            _ => ComponentState::Ended,
-        }
-    }
-}
-
-/// How a component ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Exit {
-    /// Its body returned `Ok(())`.
-    Finished,
-    /// Its body returned an error (the error's text).
-    Failed(String),
-    /// Its body panicked (the panic's message). Only this component ended.
-    Panicked(String),
-    /// It was stopped from outside ([`ComponentRef::stop`], [`Scheduler::stop`]) before its body
-    /// finished.
-    Stopped,
-}
-
-impl Exit {
-    /// True for `Failed` and `Panicked`.
-    pub fn is_failure(&self) -> bool {
-        matches!(self, Exit::Failed(_) | Exit::Panicked(_))
-    }
-}
-
-impl fmt::Display for Exit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Exit::Finished => f.write_str("finished"),
-            Exit::Failed(e) => write!(f, "failed: {e}"),
-            Exit::Panicked(e) => write!(f, "panicked: {e}"),
-            Exit::Stopped => f.write_str("stopped"),
-        }
-    }
-}
-
-/// The end of a child, as its parent hears of it ([`Context::child_exited`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChildExit {
-    /// The child's id.
-    pub id: ComponentId,
-    /// The child's name.
-    pub name: String,
-    /// How it ended.
-    pub exit: Exit,
-}
 
 /// A component: a behaviour with boxes, whose body runs as a task.
 ///
@@ -387,7 +308,7 @@ impl Core {
                 self.ident.name
             );
             if let Some(s) = self.scheduler.get() {
-                s.record_lost(crate::introspect::LostMessages {
+                s.record_lost(LostMessages {
                     component: self.ident.id,
                     component_name: self.ident.name.to_string(),
                     inbox,
@@ -1108,7 +1029,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         child.into_instance().activate(self.running_on())
     }
 
-    /// Activates a type-erased instance (e.g. from a [`NewComponent`](crate::ipc::NewComponent)).
+    /// Activates a type-erased instance (e.g. from a [`NewComponent`](crate::NewComponent)).
     pub fn activate_boxed(&self, child: Box<dyn AnyInstance>) -> ComponentRef {
         child.activate_boxed(self.running_on())
     }
@@ -1444,15 +1365,5 @@ impl<F> Drop for RunBody<F> {
             drop(body);
             self.core.finish(Exit::Stopped);
         }
-    }
-}
-
-pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a non-text panic payload".to_owned()
     }
 }

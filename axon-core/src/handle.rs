@@ -64,12 +64,13 @@ use std::time::{Duration, Instant};
 
 use crate::block_on::{block_on, block_on_deadline};
 use crate::boxes::{make_node, take_handle, BoxKind, Inbox, Outbox, DEFAULT_CAPACITY};
-use crate::component::{Component, ComponentKind, ComponentRef, Core, Exit};
+use crate::component::{Component, ComponentRef, Core};
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::id::ComponentId;
 use crate::identity::Identity;
 use crate::instance::IntoInstance;
 use crate::ipc::Ipc;
+use crate::lifecycle::{ComponentKind, Exit};
 use crate::linkage::{link_nodes, LinkOptions, Linkage};
 use crate::scheduler::Scheduler;
 

@@ -74,7 +74,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::task::Poll;
 
-use crate::component::{panic_message, ChildExit, Component, ComponentKind, Context, Exit};
+use crate::component::{Component, Context};
+use crate::lifecycle::{panic_message, ChildExit, ComponentKind, Exit};
 use crate::Declarations;
 
 /// How a hosted body ended ([`Context::host`]). A failure (an error or a panic) is logged and

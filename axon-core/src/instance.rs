@@ -1,4 +1,5 @@
-//! [`Instance`]: a component that has its boxes and can be linked, but has not started.
+//! [`Instance`]: a component that has its boxes and can be linked, but has not started; and
+//! [`NewComponent`], a request to activate instances (Axon's `newComponent`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -198,6 +199,41 @@ impl<C: Component> AnyInstance for Instance<C> {
 impl fmt::Debug for dyn AnyInstance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("AnyInstance").field(self.component()).finish()
+    }
+}
+
+/// "Please activate these components" (Axon's `newComponent(*components)`).
+///
+/// Axon yields it to the scheduler; with `async` bodies a component calls
+/// [`Context::activate`](crate::Context::activate) instead. The type remains for components that
+/// ask *another* component (a parent, a spawner service) to start components for them: the
+/// receiver calls [`NewComponent::into_components`] and activates each.
+#[derive(Default)]
+pub struct NewComponent {
+    components: Vec<Box<dyn AnyInstance>>,
+}
+
+impl NewComponent {
+    /// A request to activate `components`, in order.
+    pub fn new(components: impl IntoIterator<Item = Box<dyn AnyInstance>>) -> Self {
+        Self { components: components.into_iter().collect() }
+    }
+
+    /// The components to activate (Axon's `components()`).
+    pub fn components(&self) -> &[Box<dyn AnyInstance>] {
+        &self.components
+    }
+
+    /// Takes the components out, to activate them.
+    pub fn into_components(self) -> Vec<Box<dyn AnyInstance>> {
+        self.components
+    }
+}
+
+impl fmt::Debug for NewComponent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<_> = self.components.iter().map(|c| c.component().name().to_owned()).collect();
+        f.debug_struct("NewComponent").field("components", &names).finish()
     }
 }
 

@@ -23,11 +23,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::component::{Abort, ChildExit, ComponentRef, Core, Exit};
+use crate::component::{Abort, ComponentRef, Core};
 use crate::error::{LinkError, RunError};
 use crate::group::Group;
 use crate::id::ComponentId;
-use crate::introspect::{LostMessages, Snapshot};
+use crate::introspect::Snapshot;
+use crate::lifecycle::{ChildExit, ComponentKind, ComponentState, Exit, LostMessages};
 use crate::sync::lock;
 
 /// How many reports of lost messages a scheduler keeps ([`Scheduler::lost_messages`]).
@@ -372,7 +373,7 @@ impl Scheduler {
     pub(crate) fn spawn_body(&self, me: &ComponentRef, body: impl Future<Output = ()> + Send + 'static) {
         self.0.components.insert(me);
         self.0.live.0.fetch_add(1, Ordering::SeqCst);
-        me.0.set_state(crate::ComponentState::Running);
+        me.0.set_state(ComponentState::Running);
         if let Some(group) = Group::current(self.key()) {
             match group.add(Box::pin(body)) {
                 Ok(slot) => me.attach(self, Some(Abort::Member(slot))),
@@ -575,7 +576,7 @@ impl Scheduler {
 
 /// Handles are registered (so they show in introspection) but are not running components.
 fn core_counts(core: &Core) -> bool {
-    core.kind() != crate::ComponentKind::Handle
+    core.kind() != ComponentKind::Handle
 }
 
 pub(crate) fn link_endpoints(
@@ -588,9 +589,4 @@ pub(crate) fn link_endpoints(
     let source = from.component.find_box(sk, from.name)?;
     let sink = to.component.find_box(dk, to.name)?;
     linkage::link_nodes(owner, source, sink, options)
-}
-
-/// Exit reports in the order they happened, for [`RunError`] display.
-pub(crate) fn describe_failures(f: &[ChildExit]) -> String {
-    f.iter().map(|e| format!("{} {}", e.name, e.exit)).collect::<Vec<_>>().join("; ")
 }

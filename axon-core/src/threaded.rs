@@ -54,8 +54,9 @@
 
 use std::thread;
 
-use crate::component::{Component, ComponentKind, Context};
+use crate::component::{Component, Context};
 use crate::error::{ComponentError, ComponentResult};
+use crate::lifecycle::ComponentKind;
 use crate::Declarations;
 
 /// A component whose body blocks; see the [module docs](self).
