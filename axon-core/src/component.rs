@@ -25,7 +25,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context as TaskContext, Poll};
 
-use crate::boxes::{make_node, take_handle, BoxKind, BoxName, Declarations, ErasedNode, Inbox, Node, Outbox};
+use crate::boxes::{Inbox, Outbox};
+use crate::declarations::Declarations;
 use crate::error::{BoxError, ComponentResult, LinkError};
 use crate::events::{Event, Select, Source};
 pub use crate::id::ComponentId;
@@ -33,9 +34,12 @@ use crate::identity::Identity;
 pub use crate::identity::Unpauser;
 use crate::instance::AnyInstance;
 use crate::ipc::Ipc;
+use crate::kinds::{BoxKind, BoxName};
 use crate::lifecycle::{panic_message, LostMessages};
 pub use crate::lifecycle::{ChildExit, ComponentKind, ComponentState, Exit};
+use crate::link;
 use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
+use crate::node::{make_node, push_small, take_handle, ErasedNode, Node};
 use crate::notifier::Notifier;
 use crate::scheduler::Scheduler;
 use crate::sync::lock;
@@ -343,9 +347,9 @@ impl Core {
         }
         let mut leftovers = Vec::new();
         {
-            let _g = linkage::wiring();
+            let _g = link::wiring();
             for l in &owned {
-                linkage::unlink_locked(l.source_node(), l.id());
+                link::unlink_locked(l.source_node(), l.id());
             }
             // The order of locks is the wiring lock, then the boxes'.
             self.boxes.with_all(|boxes| {
@@ -608,10 +612,10 @@ impl ComponentRef {
         let mut life = lock(&self.0.life);
         if life.finishing {
             drop(life);
-            linkage::unlink(&l);
+            link::unlink(&l);
             return;
         }
-        linkage::push_small(owned_links_with_room(&mut life), l);
+        push_small(owned_links_with_room(&mut life), l);
     }
 
     /// Records linkages this component made, as [`record_owned_link`](Self::record_owned_link).
@@ -622,7 +626,7 @@ impl ComponentRef {
         let mut life = lock(&self.0.life);
         if life.finishing {
             drop(life);
-            linkage::unlink_all(&links);
+            link::unlink_all(&links);
             return;
         }
         let owned = owned_links_with_room(&mut life);
@@ -964,13 +968,13 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         to: impl Into<Endpoint<'a>>,
         options: LinkOptions,
     ) -> Result<Linkage, LinkError> {
-        crate::scheduler::link_endpoints(Some(&self.me), from.into(), to.into(), options)
+        linkage::link_endpoints(Some(&self.me), from.into(), to.into(), options)
     }
 
     /// Removes a linkage (one this component made, or any other). Unknown or already removed
     /// linkages are ignored, as in Axon.
     pub fn unlink(&self, linkage: &Linkage) {
-        linkage::unlink(linkage);
+        link::unlink(linkage);
         self.me.forget_owned_link(linkage);
     }
 
@@ -982,7 +986,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             take_links_involving(&mut family.owned_links, component.id())
         };
         // One acquisition of the wiring lock for all of them; the linkages are dropped after.
-        linkage::unlink_all(&hit);
+        link::unlink_all(&hit);
     }
 
     /// Makes several linkages, outbox to inbox, all belonging to this component, at once: all of
@@ -1074,7 +1078,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
                 clife.parent = None;
             }
         }
-        linkage::unlink_all(&hit);
+        link::unlink_all(&hit);
     }
 
     /// The current children (Axon's `childComponents()`).
@@ -1244,13 +1248,13 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
             name: name.to_owned(),
         })?;
         {
-            let _g = linkage::wiring();
+            let _g = link::wiring();
             if let Some((_, info)) = node.target() {
-                linkage::unlink_locked(&node, info.id);
+                link::unlink_locked(&node, info.id);
             }
             for s in node.sources() {
                 if let Some((_, info)) = s.target() {
-                    linkage::unlink_locked(&s, info.id);
+                    link::unlink_locked(&s, info.id);
                 }
             }
             let leftovers = node.clone().retire();

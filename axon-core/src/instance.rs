@@ -8,6 +8,7 @@ use crate::component::{run_body, Component, ComponentRef, Context, Core};
 use crate::error::RunError;
 use crate::id::ComponentId;
 use crate::identity::Identity;
+use crate::linkage::Endpoint;
 use crate::scheduler::Scheduler;
 use crate::Declarations;
 
@@ -165,6 +166,13 @@ impl<C: Component> Instance<C> {
     /// Erases the behaviour's type, to keep instances of different components together.
     pub fn boxed(self) -> Box<dyn AnyInstance> {
         Box::new(self)
+    }
+}
+
+/// `(&instance, "box")` names a box of an instance not yet activated, as `(component, "box")` does.
+impl<'a, C: Component> From<(&'a Instance<C>, &'a str)> for Endpoint<'a> {
+    fn from((inst, name): (&'a Instance<C>, &'a str)) -> Self {
+        Endpoint { component: inst.component(), name }
     }
 }
 

@@ -80,6 +80,7 @@ pub mod adaptive;
 mod block_on;
 pub mod boxes;
 pub mod component;
+mod declarations;
 pub mod error;
 pub mod events;
 pub mod fn_component;
@@ -93,7 +94,9 @@ pub mod introspect;
 pub mod ipc;
 mod kinds;
 mod lifecycle;
+mod link;
 pub mod linkage;
+mod node;
 mod notifier;
 mod queue;
 pub mod scheduler;
@@ -103,10 +106,11 @@ pub mod threaded;
 pub mod tracker;
 
 pub use adaptive::ResourceTracker;
-pub use boxes::{BoxKind, BoxName, Declarations, Inbox, Outbox, DEFAULT_CAPACITY, FIRST_BUFFER_ROOM};
+pub use boxes::{BoxKind, BoxName, Inbox, Outbox, DEFAULT_CAPACITY, FIRST_BUFFER_ROOM};
 pub use component::{
     ChildExit, Component, ComponentId, ComponentKind, ComponentRef, ComponentState, Context, Exit, Unpauser,
 };
+pub use declarations::Declarations;
 pub use error::{
     BoxError, ComponentError, ComponentResult, LinkError, NoSpaceInBox, RecvTimeoutError, RunError, TryRecvError,
 };

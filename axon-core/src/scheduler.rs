@@ -33,7 +33,8 @@ use crate::sync::lock;
 
 /// How many reports of lost messages a scheduler keeps ([`Scheduler::lost_messages`]).
 pub const LOST_KEPT: usize = 64;
-use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
+use crate::link;
+use crate::linkage::{link_endpoints, Endpoint, LinkOptions, Linkage, Passthrough};
 use crate::tracker::Tracker;
 
 struct Runtime {
@@ -570,23 +571,11 @@ impl Scheduler {
 
     /// Removes a linkage (unknown ones are ignored).
     pub fn unlink(&self, linkage: &Linkage) {
-        linkage::unlink(linkage)
+        link::unlink(linkage)
     }
 }
 
 /// Handles are registered (so they show in introspection) but are not running components.
 fn core_counts(core: &Core) -> bool {
     core.kind() != ComponentKind::Handle
-}
-
-pub(crate) fn link_endpoints(
-    owner: Option<&ComponentRef>,
-    from: Endpoint<'_>,
-    to: Endpoint<'_>,
-    options: LinkOptions,
-) -> Result<Linkage, LinkError> {
-    let (sk, dk) = options.passthrough.kinds();
-    let source = from.component.find_box(sk, from.name)?;
-    let sink = to.component.find_box(dk, to.name)?;
-    linkage::link_nodes(owner, source, sink, options)
 }
