@@ -1,4 +1,4 @@
-//! Inboxes and outboxes: declaring them, and the handles a component body uses.
+//! Inboxes and outboxes: the handles a component body uses, and the four standard boxes.
 //!
 //! Every component has four standard boxes (Axon's defaults, with Axon's descriptions):
 //!
@@ -10,9 +10,11 @@
 //! | `signal`  | outbox | [`Ipc`]                 | "The default signal based outbox - kinda like stderr, but more for sending singal type signals" |
 //!
 //! A component declares more in [`Component::declare`](crate::Component::declare) with
-//! [`Declarations::inbox`](crate::Declarations::inbox) / [`Declarations::outbox`](crate::Declarations::outbox), each with a message type and a
+//! [`Declarations::inbox`](crate::Declarations::inbox) /
+//! [`Declarations::outbox`](crate::Declarations::outbox), each with a message type and a
 //! description (Axon's `Inboxes`/`Outboxes` dicts), and takes their handles in its body with
-//! [`Context::take_inbox`](crate::Context::take_inbox) / [`Context::take_outbox`](crate::Context::take_outbox).
+//! [`Context::take_inbox`](crate::Context::take_inbox) /
+//! [`Context::take_outbox`](crate::Context::take_outbox).
 //!
 //! Every inbox is bounded: [`DEFAULT_CAPACITY`] unless declared otherwise or changed with
 //! [`Inbox::set_capacity`] or a linkage's `pipewidth`.

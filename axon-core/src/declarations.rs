@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::boxes::{CONTROL_DESCRIPTION, INBOX_DESCRIPTION, OUTBOX_DESCRIPTION, SIGNAL_DESCRIPTION};
-use crate::component::ComponentRef;
+use crate::component_ref::ComponentRef;
 use crate::error::LinkError;
 use crate::identity::Identity;
 use crate::ipc::Ipc;

@@ -64,7 +64,8 @@ use std::time::{Duration, Instant};
 
 use crate::block_on::{block_on, block_on_deadline};
 use crate::boxes::{Inbox, Outbox};
-use crate::component::{Component, ComponentRef, Core};
+use crate::component::Component;
+use crate::component_ref::{ComponentRef, Core};
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::id::ComponentId;
 use crate::identity::Identity;

@@ -4,13 +4,16 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::component::{run_body, Component, ComponentRef, Context, Core};
+use crate::component::Component;
+use crate::component_ref::{ComponentRef, Core};
+use crate::context::Context;
+use crate::declarations::Declarations;
 use crate::error::RunError;
 use crate::id::ComponentId;
 use crate::identity::Identity;
 use crate::linkage::Endpoint;
+use crate::run::run_body;
 use crate::scheduler::Scheduler;
-use crate::Declarations;
 
 /// A component made and given its boxes, ready to be linked and then activated.
 ///
@@ -149,7 +152,7 @@ impl<C: Component> Instance<C> {
         }
         // Attached first, so that `main` finds its scheduler (see above); `spawn_body` relies on
         // it.
-        me.attach(scheduler, None);
+        scheduler.attach(&me);
         let body = self.behaviour.main(self.ctx);
         scheduler.spawn_body(&me, run_body(me.0.clone(), body, scheduler.slowmo()));
         me
@@ -290,6 +293,29 @@ impl<C: Component> IntoInstance for Instance<C> {
     type Component = C;
     fn into_instance(self) -> Instance<C> {
         self
+    }
+}
+
+// ----- activation seen from a scheduler and from a running component: written here, where
+// instances are known -----
+
+impl Scheduler {
+    /// Activates a component on this scheduler (Axon's `activate()`).
+    pub fn activate(&self, component: impl IntoInstance) -> ComponentRef {
+        component.into_instance().activate(self)
+    }
+}
+
+impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
+    /// Activates `child` on this component's scheduler (Axon: `child.activate()`, or yielding
+    /// `newComponent`). Does not make it a child: see [`add_children`](Self::add_children).
+    pub fn activate(&self, child: impl IntoInstance) -> ComponentRef {
+        child.into_instance().activate(&self.scheduler())
+    }
+
+    /// Activates a type-erased instance (e.g. from a [`NewComponent`]).
+    pub fn activate_boxed(&self, child: Box<dyn AnyInstance>) -> ComponentRef {
+        child.activate_boxed(&self.scheduler())
     }
 }
 

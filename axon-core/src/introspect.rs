@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::component::ComponentRef;
+use crate::component_ref::ComponentRef;
 use crate::id::ComponentId;
 use crate::kinds::{BoxKind, BoxName, Passthrough};
 pub use crate::lifecycle::LostMessages;

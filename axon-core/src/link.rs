@@ -113,8 +113,8 @@ impl fmt::Debug for Linkage {
     }
 }
 
-/// Serialises every change to the wiring graph (see [`crate::linkage`]). Only linking, unlinking and
-/// a component's end take it; sends and receives never do.
+/// Serialises every change to the wiring graph (see [`crate::linkage`]). Only linking, unlinking
+/// and a component's end take it; sends and receives never do.
 static WIRING: Mutex<()> = Mutex::new(());
 static NEXT_LINK: AtomicU64 = AtomicU64::new(1);
 
@@ -250,7 +250,8 @@ pub(crate) fn unlink_all(linkages: &[Linkage]) {
     }
 }
 
-/// Removes the linkage `id` out of `source`, if it is still there; the caller holds the wiring lock.
+/// Removes the linkage `id` out of `source`, if it is still there; the caller holds the wiring
+/// lock.
 pub(crate) fn unlink_locked(source: &Arc<dyn ErasedNode>, id: LinkId) {
     source.clone().unlink_target_if(id);
 }

@@ -35,7 +35,7 @@
 
 use std::sync::Arc;
 
-use crate::component::ComponentRef;
+use crate::component_ref::ComponentRef;
 use crate::error::LinkError;
 pub use crate::kinds::Passthrough;
 use crate::link;
@@ -75,7 +75,8 @@ pub fn check<'a>(
 }
 
 /// Links `from` to `to` by name, the linkage belonging to `owner` (if any): what
-/// [`Context::link_with`](crate::Context::link_with) and [`Scheduler::link_with`](crate::Scheduler::link_with) do.
+/// [`Context::link_with`](crate::Context::link_with) and
+/// [`Scheduler::link_with`](crate::Scheduler::link_with) do.
 pub(crate) fn link_endpoints(
     owner: Option<&ComponentRef>,
     from: Endpoint<'_>,

@@ -387,8 +387,8 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
 }
 
 /// Pushes onto a list that is usually short and lives as long as a box or a component (a box's
-/// sources, the linkages a component owns): grown one element at a time while it is short, rather than
-/// to four (or double) at once, so that the common one or two cost no more than they need.
+/// sources, the linkages a component owns): grown one element at a time while it is short, rather
+/// than to four (or double) at once, so that the common one or two cost no more than they need.
 pub(crate) fn push_small<T>(list: &mut Vec<T>, item: T) {
     const SHORT: usize = 16;
     if list.len() == list.capacity() && list.len() < SHORT {

@@ -54,10 +54,11 @@
 
 use std::thread;
 
-use crate::component::{Component, Context};
+use crate::component::Component;
+use crate::context::Context;
+use crate::declarations::Declarations;
 use crate::error::{ComponentError, ComponentResult};
 use crate::lifecycle::ComponentKind;
-use crate::Declarations;
 
 /// A component whose body blocks; see the [module docs](self).
 pub trait ThreadedComponent: Send + Sized + 'static {

@@ -33,7 +33,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use crate::boxes::BoxKind;
-use crate::component::ComponentRef;
+use crate::component_ref::ComponentRef;
 use crate::id::ComponentId;
 use crate::ipc::Payload;
 use crate::linkage::Endpoint;
