@@ -35,12 +35,6 @@ use crate::node::Node;
 pub use crate::queue::DEFAULT_CAPACITY;
 use crate::queue::{Pop, Push, Queue};
 
-/// How many messages an inbox's storage first has room for (for messages of up to 1 KiB: a
-/// `VecDeque`'s first allocation). A component that waits between short bursts (a keep-alive
-/// connection between requests) calls [`Inbox::shrink_to`] with this, so that a large burst's
-/// storage is given back but the next small burst allocates none.
-pub const FIRST_BUFFER_ROOM: usize = 4;
-
 /// Axon's description of the standard `inbox`.
 pub const INBOX_DESCRIPTION: &str = "Default inbox for bulk data. Used in a pipeline much like stdin";
 /// Axon's description of the standard `control` inbox.
@@ -80,7 +74,8 @@ impl<T: Send + 'static> Inbox<T> {
         Self { node: self.node.clone() }
     }
 
-    fn q(&self) -> &Queue<T, Node<T>> {
+    /// Its storage.
+    pub(crate) fn q(&self) -> &Queue<T, Node<T>> {
         self.node.queue()
     }
 
@@ -206,31 +201,6 @@ impl<T: Send + 'static> Inbox<T> {
     pub fn is_full(&self) -> bool {
         self.q().is_full()
     }
-
-    /// Gives back the memory this inbox kept from earlier messages: all of it if none is
-    /// waiting, else what is beyond the messages waiting. An inbox's storage grows as messages
-    /// queue up and keeps that size when they have been taken (a busy inbox so allocates once,
-    /// not for every burst); a component about to wait for a long time (an idle connection)
-    /// calls this so that waiting costs no buffer. The capacity (the limit) is unchanged.
-    pub fn shrink_to_fit(&self) {
-        self.q().shrink_to(0)
-    }
-
-    /// Like [`shrink_to_fit`](Self::shrink_to_fit), but keeps room for `keep` messages: a
-    /// component that waits between short bursts (a keep-alive connection between requests)
-    /// so gives back what a large burst made its inbox grow to without allocating again for
-    /// the next small one. A buffer no larger than that is left as it is.
-    ///
-    /// ```
-    /// # use axon_core::prelude::*;
-    /// # fn f(ctx: &Context<u32, ()>) {
-    /// // Between requests: no more buffer kept than the first allocation.
-    /// ctx.inbox.shrink_to(axon_core::FIRST_BUFFER_ROOM);
-    /// # }
-    /// ```
-    pub fn shrink_to(&self, keep: usize) {
-        self.q().shrink_to(keep)
-    }
 }
 
 /// The sending end of an outbox, held by the component that owns it.
@@ -262,8 +232,9 @@ impl<T: Send + 'static> Outbox<T> {
         Self { node: self.node.clone(), seen: self.seen, sink: self.sink.clone() }
     }
 
+    /// The end of its chain, looked up again if the wiring changed since the last look.
     #[inline]
-    fn refresh(&mut self) -> Option<&Arc<Node<T>>> {
+    pub(crate) fn refresh(&mut self) -> Option<&Arc<Node<T>>> {
         let g = self.node.meta.generation.load(Ordering::Acquire);
         if g != self.seen {
             // Read the generation before the sink: a change racing with this read bumps the
@@ -363,17 +334,10 @@ impl<T: Send + 'static> Outbox<T> {
     }
 
     /// True if the outbox leads to an inbox. Like a send, it brings the outbox's cached
-    /// destination up to date, so an outbox that was unlinked no longer keeps its old
-    /// destination's box alive (a component that relinks an outbox now and then, to short-lived
-    /// children say, can call it for that alone).
+    /// destination up to date (see
+    /// [`OutboxTuning::refresh_destination`](crate::tuning::OutboxTuning::refresh_destination)).
     pub fn is_linked(&mut self) -> bool {
         self.refresh().is_some()
-    }
-
-    /// How many messages wait in the destination inbox (Axon's `len(outbox)`, which Kamaelia's
-    /// `Minimal` uses for back-pressure). 0 when unlinked.
-    pub fn destination_len(&mut self) -> usize {
-        self.refresh().map_or(0, |s| s.queue().len())
     }
 
     /// True if the outbox is linked and the component owning its destination has ended, so that

@@ -108,9 +108,10 @@ pub mod stepped;
 mod sync;
 pub mod threaded;
 pub mod tracker;
+pub mod tuning;
 
 pub use adaptive::ResourceTracker;
-pub use boxes::{BoxKind, BoxName, Inbox, Outbox, DEFAULT_CAPACITY, FIRST_BUFFER_ROOM};
+pub use boxes::{BoxKind, BoxName, Inbox, Outbox, DEFAULT_CAPACITY};
 pub use component::{
     ChildExit, Component, ComponentId, ComponentKind, ComponentRef, ComponentState, Context, Exit, Unpauser,
 };

@@ -37,7 +37,7 @@ use crate::sync::lock;
 /// is large enough for a pass-through chain to batch its work and small enough that a slow
 /// consumer holds back its producer quickly. Queues allocate as they fill, so an inbox that has
 /// never held a message costs no buffer at all, and one that has can give its buffer back (see
-/// [`Inbox::shrink_to_fit`](crate::Inbox::shrink_to_fit)).
+/// [`tuning`](crate::tuning)).
 pub const DEFAULT_CAPACITY: usize = 64;
 
 /// The box at the end of a chain, to which a mid-chain queue forwards what still reaches it: it
