@@ -22,6 +22,7 @@ type MakeNode = fn(NodeMeta, Option<usize>) -> Arc<dyn ErasedNode>;
 /// The largest emptied list of box declarations a thread keeps for its next component.
 const SPARE_SPECS_MAX: usize = 16;
 
+// Thread-local: a per-thread cache of one empty allocation (no lock); no data passes through it.
 thread_local! {
     /// An emptied list of box declarations, kept for the next component this thread makes.
     static SPARE_SPECS: std::cell::Cell<Vec<BoxSpec>> = const { std::cell::Cell::new(Vec::new()) };

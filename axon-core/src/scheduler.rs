@@ -59,6 +59,7 @@ struct PerThread {
     _stop: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
+// Thread-local, like tokio's current runtime: each scheduler thread sets it once, for itself.
 thread_local! {
     /// On a thread of a [`Scheduler::per_thread`] scheduler: that scheduler's threads' id and this
     /// thread's index among them.
@@ -153,6 +154,7 @@ struct Registry {
 /// The registry shard of the current thread.
 fn thread_shard() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    // Thread-local: each thread's own shard, chosen once, so threads spread over the shards.
     thread_local! {
         static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
     }
