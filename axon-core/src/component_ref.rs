@@ -94,7 +94,7 @@ impl Boxes {
     }
 
     /// The boxes it was made with and still has.
-    pub(crate) fn fixed_live(&self) -> impl Iterator<Item = &Arc<dyn ErasedNode>> {
+    fn fixed_live(&self) -> impl Iterator<Item = &Arc<dyn ErasedNode>> {
         self.fixed.iter().filter(|b| !b.meta().deleted.load(Ordering::Acquire))
     }
 
@@ -185,6 +185,7 @@ impl Boxes {
     }
 }
 
+/// What everyone holding a [`ComponentRef`] to one component shares (see the module docs).
 pub(crate) struct Core {
     pub(crate) ident: Arc<Identity>,
     kind: AtomicU8,
@@ -238,10 +239,12 @@ impl Core {
         &self.ident.notifier
     }
 
+    /// Records where it is in its life.
     pub(crate) fn set_state(&self, s: ComponentState) {
         self.state.store(s as u8, Ordering::Relaxed);
     }
 
+    /// How it runs.
     pub(crate) fn kind(&self) -> ComponentKind {
         match self.kind.load(Ordering::Relaxed) {
             0 => ComponentKind::Task,
