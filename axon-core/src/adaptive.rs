@@ -24,7 +24,7 @@ use std::fmt;
 use std::hash::Hash;
 
 use crate::boxes::BoxKind;
-use crate::component::ComponentRef;
+use crate::component_ref::ComponentRef;
 use crate::error::BoxError;
 
 /// Two-way bookkeeping between resources and a component's boxes; see the [module docs](self).

@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use crate::linkage::Passthrough;
+use crate::kinds::Passthrough;
+use crate::lifecycle::ChildExit;
 
 /// A message could not be delivered because the destination box is full (Axon's `noSpaceInBox`).
 ///
@@ -202,10 +203,15 @@ pub type ComponentResult = Result<(), ComponentError>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunError {
     /// Every component ended, but these panicked or returned an error (the others ran on).
-    #[error("{} component(s) failed: {}", .0.len(), crate::scheduler::describe_failures(.0))]
-    ComponentsFailed(Vec<crate::ChildExit>),
+    #[error("{} component(s) failed: {}", .0.len(), describe_failures(.0))]
+    ComponentsFailed(Vec<ChildExit>),
     /// [`Scheduler::run`](crate::Scheduler::run) blocks, and was called from async code; use
     /// [`Scheduler::run_async`](crate::Scheduler::run_async) there.
     #[error("Scheduler::run blocks the thread and cannot be called from async code; use run_async")]
     InsideRuntime,
+}
+
+/// Exit reports in the order they happened, for [`RunError`] display.
+fn describe_failures(f: &[ChildExit]) -> String {
+    f.iter().map(|e| format!("{} {}", e.name, e.exit)).collect::<Vec<_>>().join("; ")
 }

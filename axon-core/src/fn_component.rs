@@ -18,9 +18,10 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 
-use crate::component::{Component, Context};
+use crate::component::Component;
+use crate::context::Context;
+use crate::declarations::Declarations;
 use crate::error::ComponentResult;
-use crate::Declarations;
 
 type DeclareFn = Box<dyn Fn(&mut Declarations) + Send>;
 

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::boxes::lock;
+use crate::sync::lock;
 
 type Body = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
@@ -111,6 +111,7 @@ impl Wake for Slot {
     }
 }
 
+// Thread-local, like tokio's current task: the runtime's context while a group is polled or filled.
 thread_local! {
     /// The group whose member is being polled on this thread, or that
     /// [`Scheduler::together`](crate::Scheduler::together) is filling.

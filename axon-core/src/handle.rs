@@ -62,14 +62,21 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::boxes::{make_node, take_handle, BoxKind, Inbox, Outbox, DEFAULT_CAPACITY};
-use crate::component::{Component, ComponentId, ComponentKind, ComponentRef, Core, Exit, Identity};
+use crate::block_on::{block_on, block_on_deadline};
+use crate::boxes::{Inbox, Outbox};
+use crate::component::Component;
+use crate::component_ref::{ComponentRef, Core};
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
+use crate::id::ComponentId;
+use crate::identity::Identity;
 use crate::instance::IntoInstance;
 use crate::ipc::Ipc;
+use crate::kinds::BoxKind;
+use crate::lifecycle::{ComponentKind, Exit};
 use crate::linkage::{link_nodes, LinkOptions, Linkage};
+use crate::node::{make_node, take_handle, ErasedNode};
+use crate::queue::DEFAULT_CAPACITY;
 use crate::scheduler::Scheduler;
-use crate::threaded::{block_on, block_on_deadline};
 
 /// How long [`Handle::send_blocking`] waits before it looks for the reason.
 const STUCK_AFTER: Duration = Duration::from_secs(1);
@@ -130,8 +137,7 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
         for n in [&out_i.meta, &out_c.meta, &in_o.meta, &in_s.meta] {
             take_handle(n);
         }
-        let boxes: Vec<Arc<dyn crate::boxes::ErasedNode>> =
-            vec![in_o.clone(), in_s.clone(), out_i.clone(), out_c.clone()];
+        let boxes: Vec<Arc<dyn ErasedNode>> = vec![in_o.clone(), in_s.clone(), out_i.clone(), out_c.clone()];
         let me = ComponentRef(Arc::new(Core::new(ident, boxes, ComponentKind::Handle)));
         let wire = |from: ComponentRef, fb, fname, to: ComponentRef, tb, tname| {
             let s = from.find_box(fb, fname).expect("box exists");
@@ -229,7 +235,7 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// [module docs](self).)
     pub fn close_input(&mut self) {
         if let Some(input) = self.input.take() {
-            crate::linkage::unlink(&input);
+            crate::link::unlink(&input);
         }
     }
 

@@ -16,10 +16,10 @@
 //! Only a behaviour that needs nothing more can be hosted ([`hostable`]): one that declares no box
 //! beyond the standard four, changes none of their capacities, and runs as a task (not
 //! [`Threaded`](crate::Threaded)). A body can still leave something behind in its host: children
-//! running or reported, linkages it made, boxes added or deleted, a service, a handle to a box or
-//! a [`ComponentRef`](crate::ComponentRef) to the host kept somewhere. [`Hosted::clean`] says whether it left none of
-//! these, so that the host can decide to run the next body, or to end and be replaced by a new
-//! host.
+//! running or reported, linkages it made, boxes added or deleted, a service, a handle to a box or a
+//! [`ComponentRef`](crate::ComponentRef) to the host kept somewhere. [`Hosted::clean`] says whether
+//! it left none of these, so that the host can decide to run the next body, or to end and be
+//! replaced by a new host.
 //!
 //! The messages a body did not read stay in the host's inboxes; the host decides what to do with
 //! them before the next body runs.
@@ -74,8 +74,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::task::Poll;
 
-use crate::component::{panic_message, ChildExit, Component, ComponentKind, Context, Exit};
-use crate::Declarations;
+use crate::component::Component;
+use crate::context::Context;
+use crate::declarations::Declarations;
+use crate::footprint::Footprint;
+use crate::lifecycle::{panic_message, ChildExit, ComponentKind, Exit};
 
 /// How a hosted body ended ([`Context::host`]). A failure (an error or a panic) is logged and
 /// reported to the scheduler ([`Scheduler::failures`](crate::Scheduler::failures)) as a
@@ -99,26 +102,6 @@ pub fn hostable<C: Component>(behaviour: &C) -> bool {
     Declarations::probe_is_standard::<C::Inbox, C::Outbox>(|d| behaviour.declare(d))
 }
 
-/// Counts that a hosted body changes if it keeps a handle or a reference (see
-/// [`Context::host_is_clean`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Footprint {
-    pub(crate) refs: usize,
-    pub(crate) nodes: [usize; 4],
-    pub(crate) capacities: [Option<usize>; 2],
-}
-
-impl Footprint {
-    /// Keeps, count by count, the lesser of this and `other` (the capacities stay the first
-    /// seen).
-    pub(crate) fn keep_least(&mut self, other: &Footprint) {
-        self.refs = self.refs.min(other.refs);
-        for (mine, theirs) in self.nodes.iter_mut().zip(other.nodes) {
-            *mine = (*mine).min(theirs);
-        }
-    }
-}
-
 impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// Runs `behaviour`'s body in this component, with a context over this component's four
     /// standard boxes, and returns how it ended (see the [module docs](self)). While it runs,
@@ -134,7 +117,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         C: Component<Inbox = I, Outbox = O>,
     {
         debug_assert!(hostable(&behaviour), "{} cannot be hosted: check `hostable` first", behaviour.class_name());
-        self.note_host_baseline(self.footprint());
+        self.me().note_host_baseline(self.footprint());
         let class = behaviour.class_name();
         let lent = self.lend();
         async move {
@@ -158,7 +141,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
                     Exit::Panicked(m) => log::error!("component {name} panicked: {m}"),
                     e => log::warn!("component {name} {e}"),
                 }
-                if let Some(scheduler) = self.me().0.scheduler() {
+                if let Some(scheduler) = self.me().scheduler() {
                     scheduler.record_failure(ChildExit { id: self.id(), name, exit: exit.clone() });
                 }
             }
@@ -181,6 +164,11 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// harm: a body could keep a reference while something else drops one at the same moment.
     pub fn host_is_clean(&self) -> bool {
         let now = self.footprint();
-        self.host_baseline().is_none_or(|least| least == now) && self.is_plain()
+        self.me().host_baseline().is_none_or(|least| least == now) && self.me().is_plain()
+    }
+
+    /// What a hosted body could leave behind in this component, counted.
+    fn footprint(&self) -> Footprint {
+        self.me().footprint([self.inbox.capacity(), self.control.capacity()])
     }
 }

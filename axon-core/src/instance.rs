@@ -1,12 +1,19 @@
-//! [`Instance`]: a component that has its boxes and can be linked, but has not started.
+//! [`Instance`]: a component that has its boxes and can be linked, but has not started; and
+//! [`NewComponent`], a request to activate instances (Axon's `newComponent`).
 
 use std::fmt;
 use std::sync::Arc;
 
-use crate::component::{run_body, Component, ComponentId, ComponentRef, Context, Core, Identity};
+use crate::component::Component;
+use crate::component_ref::{ComponentRef, Core};
+use crate::context::Context;
+use crate::declarations::Declarations;
 use crate::error::RunError;
+use crate::id::ComponentId;
+use crate::identity::Identity;
+use crate::linkage::Endpoint;
+use crate::run::run_body;
 use crate::scheduler::Scheduler;
-use crate::Declarations;
 
 /// A component made and given its boxes, ready to be linked and then activated.
 ///
@@ -145,7 +152,7 @@ impl<C: Component> Instance<C> {
         }
         // Attached first, so that `main` finds its scheduler (see above); `spawn_body` relies on
         // it.
-        me.attach(scheduler, None);
+        scheduler.attach(&me);
         let body = self.behaviour.main(self.ctx);
         scheduler.spawn_body(&me, run_body(me.0.clone(), body, scheduler.slowmo()));
         me
@@ -162,6 +169,13 @@ impl<C: Component> Instance<C> {
     /// Erases the behaviour's type, to keep instances of different components together.
     pub fn boxed(self) -> Box<dyn AnyInstance> {
         Box::new(self)
+    }
+}
+
+/// `(&instance, "box")` names a box of an instance not yet activated, as `(component, "box")` does.
+impl<'a, C: Component> From<(&'a Instance<C>, &'a str)> for Endpoint<'a> {
+    fn from((inst, name): (&'a Instance<C>, &'a str)) -> Self {
+        Endpoint { component: inst.component(), name }
     }
 }
 
@@ -196,6 +210,41 @@ impl<C: Component> AnyInstance for Instance<C> {
 impl fmt::Debug for dyn AnyInstance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("AnyInstance").field(self.component()).finish()
+    }
+}
+
+/// "Please activate these components" (Axon's `newComponent(*components)`).
+///
+/// Axon yields it to the scheduler; with `async` bodies a component calls
+/// [`Context::activate`](crate::Context::activate) instead. The type remains for components that
+/// ask *another* component (a parent, a spawner service) to start components for them: the
+/// receiver calls [`NewComponent::into_components`] and activates each.
+#[derive(Default)]
+pub struct NewComponent {
+    components: Vec<Box<dyn AnyInstance>>,
+}
+
+impl NewComponent {
+    /// A request to activate `components`, in order.
+    pub fn new(components: impl IntoIterator<Item = Box<dyn AnyInstance>>) -> Self {
+        Self { components: components.into_iter().collect() }
+    }
+
+    /// The components to activate (Axon's `components()`).
+    pub fn components(&self) -> &[Box<dyn AnyInstance>] {
+        &self.components
+    }
+
+    /// Takes the components out, to activate them.
+    pub fn into_components(self) -> Vec<Box<dyn AnyInstance>> {
+        self.components
+    }
+}
+
+impl fmt::Debug for NewComponent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<_> = self.components.iter().map(|c| c.component().name().to_owned()).collect();
+        f.debug_struct("NewComponent").field("components", &names).finish()
     }
 }
 
@@ -244,6 +293,29 @@ impl<C: Component> IntoInstance for Instance<C> {
     type Component = C;
     fn into_instance(self) -> Instance<C> {
         self
+    }
+}
+
+// ----- activation seen from a scheduler and from a running component: written here, where
+// instances are known -----
+
+impl Scheduler {
+    /// Activates a component on this scheduler (Axon's `activate()`).
+    pub fn activate(&self, component: impl IntoInstance) -> ComponentRef {
+        component.into_instance().activate(self)
+    }
+}
+
+impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
+    /// Activates `child` on this component's scheduler (Axon: `child.activate()`, or yielding
+    /// `newComponent`). Does not make it a child: see [`add_children`](Self::add_children).
+    pub fn activate(&self, child: impl IntoInstance) -> ComponentRef {
+        child.into_instance().activate(&self.scheduler())
+    }
+
+    /// Activates a type-erased instance (e.g. from a [`NewComponent`]).
+    pub fn activate_boxed(&self, child: Box<dyn AnyInstance>) -> ComponentRef {
+        child.activate_boxed(&self.scheduler())
     }
 }
 

@@ -8,9 +8,12 @@
 
 use std::fmt;
 
-use crate::boxes::{BoxKind, BoxName};
-use crate::component::{ComponentId, ComponentKind, ComponentRef, ComponentState};
-use crate::linkage::{LinkId, Passthrough};
+use crate::component_ref::ComponentRef;
+use crate::id::ComponentId;
+use crate::kinds::{BoxKind, BoxName, Passthrough};
+pub use crate::lifecycle::LostMessages;
+use crate::lifecycle::{ComponentKind, ComponentState};
+use crate::linkage::LinkId;
 
 /// One box of a live component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,26 +90,6 @@ pub struct LinkageInfo {
     pub passthrough: Passthrough,
     /// The component it belongs to (`None`: made from outside any component).
     pub owner: Option<ComponentId>,
-}
-
-/// Messages a component left unread in one inbox as it ended, after it had been told the stream
-/// was over (`ProducerFinished`): data sent before the end and never read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LostMessages {
-    /// The component's id.
-    pub component: ComponentId,
-    /// The component's name.
-    pub component_name: String,
-    /// The inbox they were queued in.
-    pub inbox: BoxName,
-    /// How many.
-    pub count: usize,
-}
-
-impl fmt::Display for LostMessages {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}: {} message(s) lost", self.component_name, self.inbox, self.count)
-    }
 }
 
 /// The running graph at one moment; see the [module docs](self).

@@ -14,7 +14,7 @@
 //! | `status(status)`             | [`Status`]                           | generic status                            |
 //! | `wouldblock(caller)`         | [`WouldBlock`]                       | "about to block" hint                     |
 //! | `errorInformation(caller, exception, message)` | [`ErrorInformation`] | non-fatal error report                  |
-//! | `newComponent(*components)`  | [`NewComponent`]                     | "please activate these" (a request to a parent) |
+//! | `newComponent(*components)`  | [`NewComponent`](crate::NewComponent) | "please activate these" (a request to a parent; it carries instances, so it stands with them in [`instance`](crate::instance)) |
 //! | `WaitComplete`, `reactivate` | none                                 | generator plumbing; `.await` replaces it  |
 //!
 //! # Example
@@ -32,8 +32,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::component::ComponentId;
-use crate::instance::AnyInstance;
+use crate::id::ComponentId;
 
 /// "I have finished producing": the clean end of a stream (Axon's `producerFinished`).
 ///
@@ -185,41 +184,6 @@ impl ErrorInformation {
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
         self
-    }
-}
-
-/// "Please activate these components" (Axon's `newComponent(*components)`).
-///
-/// Axon yields it to the scheduler; with `async` bodies a component calls
-/// [`Context::activate`](crate::Context::activate) instead. The type remains for components that
-/// ask *another* component (a parent, a spawner service) to start components for them: the
-/// receiver calls [`NewComponent::into_components`] and activates each.
-#[derive(Default)]
-pub struct NewComponent {
-    components: Vec<Box<dyn AnyInstance>>,
-}
-
-impl NewComponent {
-    /// A request to activate `components`, in order.
-    pub fn new(components: impl IntoIterator<Item = Box<dyn AnyInstance>>) -> Self {
-        Self { components: components.into_iter().collect() }
-    }
-
-    /// The components to activate (Axon's `components()`).
-    pub fn components(&self) -> &[Box<dyn AnyInstance>] {
-        &self.components
-    }
-
-    /// Takes the components out, to activate them.
-    pub fn into_components(self) -> Vec<Box<dyn AnyInstance>> {
-        self.components
-    }
-}
-
-impl fmt::Debug for NewComponent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<_> = self.components.iter().map(|c| c.component().name().to_owned()).collect();
-        f.debug_struct("NewComponent").field("components", &names).finish()
     }
 }
 

@@ -35,16 +35,22 @@
 //!
 //! # Layout
 //!
-//! * [`component`]: the [`Component`] trait, the [`Context`] a body works with, and
-//!   [`ComponentRef`], the shared handle to a component (state, stop, join, children).
-//! * [`instance`]: [`Instance`], a component given its boxes, ready to link and activate.
-//! * [`boxes`]: declaring boxes and the [`Inbox`] / [`Outbox`] handles (bounded; `send` waits,
-//!   `try_send` fails fast with [`NoSpaceInBox`]).
+//! The public modules, each a concept:
+//!
+//! * [`component`]: the [`Component`] trait and the life of a component; it also gathers the
+//!   [`Context`] a body works with and [`ComponentRef`], the shared handle to a component
+//!   (state, stop, join, children).
+//! * [`instance`]: [`Instance`], a component given its boxes, ready to link and activate;
+//!   [`NewComponent`], a request to activate some.
+//! * [`boxes`]: the [`Inbox`] / [`Outbox`] handles (bounded; `send` waits, `try_send` fails fast
+//!   with [`NoSpaceInBox`]) and the standard boxes; [`Declarations`] declares more.
 //! * [`linkage`]: linking boxes, passthroughs, fan-in, and why fan-out is refused.
 //! * [`ipc`]: `ProducerFinished`, `ShutdownMicroprocess` and the rest of Axon's messages.
 //! * [`events`]: waiting on `control` and several inboxes without losing data
 //!   ([`Context::next_event`], [`Context::select`]).
 //! * [`scheduler`]: the [`Scheduler`] (runtime, registry, `run`).
+//! * [`group`]: co-scheduling, components that share one tokio task
+//!   ([`Scheduler::together`]).
 //! * [`threaded`]: blocking bodies on their own threads, with the same boxes.
 //! * [`handle`]: [`Handle`], ordinary code driving a component.
 //! * [`host`]: [`Context::host`], running another component's body in a component's own boxes.
@@ -53,6 +59,37 @@
 //! * [`introspect`]: snapshots of the running graph, printable and drawable.
 //! * [`fn_component`]: components written as closures.
 //! * [`stepped`]: Axon's old `initialiseComponent` / `mainBody` / `closeDownComponent` style.
+//! * [`error`]: the typed errors.
+//! * [`tuning`]: knobs the workspace's own crates turn to keep less memory between bursts.
+//!
+//! # Floors
+//!
+//! Inside the crate, each file stands on a floor and imports only files on floors below it,
+//! never around a loop, so the crate reads from the ground up. A file named here without a link
+//! is private; what it defines is reached through the public modules above.
+//!
+//! ```text
+//! 11  handle                                   ordinary code driving a component
+//! 10  instance  threaded  stepped              activating an instance; the other ways to
+//!     fn_component  host                       write a body; hosting one in another's boxes
+//!  9  scheduler  component                     where components run; the Component trait
+//!  8  context  tracker  introspect             what a body works with; services; snapshots
+//!  7  linkage  declarations  run  adaptive     linking and declaring boxes by name; the run loop
+//!  6  component_ref  events  tuning            Core and ComponentRef: life, family, the end
+//!  5  boxes  link                              Inbox and Outbox; one Linkage in the graph
+//!  4  node                                     a box in the wiring graph
+//!  3  queue  identity  error                   an inbox's storage; who owns a box; errors
+//!  2  ipc  lifecycle  notifier  group          messages; the words of a life; the doorbell;
+//!                                              co-scheduling
+//!  1  id  kinds  sync  block_on  footprint     ids, kinds of box and linkage, the lock helper
+//! ```
+//!
+//! Where a lower floor needs something of a higher one, a small crate-private trait stands
+//! below and is implemented above: a component knows its scheduler only as a `Home`
+//! (`component_ref.rs`), and a queue the box it forwards to only as a `ChainEnd`
+//! (`queue.rs`). Methods that need a higher floor are written on that floor as inherent
+//! methods: [`Context::scheduler`] in `scheduler.rs`, [`Context::activate`] and
+//! [`Scheduler::activate`] in `instance.rs`, [`Context::host`] in `host.rs`.
 //!
 //! # Shutdown travels in band
 //!
@@ -77,29 +114,45 @@
 //! running. See `docs/porting.md` in the repository for each difference from Axon.
 
 pub mod adaptive;
+mod block_on;
 pub mod boxes;
 pub mod component;
+mod component_ref;
+mod context;
+mod declarations;
 pub mod error;
 pub mod events;
 pub mod fn_component;
+mod footprint;
 pub mod group;
 pub mod handle;
 pub mod host;
+mod id;
+mod identity;
 pub mod instance;
 pub mod introspect;
 pub mod ipc;
+mod kinds;
+mod lifecycle;
+mod link;
 pub mod linkage;
+mod node;
+mod notifier;
 mod queue;
+mod run;
 pub mod scheduler;
 pub mod stepped;
+mod sync;
 pub mod threaded;
 pub mod tracker;
+pub mod tuning;
 
 pub use adaptive::ResourceTracker;
-pub use boxes::{BoxKind, BoxName, Declarations, Inbox, Outbox, DEFAULT_CAPACITY, FIRST_BUFFER_ROOM};
+pub use boxes::{BoxKind, BoxName, Inbox, Outbox, DEFAULT_CAPACITY};
 pub use component::{
     ChildExit, Component, ComponentId, ComponentKind, ComponentRef, ComponentState, Context, Exit, Unpauser,
 };
+pub use declarations::Declarations;
 pub use error::{
     BoxError, ComponentError, ComponentResult, LinkError, NoSpaceInBox, RecvTimeoutError, RunError, TryRecvError,
 };
@@ -107,7 +160,7 @@ pub use events::{Event, Select};
 pub use fn_component::{from_fn, FnComponent};
 pub use handle::Handle;
 pub use host::{hostable, Hosted};
-pub use instance::{AnyInstance, Instance, IntoInstance};
+pub use instance::{AnyInstance, Instance, IntoInstance, NewComponent};
 pub use ipc::Ipc;
 pub use linkage::{Endpoint, LinkId, LinkOptions, Linkage, Passthrough};
 pub use scheduler::Scheduler;

@@ -1,13 +1,13 @@
 //! The storage behind every inbox: a bounded FIFO with wakers.
 //!
-//! One `Queue<T>` belongs to each inbox. Outboxes have no storage: a linkage resolves an outbox to
+//! One `Queue` belongs to each inbox. Outboxes have no storage: a linkage resolves an outbox to
 //! the queue of the inbox at the end of its chain, and sending is one push into that queue (Axon's
 //! "append to the final destination"). This module knows nothing about linkages; it offers the
 //! operations the box handles need:
 //!
 //! * `push` / `poll_push`: deliver or, when full, wait for space (a waker is kept in
-//!   `send_waiters`). Delivery wakes the receiving task and the owner's [`Notifier`] (Axon: a
-//!   delivery wakes the paused owner).
+//!   `send_waiters`). Delivery wakes the receiving task and rings the owner's doorbell (its
+//!   [`Notifier`]; Axon: a delivery wakes the paused owner).
 //! * `pop` / `poll_pop`: collect, waking every sender that was waiting for space (Axon's
 //!   wake-on-pop, but only for senders that are actually waiting).
 //! * `senders`: how many live outboxes currently resolve to this queue. When it falls back to zero
@@ -15,17 +15,40 @@
 //!   component notices that everything upstream has gone. A mid-chain inbox (one whose messages
 //!   are forwarded onward) has no senders of its own but is not closed: its input still flows,
 //!   past it, and comes back to it if the chain is cut.
+//! * `redirect`: a mid-chain inbox forwards whatever still reaches it to the end of its chain, a
+//!   box this module knows only as a [`ChainEnd`] (something with a queue and a doorbell: the box
+//!   nodes a floor up), so that a sender with a stale destination strands nothing.
 //!
 //! A std `Mutex` guards each queue: critical sections are a few instructions, never span an
 //! `.await`, and never call user code (messages are dropped and wakers woken after unlocking).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use crate::boxes::Node;
-use crate::component::Identity;
+use crate::notifier::Notifier;
+use crate::sync::lock;
+
+/// How many messages an inbox holds before senders must wait, unless declared otherwise.
+///
+/// When an inbox is full, [`Outbox::send`](crate::Outbox::send) waits until the receiver collects
+/// a message and [`Outbox::try_send`](crate::Outbox::try_send) returns
+/// [`NoSpaceInBox`](crate::NoSpaceInBox) with the message. 64 matches kameo's default mailbox; it
+/// is large enough for a pass-through chain to batch its work and small enough that a slow
+/// consumer holds back its producer quickly. Queues allocate as they fill, so an inbox that has
+/// never held a message costs no buffer at all, and one that has can give its buffer back (see
+/// [`tuning`](crate::tuning)).
+pub const DEFAULT_CAPACITY: usize = 64;
+
+/// The box at the end of a chain, to which a mid-chain queue forwards what still reaches it: it
+/// has a queue of its own, and a doorbell to ring when a message lands there. (The box nodes a
+/// floor up are the one kind; the queue needs no more of them than this.)
+pub(crate) trait ChainEnd<T>: Sized {
+    /// The queue messages land in.
+    fn queue(&self) -> &Queue<T, Self>;
+    /// The doorbell of the component that owns the queue.
+    fn doorbell(&self) -> &Notifier;
+}
 
 /// What happened to a message offered to a queue.
 pub(crate) enum Push<T> {
@@ -48,7 +71,7 @@ pub(crate) enum Pop<T> {
 /// The capacity of an unbounded queue.
 const UNBOUNDED: usize = usize::MAX;
 
-struct State<T> {
+struct State<T, E> {
     buf: VecDeque<T>,
     /// The most messages held; [`UNBOUNDED`] for no limit (not an `Option`: the queue is part of
     /// every inbox, and this saves its share of a cache line).
@@ -60,10 +83,10 @@ struct State<T> {
     dead: bool,
     /// Set while this inbox is mid-chain: anything pushed here (by a sender whose cached
     /// destination is stale) goes on to the current end of the chain instead of being stranded.
-    forward: Option<Arc<Node<T>>>,
+    forward: Option<Arc<E>>,
 }
 
-impl<T> State<T> {
+impl<T, E> State<T, E> {
     /// Changes the count of senders by `delta`; returns the receiver's waker when none is left
     /// (so that it sees its inbox close), to be woken once the lock is released.
     fn change_senders(&mut self, delta: isize) -> Option<Waker> {
@@ -89,17 +112,11 @@ impl<T> State<T> {
 
 /// An inbox's storage. See the module docs.
 ///
-/// The operations that deliver take the component that owns the inbox (`owner`: a delivery rings
-/// its notifier) from the caller, which has it in the inbox's node: not stored here a second
-/// time, in every inbox.
-pub(crate) struct Queue<T> {
-    state: Mutex<State<T>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a queue lock cannot leave the queue inconsistent (every critical
-    // section is a single push/pop/field update), so a poisoned lock is simply taken over.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// The operations that deliver take the doorbell of the component that owns the inbox (a
+/// delivery rings it) from the caller, which has it in the inbox's node: not stored here a second
+/// time, in every inbox. `E` is what a mid-chain queue forwards to (see [`ChainEnd`]).
+pub(crate) struct Queue<T, E> {
+    state: Mutex<State<T, E>>,
 }
 
 fn wake_all(ws: Vec<Waker>) {
@@ -108,7 +125,7 @@ fn wake_all(ws: Vec<Waker>) {
     }
 }
 
-impl<T> Queue<T> {
+impl<T, E: ChainEnd<T>> Queue<T, E> {
     pub(crate) fn new(capacity: Option<usize>) -> Self {
         Self {
             state: Mutex::new(State {
@@ -125,14 +142,11 @@ impl<T> Queue<T> {
     }
 
     /// Offers `msg` without waiting.
-    pub(crate) fn push(&self, owner: &Identity, msg: T) -> Push<T>
-    where
-        T: Send + 'static,
-    {
+    pub(crate) fn push(&self, doorbell: &Notifier, msg: T) -> Push<T> {
         let st = lock(&self.state);
         if let Some(f) = st.forward.clone() {
             drop(st);
-            return f.queue().push(&f.meta.owner, msg);
+            return f.queue().push(f.doorbell(), msg);
         }
         if st.dead {
             return Push::Discarded(msg);
@@ -140,20 +154,17 @@ impl<T> Queue<T> {
         if st.buf.len() >= st.capacity {
             return Push::Full(msg);
         }
-        deliver(owner, st, msg);
+        deliver(doorbell, st, msg);
         Push::Delivered
     }
 
     /// Like [`push`](Self::push) but ignores the capacity (used when a linkage moves messages
     /// that were already accepted into another box: they are never lost for lack of room).
-    pub(crate) fn push_over_capacity(&self, owner: &Identity, msgs: Vec<T>) -> Vec<T>
-    where
-        T: Send + 'static,
-    {
+    pub(crate) fn push_over_capacity(&self, doorbell: &Notifier, msgs: Vec<T>) -> Vec<T> {
         let mut st = lock(&self.state);
         if let Some(f) = st.forward.clone() {
             drop(st);
-            return f.queue().push_over_capacity(&f.meta.owner, msgs);
+            return f.queue().push_over_capacity(f.doorbell(), msgs);
         }
         if st.dead {
             return msgs;
@@ -167,21 +178,18 @@ impl<T> Queue<T> {
             w.wake();
         }
         if woke {
-            owner.notifier.notify();
+            doorbell.notify();
         }
         Vec::new()
     }
 
     /// Offers the message in `slot`, registering `cx` to be woken when space frees up if the
     /// queue is full. Leaves `slot` empty once the message is delivered or discarded. One lock.
-    pub(crate) fn poll_push(&self, owner: &Identity, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>>
-    where
-        T: Send + 'static,
-    {
+    pub(crate) fn poll_push(&self, doorbell: &Notifier, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>> {
         let mut st = lock(&self.state);
         if let Some(f) = st.forward.clone() {
             drop(st);
-            return f.queue().poll_push(&f.meta.owner, slot, cx);
+            return f.queue().poll_push(f.doorbell(), slot, cx);
         }
         if st.dead {
             drop(st);
@@ -195,7 +203,7 @@ impl<T> Queue<T> {
             return Poll::Pending;
         }
         if let Some(msg) = slot.take() {
-            deliver(owner, st, msg);
+            deliver(doorbell, st, msg);
         }
         Poll::Ready(Push::Delivered)
     }
@@ -333,14 +341,14 @@ impl<T> Queue<T> {
     }
 
     /// Adjusts the count of live senders resolving to this queue by `delta`.
-    pub(crate) fn add_senders(&self, owner: &Identity, delta: isize) {
+    pub(crate) fn add_senders(&self, doorbell: &Notifier, delta: isize) {
         if delta == 0 {
             return;
         }
         let w = lock(&self.state).change_senders(delta);
         if let Some(w) = w {
             w.wake();
-            owner.notifier.notify();
+            doorbell.notify();
         }
     }
 
@@ -352,10 +360,7 @@ impl<T> Queue<T> {
     /// (Locks are taken downstream, this queue then the end of its chain; chains have no cycles.)
     /// Returns messages that could not be delivered (the destination has ended), to be dropped by
     /// the caller outside its locks.
-    pub(crate) fn redirect(&self, to: Option<Arc<Node<T>>>) -> Vec<T>
-    where
-        T: Send + 'static,
-    {
+    pub(crate) fn redirect(&self, to: Option<Arc<E>>) -> Vec<T> {
         let mut st = lock(&self.state);
         let mut undeliverable = Vec::new();
         if let Some(dest) = &to {
@@ -363,7 +368,7 @@ impl<T> Queue<T> {
                 // Mid-chain from now on, this inbox holds nothing: not even the buffer it had.
                 let held: Vec<T> = std::mem::take(&mut st.buf).into();
                 if !held.is_empty() {
-                    undeliverable = dest.queue().push_over_capacity(&dest.meta.owner, held);
+                    undeliverable = dest.queue().push_over_capacity(dest.doorbell(), held);
                 }
             }
         }
@@ -377,14 +382,14 @@ impl<T> Queue<T> {
     /// A box whose messages came here now goes elsewhere: it stops counting as a sender if it was
     /// one (`sender`), and every sender waiting for space is woken to re-resolve its destination.
     /// `add_senders(-1)` and a wake of the waiting senders, in one visit.
-    pub(crate) fn leave(&self, owner: &Identity, sender: bool) {
+    pub(crate) fn leave(&self, doorbell: &Notifier, sender: bool) {
         let mut st = lock(&self.state);
         let w = if sender { st.change_senders(-1) } else { None };
         let waiters = std::mem::take(&mut st.send_waiters);
         drop(st);
         if let Some(w) = w {
             w.wake();
-            owner.notifier.notify();
+            doorbell.notify();
         }
         wake_all(waiters);
     }
@@ -410,53 +415,12 @@ impl<T> Queue<T> {
 
 /// Appends `msg` under the lock `st`, then (unlocked) wakes the receiver and rings the owner's
 /// doorbell.
-fn deliver<T>(owner: &Identity, mut st: MutexGuard<'_, State<T>>, msg: T) {
+fn deliver<T, E>(doorbell: &Notifier, mut st: MutexGuard<'_, State<T, E>>, msg: T) {
     st.buf.push_back(msg);
     let w = st.recv_waker.take();
     drop(st);
     if let Some(w) = w {
         w.wake();
     }
-    owner.notifier.notify();
-}
-
-/// A component's "pause" doorbell: Axon's `unpause()` target.
-///
-/// Deliveries into any of the component's inboxes, the end of a child and explicit
-/// [`Unpauser::unpause`](crate::Unpauser::unpause) calls all ring it. It keeps one *permit*: a ring
-/// that arrives while the component is busy is remembered, so the Axon idiom "if nothing is ready,
-/// pause" can never sleep through a delivery (Axon guarantees the same by applying pause requests
-/// before wake requests).
-#[derive(Default)]
-pub(crate) struct Notifier {
-    permit: AtomicBool,
-    waker: Mutex<Option<Waker>>,
-}
-
-impl Notifier {
-    pub(crate) fn notify(&self) {
-        // Fast path while streaming: the permit is already set and nobody is asleep.
-        if self.permit.load(Ordering::SeqCst) {
-            return;
-        }
-        self.permit.store(true, Ordering::SeqCst);
-        let w = lock(&self.waker).take();
-        if let Some(w) = w {
-            w.wake();
-        }
-    }
-
-    /// Consumes the permit if set; otherwise registers `cx` and returns `Pending`.
-    pub(crate) fn poll_wait(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.permit.swap(false, Ordering::SeqCst) {
-            return Poll::Ready(());
-        }
-        *lock(&self.waker) = Some(cx.waker().clone());
-        // A notify between the swap and the registration would have found no waker: look again.
-        if self.permit.swap(false, Ordering::SeqCst) {
-            lock(&self.waker).take();
-            return Poll::Ready(());
-        }
-        Poll::Pending
-    }
+    doorbell.notify();
 }

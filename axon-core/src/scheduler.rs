@@ -15,6 +15,7 @@
 //! [`Scheduler::global`] is a convenient process-wide default; tests and libraries should make
 //! their own with [`Scheduler::new`] so that systems do not see each other.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -23,16 +24,20 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::boxes::lock;
-use crate::component::{Abort, ChildExit, ComponentId, ComponentRef, Core, Exit};
+use crate::component_ref::{Abort, ComponentRef, Core, Home};
+use crate::context::Context;
 use crate::error::{LinkError, RunError};
 use crate::group::Group;
-use crate::introspect::{LostMessages, Snapshot};
+use crate::id::ComponentId;
+use crate::introspect::Snapshot;
+use crate::lifecycle::{ChildExit, ComponentKind, ComponentState, Exit, LostMessages};
+use crate::link;
+use crate::linkage::{link_endpoints, Endpoint, LinkOptions, Linkage, Passthrough};
+use crate::sync::lock;
+use crate::tracker::Tracker;
 
 /// How many reports of lost messages a scheduler keeps ([`Scheduler::lost_messages`]).
 pub const LOST_KEPT: usize = 64;
-use crate::linkage::{self, Endpoint, LinkOptions, Linkage, Passthrough};
-use crate::tracker::Tracker;
 
 struct Runtime {
     /// Where components go when no better place is known, and what
@@ -54,6 +59,7 @@ struct PerThread {
     _stop: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
+// Thread-local, like tokio's current runtime: each scheduler thread sets it once, for itself.
 thread_local! {
     /// On a thread of a [`Scheduler::per_thread`] scheduler: that scheduler's threads' id and this
     /// thread's index among them.
@@ -148,6 +154,7 @@ struct Registry {
 /// The registry shard of the current thread.
 fn thread_shard() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    // Thread-local: each thread's own shard, chosen once, so threads spread over the shards.
     thread_local! {
         static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
     }
@@ -161,13 +168,13 @@ impl Registry {
 
     fn insert(&self, c: &ComponentRef) {
         let shard = thread_shard();
-        c.0.registry_shard.store(shard, Ordering::Relaxed);
+        c.0.registry_shard.store(shard as u8, Ordering::Relaxed);
         lock(&self.shards[shard].0).insert(c.id(), c.clone());
     }
 
     /// Removes it; true if it was there.
     fn remove(&self, core: &Core) -> bool {
-        let shard = core.registry_shard.load(Ordering::Relaxed);
+        let shard = usize::from(core.registry_shard.load(Ordering::Relaxed));
         let removed = lock(&self.shards[shard % SHARDS].0).remove(&core.ident.id);
         removed.is_some()
     }
@@ -371,19 +378,33 @@ impl Scheduler {
     pub(crate) fn spawn_body(&self, me: &ComponentRef, body: impl Future<Output = ()> + Send + 'static) {
         self.0.components.insert(me);
         self.0.live.0.fetch_add(1, Ordering::SeqCst);
-        me.0.set_state(crate::ComponentState::Running);
+        me.0.set_state(ComponentState::Running);
         if let Some(group) = Group::current(self.key()) {
             match group.add(Box::pin(body)) {
-                Ok(slot) => me.attach(self, Some(Abort::Member(slot))),
+                Ok(slot) => me.attach(&self.0, Some(Abort::Member(slot))),
                 Err(body) => {
                     let task = self.runtime().here().spawn(body);
-                    me.attach(self, Some(Abort::Task(task.abort_handle())));
+                    me.attach(&self.0, Some(Abort::Task(task.abort_handle())));
                 }
             }
             return;
         }
         let task = self.runtime().here().spawn(body);
-        me.attach(self, Some(Abort::Task(task.abort_handle())));
+        me.attach(&self.0, Some(Abort::Task(task.abort_handle())));
+    }
+
+    /// Notes, before its body is made, that `me` is activated on this scheduler (see
+    /// [`Instance::activate`](crate::Instance::activate)).
+    pub(crate) fn attach(&self, me: &ComponentRef) {
+        me.attach(&self.0, None);
+    }
+
+    /// The scheduler behind a component's [`Home`].
+    fn from_home(home: &Arc<dyn Home>) -> Scheduler {
+        match home.clone().into_any().downcast::<Inner>() {
+            Ok(inner) => Scheduler(inner),
+            Err(_) => unreachable!("a component's home is a scheduler"),
+        }
     }
 
     /// This scheduler's identity, for groups.
@@ -426,38 +447,17 @@ impl Scheduler {
         result
     }
 
+    /// Registers ordinary code's stand-in component (a [`Handle`](crate::Handle)'s), which has no
+    /// body to run.
     pub(crate) fn register(&self, me: &ComponentRef) {
-        me.attach(self, None);
+        me.attach(&self.0, None);
         self.0.components.insert(me);
-    }
-
-    pub(crate) fn component_ended(&self, core: &Arc<Core>, exit: &Exit) {
-        let was_live = self.0.components.remove(core);
-        if core.provides_services() {
-            self.0.tracker.forget_component(core.ident.id);
-        }
-        if exit.is_failure() {
-            self.record_failure(ChildExit { id: core.ident.id, name: core.ident.name.to_string(), exit: exit.clone() });
-        }
-        if was_live && core_counts(core) && self.0.live.0.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
     }
 
     /// Records a failure, for [`failures`](Self::failures) and `run`: a component's, or a body's
     /// a component hosted ([`Context::host`](crate::Context::host)).
     pub(crate) fn record_failure(&self, report: ChildExit) {
         lock(&self.0.failures).push(report);
-    }
-
-    /// Records messages a component left unread in an inbox as it ended after a
-    /// `ProducerFinished` (kept for introspection: the last [`LOST_KEPT`] reports).
-    pub(crate) fn record_lost(&self, report: LostMessages) {
-        let mut lost = lock(&self.0.lost);
-        if lost.len() == LOST_KEPT {
-            lost.pop_front();
-        }
-        lost.push_back(report);
     }
 
     /// The most recent reports (at most [`LOST_KEPT`], oldest first) of components that ended
@@ -528,11 +528,6 @@ impl Scheduler {
         self.runtime_handle().block_on(self.run_async())
     }
 
-    /// Activates a component on this scheduler (Axon's `activate()`).
-    pub fn activate(&self, component: impl crate::IntoInstance) -> ComponentRef {
-        component.into_instance().activate(self)
-    }
-
     /// Stops every running component (Axon's `scheduler.stop()`, but each gets its end-of-life
     /// bookkeeping, which Axon skipped).
     pub fn stop(&self) {
@@ -568,28 +563,67 @@ impl Scheduler {
 
     /// Removes a linkage (unknown ones are ignored).
     pub fn unlink(&self, linkage: &Linkage) {
-        linkage::unlink(linkage)
+        link::unlink(linkage)
+    }
+}
+
+/// What a component's end tells its scheduler (see [`Home`]).
+impl Home for Inner {
+    fn component_ended(&self, core: &Arc<Core>, exit: &Exit) {
+        let was_live = self.components.remove(core);
+        if core.provides_services() {
+            self.tracker.forget_component(core.ident.id);
+        }
+        if exit.is_failure() {
+            let report = ChildExit { id: core.ident.id, name: core.ident.name.to_string(), exit: exit.clone() };
+            lock(&self.failures).push(report);
+        }
+        if was_live && core_counts(core) && self.live.0.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    /// Keeps the report for introspection: the last [`LOST_KEPT`].
+    fn record_lost(&self, report: LostMessages) {
+        let mut lost = lock(&self.lost);
+        if lost.len() == LOST_KEPT {
+            lost.pop_front();
+        }
+        lost.push_back(report);
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
     }
 }
 
 /// Handles are registered (so they show in introspection) but are not running components.
 fn core_counts(core: &Core) -> bool {
-    core.kind() != crate::ComponentKind::Handle
+    core.kind() != ComponentKind::Handle
 }
 
-pub(crate) fn link_endpoints(
-    owner: Option<&ComponentRef>,
-    from: Endpoint<'_>,
-    to: Endpoint<'_>,
-    options: LinkOptions,
-) -> Result<Linkage, LinkError> {
-    let (sk, dk) = options.passthrough.kinds();
-    let source = from.component.find_box(sk, from.name)?;
-    let sink = to.component.find_box(dk, to.name)?;
-    linkage::link_nodes(owner, source, sink, options)
+// ----- a component's view of its scheduler: written here, where the scheduler's type is known -----
+
+impl ComponentRef {
+    /// The scheduler it was activated on.
+    pub fn scheduler(&self) -> Option<Scheduler> {
+        self.0.home().map(Scheduler::from_home)
+    }
 }
 
-/// Exit reports in the order they happened, for [`RunError`] display.
-pub(crate) fn describe_failures(f: &[ChildExit]) -> String {
-    f.iter().map(|e| format!("{} {}", e.name, e.exit)).collect::<Vec<_>>().join("; ")
+impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
+    /// The scheduler this component runs on.
+    ///
+    /// # Panics
+    /// If called before activation (a body only runs once activated, so only hand-made contexts
+    /// can see this).
+    pub fn scheduler(&self) -> Scheduler {
+        self.me().scheduler().expect("a running component has a scheduler")
+    }
+
+    /// The services registry (Axon's Coordinating Assistant Tracker) of this component's
+    /// scheduler.
+    pub fn tracker(&self) -> Tracker {
+        self.scheduler().tracker().clone()
+    }
 }

@@ -27,7 +27,8 @@
 
 use std::future::Future;
 
-use crate::component::{Component, Context};
+use crate::component::Component;
+use crate::context::Context;
 use crate::error::{ComponentError, ComponentResult};
 
 /// A component written as three steps; see the [module docs](self).

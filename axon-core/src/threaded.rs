@@ -52,15 +52,13 @@
 //! blocking receive returns `None` once its inbox closes (Axon's blocked forever), and when the
 //! component is stopped its boxes close, so a thread waiting on them returns.
 
-use std::future::Future;
-use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll, Wake, Waker};
-use std::thread::{self, Thread};
-use std::time::Instant;
+use std::thread;
 
-use crate::component::{Component, ComponentKind, Context};
+use crate::component::Component;
+use crate::context::Context;
+use crate::declarations::Declarations;
 use crate::error::{ComponentError, ComponentResult};
-use crate::Declarations;
+use crate::lifecycle::ComponentKind;
 
 /// A component whose body blocks; see the [module docs](self).
 pub trait ThreadedComponent: Send + Sized + 'static {
@@ -114,48 +112,6 @@ impl<T: ThreadedComponent> Component for Threaded<T> {
             // Re-raised here so that the panic is reported like any component's.
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
             Err(_) => Err(ComponentError::msg("the component's thread vanished")),
-        }
-    }
-}
-
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Drives `fut` to completion on the calling thread, parking it between wake-ups.
-pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
-    match block_on_deadline(fut, None) {
-        Some(v) => v,
-        None => unreachable!("no deadline was given"),
-    }
-}
-
-/// Like [`block_on`], but gives up (returning `None`) at `deadline`.
-pub(crate) fn block_on_deadline<F: Future>(fut: F, deadline: Option<Instant>) -> Option<F::Output> {
-    let mut fut = std::pin::pin!(fut);
-    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
-    let mut cx = TaskContext::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return Some(v);
-        }
-        match deadline {
-            None => thread::park(),
-            Some(d) => {
-                let now = Instant::now();
-                if now >= d {
-                    return None;
-                }
-                thread::park_timeout(d - now);
-            }
         }
     }
 }

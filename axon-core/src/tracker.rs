@@ -32,10 +32,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use crate::boxes::{lock, BoxKind};
-use crate::component::{ComponentId, ComponentRef};
+use crate::boxes::BoxKind;
+use crate::component_ref::ComponentRef;
+use crate::id::ComponentId;
 use crate::ipc::Payload;
 use crate::linkage::Endpoint;
+use crate::sync::lock;
 
 /// Why a tracker operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

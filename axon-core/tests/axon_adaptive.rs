@@ -10,6 +10,7 @@
 use std::future::Future;
 
 use axon_core::prelude::*;
+use axon_core::tuning::OutboxTuning;
 use axon_core::{BoxError, BoxKind, ComponentResult, ResourceTracker, TryRecvError};
 
 /// Runs `body` as the body of a fresh component on a scheduler of its own, and fails the test

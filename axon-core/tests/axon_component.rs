@@ -19,6 +19,7 @@ use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::time::Duration;
 
 use axon_core::prelude::*;
+use axon_core::tuning::InboxTuning;
 use axon_core::{
     BoxKind, ComponentError, ComponentState, Exit, Linkage, RunError, StepComponent, Stepped, TryRecvError,
 };

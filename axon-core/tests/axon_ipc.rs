@@ -8,11 +8,9 @@
 
 use std::sync::mpsc;
 
-use axon_core::ipc::{
-    ErrorInformation, Ipc, NewComponent, Notify, ProducerFinished, ShutdownMicroprocess, Status, WouldBlock,
-};
+use axon_core::ipc::{ErrorInformation, Ipc, Notify, ProducerFinished, ShutdownMicroprocess, Status, WouldBlock};
 use axon_core::prelude::*;
-use axon_core::{ComponentId, Exit};
+use axon_core::{ComponentId, Exit, NewComponent};
 
 /// A component id to use as a caller (Axon's tests passed `self` or `"caller"`).
 fn some_id() -> ComponentId {

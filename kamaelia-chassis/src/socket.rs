@@ -142,6 +142,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
+use axon_core::tuning::{self, InboxTuning};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations, Inbox, Outbox};
 use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -686,7 +687,7 @@ async fn send<T: Outgoing>(
             // Waiting for the next response (perhaps for long, on an idle connection) keeps no
             // more queue buffer than a few messages' worth: enough that a response of a few
             // pieces, the usual case, allocates none.
-            inbox.shrink_to(axon_core::FIRST_BUFFER_ROOM);
+            inbox.shrink_to(tuning::FIRST_BUFFER_ROOM);
         }
     }
 }

@@ -56,6 +56,7 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
+use axon_core::tuning::{self, InboxTuning};
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
@@ -241,7 +242,7 @@ impl Component for HTTPParser {
                         // Between requests, perhaps idle for long: no more queue buffer than a
                         // few messages' worth either (what a queue allocates first, so a request
                         // in one read allocates none).
-                        ctx.inbox.shrink_to(axon_core::FIRST_BUFFER_ROOM);
+                        ctx.inbox.shrink_to(tuning::FIRST_BUFFER_ROOM);
                     }
                 }
                 match next_input(&mut ctx, deadline, &mut timer).await {

@@ -74,6 +74,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
+use axon_core::tuning::{self, InboxTuning, OutboxTuning};
 use axon_core::{
     BoxKind, ChildExit, Component, ComponentId, ComponentRef, ComponentResult, Context, Declarations, Exit, Inbox,
     Outbox,
@@ -268,7 +269,7 @@ impl Component for HTTPRequestHandler {
                         // allocates none), none once it has gone; and the outboxes to the last
                         // handler look their destination up again (`is_linked` does), so that
                         // they no longer keep that handler's boxes, now unlinked, alive.
-                        let keep = if host.is_some() { axon_core::FIRST_BUFFER_ROOM } else { 0 };
+                        let keep = if host.is_some() { tuning::FIRST_BUFFER_ROOM } else { 0 };
                         if keep == 0 {
                             out = BytesMut::new();
                         }
