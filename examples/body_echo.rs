@@ -16,7 +16,7 @@ mod cookbook;
 
 use clap::Parser;
 use kamaelia::axon::Instance;
-use kamaelia::chassis::{ConnectionInfo, Graphline, ServerCore, SocketOptions};
+use kamaelia::chassis::{ConnectionInfo, Graphline, SimpleServer, SocketOptions};
 use kamaelia::http::{factory, request_handlers, BodyEcho, Bytes, HTTPServer, Payload};
 
 fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Payload>> {
@@ -26,11 +26,9 @@ fn http_protocol(connection: &ConnectionInfo) -> Instance<Graphline<Bytes, Paylo
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let options = cookbook::Options::parse();
-    let server = ServerCore {
-        protocol: http_protocol,
-        port: options.port,
+    let server = SimpleServer {
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },
-        settings: Default::default(),
+        ..SimpleServer::new(http_protocol, options.port)
     };
     if let Err(e) = Instance::new(server).run() {
         log::error!("{e}");

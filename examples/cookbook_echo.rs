@@ -54,7 +54,7 @@ use std::sync::OnceLock;
 use clap::Parser;
 use kamaelia::axon::ipc::ProducerFinished;
 use kamaelia::axon::{Component, ComponentResult, Context, Event, Instance};
-use kamaelia::chassis::{ConnectionInfo, Graphline, Pipeline, ServerCore, SocketOptions};
+use kamaelia::chassis::{ConnectionInfo, Graphline, Pipeline, SimpleServer, SocketOptions};
 use kamaelia::http::error_pages::escape_text;
 use kamaelia::http::{
     factory, request_handlers, Bytes, HTTPServer, HelloHandler, Minimal, Payload, Request, Resource, ResponseHead,
@@ -138,13 +138,11 @@ fn main() {
     let options = cookbook::Options::parse();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
-    // Finally we create the actual server and run it. (A ServerCore, where the page has a
-    // SimpleServer: it tells `http_protocol` each connection's addresses.)
-    let server = ServerCore {
-        protocol: http_protocol,
-        port: options.port,
+    // Finally we create the actual server and run it. (`http_protocol` takes the connection's
+    // addresses, so every request carries them.)
+    let server = SimpleServer {
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },
-        settings: Default::default(),
+        ..SimpleServer::new(http_protocol, options.port)
     };
     if let Err(e) = Instance::new(server).run() {
         log::error!("{e}");

@@ -41,7 +41,7 @@ use std::sync::OnceLock;
 use clap::Parser;
 use kamaelia::axon::ipc::ProducerFinished;
 use kamaelia::axon::{Component, ComponentResult, Context, Instance};
-use kamaelia::chassis::{ConnectionInfo, Graphline, ServerCore, SocketOptions};
+use kamaelia::chassis::{ConnectionInfo, Graphline, SimpleServer, SocketOptions};
 use kamaelia::http::{
     factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request, Resource, ResponseHead, StatusCode,
 };
@@ -97,13 +97,11 @@ fn main() {
     let options = cookbook::Options::parse();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
-    // Finally we create the actual server and run it. (A ServerCore, where the page has a
-    // SimpleServer: it tells `http_protocol` each connection's addresses.)
-    let server = ServerCore {
-        protocol: http_protocol,
-        port: options.port,
+    // Finally we create the actual server and run it. (`http_protocol` takes the connection's
+    // addresses, so every request carries them.)
+    let server = SimpleServer {
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },
-        settings: Default::default(),
+        ..SimpleServer::new(http_protocol, options.port)
     };
     if let Err(e) = Instance::new(server).run() {
         log::error!("{e}");

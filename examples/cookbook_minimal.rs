@@ -37,11 +37,11 @@
 //!              socketOptions=(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)).run()
 //! ```
 //!
-//! One line differs on purpose: the server is a `ServerCore`, not a `SimpleServer`. Kamaelia's
-//! `SimpleServer` calls `HTTPProtocol()` with no arguments, so its requests said
-//! `'peer': '*** UNDEFINED ***'`; a `ServerCore` calls it with the connection's addresses (as
-//! Kamaelia's own `cookbook_1.py` does), and `HTTPServer::for_connection` puts them on every
-//! request. `SimpleServer` with `HTTPServer::new` still works, one to one, without them.
+//! One thing differs on purpose: Kamaelia's `SimpleServer` called `HTTPProtocol()` with no
+//! arguments, so its requests said `'peer': '*** UNDEFINED ***'`; here `http_protocol` takes the
+//! connection's addresses (as Kamaelia's own `ServerCore` passed them as keyword arguments), and
+//! `HTTPServer::for_connection` puts them on every request. `SimpleServer` takes either kind of
+//! factory, so `|| HTTPServer::new(..)` works too, one to one, without the addresses.
 
 mod cookbook;
 
@@ -53,7 +53,7 @@ use std::sync::OnceLock;
 // into the mainline code": it has been).
 use clap::Parser;
 use kamaelia::axon::Instance;
-use kamaelia::chassis::{ConnectionInfo, Graphline, ServerCore, SocketOptions};
+use kamaelia::chassis::{ConnectionInfo, Graphline, SimpleServer, SocketOptions};
 use kamaelia::http::{factory, request_handlers, Bytes, HTTPServer, Minimal, Payload, Request};
 use kamaelia::site::bundled_site;
 
@@ -85,13 +85,11 @@ fn main() {
     let options = cookbook::Options::parse();
     HOMEDIRECTORY.set(options.root).expect("set once");
 
-    // Finally we create the actual server and run it. (A ServerCore, where the page has a
-    // SimpleServer: it tells `http_protocol` each connection's addresses.)
-    let server = ServerCore {
-        protocol: http_protocol,
-        port: options.port,
+    // Finally we create the actual server and run it. (`http_protocol` takes the connection's
+    // addresses, so every request carries them.)
+    let server = SimpleServer {
         socket_options: SocketOptions { reuse_address: true, ..SocketOptions::default() },
-        settings: Default::default(),
+        ..SimpleServer::new(http_protocol, options.port)
     };
     if let Err(e) = Instance::new(server).run() {
         log::error!("{e}");

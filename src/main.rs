@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use kamaelia::axon::Scheduler;
-use kamaelia::chassis::{ConnectionInfo, ServerCore, SocketOptions};
+use kamaelia::chassis::{ConnectionInfo, SimpleServer, SocketOptions};
 use kamaelia::http::http_server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
 use kamaelia::site::bundled_site;
@@ -87,14 +87,14 @@ async fn main() -> ExitCode {
         ("/", factory(move |request| site.make(request))),
     ]));
     let http_settings = Arc::new(options.http.clone());
-    let server = ServerCore {
-        // Each connection's addresses go on every request it makes (`peer`, `local`).
-        protocol: move |connection: &ConnectionInfo| {
-            HTTPServer::with_settings(connection, create_request_handler.clone(), http_settings.clone())
-        },
-        port: options.port,
+    // Each connection's addresses go on every request it makes (`peer`, `local`).
+    let http_protocol = move |connection: &ConnectionInfo| {
+        HTTPServer::with_settings(connection, create_request_handler.clone(), http_settings.clone())
+    };
+    let server = SimpleServer {
         socket_options: SocketOptions { listen_address: options.bind, reuse_address: true, ..SocketOptions::default() },
         settings: options.server.clone(),
+        ..SimpleServer::new(http_protocol, options.port)
     };
     let server = match server.bind().await {
         Ok(server) => server,

@@ -311,6 +311,32 @@ async fn the_servercore_factory_receives_the_peer_and_local_addresses() {
     within("the server's end", running.join()).await;
 }
 
+/// A `SimpleServer` takes a factory of either shape: no arguments (Kamaelia's), or the
+/// connection's addresses; both serve.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_simpleserver_factory_may_take_the_connection_or_nothing() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    fn echo_protocol() -> Echo {
+        Echo
+    }
+    let told = move |info: &ConnectionInfo| {
+        tx.send(*info).unwrap();
+        Echo
+    };
+    let (_s1, running1, handle1, address1) = start(SimpleServer::new(told, 0).bind().await.unwrap());
+    let (_s2, running2, handle2, address2) = start(SimpleServer::new(echo_protocol, 0).bind().await.unwrap());
+    let mut client = connect(address1).await;
+    assert_eq!(round_trip(&mut client, b"one").await, b"one");
+    let info = within("the factory call", rx.recv()).await.unwrap();
+    assert_eq!((info.peer, info.local), (client.local_addr().unwrap(), address1));
+    let mut other = connect(address2).await;
+    assert_eq!(round_trip(&mut other, b"two").await, b"two");
+    drop((client, other));
+    handle1.shutdown();
+    handle2.shutdown();
+    within("the servers' end", async { tokio::join!(running1.join(), running2.join()) }).await;
+}
+
 /// Kamaelia never stops a protocol that ignores its control, so it leaks; here it is stopped
 /// `protocol_grace` after its socket closed.
 #[tokio::test(flavor = "multi_thread")]

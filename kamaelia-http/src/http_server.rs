@@ -23,10 +23,11 @@ use crate::shutdown::HTTPShutdownLogicHandling;
 ///
 /// As in Kamaelia, `HTTPServer` is not a server but a *protocol handler*: a server chassis
 /// ([`ServerCore`] or [`SimpleServer`]) makes one per connection and wires it to that connection's
-/// socket adapter. [`HTTPServer::for_connection`] is the form to use under a `ServerCore`, whose
-/// factory is given each connection's addresses: every request then carries them
-/// ([`Request::peer`], [`Request::local`]). [`HTTPServer::new`] is Kamaelia's form, for a
-/// `SimpleServer`, whose factory is told nothing (its requests carry no address).
+/// socket adapter. [`HTTPServer::for_connection`] is the form to use from a factory that is
+/// given each connection's addresses (a `ServerCore`'s, or a `SimpleServer`'s taking a
+/// `&ConnectionInfo`): every request then carries them ([`Request::peer`], [`Request::local`]).
+/// [`HTTPServer::new`] is Kamaelia's form, from a factory told nothing (its requests carry no
+/// address).
 ///
 /// # Example
 ///

@@ -6,8 +6,8 @@
 mod support;
 
 use axon_core::prelude::*;
-use kamaelia_http::routes::{self, on, put, Routes};
 use kamaelia_http::http_server::shared_factory;
+use kamaelia_http::routes::{self, on, put, Routes};
 use kamaelia_http::{
     factory, request_handlers, Bytes, HelloHandler, HttpSettings, Method, MinimalFactory, Request, Resource,
     ResponseHead, StatusCode,

@@ -15,8 +15,8 @@ use super::handle::Shared;
 /// The addresses of one connection (Kamaelia's `peer`, `peerport`, `localip` and `localport`
 /// keyword arguments). A [`ServerCore`](super::ServerCore) hands them to its protocol factory,
 /// which passes them on to what it makes, as an argument (the HTTP server puts them on every
-/// request: `HTTPServer::for_connection`). A [`SimpleServer`](super::SimpleServer)'s factory takes
-/// no arguments, as in Kamaelia, and its protocols are not told them.
+/// request: `HTTPServer::for_connection`). A [`SimpleServer`](super::SimpleServer)'s factory may
+/// take them too, or no arguments, as in Kamaelia (its protocols are then not told them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnectionInfo {
     /// The client's address (`peer` and `peerport`).

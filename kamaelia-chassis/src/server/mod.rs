@@ -210,4 +210,4 @@ pub use settings::{
     ServerSettings, SocketOptions, DEFAULT_BACKLOG, DEFAULT_LISTEN_ADDRESS, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_PROTOCOL_GRACE, DEFAULT_SHUTDOWN_GRACE,
 };
-pub use simple_server::SimpleServer;
+pub use simple_server::{IntoProtocolFactory, ProtocolFactory, SimpleServer, WithConnection};

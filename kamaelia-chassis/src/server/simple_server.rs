@@ -1,5 +1,5 @@
-//! [`SimpleServer`] (Kamaelia's `SimpleServer`): a server whose protocol factory takes no
-//! arguments. It binds as a [`ServerCore`] whose factory ignores the connection's addresses.
+//! [`SimpleServer`] (Kamaelia's `SimpleServer`): a server made from a protocol factory and a
+//! port. It binds as a [`ServerCore`].
 
 use std::fmt;
 
@@ -12,10 +12,16 @@ use super::error::ServerError;
 use super::server_core::{bind_then_serve, declare_server_boxes, BoundServer, ServerCore};
 use super::settings::{ServerSettings, SocketOptions};
 
-/// A server whose protocol factory takes no arguments (Kamaelia's `SimpleServer`): see the
+/// A server made from a protocol factory and a port (Kamaelia's `SimpleServer`): see the
 /// [module docs](crate::server).
 ///
-/// Construct it with [`SimpleServer::new`] or as a struct literal; then either
+/// The factory is a function or closure taking no arguments (`|| EchoProtocol`, Kamaelia's
+/// usual form), or one taking the connection's addresses
+/// (`fn http_protocol(connection: &ConnectionInfo) -> ..`, as Kamaelia's `ServerCore` passed them
+/// as keyword arguments): [`SimpleServer::new`] takes either.
+///
+/// Construct it with [`SimpleServer::new`], or as a struct literal (whose `protocol` is a
+/// function of no arguments, or one of the connection wrapped in [`WithConnection`]); then either
 /// [`bind`](Self::bind) it and activate the [`BoundServer`], or activate it directly.
 pub struct SimpleServer<F> {
     /// Makes the protocol component for each connection.
@@ -28,6 +34,72 @@ pub struct SimpleServer<F> {
     pub settings: ServerSettings,
 }
 
+/// What makes a [`SimpleServer`]'s protocols: a function taking no arguments, or one taking the
+/// connection's addresses wrapped in [`WithConnection`] (which [`SimpleServer::new`] does).
+pub trait ProtocolFactory: Send + 'static {
+    /// What it makes: a protocol component's behaviour, or an instance of one.
+    type Protocol: IntoInstance;
+    /// Makes the protocol for a connection with the addresses `connection`.
+    fn make(&mut self, connection: &ConnectionInfo) -> Self::Protocol;
+}
+
+/// A protocol factory taking the connection's addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct WithConnection<C>(pub C);
+
+impl<C, P> ProtocolFactory for C
+where
+    C: FnMut() -> P + Send + 'static,
+    P: IntoInstance,
+{
+    type Protocol = P;
+    fn make(&mut self, _: &ConnectionInfo) -> P {
+        self()
+    }
+}
+
+impl<C, P> ProtocolFactory for WithConnection<C>
+where
+    C: FnMut(&ConnectionInfo) -> P + Send + 'static,
+    P: IntoInstance,
+{
+    type Protocol = P;
+    fn make(&mut self, connection: &ConnectionInfo) -> P {
+        (self.0)(connection)
+    }
+}
+
+/// A function [`SimpleServer::new`] accepts as its protocol factory. `Shape` (`fn() -> P` or
+/// `fn(&ConnectionInfo) -> P`) only tells the two kinds apart; callers never name it.
+pub trait IntoProtocolFactory<Shape> {
+    /// The factory it becomes.
+    type Factory: ProtocolFactory;
+    /// Wraps it.
+    fn into_protocol_factory(self) -> Self::Factory;
+}
+
+impl<C, P> IntoProtocolFactory<fn() -> P> for C
+where
+    C: FnMut() -> P + Send + 'static,
+    P: IntoInstance,
+{
+    type Factory = C;
+    fn into_protocol_factory(self) -> C {
+        self
+    }
+}
+
+impl<C, P> IntoProtocolFactory<fn(&ConnectionInfo) -> P> for C
+where
+    C: FnMut(&ConnectionInfo) -> P + Send + 'static,
+    P: IntoInstance,
+{
+    type Factory = WithConnection<C>;
+    fn into_protocol_factory(self) -> WithConnection<C> {
+        WithConnection(self)
+    }
+}
+
 impl<F> fmt::Debug for SimpleServer<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SimpleServer")
@@ -38,23 +110,27 @@ impl<F> fmt::Debug for SimpleServer<F> {
     }
 }
 
-impl<F, P> SimpleServer<F>
+impl<F> SimpleServer<F>
 where
-    F: FnMut() -> P + Send + 'static,
-    P: IntoInstance,
-    P::Component: Component<Inbox = Bytes, Outbox: Outgoing>,
+    F: ProtocolFactory,
+    <F::Protocol as IntoInstance>::Component: Component<Inbox = Bytes, Outbox: Outgoing>,
 {
-    /// A server on `port` making each connection's protocol with `protocol()`, with default
-    /// socket options and settings.
-    pub fn new(protocol: F, port: u16) -> Self {
-        SimpleServer { protocol, port, socket_options: SocketOptions::default(), settings: ServerSettings::default() }
+    /// A server on `port` making each connection's protocol with `protocol` (taking no
+    /// arguments, or the connection's addresses), with default socket options and settings.
+    pub fn new<S>(protocol: impl IntoProtocolFactory<S, Factory = F>, port: u16) -> Self {
+        SimpleServer {
+            protocol: protocol.into_protocol_factory(),
+            port,
+            socket_options: SocketOptions::default(),
+            settings: ServerSettings::default(),
+        }
     }
 
     /// Opens the listening socket; see [`ServerCore::bind`].
-    pub async fn bind(self) -> Result<BoundServer<P::Component>, ServerError> {
+    pub async fn bind(self) -> Result<BoundServer<<F::Protocol as IntoInstance>::Component>, ServerError> {
         let mut make = self.protocol;
         let core = ServerCore {
-            protocol: move |_: &ConnectionInfo| make(),
+            protocol: move |connection: &ConnectionInfo| make.make(connection),
             port: self.port,
             socket_options: self.socket_options,
             settings: self.settings,
@@ -63,11 +139,10 @@ where
     }
 }
 
-impl<F, P> Component for SimpleServer<F>
+impl<F> Component for SimpleServer<F>
 where
-    F: FnMut() -> P + Send + 'static,
-    P: IntoInstance,
-    P::Component: Component<Inbox = Bytes, Outbox: Outgoing>,
+    F: ProtocolFactory,
+    <F::Protocol as IntoInstance>::Component: Component<Inbox = Bytes, Outbox: Outgoing>,
 {
     type Inbox = ();
     type Outbox = ();
