@@ -491,3 +491,75 @@ fn the_web_server_serves_a_directory_given_with_root_and_refuses_one_that_is_not
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains(&format!("--root {}: not a directory", missing.display())), "{text}");
 }
+
+/// A ureq agent (a real HTTP client crate) that hands back 4xx and 5xx answers instead of
+/// turning them into errors.
+fn http_client() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(DEADLINE)).build().into()
+}
+
+#[test]
+fn rest_store_stores_replaces_lists_and_deletes_items_by_method() {
+    let server = start(example("rest_store"), &["--max-body", "1000"]);
+    let base = format!("http://{}", server.address);
+    let client = http_client();
+    let item = format!("{base}/items/greeting");
+
+    // PUT a new key: 201; again: 204. GET gives the same bytes and type back.
+    let put = |body: &str, content_type: &str| {
+        client.put(&item).header("Content-Type", content_type).send(body.as_bytes()).expect("PUT").status().as_u16()
+    };
+    assert_eq!(put("hello", "text/plain"), 201);
+    assert_eq!(put("{\"hello\": 1}", "application/json"), 204);
+    let mut got = client.get(&item).call().expect("GET");
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(got.headers()["content-type"], "application/json");
+    assert_eq!(got.body_mut().read_to_string().unwrap(), "{\"hello\": 1}");
+
+    // A second key, then the list, one key a line.
+    let put_other = client.put(format!("{base}/items/a%20b")).send(&b"\x00\x01binary"[..]).expect("PUT");
+    assert_eq!(put_other.status().as_u16(), 201);
+    let mut list = client.get(format!("{base}/items")).call().expect("GET list");
+    assert_eq!(list.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(list.body_mut().read_to_string().unwrap(), "a b\ngreeting\n");
+    let mut other = client.get(format!("{base}/items/a%20b")).call().expect("GET");
+    assert_eq!(other.headers()["content-type"], "application/octet-stream");
+    assert_eq!(other.body_mut().read_to_vec().unwrap(), b"\x00\x01binary");
+
+    // POST is not a method of the route: 405 with exactly what it allows.
+    let post = client.post(&item).send(&b"x"[..]).expect("POST");
+    assert_eq!(post.status().as_u16(), 405);
+    assert_eq!(post.headers()["allow"], "GET, PUT, DELETE, HEAD, OPTIONS");
+
+    // DELETE: 204, then 404, and GET 404.
+    assert_eq!(client.delete(&item).call().expect("DELETE").status().as_u16(), 204);
+    assert_eq!(client.delete(&item).call().expect("DELETE").status().as_u16(), 404);
+    assert_eq!(client.get(&item).call().expect("GET").status().as_u16(), 404);
+
+    // Past --max-body: 413, and nothing stored.
+    let big = vec![b'x'; 1001];
+    let refused = client.put(format!("{base}/items/big")).send(&big[..]).expect("PUT");
+    assert_eq!(refused.status().as_u16(), 413);
+    assert_eq!(client.get(format!("{base}/items/big")).call().expect("GET").status().as_u16(), 404);
+}
+
+#[test]
+fn rest_store_answers_curl() {
+    let server = start(example("rest_store"), &[]);
+    let url = format!("http://{}/items/k", server.address);
+    let run = |args: &[&str]| {
+        let out = Command::new("curl").args(["-s", "-i", "--max-time", "30"]).args(args).output().expect("curl runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let created = run(&["-X", "PUT", "-H", "Content-Type: text/plain", "--data-binary", "from curl", &url]);
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let got = run(&[&url]);
+    assert!(got.starts_with("HTTP/1.1 200") && got.ends_with("\r\n\r\nfrom curl"), "{got}");
+    let options = run(&["-X", "OPTIONS", &url]);
+    assert!(
+        options.starts_with("HTTP/1.1 204") && options.contains("allow: GET, PUT, DELETE, HEAD, OPTIONS"),
+        "{options}"
+    );
+    let head = run(&["-I", &url]);
+    assert!(head.starts_with("HTTP/1.1 200") && head.to_ascii_lowercase().contains("content-length: 9"), "{head}");
+}
