@@ -22,40 +22,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 
-use axon_core::{AnyInstance, Component, ComponentResult, Context, Exit, Hosted, Instance};
+use axon_core::{Component, ComponentResult, Context, Exit, Hosted};
 use bytes::Bytes;
 
-use crate::resource::Resource;
-
-/// A handler's behaviour, its type erased, to run in a host or to make into a component.
-pub(crate) trait HostedJob: Send {
-    /// Runs it in the host's boxes.
-    fn run<'a>(
-        self: Box<Self>,
-        ctx: &'a mut Context<Bytes, Resource>,
-    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>>;
-    /// Makes it a component of its own.
-    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance>;
-    /// Its class name (`HelloHandler`).
-    fn class_name(&self) -> Cow<'static, str>;
-}
-
-impl<C: Component<Inbox = Bytes, Outbox = Resource>> HostedJob for C {
-    fn run<'a>(
-        self: Box<Self>,
-        ctx: &'a mut Context<Bytes, Resource>,
-    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>> {
-        Box::pin(ctx.host(*self))
-    }
-
-    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance> {
-        Box::new(Instance::new(*self))
-    }
-
-    fn class_name(&self) -> Cow<'static, str> {
-        Component::class_name(self)
-    }
-}
+use crate::resource::{HostedJob, Resource};
 
 /// A handler handed over, with how many stale messages to drop from the host's `inbox` and
 /// `control` before it runs.

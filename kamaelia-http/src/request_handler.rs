@@ -84,10 +84,10 @@ use kamaelia_chassis::socket::Payload;
 
 use crate::encode::{chunk_head, write_head, Framing, CONTINUE, LAST_CHUNK};
 use crate::error_pages::get_error_page;
-use crate::host::{HandlerHost, HostSlot, HostedJob};
+use crate::host::{HandlerHost, HostSlot};
 use crate::parser::Parsed;
 use crate::request::{version_number, BadRequest, Request};
-use crate::resource::{Handler, Resource, ResponseHead};
+use crate::resource::{Handler, HostedJob, Resource, ResponseHead};
 use crate::settings::HttpSettings;
 use crate::shutdown::is_stop;
 
