@@ -58,6 +58,9 @@
 //! `docs/porting.md` in the repository sets the cookbook page beside these examples and lists
 //! every behaviour that differs from Kamaelia's server, with why.
 
+#[cfg(test)]
+#[path = "../tests/support/box_tables.rs"]
+mod box_tables;
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;

@@ -1,5 +1,30 @@
 //! [`HTTPParser`]: bytes from the client in, requests out (Kamaelia's `HTTPParser`).
 //!
+//! # Example
+//!
+//! Two pipelined requests, parsed from the bytes a client sent (driven by hand, as a test would;
+//! in a server the parser is the `PARSER` of an [`HTTPServer`](crate::HTTPServer)):
+//!
+//! ```
+//! use axon_core::{Handle, Scheduler};
+//! use kamaelia_http::{Bytes, HTTPParser, HttpSettings, Parsed};
+//!
+//! let scheduler = Scheduler::new();
+//! let mut parser = Handle::new(HTTPParser::new(HttpSettings::default(), None, None), &scheduler);
+//! parser.send_blocking(Bytes::from_static(
+//!     b"GET /hello HTTP/1.1\r\nHost: example.com\r\n\r\nPOST /echo HTTP/1.1\r\nHost: example.com\r\nContent-Length: 2\r\n\r\nhi",
+//! ));
+//! let Some(Parsed::Head(first)) = parser.recv_blocking() else { panic!("a head") };
+//! assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/hello"));
+//! assert_eq!(parser.recv_blocking(), Some(Parsed::End));
+//! let Some(Parsed::Head(second)) = parser.recv_blocking() else { panic!("a head") };
+//! assert_eq!(second.path, "/echo");
+//! assert_eq!(parser.recv_blocking(), Some(Parsed::Body(Bytes::from_static(b"hi"))));
+//! assert_eq!(parser.recv_blocking(), Some(Parsed::End));
+//! ```
+//!
+//! # How it works
+//!
 //! The parser reads request after request from its `inbox` and sends each one out of its
 //! `outbox` as a [`Parsed::Head`], then its body as [`Parsed::Body`] pieces, then
 //! [`Parsed::End`]. It works on bytes, never on text, and holds at most one request head
@@ -28,19 +53,7 @@
 //! An error inside a body (bad chunk framing, a chunked body past `max_body`, the client closing
 //! mid-body) comes after the head was sent, so it is reported as [`Parsed::Abort`].
 //!
-//! # Inboxes
-//!
-//! | box       | carries | what arrives |
-//! |-----------|---------|--------------|
-//! | `inbox`   | `Bytes` | Bytes from the client |
-//! | `control` | `Ipc`   | `ProducerFinished`: the client has stopped sending (finish what is buffered, then end); `ShutdownMicroprocess`: stop now |
-//!
-//! # Outboxes
-//!
-//! | box      | carries  | what leaves |
-//! |----------|----------|-------------|
-//! | `outbox` | [`Parsed`] | Each request: `Head`, `Body`..., `End` (or `Abort`) |
-//! | `signal` | `Ipc`    | `ProducerFinished` when it has stopped reading requests |
+//! # Porting from Kamaelia
 //!
 //! Differences from Kamaelia, on purpose: it loops over requests (Kamaelia's parsed one request
 //! per connection and dropped pipelined ones); it works on bytes (Kamaelia's decoded UTF-8 and
@@ -81,7 +94,31 @@ pub enum Parsed {
     Abort(BadRequest),
 }
 
-/// The parser component: see the [module docs](self).
+/// Parses the requests of one connection, in order: see the [module docs](self) for how, and
+/// for the statuses of requests that cannot be served.
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives |
+/// |-----------|---------|--------------|
+/// | `inbox`   | `Bytes` | Bytes from the client |
+/// | `control` | `Ipc`   | `ProducerFinished`: the client has stopped sending (finish what is buffered, then end); `ShutdownMicroprocess`: stop now |
+///
+/// # Outboxes
+///
+/// | box      | carries  | what leaves |
+/// |----------|----------|-------------|
+/// | `outbox` | `Parsed` | Each request: `Head`, `Body`..., `End` (or `Abort`) |
+/// | `signal` | `Ipc`    | `ProducerFinished` when it has stopped reading requests |
+///
+/// # Shutdown
+///
+/// It stops reading requests, sends `ProducerFinished` out of `signal` and ends: once the client
+/// has stopped sending and what it sent is parsed (a request cut short is reported, as a `Head`
+/// marked [`bad`](Request::bad) or an [`Abort`](Parsed::Abort)); after a request that closes the
+/// connection (`Connection: close`, HTTP/1.0 without keep-alive, a bad request, the last of
+/// [`max_requests_per_connection`](HttpSettings::max_requests_per_connection)) and its body; at a
+/// timeout; or at once when a `ShutdownMicroprocess` arrives on `control`.
 #[derive(Debug, Clone)]
 pub struct HTTPParser {
     settings: Arc<HttpSettings>,
@@ -130,7 +167,8 @@ impl Component for HTTPParser {
             .describe(
                 BoxKind::Inbox,
                 "control",
-                "ProducerFinished: the client has stopped sending; ShutdownMicroprocess: stop now",
+                "ProducerFinished: the client has stopped sending (finish what is buffered, then end); \
+                 ShutdownMicroprocess: stop now",
             )
             .describe(BoxKind::Outbox, "outbox", "Each request: Head, Body..., End (or Abort)")
             .describe(BoxKind::Outbox, "signal", "ProducerFinished when it has stopped reading requests");

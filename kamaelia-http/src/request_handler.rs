@@ -1,6 +1,37 @@
 //! [`HTTPRequestHandler`]: makes a handler per request and turns its answer into HTTP (Kamaelia's
 //! `HTTPRequestHandler`).
 //!
+//! # Example
+//!
+//! One request, driven by hand as the parser would send it (in a server the request handler
+//! is the `HANDLER` of an [`HTTPServer`](crate::HTTPServer), and the socket takes what it sends):
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use axon_core::{Handle, Scheduler};
+//! use kamaelia_http::server::shared_factory;
+//! use kamaelia_http::{HTTPRequestHandler, HelloHandler, HttpSettings, Method, Parsed, Payload, Request};
+//!
+//! let handler = HTTPRequestHandler::new(shared_factory(HelloHandler::new), Arc::new(HttpSettings::default()));
+//! let scheduler = Scheduler::new();
+//! let mut connection = Handle::new(handler, &scheduler);
+//! connection.send_blocking(Parsed::Head(Box::new(Request::new(Method::GET, "/hello"))));
+//! connection.send_blocking(Parsed::End);
+//! connection.close_input(); // no more requests: it ends after this response
+//! let mut response = Vec::new();
+//! while let Some(Payload::Bytes(bytes)) = connection.recv_blocking() {
+//!     response.extend_from_slice(&bytes);
+//! }
+//! let response = String::from_utf8_lossy(&response);
+//! assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+//! // HelloHandler gives no length: the body is chunked.
+//! assert!(response.contains("\r\nTransfer-Encoding: chunked\r\n"), "{response}");
+//! assert!(response.ends_with("<html><body><h1>Hello World</h1><P>Woo!!</body></html>\r\n0\r\n\r\n"), "{response}");
+//! ```
+//!
+//! # How it works
+//!
 //! For each [`Parsed::Head`] it calls the `create_request_handler` factory with the request,
 //! links the handler it gets back to four internal boxes, makes it a child and activates it:
 //!
@@ -24,9 +55,10 @@
 //! made into a component of its own: it runs in the connection's handler host
 //! ([`crate::host`]), a child linked to the four internal boxes once and kept while requests
 //! follow each other (see [`HttpSettings::handler_host_idle`]). To the handler nothing differs
-//! but its id and name, which are the host's. A prefab (a `Pipeline`, a `Graphline`) or a handler
-//! with boxes of its own is made, linked and removed per request as above; the host, if there is
-//! one, goes first.
+//! but its id and name, which are the host's. A handler with boxes of its own, or one given as a
+//! component already made (an `Instance`), is made, linked and removed per request as above; the
+//! host, if there is one, goes first. A prefab (a `Pipeline`) is hosted, but its children stay
+//! behind in the host, which then ends after it.
 //!
 //! What goes wrong, and what the client sees:
 //!
@@ -38,23 +70,7 @@
 //! | the request body breaks off ([`Parsed::Abort`]) | the matching error page if nothing was sent yet, then a close; the handler is stopped |
 //! | the client goes away mid-response | nothing: the handler is stopped and the connection's components end |
 //!
-//! # Inboxes
-//!
-//! | box | carries | what arrives |
-//! |---|---|---|
-//! | `inbox` | [`Parsed`] | Requests from the parser |
-//! | `control` | `Ipc` | `ProducerFinished`: the parser has stopped (serve what is queued, then end); `ShutdownMicroprocess`: the server is stopping (finish this response with `Connection: close`, then end) |
-//! | `_handlerinbox` | [`Resource`] | Internal: from the current handler's `outbox` |
-//! | `_handlercontrol` | `Ipc` | Internal: from the current handler's `signal` |
-//!
-//! # Outboxes
-//!
-//! | box | carries | what leaves |
-//! |---|---|---|
-//! | `outbox` | `Bytes` | The responses, to the client |
-//! | `signal` | `Ipc` | `ProducerFinished` when the connection's last response is complete |
-//! | `_handleroutbox` | `Bytes` | Internal: to the current handler's `inbox` |
-//! | `_handlersignal` | `Ipc` | Internal: to the current handler's `control` |
+//! # Porting from Kamaelia
 //!
 //! Differences from Kamaelia, on purpose: it serves any number of requests per connection
 //! (Kamaelia's one); the status line says HTTP/1.1 with the right reason phrase (Kamaelia's said
@@ -108,7 +124,32 @@ const COPY_LIMIT: usize = 4 * 1024;
 /// The room made in the write buffer for each response: a head and a small body.
 const OUT_ROOM: usize = 2 * 1024;
 
-/// The request handler component: see the [module docs](self).
+/// Makes a handler per request and writes its answer as HTTP: see the [module docs](self).
+///
+/// # Inboxes
+///
+/// | box | carries | what arrives |
+/// |---|---|---|
+/// | `inbox` | [`Parsed`] | Requests from the parser |
+/// | `control` | `Ipc` | `ProducerFinished`: the parser has stopped (serve what is queued, then end); `ShutdownMicroprocess`: the server is stopping (finish this response with `Connection: close`, then end) |
+/// | `_handlerinbox` | [`Resource`] | Internal: from the current handler's `outbox` |
+/// | `_handlercontrol` | `Ipc` | Internal: from the current handler's `signal` |
+///
+/// # Outboxes
+///
+/// | box | carries | what leaves |
+/// |---|---|---|
+/// | `outbox` | [`Payload`] | The responses, to the client |
+/// | `signal` | `Ipc` | `ProducerFinished` when the connection's last response is complete |
+/// | `_handleroutbox` | `Bytes` | Internal: to the current handler's `inbox` (the request body) |
+/// | `_handlersignal` | `Ipc` | Internal: to the current handler's `control` (end of the body) |
+///
+/// # Shutdown
+///
+/// It ends, after sending `ProducerFinished` out of `signal`, when the parser has stopped and
+/// every request it sent is answered, after a response that closes the connection, when the
+/// server is stopping (once the response under way is complete), or when the client has gone.
+/// The current handler, if it is still running, is stopped with it.
 pub struct HTTPRequestHandler {
     create: CreateRequestHandler,
     settings: Arc<HttpSettings>,
@@ -233,10 +274,11 @@ impl Component for HTTPRequestHandler {
             .describe(
                 BoxKind::Inbox,
                 "control",
-                "ProducerFinished: no more requests; ShutdownMicroprocess: the server is stopping",
+                "ProducerFinished: the parser has stopped (serve what is queued, then end); \
+                 ShutdownMicroprocess: the server is stopping (finish this response with Connection: close, then end)",
             )
             .describe(BoxKind::Outbox, "outbox", "The responses, to the client")
-            .describe(BoxKind::Outbox, "signal", "ProducerFinished when the last response is complete");
+            .describe(BoxKind::Outbox, "signal", "ProducerFinished when the connection's last response is complete");
     }
 
     // Not `async fn`: its arguments would be stored twice in the future (once as captured, once

@@ -18,7 +18,7 @@
 //! program's own bytes. The rules below are those of a directory; [`EmbeddedFiles`] says which
 //! apply to embedded files, and how.
 //!
-//! # Using it
+//! # Example
 //!
 //! As the cookbook does, give the router a factory for it (note Kamaelia's argument order for
 //! `MinimalFactory`: the index file first):
@@ -53,6 +53,19 @@
 //! assert_eq!(handler.recv_blocking(), None);
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! # How it works
+//!
+//! A `Minimal` is made for one request and answers it alone. It checks the method and the path
+//! the request names (`path.rs`), finds the file below its home directory or among its
+//! [`EmbeddedFiles`] (the home directory resolved once per [`MinimalFactory`]), and opens it.
+//! From the file's metadata it makes the validators (`conditional.rs`) and judges the
+//! conditional fields and `Range` (`range.rs`), which choose the head: 200, 206, 304 or 416, with
+//! the `Content-Type` of the name (`content_type.rs`). It sends the head, then the body (none
+//! for `HEAD`): a small file read whole, a large one as one [`Resource::File`] region or in
+//! pieces, each piece once the previous one has been accepted; then `ProducerFinished`, and it
+//! ends. Anything it cannot serve is answered with a page (`answer.rs`) the same way. Where
+//! the file-system calls are made is [`file_io`](Minimal::file_io)'s choice.
 //!
 //! # The rules
 //!
@@ -103,7 +116,7 @@
 //!   `Minimal`, which then fails ([`MinimalError`]), when it was read in pieces. If it grows, only
 //!   the first length bytes are sent.
 //!
-//! # Differences from Kamaelia
+//! # Porting from Kamaelia
 //!
 //! Each of these fixes a defect of Kamaelia's `Minimal`:
 //!
@@ -126,6 +139,7 @@
 //! * Back-pressure came from polling the server's inbox length (fewer than 3 messages); here each
 //!   piece waits for room in the bounded inbox it goes to, and a read error ends the response
 //!   instead of leaving it open.
+
 use std::cmp::min;
 use std::fs::File;
 use std::io;
@@ -190,15 +204,26 @@ pub enum FileIo {
 /// Serves files from a home directory, or [compiled into the program](Self::embedded): see the
 /// [module docs](self) for the rules.
 ///
-/// | box       | carries    | what                                                                      |
-/// |-----------|------------|---------------------------------------------------------------------------|
-/// | `inbox`   | `Bytes`    | The request body: ignored (discarded as it arrives)                       |
-/// | `control` | `Ipc`      | `ShutdownMicroprocess` (the client has gone): stop sending, pass it on out of `signal`, end; `ProducerFinished` (end of the body): ignored |
-/// | `outbox`  | `Resource` | The head, then the file (or the page): one piece of at most `chunk_size` bytes, or a [`Resource::File`] region (with [`sendfile`](Self::sendfile)), or pieces of at most `chunk_size` bytes; an [embedded](Self::embedded) file in one piece; no data for `HEAD` |
-/// | `signal`  | `Ipc`      | `ProducerFinished` after the last piece                                   |
+/// # Inboxes
 ///
-/// If the file ends early or cannot be read after the head was sent (while reading it in pieces),
-/// the body returns an error ([`MinimalError`]) and sends no `ProducerFinished`.
+/// | box       | carries    | what arrives |
+/// |-----------|------------|--------------|
+/// | `inbox`   | `Bytes`    | The request body: ignored (discarded as it arrives) |
+/// | `control` | `Ipc`      | `ShutdownMicroprocess` (the client has gone): stop sending, pass it on out of `signal`, end; `ProducerFinished` (the end of the body): ignored |
+///
+/// # Outboxes
+///
+/// | box      | carries    | what leaves |
+/// |----------|------------|-------------|
+/// | `outbox` | `Resource` | The head, then the body: the file (or the page) in one piece, as one [`Resource::File`] region (with [`sendfile`](Self::sendfile)), or in pieces of at most [`chunk_size`](Self::chunk_size) bytes; none for `HEAD` |
+/// | `signal` | `Ipc`      | `ProducerFinished` after the last piece |
+///
+/// # Shutdown
+///
+/// It ends once the body is sent, or when a `ShutdownMicroprocess` arrives on `control` while it
+/// sends a file in pieces. If the file ends early or cannot be read after the head was sent
+/// (while reading it in pieces), the body returns an error ([`MinimalError`]) and sends no
+/// `ProducerFinished`.
 #[derive(Debug, Clone)]
 pub struct Minimal {
     /// The request it answers.
@@ -374,13 +399,19 @@ impl Component for Minimal {
 
     fn declare(&self, boxes: &mut Declarations) {
         boxes
-            .describe(BoxKind::Inbox, "inbox", "The request body: ignored")
+            .describe(BoxKind::Inbox, "inbox", "The request body: ignored (discarded as it arrives)")
             .describe(
                 BoxKind::Inbox,
                 "control",
-                "ShutdownMicroprocess: stop sending, pass it on, end; ProducerFinished: ignored",
+                "ShutdownMicroprocess (the client has gone): stop sending, pass it on out of signal, end; \
+                 ProducerFinished (the end of the body): ignored",
             )
-            .describe(BoxKind::Outbox, "outbox", "The head, then the file in pieces (none for HEAD)")
+            .describe(
+                BoxKind::Outbox,
+                "outbox",
+                "The head, then the body: the file (or the page) in one piece, as one Resource::File region \
+                 (with sendfile), or in pieces of at most chunk_size bytes; none for HEAD",
+            )
             .describe(BoxKind::Outbox, "signal", "ProducerFinished after the last piece");
     }
 
