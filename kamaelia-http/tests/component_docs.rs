@@ -45,8 +45,8 @@ async fn every_component_lists_the_boxes_it_declares_word_for_word() {
             declared: declared_boxes(HTTPParser::with_shared_settings(settings.clone(), None, None)),
         },
         Case {
-            file: "src/request_handler.rs",
-            source: include_str!("../src/request_handler.rs"),
+            file: "src/request_handler/mod.rs",
+            source: include_str!("../src/request_handler/mod.rs"),
             name: "HTTPRequestHandler",
             declared: declared_boxes(HTTPRequestHandler::new(shared_factory(HelloHandler::new), settings.clone())),
         },
