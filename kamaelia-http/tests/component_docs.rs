@@ -39,8 +39,8 @@ async fn every_component_lists_the_boxes_it_declares_word_for_word() {
     let settings = Arc::new(HttpSettings::default());
     let cases = [
         Case {
-            file: "src/parser.rs",
-            source: include_str!("../src/parser.rs"),
+            file: "src/parser/mod.rs",
+            source: include_str!("../src/parser/mod.rs"),
             name: "HTTPParser",
             declared: declared_boxes(HTTPParser::with_shared_settings(settings.clone(), None, None)),
         },

@@ -165,9 +165,17 @@ impl<'a> Exchange<'a> {
     }
 
     /// Serves the request: starts its handler, passes it the body, writes its answer, and says
-    /// whether the connection may take another request.
+    /// whether the connection may take another request. (The steps are plain functions between
+    /// the awaits: each `async fn` awaited here would be one more future made per request.)
     pub(super) async fn run(&mut self, ctx: &mut Context<Parsed, Payload>, conn: Shared<'_>) -> After {
-        self.begin(ctx, conn.wires, conn.host).await;
+        let request = self.request.take().expect("an exchange runs once");
+        if request.expect_continue && request.body.has_body() && request.bad.is_none() {
+            // RFC 9110 §10.1.1: the client waits for this before sending the body.
+            ctx.outbox.send(Payload::Bytes(CONTINUE)).await;
+        }
+        if self.start(ctx, conn.wires, conn.host, request) {
+            hosting::let_handler_answer().await;
+        }
         while self.handling == Handling::Answering {
             let wake = self.next_wake(ctx, conn.wires).await;
             match self.on_wake(wake, ctx, conn.wires, conn.requests, conn.host) {
@@ -176,7 +184,11 @@ impl<'a> Exchange<'a> {
                 Step::Close => return After::Close,
             }
             if self.handling == Handling::Answering && self.response.has_room_to_gather() {
-                self.gather(conn.wires).await;
+                // A response under way with little buffered: give the handler, likely runnable,
+                // one turn to send more (typically its last data and its `ProducerFinished`), so
+                // that a small response goes out in one write rather than two or three.
+                hosting::let_handler_answer().await;
+                self.take_what_is_ready(conn.wires);
             }
             // Once the handler is done, what is buffered goes out with the end of the body, below:
             // one message to the socket for the whole of a small response. (Until then, flush, and
@@ -185,16 +197,28 @@ impl<'a> Exchange<'a> {
                 return self.client_has_gone(ctx);
             }
         }
-        self.finish(ctx, conn.host).await
+        self.complete(ctx, conn.host);
+        let delivered = self.response.flush(ctx).await;
+        self.response.access_log();
+        if !delivered || !self.response.keeps_alive() {
+            return After::Close;
+        }
+        if matches!(self.reading, Reading::Done) {
+            return After::KeepAlive;
+        }
+        self.read_rest_of_body(ctx).await
     }
 
-    /// Sends `100 Continue` if the client waits for it, and starts the handler.
-    async fn begin(&mut self, ctx: &mut Context<Parsed, Payload>, wires: &mut Wires, host: &mut Option<KeptHost>) {
-        let request = self.request.take().expect("an exchange runs once");
-        if request.expect_continue && request.body.has_body() && request.bad.is_none() {
-            // RFC 9110 §10.1.1: the client waits for this before sending the body.
-            ctx.outbox.send(Payload::Bytes(CONTINUE)).await;
-        }
+    /// Starts the handler; true if it runs in the connection's handler host (and is ready to
+    /// take its turn).
+    #[inline]
+    fn start(
+        &mut self,
+        ctx: &mut Context<Parsed, Payload>,
+        wires: &mut Wires,
+        host: &mut Option<KeptHost>,
+        request: Box<Request>,
+    ) -> bool {
         // Anything left from the previous handler (its signal, if it ended before its signal
         // was read) must not be taken for this one's.
         while wires.handler_done.try_recv().is_ok() {}
@@ -205,9 +229,7 @@ impl<'a> Exchange<'a> {
         self.running = Some(started.running);
         self.handler_id = Some(started.id);
         self.handler_class = started.class;
-        if hosted {
-            hosting::let_handler_answer().await;
-        }
+        hosted
     }
 
     /// Waits for the next thing to do: the handler's messages first (so a response completes
@@ -294,14 +316,6 @@ impl<'a> Exchange<'a> {
         if let Ok(msg) = wires.handler_done.try_recv() {
             self.on_handler_signal(msg, &mut wires.from_handler);
         }
-    }
-
-    /// A response under way with little buffered: gives the handler, likely runnable, one turn
-    /// to send more (typically its last data and its `ProducerFinished`), so that a small
-    /// response goes out in one write rather than two or three.
-    async fn gather(&mut self, wires: &mut Wires) {
-        hosting::let_handler_answer().await;
-        self.take_what_is_ready(wires);
     }
 
     /// A part of the request from the parser.
@@ -399,9 +413,9 @@ impl<'a> Exchange<'a> {
         After::Close
     }
 
-    /// The handler has answered (or the request broke off): completes the response, sends it,
-    /// and reads what is left of the request's body.
-    async fn finish(&mut self, ctx: &mut Context<Parsed, Payload>, host: &Option<KeptHost>) -> After {
+    /// The handler has answered (or the request broke off): completes the response (a 500 page
+    /// if nothing was sent), and stops the handler.
+    fn complete(&mut self, ctx: &mut Context<Parsed, Payload>, host: &Option<KeptHost>) {
         if !self.response.has_head() {
             let why = if self.handling == Handling::Ended { "ended" } else { "finished" };
             log::warn!("{}: handler {} {why} without sending a response head", ctx.name(), self.handler_name(host));
@@ -410,12 +424,6 @@ impl<'a> Exchange<'a> {
         }
         self.response.finish_body();
         self.stop_handler(ctx);
-        let delivered = self.response.flush(ctx).await;
-        self.response.access_log();
-        if !delivered || !self.response.keeps_alive() {
-            return After::Close;
-        }
-        self.read_rest_of_body(ctx).await
     }
 
     /// The handler may have answered before reading the whole body: reads and drops the rest, so

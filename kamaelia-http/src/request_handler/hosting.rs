@@ -261,8 +261,8 @@ fn host_job(
 /// Gives a hosted handler, ready to run, its turn now, in the connection's group: it usually
 /// answers in that one turn, so its answer is there when the request handler looks (rather than
 /// every box looked at, found empty, and a wake-up later).
-pub(super) async fn let_handler_answer() {
-    axon_core::group::yield_now().await;
+pub(super) fn let_handler_answer() -> impl Future<Output = ()> {
+    axon_core::group::yield_now()
 }
 
 /// Ready with how a hosted handler ended; pending for a handler of its own (its end is reported

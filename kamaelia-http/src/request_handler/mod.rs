@@ -178,34 +178,10 @@ enum Next {
 }
 
 impl Connection {
-    /// The next request, waiting for it if none is queued; `None` when there are no more.
-    async fn next_request(&mut self, ctx: &mut Context<Parsed, Payload>) -> Option<Box<Request>> {
-        loop {
-            let next = match ctx.inbox.try_recv() {
-                Ok(msg) => Some(msg),
-                Err(_) if self.requests != Requests::Open => None,
-                Err(_) => {
-                    hosting::tidy_between_requests(ctx, &mut self.wires, &self.host, &mut self.out);
-                    match self.wait_for_request(ctx).await {
-                        Next::Request(next) => next,
-                        Next::HostIdle => {
-                            hosting::retire_host(ctx, &mut self.host);
-                            continue;
-                        }
-                    }
-                }
-            };
-            match next {
-                None => return None,
-                Some(Parsed::Head(request)) => return Some(request),
-                Some(other) => log::debug!("{}: {other:?} outside a request ignored", ctx.name()),
-            }
-        }
-    }
-
     /// Waits for the next request, or for word that there are none, or for the handler host's
-    /// idle time to pass.
+    /// idle time to pass (the host is then let go).
     async fn wait_for_request(&mut self, ctx: &mut Context<Parsed, Payload>) -> Next {
+        hosting::tidy_between_requests(ctx, &mut self.wires, &self.host, &mut self.out);
         let host = &mut self.host;
         let next = poll_fn(|cx| {
             if let Poll::Ready(msg) = ctx.inbox.poll_recv(cx) {
@@ -227,33 +203,11 @@ impl Connection {
                 // What the parser sent before it stopped is already queued.
                 Next::Request(ctx.inbox.try_recv().ok())
             }
-            Err(None) => Next::HostIdle,
+            Err(None) => {
+                hosting::retire_host(ctx, &mut self.host);
+                Next::HostIdle
+            }
         }
-    }
-
-    /// Serves `request`; says whether the connection may take another.
-    async fn serve(
-        &mut self,
-        owner: &HTTPRequestHandler,
-        ctx: &mut Context<Parsed, Payload>,
-        request: Box<Request>,
-    ) -> After {
-        // On the heap, for the time of one request: the exchange is large, and the component's
-        // own future lives as long as the connection.
-        let out = std::mem::take(&mut self.out);
-        let shared = Shared { wires: &mut self.wires, requests: &mut self.requests, host: &mut self.host };
-        let requests = *shared.requests;
-        let (after, kept) = Box::pin(async {
-            let mut exchange = Exchange::new(&*owner.create, &owner.settings, request, requests, out);
-            let after = exchange.run(ctx, shared).await;
-            (after, exchange.take_buffer())
-        })
-        .await;
-        self.out = kept;
-        if let Some(h) = self.host.as_mut() {
-            h.note_used();
-        }
-        after
     }
 }
 
@@ -290,8 +244,38 @@ impl Component for HTTPRequestHandler {
                 host: None,
                 out: BytesMut::new(),
             };
-            while let Some(request) = conn.next_request(&mut ctx).await {
-                let after = conn.serve(&self, &mut ctx, request).await;
+            loop {
+                let next = match ctx.inbox.try_recv() {
+                    Ok(msg) => Some(msg),
+                    Err(_) if conn.requests != Requests::Open => None,
+                    Err(_) => match conn.wait_for_request(&mut ctx).await {
+                        Next::Request(next) => next,
+                        Next::HostIdle => continue,
+                    },
+                };
+                let request = match next {
+                    None => break,
+                    Some(Parsed::Head(request)) => request,
+                    Some(other) => {
+                        log::debug!("{}: {other:?} outside a request ignored", ctx.name());
+                        continue;
+                    }
+                };
+                // On the heap, for the time of one request: the exchange is large, and the
+                // component's own future lives as long as the connection.
+                let (create, settings, requests) = (&*self.create, &*self.settings, conn.requests);
+                let out = std::mem::take(&mut conn.out);
+                let shared = Shared { wires: &mut conn.wires, requests: &mut conn.requests, host: &mut conn.host };
+                let (after, kept) = Box::pin(async {
+                    let mut exchange = Exchange::new(create, settings, request, requests, out);
+                    let after = exchange.run(&mut ctx, shared).await;
+                    (after, exchange.take_buffer())
+                })
+                .await;
+                conn.out = kept;
+                if let Some(h) = conn.host.as_mut() {
+                    h.note_used();
+                }
                 if after == After::Close || conn.requests == Requests::Stopping {
                     break;
                 }

@@ -115,6 +115,7 @@ impl<'a> Response<'a> {
     }
 
     /// Writes what a handler sent.
+    #[inline]
     pub(super) fn on_resource(&mut self, res: Resource) {
         if self.answering == Answering::Server {
             return;

@@ -1,0 +1,637 @@
+//! Reading a request head: the bytes of a request line and its header fields, parsed with
+//! httparse and checked as RFC 9110 and RFC 9112 ask, into a [`Request`] (marked
+//! [`bad`](Request::bad), with its status, when it cannot be served).
+
+use std::net::SocketAddr;
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
+use http::{HeaderMap, Method, StatusCode, Version};
+
+use crate::decode::body_length;
+use crate::request::{split_target, BadRequest, Request};
+use crate::settings::HttpSettings;
+
+/// A complete head, or why not.
+pub(super) enum HeadResult {
+    Complete(Box<Request>),
+    Partial,
+}
+
+/// How many header slots to try on the stack before using the configured maximum.
+const STACK_HEADERS: usize = 32;
+
+/// Parses a head from the front of `buf`, consuming it if complete.
+pub(super) fn parse_head(
+    buf: &mut BytesMut,
+    share: bool,
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> HeadResult {
+    // To `share`, the buffer is frozen first, so that the request's header values can be slices of
+    // it rather than copies (see `build_request`): freezing costs one allocation, copying one a
+    // value.
+    let mut frozen = share.then(|| std::mem::take(buf).freeze());
+    let mut outcome = parse_slots(buf, frozen.as_ref(), settings, peer, local);
+    // RFC 9110 §2.5: a request in a later HTTP/1.x (say 1.2) is served as HTTP/1.1, the highest
+    // minor version this server speaks. httparse knows only 1.0 and 1.1, so the version is
+    // rewritten to 1.1 and the head parsed again.
+    if let Outcome::Invalid(httparse::Error::Version) = outcome {
+        if let Some(bytes) = frozen.take() {
+            *buf = into_mut(bytes);
+        }
+        if later_minor_version(buf) {
+            frozen = share.then(|| std::mem::take(buf).freeze());
+            outcome = parse_slots(buf, frozen.as_ref(), settings, peer, local);
+        }
+    }
+    match (&outcome, frozen) {
+        // Past the head. (Its memory, while the request keeps slices of it, stays with the
+        // request; what follows the head, if anything, is copied out.)
+        (Outcome::Complete(_, len), Some(bytes)) => {
+            *buf = match bytes.try_into_mut() {
+                Ok(mut unshared) => {
+                    unshared.advance(*len);
+                    unshared
+                }
+                Err(shared) => BytesMut::from(&shared[*len..]),
+            }
+        }
+        (Outcome::Complete(_, len), None) => buf.advance(*len),
+        (_, Some(bytes)) => *buf = into_mut(bytes),
+        (_, None) => {}
+    }
+    match outcome {
+        Outcome::Complete(request, _) => HeadResult::Complete(request),
+        Outcome::Partial => partial_head(buf, settings, peer, local),
+        Outcome::TooManyHeaders => {
+            let why = format!("more than {} header fields", settings.max_headers);
+            bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, why, peer, local)
+        }
+        Outcome::TooLarge => {
+            bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, head_too_large(settings), peer, local)
+        }
+        Outcome::Invalid(e) => {
+            let (status, why) = classify_error(buf, e);
+            bad_head(buf, status, why, peer, local)
+        }
+    }
+}
+
+/// Back to a buffer that can grow: the same memory if nothing else holds it, else a copy.
+fn into_mut(bytes: Bytes) -> BytesMut {
+    bytes.try_into_mut().unwrap_or_else(|shared| BytesMut::from(&shared[..]))
+}
+
+/// Parses the head at the front of `frozen` if given, else of `buf`, with header slots on the
+/// stack, or as many as the settings allow if more are needed.
+fn parse_slots(
+    buf: &BytesMut,
+    frozen: Option<&Bytes>,
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> Outcome {
+    let bytes = frozen.map_or(&buf[..], |f| &f[..]);
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    match parse_with(&mut stack, bytes, frozen, settings, peer, local) {
+        Outcome::TooManyHeaders if settings.max_headers + 1 > STACK_HEADERS => {
+            let mut heap = vec![httparse::EMPTY_HEADER; settings.max_headers + 1];
+            parse_with(&mut heap, bytes, frozen, settings, peer, local)
+        }
+        outcome => outcome,
+    }
+}
+
+/// If the request line (complete in `buf`) ends in `HTTP/1.d` with `d` above 1, rewrites it
+/// to `HTTP/1.1` in place and says so.
+fn later_minor_version(buf: &mut BytesMut) -> bool {
+    let Some(line_end) = buf.iter().position(|&b| b == b'\n') else { return false };
+    let end = if line_end > 0 && buf[line_end - 1] == b'\r' { line_end - 1 } else { line_end };
+    if end < 8 {
+        return false;
+    }
+    if buf[end - 8..end - 1] == *b"HTTP/1." && matches!(buf[end - 1], b'2'..=b'9') {
+        buf[end - 1] = b'1';
+        return true;
+    }
+    false
+}
+
+/// What one parse attempt found.
+enum Outcome {
+    Complete(Box<Request>, usize),
+    Partial,
+    TooManyHeaders,
+    TooLarge,
+    Invalid(httparse::Error),
+}
+
+/// Parses with `slots` header slots; `buf` is `shared`'s bytes, if `shared` is given.
+fn parse_with<'b>(
+    slots: &mut [httparse::Header<'b>],
+    buf: &'b [u8],
+    shared: Option<&Bytes>,
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> Outcome {
+    let mut req = httparse::Request::new(slots);
+    match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) if len > settings.max_head_bytes => Outcome::TooLarge,
+        Ok(httparse::Status::Complete(_)) if req.headers.len() > settings.max_headers => Outcome::TooManyHeaders,
+        Ok(httparse::Status::Complete(len)) => {
+            Outcome::Complete(Box::new(build_request(&req, shared, settings, peer, local)), len)
+        }
+        Ok(httparse::Status::Partial) => Outcome::Partial,
+        Err(httparse::Error::TooManyHeaders) => Outcome::TooManyHeaders,
+        Err(e) => Outcome::Invalid(e),
+    }
+}
+
+fn head_too_large(settings: &HttpSettings) -> String {
+    format!("the request head is larger than {} bytes", settings.max_head_bytes)
+}
+
+/// A head not yet complete: fine, unless it is already past a limit.
+fn partial_head(
+    buf: &mut BytesMut,
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> HeadResult {
+    let line_end = buf.iter().position(|&b| b == b'\n');
+    if line_end.is_none() && buf.len() > settings.max_target_length + MAX_LINE_OVERHEAD {
+        let why = format!("the request target is longer than {} bytes", settings.max_target_length);
+        return bad_head(buf, StatusCode::URI_TOO_LONG, why, peer, local);
+    }
+    if buf.len() > settings.max_head_bytes {
+        return bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, head_too_large(settings), peer, local);
+    }
+    HeadResult::Partial
+}
+
+/// Room on a request line for the method, spaces and version around the target.
+const MAX_LINE_OVERHEAD: usize = 64;
+
+/// Drops the bad head's bytes (and, since nothing after it can be trusted, everything else) and
+/// makes the request that reports it.
+fn bad_head(
+    buf: &mut BytesMut,
+    status: StatusCode,
+    why: String,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> HeadResult {
+    // Keep what can be read of the request line, for the access log and the handler.
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len()).min(256);
+    let line = String::from_utf8_lossy(&buf[..line_end]).trim_end().to_owned();
+    buf.clear();
+    let mut parts = line.split(' ');
+    let method = parts.next().and_then(|m| Method::from_bytes(m.as_bytes()).ok()).unwrap_or(Method::GET);
+    let target = parts.next().unwrap_or("").escape_default().to_string();
+    let mut request = Request::new(method, &target);
+    request.bad = Some(BadRequest::new(status, why));
+    request.keep_alive = false;
+    request.peer = peer;
+    request.local = local;
+    HeadResult::Complete(Box::new(request))
+}
+
+/// The status for an httparse error: 505 for a well-formed version other than 1.x, else 400.
+fn classify_error(buf: &[u8], e: httparse::Error) -> (StatusCode, String) {
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = &buf[..line_end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if e == httparse::Error::Version {
+        let version = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
+        if let [b'H', b'T', b'T', b'P', b'/', major @ (b'0' | b'2'..=b'9'), b'.', minor @ b'0'..=b'9'] = version {
+            return (
+                StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+                format!("HTTP/{}.{} is not supported; this server speaks HTTP/1.1", *major as char, *minor as char),
+            );
+        }
+    }
+    let folded = buf.windows(2).any(|w| w[0] == b'\n' && (w[1] == b' ' || w[1] == b'\t'));
+    if folded && e == httparse::Error::HeaderName {
+        return (
+            StatusCode::BAD_REQUEST,
+            "obsolete line folding (a header line starting with whitespace) is not accepted".to_owned(),
+        );
+    }
+    let what = match e {
+        httparse::Error::HeaderName => {
+            "invalid header field name (whitespace before the colon, or a character not allowed)"
+        }
+        httparse::Error::HeaderValue => "invalid header field value (a control character, or an obsolete line folding)",
+        httparse::Error::NewLine => "invalid line ending",
+        httparse::Error::Token => "invalid method or request line",
+        httparse::Error::Version => "invalid HTTP version",
+        _ => "malformed request",
+    };
+    let shown: String = line.iter().take(64).copied().map(char::from).collect::<String>().escape_default().to_string();
+    (StatusCode::BAD_REQUEST, format!("{what}; request line: \"{shown}\""))
+}
+
+/// The longest prefix of `text` that is at most `max` bytes and ends on a character boundary.
+///
+/// Request text is UTF-8 that a client chose: slicing it at a byte count would panic inside a
+/// multi-byte character, so every shortened copy of it goes through here.
+fn prefix_within(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// From how many header fields a request's values are best slices of the bytes read rather than
+/// copies: a copy costs an allocation a value, sharing one for them all. A browser sends a dozen
+/// fields; `curl` and `wrk` send one to three. (Whether to share is decided before parsing, by the
+/// connection's previous request.)
+pub(super) const SHARE_FROM: usize = 2;
+
+/// Why a head cannot be served: the status, and the reason given with it.
+type Refusal = (StatusCode, String);
+
+/// Makes the [`Request`] `req` describes, checking what httparse does not. Its header values are
+/// slices of `shared`, the buffer `req` was parsed from, if given (the buffer's memory is then
+/// kept as long as the request's headers are), else copies. A request that cannot be served is
+/// marked [`bad`](Request::bad), with what could be read of it.
+fn build_request(
+    req: &httparse::Request<'_, '_>,
+    shared: Option<&Bytes>,
+    settings: &HttpSettings,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+) -> Request {
+    let method_text = req.method.unwrap_or("GET");
+    let target = req.path.unwrap_or("");
+    let version = if req.version == Some(0) { Version::HTTP_10 } else { Version::HTTP_11 };
+    let method = Method::from_bytes(method_text.as_bytes()).unwrap_or(Method::GET);
+    let mut request = Request::new(method, "");
+    request.raw_uri = target.to_owned();
+    request.version = version;
+    request.peer = peer;
+    request.local = local;
+    if let Err((status, why)) = check_request(&mut request, req, target, shared, settings) {
+        request.bad = Some(BadRequest::new(status, why));
+        request.keep_alive = false;
+    }
+    request
+}
+
+/// Fills in `request` from `req`, checking it in the order RFC 9112 reads a head: the target's
+/// length, the fields, the target's form, `Host`, the body's framing, `Expect`, persistence.
+fn check_request(
+    request: &mut Request,
+    req: &httparse::Request<'_, '_>,
+    target: &str,
+    shared: Option<&Bytes>,
+    settings: &HttpSettings,
+) -> Result<(), Refusal> {
+    if target.len() > settings.max_target_length {
+        request.raw_uri = prefix_within(target, settings.max_target_length.min(64)).to_owned();
+        let why = format!("the request target is longer than {} bytes", settings.max_target_length);
+        return Err((StatusCode::URI_TOO_LONG, why));
+    }
+    let noted = read_fields(request, req, shared)?;
+    let authority_from_target = read_target(request, target)?;
+
+    // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, never two.
+    if noted.hosts > 1 {
+        return Err((StatusCode::BAD_REQUEST, "more than one Host header field".to_owned()));
+    }
+    if noted.hosts == 0 && request.version == Version::HTTP_11 {
+        return Err((StatusCode::BAD_REQUEST, "Host header required.".to_owned()));
+    }
+    request.uri_server = authority_from_target.or(noted.first_host);
+
+    // Body framing (RFC 9112 §6): with neither field, there is no body.
+    if noted.framing {
+        let length = body_length(request.version, &request.headers, settings.max_body);
+        request.body = length.map_err(|bad| (bad.status, bad.message))?;
+    }
+    if noted.expect {
+        check_expect(request)?;
+    }
+    request.keep_alive = keeps_alive(request, noted.connection);
+    Ok(())
+}
+
+/// What the checks after the fields look at, noted as the fields go by, so that a request
+/// without a field costs no lookup of it (each lookup hashes the name).
+#[derive(Default)]
+struct Noted {
+    hosts: usize,
+    first_host: Option<String>,
+    /// `Content-Length` or `Transfer-Encoding` was sent.
+    framing: bool,
+    expect: bool,
+    connection: bool,
+}
+
+/// Reads the header fields into `request.headers` (values shared with `shared`, if given).
+fn read_fields(
+    request: &mut Request,
+    req: &httparse::Request<'_, '_>,
+    shared: Option<&Bytes>,
+) -> Result<Noted, Refusal> {
+    let mut headers = HeaderMap::with_capacity(req.headers.len());
+    let mut noted = Noted::default();
+    for h in req.headers.iter() {
+        let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!("invalid header field name \"{}\"", h.name.escape_default()),
+            ));
+        };
+        let value = match shared {
+            Some(buf) => HeaderValue::from_maybe_shared(buf.slice_ref(h.value)),
+            None => HeaderValue::from_bytes(h.value),
+        };
+        let Ok(value) = value else {
+            let shown = h.value.escape_ascii();
+            return Err((StatusCode::BAD_REQUEST, format!("invalid value of header field {name}: \"{shown}\"")));
+        };
+        if name == HOST {
+            if noted.hosts == 0 {
+                noted.first_host = value.to_str().ok().map(str::to_owned);
+            }
+            noted.hosts += 1;
+        } else if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            noted.framing = true;
+        } else if name == EXPECT {
+            noted.expect = true;
+        } else if name == CONNECTION {
+            noted.connection = true;
+        }
+        headers.append(name, value);
+    }
+    request.headers = headers;
+    Ok(noted)
+}
+
+/// Reads the request target's form (RFC 9112 §3.2) into the request's path and query; returns
+/// the authority it names, if it names one (absolute form, or `CONNECT`'s authority form).
+fn read_target(request: &mut Request, target: &str) -> Result<Option<String>, Refusal> {
+    if target.starts_with('/') {
+        let (path, query) = split_target(target);
+        request.path = path.to_owned();
+        request.query = query.map(str::to_owned);
+        return Ok(None);
+    }
+    if target == "*" && request.method == Method::OPTIONS {
+        request.path = "*".to_owned();
+        return Ok(None);
+    }
+    if let Some((_scheme, rest)) = target
+        .split_once("://")
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+    {
+        let (authority, path_and_query) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest.split('?').next().unwrap_or(""), "/"),
+        };
+        if authority.is_empty() || authority.contains('@') {
+            let why = format!("invalid absolute-form target \"{}\"", target.escape_default());
+            return Err((StatusCode::BAD_REQUEST, why));
+        }
+        let (path, query) = split_target(path_and_query);
+        request.path = path.to_owned();
+        request.query = query.map(str::to_owned);
+        return Ok(Some(authority.to_owned()));
+    }
+    if request.method == Method::CONNECT && !target.contains('/') && target.contains(':') {
+        request.path = String::new();
+        return Ok(Some(target.to_owned()));
+    }
+    Err((StatusCode::BAD_REQUEST, format!("invalid request target \"{}\"", target.escape_default())))
+}
+
+/// Expect (RFC 9110 §10.1.1): `100-continue` is honoured on HTTP/1.1; anything else is 417.
+fn check_expect(request: &mut Request) -> Result<(), Refusal> {
+    let Some(expect) = request.headers.get(EXPECT) else { return Ok(()) };
+    if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+        request.expect_continue = request.version == Version::HTTP_11;
+        return Ok(());
+    }
+    let shown = expect.as_bytes().escape_ascii().to_string();
+    Err((StatusCode::EXPECTATION_FAILED, format!("unsupported expectation \"{shown}\"")))
+}
+
+/// Persistence (RFC 9112 §9.3): HTTP/1.1 stays open unless `Connection: close`; HTTP/1.0 only
+/// with `Connection: keep-alive`. `connection`: the request has a `Connection` field.
+fn keeps_alive(request: &Request, connection: bool) -> bool {
+    let mut close = false;
+    let mut keep_alive = false;
+    if connection {
+        for value in request.headers.get_all(CONNECTION) {
+            for token in value.as_bytes().split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        }
+    }
+    !close && (request.version == Version::HTTP_11 || keep_alive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::BodyLength;
+
+    fn parse(bytes: &[u8]) -> Option<Request> {
+        // Both ways (header values shared with the buffer, and copied), which must agree, on the
+        // request and on what is left in the buffer.
+        let [(shared, shared_rest), (copied, copied_rest)] = [true, false].map(|share| {
+            let mut buf = BytesMut::from(bytes);
+            let request = match parse_head(&mut buf, share, &HttpSettings::default(), None, None) {
+                HeadResult::Complete(r) => Some(*r),
+                HeadResult::Partial => None,
+            };
+            (request, buf)
+        });
+        assert_eq!(shared, copied, "shared and copied header values differ");
+        assert_eq!(shared_rest, copied_rest, "shared and copied parses leave different bytes");
+        copied
+    }
+
+    fn status_of(bytes: &[u8]) -> Option<StatusCode> {
+        parse(bytes).expect("complete").bad.map(|b| b.status)
+    }
+
+    #[test]
+    fn shared_header_values_leave_what_follows_the_head_in_the_buffer() {
+        let input = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhelloGET /b HTTP/1.1\r\n";
+        let mut buf = BytesMut::from(&input[..]);
+        let HeadResult::Complete(request) = parse_head(&mut buf, true, &HttpSettings::default(), None, None) else {
+            panic!("a complete head")
+        };
+        assert_eq!(&buf[..], b"helloGET /b HTTP/1.1\r\n");
+        drop(buf);
+        // The values outlive the buffer they were read into.
+        assert_eq!(request.headers["x-a"], "1");
+        assert_eq!(request.headers["content-length"], "5");
+        // And a parse of the same bytes without sharing agrees (see `parse`).
+        assert_eq!(parse(input).map(|r| r.headers), Some(request.headers));
+    }
+
+    #[test]
+    fn a_simple_request_is_read_with_its_fields() {
+        let r = parse(b"GET /echo?x=1 HTTP/1.1\r\nHost: a:80\r\nX-Dup: 1\r\nX-Dup: 2\r\n\r\n").unwrap();
+        assert_eq!(r.bad, None);
+        assert_eq!(r.method, Method::GET);
+        assert_eq!(r.path, "/echo");
+        assert_eq!(r.query.as_deref(), Some("x=1"));
+        assert_eq!(r.uri_server.as_deref(), Some("a:80"));
+        assert_eq!(r.headers.get_all("x-dup").iter().count(), 2);
+        assert!(r.keep_alive);
+    }
+
+    #[test]
+    fn an_incomplete_head_waits_for_more() {
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n").is_none());
+    }
+
+    #[test]
+    fn http_1_1_without_host_or_with_two_is_400() {
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GET / HTTP/1.0\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn whitespace_before_a_colon_and_obs_fold_are_400() {
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost : a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn obs_fold_is_named_in_the_message() {
+        let r = parse(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n").unwrap();
+        assert!(r.bad.unwrap().message.contains("obsolete line folding"));
+    }
+
+    #[test]
+    fn control_characters_in_a_field_are_400() {
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: a\r\nX: a\x01b\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn another_major_version_is_505_and_garbage_is_400() {
+        assert_eq!(status_of(b"GET / HTTP/2.0\r\nHost: a\r\n\r\n"), Some(StatusCode::HTTP_VERSION_NOT_SUPPORTED));
+        assert_eq!(status_of(b"GET / HTTP/1.x\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GARBAGE\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn the_target_limit_is_414_one_past_it() {
+        let settings = HttpSettings::default();
+        let at = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(settings.max_target_length - 1));
+        assert_eq!(status_of(at.as_bytes()), None);
+        let over = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(settings.max_target_length));
+        assert_eq!(status_of(over.as_bytes()), Some(StatusCode::URI_TOO_LONG));
+    }
+
+    #[test]
+    fn a_long_target_cut_inside_a_character_is_414_not_a_panic() {
+        // The kept prefix (64 bytes) would end inside the two bytes of 'é'.
+        let target = format!("/{}é{}", "a".repeat(62), "a".repeat(9000));
+        let r = parse(format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()).unwrap();
+        assert_eq!(r.bad.as_ref().map(|b| b.status), Some(StatusCode::URI_TOO_LONG));
+        assert_eq!(r.raw_uri, format!("/{}", "a".repeat(62)));
+        for max in 0..=70 {
+            let kept = prefix_within(&target, max);
+            assert!(kept.len() <= max && target.starts_with(kept) && max - kept.len() < 2, "{max}: {kept:?}");
+        }
+        assert_eq!(prefix_within("€", 2), "");
+        assert_eq!(prefix_within("ab", 10), "ab");
+    }
+
+    #[test]
+    fn too_many_fields_is_431_and_the_limit_itself_passes() {
+        let settings = HttpSettings::default();
+        let fields = |n: usize| (0..n).map(|i| format!("X-{i}: v\r\n")).collect::<String>();
+        let at = format!("GET / HTTP/1.1\r\nHost: a\r\n{}\r\n", fields(settings.max_headers - 1));
+        assert_eq!(status_of(at.as_bytes()), None);
+        let over = format!("GET / HTTP/1.1\r\nHost: a\r\n{}\r\n", fields(settings.max_headers));
+        assert_eq!(status_of(over.as_bytes()), Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
+    }
+
+    #[test]
+    fn a_head_past_the_size_limit_is_431_even_before_it_ends() {
+        let settings = HttpSettings::default();
+        let big = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n", "v".repeat(settings.max_head_bytes));
+        assert_eq!(status_of(big.as_bytes()), Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE));
+    }
+
+    #[test]
+    fn an_absolute_form_authority_wins_over_host() {
+        let r = parse(b"GET http://example.org:8080/p?q HTTP/1.1\r\nHost: other\r\n\r\n").unwrap();
+        assert_eq!(r.uri_server.as_deref(), Some("example.org:8080"));
+        assert_eq!(r.path, "/p");
+        assert_eq!(r.query.as_deref(), Some("q"));
+    }
+
+    #[test]
+    fn persistence_follows_version_and_connection() {
+        assert!(!parse(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").unwrap().keep_alive);
+        assert!(!parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().keep_alive);
+        assert!(parse(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").unwrap().keep_alive);
+    }
+
+    #[test]
+    fn the_fields_the_checks_need_are_found_in_any_case_and_place() {
+        // Host, Content-Length, Transfer-Encoding, Expect and Connection are noted as the fields
+        // are read; each is found whatever its case and wherever it comes.
+        let r =
+            parse(b"POST /a HTTP/1.1\r\nX-A: 1\r\nCONTENT-LENGTH: 3\r\nhOsT: h1\r\nCONNECTION: close\r\n\r\n").unwrap();
+        assert_eq!((r.body, r.keep_alive, r.uri_server.as_deref()), (BodyLength::Known(3), false, Some("h1")));
+        let r = parse(
+            b"POST /a HTTP/1.1\r\nHost: h\r\nX-B: 2\r\ntransfer-ENCODING: chunked\r\nEXPECT: 100-Continue\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!((r.body, r.expect_continue), (BodyLength::Chunked, true));
+        let two_hosts = b"GET / HTTP/1.1\r\nHost: a\r\nX-C: 3\r\nHOST: b\r\n\r\n";
+        assert_eq!(status_of(two_hosts), Some(StatusCode::BAD_REQUEST));
+        let both = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-D: 4\r\ncontent-length: 1\r\n\r\n";
+        assert_eq!(status_of(both), Some(StatusCode::BAD_REQUEST));
+        // None of them: no body, kept alive in HTTP/1.1, and a Host that is not visible ASCII is
+        // no server name.
+        let r = parse(b"GET / HTTP/1.1\r\nHost: \xe9t\xe9\r\n\r\n").unwrap();
+        assert_eq!((r.body, r.keep_alive, r.expect_continue, r.uri_server), (BodyLength::Empty, true, false, None));
+    }
+
+    #[test]
+    fn expectations_other_than_100_continue_are_417() {
+        let r = parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n").unwrap();
+        assert!(r.expect_continue);
+        assert_eq!(
+            status_of(b"POST / HTTP/1.1\r\nHost: a\r\nExpect: tea\r\n\r\n"),
+            Some(StatusCode::EXPECTATION_FAILED)
+        );
+    }
+
+    #[test]
+    fn a_bad_target_form_is_400() {
+        assert_eq!(status_of(b"GET x HTTP/1.1\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"GET * HTTP/1.1\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status_of(b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn a_later_minor_version_is_served_as_http_1_1() {
+        let r = parse(b"GET / HTTP/1.2\r\nHost: a\r\n\r\n").unwrap();
+        assert_eq!(r.bad, None);
+        assert_eq!(r.version, Version::HTTP_11);
+        assert_eq!(status_of(b"GET / HTTP/1.x\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn leading_empty_lines_are_ignored() {
+        assert_eq!(status_of(b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), None);
+    }
+}
