@@ -225,7 +225,7 @@ fn etag_of(contents: &[u8]) -> HeaderValue {
 }
 
 /// The key of the path below the root that the request's checked segments name (plain names,
-/// as `relative_path` makes them).
+/// as `requested_path` makes them).
 fn key_of(relative: &Path) -> String {
     let mut key = String::new();
     for part in relative.components() {
@@ -245,7 +245,7 @@ impl EmbeddedFiles {
     #[allow(clippy::result_large_err)]
     pub(super) fn resolve(&self, request: &Request, indexfilename: &str, serve_hidden: bool) -> Result<Answer, Answer> {
         let files = self;
-        let mut key = key_of(&checked_request(request, serve_hidden)?);
+        let mut key = key_of(&checked_request(request, serve_hidden, Path::new(""))?);
         let trailing_slash = request.path.ends_with('/');
         let contents_and_tag = |entry: Option<&Entry>| match entry {
             Some(Entry::File { contents, etag }) => Some((*contents, etag.clone())),

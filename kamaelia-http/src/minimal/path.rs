@@ -150,8 +150,7 @@ impl Directory<'_> {
     // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
     #[allow(clippy::result_large_err)]
     pub(super) fn resolve(&self) -> Result<Answer, Answer> {
-        let relative = checked_request(self.request, self.serve_hidden)?;
-        let mut requested = self.homedirectory.join(relative);
+        let mut requested = checked_request(self.request, self.serve_hidden, self.homedirectory)?;
         // `real` is the file's resolved path when it differs from the one requested.
         let (mut real, mut opened, mut meta) = self.locate(&requested, true)?;
         let trailing_slash = self.request.path.ends_with('/');
@@ -312,9 +311,10 @@ impl Directory<'_> {
 }
 /// Checks what both sources check first: the method (405 or 501 if it is not `GET` or
 /// `HEAD`) and the request's segments (404 if they name nothing that may be served); returns
-/// the path below the home directory (or the embedded files' root) that they name.
+/// the path below `base` (the home directory, or an empty path for the embedded files' root)
+/// that they name.
 #[allow(clippy::result_large_err)]
-pub(super) fn checked_request(request: &Request, serve_hidden: bool) -> Result<PathBuf, Answer> {
+pub(super) fn checked_request(request: &Request, serve_hidden: bool, base: &Path) -> Result<PathBuf, Answer> {
     let method = &request.method;
     if method != Method::GET && method != Method::HEAD {
         return Err(if request.has_known_method() {
@@ -323,21 +323,26 @@ pub(super) fn checked_request(request: &Request, serve_hidden: bool) -> Result<P
             ErrorPages::not_implemented(method).page().into()
         });
     }
-    relative_path(request, serve_hidden).map_err(|why| {
+    requested_path(request, serve_hidden, base).map_err(|why| {
         log::debug!("refusing {}: {why}", request.path.as_bytes().escape_ascii());
         not_found(request)
     })
 }
 
-/// The path below the home directory that the request names, from its checked segments; or
-/// why it names nothing that may be served.
-fn relative_path(request: &Request, serve_hidden: bool) -> Result<PathBuf, &'static str> {
+/// The path below `base` that the request names, from its checked segments (`base.join` of
+/// them, and so with a trailing separator when there are none); or why it names nothing that
+/// may be served.
+fn requested_path(request: &Request, serve_hidden: bool, base: &Path) -> Result<PathBuf, &'static str> {
     let raw = if request.uri_suffix.is_empty() && request.uri_prefix_trigger.is_empty() {
         &request.path
     } else {
         &request.uri_suffix
     };
-    let mut relative = PathBuf::new();
+    // One allocation for the whole path (decoded segments are no longer than the raw path), not
+    // one for `base`, grown again for each segment.
+    let mut path = PathBuf::with_capacity(base.as_os_str().len() + raw.len() + 2);
+    path.push(base);
+    let mut named = false;
     for raw_segment in raw.split('/') {
         let bytes: Cow<'_, [u8]> = percent_encoding::percent_decode_str(raw_segment).into();
         let Ok(segment) = std::str::from_utf8(&bytes) else { return Err("a segment is not UTF-8") };
@@ -357,9 +362,13 @@ fn relative_path(request: &Request, serve_hidden: bool) -> Result<PathBuf, &'sta
         if !matches!((parts.next(), parts.next()), (Some(PathComponent::Normal(_)), None)) {
             return Err("a segment is not a plain name");
         }
-        relative.push(segment);
+        path.push(segment);
+        named = true;
     }
-    Ok(relative)
+    if !named {
+        path.push("");
+    }
+    Ok(path)
 }
 
 /// Whether the index name is one plain name, not hidden (unless hidden files are served):

@@ -423,6 +423,7 @@ fn check_expect(request: &mut Request) -> Result<(), Refusal> {
 
 /// Persistence (RFC 9112 §9.3): HTTP/1.1 stays open unless `Connection: close`; HTTP/1.0 only
 /// with `Connection: keep-alive`. `connection`: the request has a `Connection` field.
+#[inline]
 fn keeps_alive(request: &Request, connection: bool) -> bool {
     let mut close = false;
     let mut keep_alive = false;

@@ -310,10 +310,11 @@ impl<'p> Conn<'p> {
             // Hold no memory while waiting: an emptied buffer still owns the allocation of the
             // chunk it was made from (up to the adapter's read buffer size).
             self.buf = BytesMut::new();
-            if !matches!(self.reading, Reading::Body(_)) && ctx.inbox.is_empty() {
+            if !matches!(self.reading, Reading::Body(_)) {
                 // Between requests, perhaps idle for long: no more queue buffer than a few
                 // messages' worth either (what a queue allocates first, so a request in one read
-                // allocates none).
+                // allocates none). Messages waiting keep their room: a queue never shrinks below
+                // what it holds, so there is no need to look first (one lock, not two).
                 ctx.inbox.shrink_to(axon_core::FIRST_BUFFER_ROOM);
             }
         }

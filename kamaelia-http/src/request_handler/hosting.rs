@@ -118,9 +118,9 @@ pub(super) fn poll_host_idle(host: &mut Option<KeptHost>, cx: &mut std::task::Co
 
 /// Between requests, perhaps idle for long: the queues keep a few messages' worth of buffer
 /// while a host is kept (so that a request allocates none), none once it has gone (and the
-/// write buffer `out` goes too); and the outboxes to the last handler look their destination up
-/// again (`is_linked` does), so that they no longer keep that handler's boxes, now unlinked,
-/// alive.
+/// write buffer `out` goes too); and, with no host, the outboxes to the last handler look their
+/// destination up again (`is_linked` does), so that they no longer keep that handler's boxes,
+/// now unlinked, alive.
 #[inline]
 pub(super) fn tidy_between_requests(
     ctx: &mut Context<Parsed, Payload>,
@@ -135,8 +135,11 @@ pub(super) fn tidy_between_requests(
     ctx.inbox.shrink_to(keep);
     wires.from_handler.shrink_to(keep);
     wires.handler_done.shrink_to(keep);
-    wires.to_handler.is_linked();
-    wires.body_done.is_linked();
+    if host.is_none() {
+        // (With a host kept, they lead to it, as they have since it was made.)
+        wires.to_handler.is_linked();
+        wires.body_done.is_linked();
+    }
 }
 
 /// Links a handler's (or a host's) four standard boxes to the four internal ones: all at once (all
