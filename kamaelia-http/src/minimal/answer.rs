@@ -10,7 +10,7 @@ use http::header::{HeaderValue, ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, LOCA
 use http::StatusCode;
 
 use super::conditional::{not_modified, Validators};
-use super::content_type::content_type;
+use super::content_type::{content_type, TypeCache};
 use super::range::{requested_range, RangeRequest};
 use super::value::digits_value;
 use crate::error_pages::{escape_html, get_error_page, ERROR_PAGE_TYPE};
@@ -43,6 +43,7 @@ pub(super) fn select(
     name: &Path,
     len: u64,
     validators: Validators,
+    types: Option<&TypeCache>,
 ) -> Result<(ResponseHead, u64, u64), Answer> {
     if not_modified(&request.headers, &validators) {
         let head = validators.add_to(ResponseHead::new(StatusCode::NOT_MODIFIED));
@@ -52,7 +53,7 @@ pub(super) fn select(
     let range = requested_range(request, len, &validators);
     let mut head = validators
         .add_to(ResponseHead::new(StatusCode::OK))
-        .header(CONTENT_TYPE, content_type(name))
+        .header(CONTENT_TYPE, content_type(name, types))
         .header(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     let (start, length) = match range {
         RangeRequest::Ignore => (0, len),

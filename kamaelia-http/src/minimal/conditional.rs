@@ -1,8 +1,8 @@
 //! Validators and conditional requests (RFC 9110 §8.8, §13): the `ETag` and `Last-Modified` of a
 //! file, and whether `If-None-Match`, `If-Modified-Since` or `If-Range` match them.
 
-use std::cell::RefCell;
 use std::fs::Metadata;
+use std::sync::{Mutex, TryLockError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::header::{HeaderValue, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
@@ -28,31 +28,55 @@ type ValidatorKey = (u64, u32, u64);
 /// Validators made, with what they were made from: `(key, ETag, Last-Modified)`.
 type KeptValidators = (ValidatorKey, Option<HeaderValue>, Option<HeaderValue>);
 
+/// The validators last made for one site, shared by the handlers of a
+/// [`MinimalFactory`](crate::MinimalFactory): a site serves the same files again and again, and
+/// formatting the two values costs more than the rest of the head. Both are made from the key
+/// alone, so a file with the same key has the same values.
+#[derive(Debug, Default)]
+pub(super) struct ValidatorCache {
+    last: Mutex<Option<KeptValidators>>,
+}
+
+impl ValidatorCache {
+    /// The values for `key` (made at `time`): the last ones if they were made from the same key,
+    /// else made now and kept. It never waits: while another handler holds the cache, the values
+    /// are made without it.
+    fn values(&self, key: ValidatorKey, time: SystemTime) -> (Option<HeaderValue>, Option<HeaderValue>) {
+        let mut last = match self.last.try_lock() {
+            Ok(last) => last,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return make_values(key, time),
+        };
+        if let Some((kept, etag, last_modified)) = last.as_ref() {
+            if *kept == key {
+                return (etag.clone(), last_modified.clone());
+            }
+        }
+        let (etag, last_modified) = make_values(key, time);
+        *last = Some((key, etag.clone(), last_modified.clone()));
+        (etag, last_modified)
+    }
+}
+
+/// `ETag` and `Last-Modified` for a file with `key`, modified at `time`.
+fn make_values(key: ValidatorKey, time: SystemTime) -> (Option<HeaderValue>, Option<HeaderValue>) {
+    let etag = short_value(format_args!("\"{:x}-{:x}-{:x}\"", key.0, key.1, key.2));
+    let last_modified = short_value(format_args!("{}", httpdate::HttpDate::from(time)));
+    (etag, last_modified)
+}
+
 impl Validators {
-    pub(super) fn of(meta: &Metadata) -> Self {
+    /// The validators of the file `meta` describes, from `cache` if it has them.
+    pub(super) fn of(meta: &Metadata, cache: Option<&ValidatorCache>) -> Self {
         let modified = meta.modified().ok().filter(|t| t.duration_since(UNIX_EPOCH).is_ok());
         let Some((time, since)) = modified.and_then(|t| Some((t, t.duration_since(UNIX_EPOCH).ok()?))) else {
             return Validators { modified: None, etag: None, last_modified: None };
         };
         let key: ValidatorKey = (since.as_secs(), since.subsec_nanos(), meta.len());
-        thread_local! {
-            /// The validators last made on this thread: a site serves the same files again and
-            /// again, and formatting the two values costs more than the rest of the head. Both
-            /// are made from the key alone, so a file with the same key has the same values.
-            static LAST: RefCell<Option<KeptValidators>> = const { RefCell::new(None) };
-        }
-        let (etag, last_modified) = LAST.with(|last| {
-            let mut last = last.borrow_mut();
-            if let Some((kept, etag, last_modified)) = last.as_ref() {
-                if *kept == key {
-                    return (etag.clone(), last_modified.clone());
-                }
-            }
-            let etag = short_value(format_args!("\"{:x}-{:x}-{:x}\"", key.0, key.1, key.2));
-            let last_modified = short_value(format_args!("{}", httpdate::HttpDate::from(time)));
-            *last = Some((key, etag.clone(), last_modified.clone()));
-            (etag, last_modified)
-        });
+        let (etag, last_modified) = match cache {
+            Some(cache) => cache.values(key, time),
+            None => make_values(key, time),
+        };
         Validators { modified, etag, last_modified }
     }
 
@@ -179,11 +203,12 @@ mod tests {
             fs::File::options().write(true).open(path).unwrap().set_modified(mtime()).unwrap();
         }
         let text = |v: &Option<HeaderValue>| v.as_ref().map(|v| v.to_str().unwrap().to_owned());
-        let of = |path: &Path| Validators::of(&fs::metadata(path).unwrap());
+        let cache = ValidatorCache::default();
+        let of = |path: &Path| Validators::of(&fs::metadata(path).unwrap(), Some(&cache));
         let first = of(&a);
         assert_eq!(text(&first.etag).as_deref(), Some("\"6553f100-1dcd6500-3\""));
         assert_eq!(text(&first.last_modified).as_deref(), Some("Tue, 14 Nov 2023 22:13:20 GMT"));
-        // The same file again: the same values (kept for this thread, and shared).
+        // The same file again: the same values (kept in the cache, and shared).
         let again = of(&a);
         assert_eq!((text(&again.etag), text(&again.last_modified)), (text(&first.etag), text(&first.last_modified)));
         // Another length, the same time: another tag, the same date.

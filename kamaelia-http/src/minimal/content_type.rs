@@ -1,35 +1,56 @@
 //! The `Content-Type` of a file that [`Minimal`](crate::Minimal) serves, from its name's extension.
 
-use std::cell::RefCell;
 use std::path::Path;
+use std::sync::{Mutex, TryLockError};
 
 use http::HeaderValue;
 
-/// The `Content-Type` for `path`, from its extension; UTF-8 for text, JavaScript and JSON.
-pub(super) fn content_type(path: &Path) -> HeaderValue {
-    /// The longest extension remembered.
-    const KEPT: usize = 15;
-    thread_local! {
-        /// The last extension looked up on this thread, and its type: a site serves runs of the
-        /// same type (its pages, its images), and a lookup in the table costs more than the rest
-        /// of the head.
-        static LAST: RefCell<([u8; KEPT], usize, HeaderValue)> =
-            const { RefCell::new(([0; KEPT], usize::MAX, HeaderValue::from_static(""))) };
+/// The longest extension a [`TypeCache`] remembers.
+const KEPT: usize = 15;
+
+/// The last extension looked up for one site, and its type, shared by the handlers of a
+/// [`MinimalFactory`](crate::MinimalFactory): a site serves runs of the same type (its pages,
+/// its images), and a lookup in the table costs more than the rest of the head.
+#[derive(Debug)]
+pub(super) struct TypeCache {
+    /// The extension's bytes, how many there are (`usize::MAX`: none yet), and its type.
+    last: Mutex<([u8; KEPT], usize, HeaderValue)>,
+}
+
+impl Default for TypeCache {
+    fn default() -> Self {
+        TypeCache { last: Mutex::new(([0; KEPT], usize::MAX, HeaderValue::from_static(""))) }
     }
-    let Some(ext) = path.extension() else { return OCTET_STREAM };
-    let ext = ext.as_encoded_bytes();
-    if ext.len() > KEPT {
-        return type_of_extension(ext);
-    }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
+}
+
+impl TypeCache {
+    /// The type of `ext` (at most [`KEPT`] bytes): the last one if it is the same extension, else
+    /// looked up and kept. It never waits: while another handler holds the cache, the type is
+    /// looked up without it.
+    fn type_of(&self, ext: &[u8]) -> HeaderValue {
+        let mut last = match self.last.try_lock() {
+            Ok(last) => last,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return type_of_extension(ext),
+        };
         if last.1 != ext.len() || last.0[..ext.len()] != *ext {
             last.0[..ext.len()].copy_from_slice(ext);
             last.1 = ext.len();
             last.2 = type_of_extension(ext);
         }
         last.2.clone()
-    })
+    }
+}
+
+/// The `Content-Type` for `path`, from its extension (through `cache`, if given); UTF-8 for
+/// text, JavaScript and JSON.
+pub(super) fn content_type(path: &Path, cache: Option<&TypeCache>) -> HeaderValue {
+    let Some(ext) = path.extension() else { return OCTET_STREAM };
+    let ext = ext.as_encoded_bytes();
+    match cache {
+        Some(cache) if ext.len() <= KEPT => cache.type_of(ext),
+        _ => type_of_extension(ext),
+    }
 }
 
 /// `application/octet-stream`, for files of unknown type.
@@ -66,12 +87,13 @@ mod tests {
         assert_eq!(get(&root, "/page.html").header("content-type"), Some("text/html; charset=utf-8"));
         assert_eq!(get(&root, "/data.json").header("content-type"), Some("application/json; charset=utf-8"));
         assert_eq!(get(&root, "/blob.unknownext").header("content-type"), Some("application/octet-stream"));
-        assert_eq!(content_type(Path::new("a.PNG")), "image/png");
+        assert_eq!(content_type(Path::new("a.PNG"), None), "image/png");
     }
 
     #[test]
     fn content_types_of_common_extensions_and_case() {
-        let of = |name: &str| content_type(Path::new(name));
+        let cache = TypeCache::default();
+        let of = |name: &str| content_type(Path::new(name), Some(&cache));
         assert_eq!(of("a.css"), "text/css; charset=utf-8");
         assert_eq!(of("a.TXT"), "text/plain; charset=utf-8");
         assert_eq!(of("a.md"), "text/markdown; charset=utf-8");

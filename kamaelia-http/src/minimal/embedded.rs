@@ -11,6 +11,7 @@ use http::HeaderValue;
 
 use super::answer::{not_found, redirect_to_slash, select, Answer};
 use super::conditional::Validators;
+use super::content_type::TypeCache;
 use super::path::checked_request;
 use super::value::digits_value;
 use crate::request::Request;
@@ -243,7 +244,13 @@ impl EmbeddedFiles {
     /// The answer to `request` from these files: the same checks and answers as from a
     /// directory, the file looked up in the map (in memory: nothing blocks).
     #[allow(clippy::result_large_err)]
-    pub(super) fn resolve(&self, request: &Request, indexfilename: &str, serve_hidden: bool) -> Result<Answer, Answer> {
+    pub(super) fn resolve(
+        &self,
+        request: &Request,
+        indexfilename: &str,
+        serve_hidden: bool,
+        types: Option<&TypeCache>,
+    ) -> Result<Answer, Answer> {
         let files = self;
         let mut key = key_of(&checked_request(request, serve_hidden, Path::new(""))?);
         let trailing_slash = request.path.ends_with('/');
@@ -274,7 +281,7 @@ impl EmbeddedFiles {
             return Err(not_found(request));
         };
         let validators = Validators::tag_only(etag);
-        let (head, start, length) = select(request, Path::new(&key), contents.len() as u64, validators)?;
+        let (head, start, length) = select(request, Path::new(&key), contents.len() as u64, validators, types)?;
         // (Within the file: `select` keeps a range inside its length.)
         let body = Bytes::from_static(&contents[start as usize..(start + length) as usize]);
         Ok(Answer::Page(head, body))

@@ -167,6 +167,8 @@ mod testing;
 mod value;
 
 use answer::{io_failed, Answer};
+use conditional::ValidatorCache;
+use content_type::TypeCache;
 use path::{Directory, RootCache};
 use read::{read_piece, PieceError};
 
@@ -258,8 +260,8 @@ pub struct Minimal {
     /// Files compiled into the program, served instead of [`homedirectory`](Self::homedirectory)
     /// when set (see [`EmbeddedFiles`] and [`Minimal::embedded`]); `None` by default.
     pub embedded: Option<&'static EmbeddedFiles>,
-    /// The resolved home directory, shared by the handlers of one [`MinimalFactory`].
-    root_cache: Option<Arc<RootCache>>,
+    /// What the handlers of one [`MinimalFactory`] share; `None` for a `Minimal` made alone.
+    caches: Option<Arc<SiteCaches>>,
 }
 
 impl Minimal {
@@ -276,7 +278,7 @@ impl Minimal {
             file_io: FileIo::Inline,
             sendfile: true,
             embedded: None,
-            root_cache: None,
+            caches: None,
         }
     }
 
@@ -293,6 +295,12 @@ impl Minimal {
 
 /// Makes a [`Minimal`] for each request (Kamaelia's `MinimalFactory(indexfilename, homedirectory)`:
 /// the index name **first**, as in Kamaelia).
+///
+/// The handlers a factory makes share what each would otherwise work out again: the home
+/// directory resolved, the last file's validators and the last extension's `Content-Type`
+/// (each handler is handed the factory's caches when it is made). A `Minimal` made alone, with
+/// [`Minimal::new`], works them out for every request: a site that serves many should use a
+/// factory.
 ///
 /// ```
 /// use kamaelia_http::{factory, MinimalFactory, Request};
@@ -318,10 +326,23 @@ pub struct MinimalFactory {
     /// [`homedirectory`](Self::homedirectory), for [`Minimal::embedded`] (set by
     /// [`MinimalFactory::embedded`]).
     pub embedded: Option<&'static EmbeddedFiles>,
-    /// The home directory resolved once for all the handlers this factory makes, and resolved
-    /// again when it is no longer the same directory (a home directory that is a symbolic link
-    /// may be re-pointed while the server runs).
-    root_cache: Arc<RootCache>,
+    /// What the handlers this factory makes share (see [`SiteCaches`]).
+    caches: Arc<SiteCaches>,
+}
+
+/// What the handlers of one [`MinimalFactory`] share, so that a request need not work it out
+/// again: passed down by the factory to each handler it makes (a `Minimal` made alone has none,
+/// and works each out every time).
+#[derive(Debug, Default)]
+struct SiteCaches {
+    /// The home directory resolved once for all the handlers, and resolved again when it is no
+    /// longer the same directory (a home directory that is a symbolic link may be re-pointed
+    /// while the server runs).
+    root: RootCache,
+    /// The last file's validators (made from its time and length alone).
+    validators: ValidatorCache,
+    /// The last extension's `Content-Type`.
+    types: TypeCache,
 }
 
 impl PartialEq for MinimalFactory {
@@ -345,7 +366,7 @@ impl MinimalFactory {
             file_io: FileIo::Inline,
             sendfile: true,
             embedded: None,
-            root_cache: Arc::default(),
+            caches: Arc::default(),
         }
     }
 
@@ -388,7 +409,7 @@ impl MinimalFactory {
         minimal.file_io = self.file_io;
         minimal.sendfile = self.sendfile;
         minimal.embedded = self.embedded;
-        minimal.root_cache = Some(self.root_cache.clone());
+        minimal.caches = Some(self.caches.clone());
         minimal
     }
 }
@@ -452,8 +473,9 @@ impl Minimal {
     async fn answer(&self) -> Answer {
         if let Some(files) = self.embedded {
             // In memory: no file-system call to make anywhere.
+            let types = self.caches.as_deref().map(|c| &c.types);
             return files
-                .resolve(&self.request, &self.indexfilename, self.serve_hidden)
+                .resolve(&self.request, &self.indexfilename, self.serve_hidden, types)
                 .unwrap_or_else(|refusal| refusal);
         }
         match self.file_io {
@@ -479,7 +501,9 @@ impl Minimal {
             indexfilename: &self.indexfilename,
             serve_hidden: self.serve_hidden,
             chunk_size: self.chunk_size,
-            root_cache: self.root_cache.as_deref(),
+            root_cache: self.caches.as_deref().map(|c| &c.root),
+            validators: self.caches.as_deref().map(|c| &c.validators),
+            types: self.caches.as_deref().map(|c| &c.types),
         }
     }
 

@@ -12,7 +12,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use http::Method;
 
 use super::answer::{io_failed, lookup_failed, not_found, redirect_to_slash, select, Answer};
-use super::conditional::Validators;
+use super::conditional::{ValidatorCache, Validators};
+use super::content_type::TypeCache;
 use super::read::read_piece;
 use crate::error_pages::ErrorPages;
 use crate::request::Request;
@@ -142,6 +143,10 @@ pub(super) struct Directory<'a> {
     pub(super) chunk_size: usize,
     /// The factory's resolved home directory, if the handler was made by one.
     pub(super) root_cache: Option<&'a RootCache>,
+    /// The factory's last validators, if the handler was made by one.
+    pub(super) validators: Option<&'a ValidatorCache>,
+    /// The factory's last type, if the handler was made by one.
+    pub(super) types: Option<&'a TypeCache>,
 }
 
 impl Directory<'_> {
@@ -185,7 +190,8 @@ impl Directory<'_> {
                 (file, meta)
             }
         };
-        let (head, start, length) = select(self.request, &requested, meta.len(), Validators::of(&meta))?;
+        let validators = Validators::of(&meta, self.validators);
+        let (head, start, length) = select(self.request, &requested, meta.len(), validators, self.types)?;
         if start > 0 {
             file.seek(SeekFrom::Start(start)).map_err(|e| io_failed(self.request, &e))?;
         }
@@ -572,7 +578,7 @@ mod tests {
         let factory = MinimalFactory::new("index.html", &current);
         let get_via = |target: &str| run(factory.make(request(Method::GET, target, &[])));
         assert_eq!(get_via("/hello.txt").body(), HELLO.as_bytes());
-        assert_eq!(factory.root_cache.get().as_deref(), Some(fs::canonicalize(&root).unwrap().as_path()));
+        assert_eq!(factory.caches.root.get().as_deref(), Some(fs::canonicalize(&root).unwrap().as_path()));
         // A deployment moves the link to the next release. The first request after it is for a
         // link into the old release, now outside the home directory: refused, whatever the
         // cache held.
@@ -582,7 +588,7 @@ mod tests {
         assert_eq!(get_via("/old.txt").head.status, StatusCode::NOT_FOUND);
         // And the new release is served at once, its files and nothing outside it.
         assert_eq!(get_via("/hello.txt").body(), b"second release");
-        assert_eq!(factory.root_cache.get().as_deref(), Some(fs::canonicalize(&release2).unwrap().as_path()));
+        assert_eq!(factory.caches.root.get().as_deref(), Some(fs::canonicalize(&release2).unwrap().as_path()));
         assert_eq!(get_via("/escape.txt").head.status, StatusCode::NOT_FOUND);
         assert_eq!(get_via("/old.txt").head.status, StatusCode::NOT_FOUND);
     }
@@ -600,7 +606,7 @@ mod tests {
         assert_eq!(get_via(&factory, "/hello.txt").body(), HELLO.as_bytes());
         // (Where `openat2` is refused, a sandbox say, the resolving way serves instead.)
         if !no_links::UNAVAILABLE.load(Ordering::Relaxed) {
-            assert_eq!(factory.root_cache.links.load(Ordering::Relaxed), LINKS_NONE);
+            assert_eq!(factory.caches.root.links.load(Ordering::Relaxed), LINKS_NONE);
         }
         // A link below the home directory is looked at the general way: followed if it stays
         // inside, 404 if it leads out.
@@ -630,7 +636,7 @@ mod tests {
         assert_eq!(get_via("/hello.txt").body(), HELLO.as_bytes());
         // (Where `openat2` is refused, a sandbox say, the resolving way serves instead.)
         if !no_links::UNAVAILABLE.load(Ordering::Relaxed) {
-            assert_eq!(factory.root_cache.links.load(Ordering::Relaxed), LINKS_NONE);
+            assert_eq!(factory.caches.root.links.load(Ordering::Relaxed), LINKS_NONE);
         }
         fs::rename(&root, tmp.path().join("release1")).unwrap();
         std::os::unix::fs::symlink(&release2, &root).unwrap();
