@@ -53,6 +53,15 @@
 //! An error inside a body (bad chunk framing, a chunked body past `max_body`, the client closing
 //! mid-body) comes after the head was sent, so it is reported as [`Parsed::Abort`].
 //!
+//! The connection's state is named for what may happen next, as hyper's `proto/h1/conn.rs`
+//! names its own: what the parser is reading (`Reading`: `Idle` between requests, a `Head`
+//! begun, a `Body`, or a request's `End` to send), whether another request may follow
+//! (`Persist`: `More` or `Last`) and whether the client may still send (`Input`). `Conn::next_step`
+//! looks at what is buffered and says what to do (send a part, wait for bytes, or stop); the
+//! component's body does it. Each wait has one deadline, which the state gives: the keep-alive
+//! timeout while idle, the head timeout once a head has begun, the body timeout while a body is
+//! read. The head itself is read in `parser/head.rs`.
+//!
 //! # Porting from Kamaelia
 //!
 //! Differences from Kamaelia, on purpose: it loops over requests (Kamaelia's parsed one request

@@ -60,6 +60,14 @@
 //! host, if there is one, goes first. A prefab (a `Pipeline`) is hosted, but its children stay
 //! behind in the host, which then ends after it.
 //!
+//! Between requests the connection's state is `Requests` (`Open`: more may come; `Queued`: the
+//! parser has stopped; `Stopping`: the server is) and the handler host, if one is kept. Each
+//! request is an exchange (`exchange.rs`) whose state is three enums named for what may happen
+//! next, as hyper's `proto/h1/conn.rs` keeps its `Reading` and `Writing`: the request body
+//! (`Body`, `Held` waiting for room, `Done`), the handler (`Answering`, `Finished`, `Ended`) and
+//! the response (`Head`, `Body`, `Broken`; `writing.rs`). How a handler is run, hosted or as a
+//! child, is `hosting.rs`'s business alone.
+//!
 //! What goes wrong, and what the client sees:
 //!
 //! | case | the client gets |
