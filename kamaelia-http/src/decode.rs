@@ -377,94 +377,114 @@ impl Decoder {
     }
 
     /// Moves through the grammar until it can hand out data, needs more bytes, reaches the end or
-    /// finds an error.
+    /// finds an error. Each state's step returns `None` when it has moved on to the next state.
     fn step(&mut self, buf: &mut BytesMut) -> Result<Decoded, BodyError> {
         loop {
-            match self.state {
+            let stopped = match self.state {
                 State::Done => return Ok(Decoded::Done),
                 State::Failed(ref error) => return Err(error.clone()),
-                State::Length { remaining } => {
-                    // body_length refuses a Content-Length over max_body; this covers a decoder
-                    // made without it.
-                    if self.received.saturating_add(remaining) > self.max_body {
-                        return Err(BodyError::TooLarge { limit: self.max_body });
-                    }
-                    return Ok(match self.take(buf, remaining) {
-                        Some((data, 0)) => {
-                            self.state = State::Done;
-                            Decoded::Data(data)
-                        }
-                        Some((data, left)) => {
-                            self.state = State::Length { remaining: left };
-                            Decoded::Data(data)
-                        }
-                        None => Decoded::NeedMore,
-                    });
-                }
-                State::ChunkSize => {
-                    let len = match self.find_line(buf, CHUNK_LINE_LIMIT, "the chunk size line")? {
-                        Line::Complete(len) => len,
-                        Line::Incomplete => return Ok(Decoded::NeedMore),
-                        Line::TooLong => return Err(BodyError::ChunkLineTooLong { limit: CHUNK_LINE_LIMIT }),
-                    };
-                    let size = parse_chunk_size_line(&buf[..len])?;
-                    buf.advance(len + 2);
-                    if self.received.saturating_add(size) > self.max_body {
-                        return Err(BodyError::TooLarge { limit: self.max_body });
-                    }
-                    // RFC 9112 §7.1: "The chunked encoding is ended by any chunk whose size is
-                    // zero, followed by the trailer section".
-                    self.state =
-                        if size == 0 { State::Trailers { read: 0 } } else { State::ChunkData { remaining: size } };
-                }
-                State::ChunkData { remaining } => {
-                    return Ok(match self.take(buf, remaining) {
-                        Some((data, 0)) => {
-                            self.state = State::ChunkDataCrlf;
-                            Decoded::Data(data)
-                        }
-                        Some((data, left)) => {
-                            self.state = State::ChunkData { remaining: left };
-                            Decoded::Data(data)
-                        }
-                        None => Decoded::NeedMore,
-                    });
-                }
-                State::ChunkDataCrlf => {
-                    // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF (RFC 9112 §7.1)
-                    if buf.starts_with(b"\r\n") {
-                        buf.advance(2);
-                        self.state = State::ChunkSize;
-                    } else if buf.is_empty() || &buf[..] == b"\r" {
-                        return Ok(Decoded::NeedMore);
-                    } else {
-                        return Err(BodyError::MissingCrlf { after: "the chunk data", found: escaped(buf) });
-                    }
-                }
-                State::Trailers { read } => {
-                    // A field line of `len` bytes fits if it, its CRLF and the final CRLF do.
-                    let limit = TRAILER_LIMIT.saturating_sub(read + 4);
-                    let len = match self.find_line(buf, limit, "a trailer field line")? {
-                        Line::Complete(len) => len,
-                        Line::Incomplete => return Ok(Decoded::NeedMore),
-                        Line::TooLong => return Err(BodyError::TrailersTooLarge { limit: TRAILER_LIMIT }),
-                    };
-                    // trailer-section = *( field-line CRLF ), then CRLF (RFC 9112 §7.1). The
-                    // fields are discarded: nothing here uses them, and RFC 9110 §6.5.1 lets a
-                    // recipient do so.
-                    if len == 0 {
-                        buf.advance(2);
-                        self.state = State::Done;
-                        return Ok(Decoded::Done);
-                    }
-                    if !is_valid_field_line(&buf[..len]) {
-                        return Err(BodyError::InvalidTrailer { found: escaped(&buf[..len]) });
-                    }
-                    buf.advance(len + 2);
-                    self.state = State::Trailers { read: read + len + 2 };
-                }
+                State::Length { remaining } => return self.length(buf, remaining),
+                State::ChunkSize => self.chunk_size(buf)?,
+                State::ChunkData { remaining } => return Ok(self.chunk_data(buf, remaining)),
+                State::ChunkDataCrlf => self.chunk_data_crlf(buf)?,
+                State::Trailers { read } => self.trailer_line(buf, read)?,
+            };
+            if let Some(decoded) = stopped {
+                return Ok(decoded);
             }
         }
+    }
+
+    /// A `Content-Length` body with `remaining` bytes to come.
+    fn length(&mut self, buf: &mut BytesMut, remaining: u64) -> Result<Decoded, BodyError> {
+        // body_length refuses a Content-Length over max_body; this covers a decoder made without
+        // it.
+        if self.received.saturating_add(remaining) > self.max_body {
+            return Err(BodyError::TooLarge { limit: self.max_body });
+        }
+        Ok(match self.take(buf, remaining) {
+            Some((data, 0)) => {
+                self.state = State::Done;
+                Decoded::Data(data)
+            }
+            Some((data, left)) => {
+                self.state = State::Length { remaining: left };
+                Decoded::Data(data)
+            }
+            None => Decoded::NeedMore,
+        })
+    }
+
+    /// A chunk's size line: on to its data, or (size 0) to the trailer section.
+    fn chunk_size(&mut self, buf: &mut BytesMut) -> Result<Option<Decoded>, BodyError> {
+        let len = match self.find_line(buf, CHUNK_LINE_LIMIT, "the chunk size line")? {
+            Line::Complete(len) => len,
+            Line::Incomplete => return Ok(Some(Decoded::NeedMore)),
+            Line::TooLong => return Err(BodyError::ChunkLineTooLong { limit: CHUNK_LINE_LIMIT }),
+        };
+        let size = parse_chunk_size_line(&buf[..len])?;
+        buf.advance(len + 2);
+        if self.received.saturating_add(size) > self.max_body {
+            return Err(BodyError::TooLarge { limit: self.max_body });
+        }
+        // RFC 9112 §7.1: "The chunked encoding is ended by any chunk whose size is zero, followed
+        // by the trailer section".
+        self.state = if size == 0 { State::Trailers { read: 0 } } else { State::ChunkData { remaining: size } };
+        Ok(None)
+    }
+
+    /// A chunk's data, `remaining` bytes of it still to come.
+    fn chunk_data(&mut self, buf: &mut BytesMut, remaining: u64) -> Decoded {
+        match self.take(buf, remaining) {
+            Some((data, 0)) => {
+                self.state = State::ChunkDataCrlf;
+                Decoded::Data(data)
+            }
+            Some((data, left)) => {
+                self.state = State::ChunkData { remaining: left };
+                Decoded::Data(data)
+            }
+            None => Decoded::NeedMore,
+        }
+    }
+
+    /// The CRLF after a chunk's data.
+    fn chunk_data_crlf(&mut self, buf: &mut BytesMut) -> Result<Option<Decoded>, BodyError> {
+        // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF (RFC 9112 §7.1)
+        if buf.starts_with(b"\r\n") {
+            buf.advance(2);
+            self.state = State::ChunkSize;
+            Ok(None)
+        } else if buf.is_empty() || &buf[..] == b"\r" {
+            Ok(Some(Decoded::NeedMore))
+        } else {
+            Err(BodyError::MissingCrlf { after: "the chunk data", found: escaped(buf) })
+        }
+    }
+
+    /// A line of the trailer section, `read` bytes into it: a field (discarded), or the empty
+    /// line that ends the body.
+    fn trailer_line(&mut self, buf: &mut BytesMut, read: usize) -> Result<Option<Decoded>, BodyError> {
+        // A field line of `len` bytes fits if it, its CRLF and the final CRLF do.
+        let limit = TRAILER_LIMIT.saturating_sub(read + 4);
+        let len = match self.find_line(buf, limit, "a trailer field line")? {
+            Line::Complete(len) => len,
+            Line::Incomplete => return Ok(Some(Decoded::NeedMore)),
+            Line::TooLong => return Err(BodyError::TrailersTooLarge { limit: TRAILER_LIMIT }),
+        };
+        // trailer-section = *( field-line CRLF ), then CRLF (RFC 9112 §7.1). The fields are
+        // discarded: nothing here uses them, and RFC 9110 §6.5.1 lets a recipient do so.
+        if len == 0 {
+            buf.advance(2);
+            self.state = State::Done;
+            return Ok(Some(Decoded::Done));
+        }
+        if !is_valid_field_line(&buf[..len]) {
+            return Err(BodyError::InvalidTrailer { found: escaped(&buf[..len]) });
+        }
+        buf.advance(len + 2);
+        self.state = State::Trailers { read: read + len + 2 };
+        Ok(None)
     }
 
     /// Takes up to `remaining` bytes off the front of `buf`, without copying, and returns them

@@ -141,6 +141,7 @@ struct HeadStart {
 }
 
 thread_local! {
+    // Per thread, like hyper's cached date: a memo of the clock and of its own arguments, set by no caller.
     static HEAD_START: RefCell<HeadStart> = const {
         RefCell::new(HeadStart {
             secs: u64::MAX,

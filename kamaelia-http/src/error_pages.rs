@@ -4,6 +4,35 @@
 //! for a bad request (400) or an unmatched URL (404); [`get_error_page`] gives the head and body
 //! for handlers that answer with an error themselves.
 //!
+//! # Example
+//!
+//! The page a router answers an unknown URL with (driven by hand, as a test would):
+//!
+//! ```
+//! use axon_core::{Handle, Scheduler};
+//! use kamaelia_http::{ErrorPages, Resource, StatusCode};
+//!
+//! let scheduler = Scheduler::new();
+//! let handler = ErrorPages::website_error_page(StatusCode::NOT_FOUND, "No <such> page.");
+//! let mut page = Handle::new(handler, &scheduler);
+//! let Some(Resource::Head(head)) = page.recv_blocking() else { panic!("a head") };
+//! assert_eq!(head.status, StatusCode::NOT_FOUND);
+//! assert_eq!(head.headers["content-type"], "text/html; charset=utf-8");
+//! let Some(Resource::Data(body)) = page.recv_blocking() else { panic!("a body") };
+//! assert!(String::from_utf8_lossy(&body).contains("<p>No &lt;such&gt; page.</p>"));
+//! assert_eq!(page.recv_blocking(), None); // and it has ended
+//! ```
+//!
+//! # How it works
+//!
+//! [`get_error_page`] makes the page: Kamaelia's look (white on black, the status as title and
+//! heading), the message HTML-escaped in a paragraph, and a head with the status,
+//! `Content-Type` and `Content-Length`. The [`ErrorPages`] component sends that head and body at
+//! once, whatever arrives on its boxes, then `ProducerFinished`, and ends; a 405 adds the
+//! `Allow` field it was made with.
+//!
+//! # Porting from Kamaelia
+//!
 //! Differences from Kamaelia, on purpose: every status gets a page (Kamaelia's had bodies for
 //! five codes only, and one of them returned its status as an integer where the others used
 //! strings; here the status is a [`StatusCode`]); the message is HTML-escaped, so text reflected
@@ -83,14 +112,25 @@ pub fn get_error_page(status: StatusCode, message: &str) -> (ResponseHead, Bytes
 }
 
 /// A handler that answers with a status page, then finishes (Kamaelia's `ErrorPageHandler`, a
-/// `OneShot` of `getErrorPage`).
+/// `OneShot` of `getErrorPage`): see the [module docs](self).
 ///
-/// | box       | carries    | what                                                     |
-/// |-----------|------------|----------------------------------------------------------|
-/// | `inbox`   | `Bytes`    | The request body: ignored                                |
-/// | `control` | `Ipc`      | Ignored: the page is sent at once                         |
-/// | `outbox`  | `Resource` | The page: its head, then its body                        |
-/// | `signal`  | `Ipc`      | `ProducerFinished` after the page                        |
+/// # Inboxes
+///
+/// | box       | carries    | what arrives                      |
+/// |-----------|------------|-----------------------------------|
+/// | `inbox`   | `Bytes`    | The request body: ignored         |
+/// | `control` | `Ipc`      | Ignored: the page is sent at once |
+///
+/// # Outboxes
+///
+/// | box      | carries    | what leaves                       |
+/// |----------|------------|-----------------------------------|
+/// | `outbox` | `Resource` | The page: its head, then its body |
+/// | `signal` | `Ipc`      | `ProducerFinished` after the page |
+///
+/// # Shutdown
+///
+/// It ends as soon as the page is sent: there is nothing to stop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorPages {
     /// The status to answer with.

@@ -24,12 +24,45 @@ pub const HELLO_PAGE: &str = "<html><body><h1>Hello World</h1><P>Woo!!</body></h
 /// Says hello (the cookbook's `HelloHandler`): a `text/html` 200 head, [`HELLO_PAGE`], then
 /// `ProducerFinished`.
 ///
-/// | box       | carries    | what                                 |
-/// |-----------|------------|--------------------------------------|
-/// | `inbox`   | `Bytes`    | The request body: ignored            |
-/// | `control` | `Ipc`      | Ignored                              |
-/// | `outbox`  | `Resource` | The head, then the page              |
-/// | `signal`  | `Ipc`      | `ProducerFinished` after the page    |
+/// # Example
+///
+/// The cookbook's route for it, and what it sends (driven by hand, as a test would):
+///
+/// ```
+/// use axon_core::{Handle, Scheduler};
+/// use kamaelia_http::handlers::HELLO_PAGE;
+/// use kamaelia_http::{factory, request_handlers, HelloHandler, Method, Request, Resource, StatusCode};
+///
+/// let routes = request_handlers([("/hello", factory(HelloHandler::new))]);
+/// # let _ = routes;
+/// let scheduler = Scheduler::new();
+/// let mut hello = Handle::new(HelloHandler::new(Request::new(Method::GET, "/hello")), &scheduler);
+/// let Some(Resource::Head(head)) = hello.recv_blocking() else { panic!("a head") };
+/// assert_eq!((head.status, head.length), (StatusCode::OK, None));
+/// assert_eq!(hello.recv_blocking(), Some(Resource::Data(HELLO_PAGE.into())));
+/// assert_eq!(hello.recv_blocking(), None);
+/// ```
+///
+/// # How it works
+///
+/// It sends its head (no length: the server frames the page as chunked, or closes after it on
+/// HTTP/1.0), the page, and `ProducerFinished`, then ends, without looking at its inboxes. It
+/// needs only the standard four boxes, so a server runs it in the connection's handler host
+/// ([`crate::host`]) rather than making a component of it for each request.
+///
+/// # Inboxes
+///
+/// | box       | carries    | what arrives                                         |
+/// |-----------|------------|------------------------------------------------------|
+/// | `inbox`   | `Bytes`    | The request body: ignored                            |
+/// | `control` | `Ipc`      | `ProducerFinished` when the request body is complete |
+///
+/// # Outboxes
+///
+/// | box      | carries    | what leaves                                       |
+/// |----------|------------|---------------------------------------------------|
+/// | `outbox` | `Resource` | The head, then the page                           |
+/// | `signal` | `Ipc`      | `ProducerFinished` when the response is complete  |
 #[derive(Debug, Clone)]
 pub struct HelloHandler {
     /// The request it answers (kept, as in the cookbook, though the page does not use it).
@@ -63,12 +96,37 @@ impl Component for HelloHandler {
 /// Sends the value it was made with, then `ProducerFinished` (the cookbook's `Cat`): the way to
 /// start a Pipeline with a value, such as the request.
 ///
-/// | box       | carries | what                              |
-/// |-----------|---------|-----------------------------------|
-/// | `inbox`   | `Bytes` | Ignored (a handler's request body) |
-/// | `control` | `Ipc`   | Ignored                           |
-/// | `outbox`  | `T`     | The value, once                   |
-/// | `signal`  | `Ipc`   | `ProducerFinished` after it       |
+/// # Example
+///
+/// ```
+/// use axon_core::{Handle, Scheduler};
+/// use kamaelia_http::Cat;
+///
+/// let scheduler = Scheduler::new();
+/// let mut cat = Handle::new(Cat::new("the value"), &scheduler);
+/// assert_eq!(cat.recv_blocking(), Some("the value"));
+/// assert_eq!(cat.recv_blocking(), None);
+/// ```
+///
+/// # How it works
+///
+/// It sends its value out of `outbox`, then `ProducerFinished` out of `signal`, and ends. Its
+/// `inbox` carries `Bytes` so that, first in a [`Pipeline`], it takes a handler's request body
+/// (and ignores it), as in [`EchoHandler`].
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives |
+/// |-----------|---------|--------------|
+/// | `inbox`   | `Bytes` | Ignored      |
+/// | `control` | `Ipc`   | Ignored      |
+///
+/// # Outboxes
+///
+/// | box      | carries | what leaves                 |
+/// |----------|---------|-----------------------------|
+/// | `outbox` | `T`     | The value, once             |
+/// | `signal` | `Ipc`   | `ProducerFinished` after it |
 #[derive(Debug, Clone)]
 pub struct Cat<T> {
     /// What it sends.
@@ -104,12 +162,46 @@ impl<T: Send + 'static> Component for Cat<T> {
 /// Wraps what it receives in an HTML page (the cookbook's `ExampleWrapper`): a `text/html` 200
 /// head, `<html><body>`, each message shown as text (HTML-escaped), `</body></html>`.
 ///
-/// | box       | carries    | what                                                   |
-/// |-----------|------------|--------------------------------------------------------|
-/// | `inbox`   | `T`        | What to show (rendered with `Display`)                 |
-/// | `control` | `Ipc`      | `ProducerFinished`: show what is queued, close the page |
-/// | `outbox`  | `Resource` | The head, then the page in pieces                      |
-/// | `signal`  | `Ipc`      | `ProducerFinished` after the page                      |
+/// # Example
+///
+/// ```
+/// use axon_core::ipc::ProducerFinished;
+/// use axon_core::{Handle, Scheduler};
+/// use kamaelia_http::{Bytes, ExampleWrapper, Resource};
+///
+/// let scheduler = Scheduler::new();
+/// let mut page = Handle::new(ExampleWrapper::<String>::new(), &scheduler);
+/// page.send_blocking("<b>shown</b>".to_owned());
+/// page.send_control_blocking(ProducerFinished::new());
+/// let mut html = Vec::new();
+/// while let Some(piece) = page.recv_blocking() {
+///     if let Resource::Data(bytes) = piece {
+///         html.extend_from_slice(&bytes);
+///     }
+/// }
+/// assert_eq!(html, b"<html><body>&lt;b&gt;shown&lt;/b&gt;</body></html>");
+/// ```
+///
+/// # How it works
+///
+/// It sends the head and `<html><body>` at once, then each message that reaches `inbox`,
+/// rendered with `Display` and escaped, as one piece of the page. When its producer finishes
+/// (`ProducerFinished` on `control`, which comes after everything the producer sent), it closes
+/// the page, sends `ProducerFinished` and ends.
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                             |
+/// |-----------|---------|----------------------------------------------------------|
+/// | `inbox`   | `T`     | What to show (rendered with `Display`)                   |
+/// | `control` | `Ipc`   | `ProducerFinished`: show what is queued, close the page |
+///
+/// # Outboxes
+///
+/// | box      | carries    | what leaves                        |
+/// |----------|------------|------------------------------------|
+/// | `outbox` | `Resource` | The head, then the page in pieces  |
+/// | `signal` | `Ipc`      | `ProducerFinished` after the page  |
 ///
 /// Differences from the cookbook, on purpose: what it shows is escaped (the cookbook's put the
 /// request, with whatever the client sent, into the page raw); it shows every message until its
@@ -159,6 +251,47 @@ impl<T: Display + Send + 'static> Component for ExampleWrapper<T> {
 
 /// Shows the request in a page (the cookbook's `EchoHandler`): `Pipeline(Cat(request),
 /// ExampleWrapper())`.
+///
+/// # Example
+///
+/// ```
+/// use axon_core::{Handle, Scheduler};
+/// use kamaelia_http::{EchoHandler, Method, Request, Resource};
+///
+/// let scheduler = Scheduler::new();
+/// let mut echo = Handle::new(EchoHandler::new(Request::new(Method::GET, "/echo?x=1")), &scheduler);
+/// let mut html = Vec::new();
+/// while let Some(piece) = echo.recv_blocking() {
+///     if let Resource::Data(bytes) = piece {
+///         html.extend_from_slice(&bytes);
+///     }
+/// }
+/// let html = String::from_utf8(html).unwrap();
+/// assert!(html.starts_with("<html><body>") && html.contains("/echo?x=1"), "{html}");
+/// ```
+///
+/// # How it works
+///
+/// `EchoHandler::new` is a prefab: it returns the [`Pipeline`] of a [`Cat`] of the request and an
+/// [`ExampleWrapper`], whose boxes the Pipeline exposes. The `Cat` sends the request and
+/// finishes; the wrapper shows it (as Kamaelia's request dictionary, escaped) and finishes in turn, and the
+/// Pipeline ends when both have. Its two children stay behind in whatever runs it, so a
+/// connection's handler host that runs it ends after it, and the next request gets a new one
+/// (see [`crate::host`]).
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives |
+/// |-----------|---------|--------------|
+/// | `inbox`   | `Bytes` | Passed through to the first child's `inbox` |
+/// | `control` | `Ipc`   | Passed through to the first child's `control` |
+///
+/// # Outboxes
+///
+/// | box      | carries    | what leaves |
+/// |----------|------------|-------------|
+/// | `outbox` | `Resource` | What the last child sends from its `outbox` (unused if circular) |
+/// | `signal` | `Ipc`      | What the last child sends from its `signal` (unused if circular) |
 #[derive(Debug, Clone, Copy)]
 pub struct EchoHandler;
 
@@ -173,16 +306,47 @@ impl EchoHandler {
 /// Sends the request body back, with the request's `Content-Type`, whatever the method: the
 /// cookbook way to write a handler that reads its `inbox`.
 ///
+/// # Example
+///
+/// ```
+/// use axon_core::ipc::ProducerFinished;
+/// use axon_core::{Handle, Scheduler};
+/// use kamaelia_http::{BodyEcho, BodyLength, Bytes, Method, Request, Resource};
+///
+/// let mut request = Request::new(Method::POST, "/echo");
+/// request.body = BodyLength::Known(5);
+/// let scheduler = Scheduler::new();
+/// let mut echo = Handle::new(BodyEcho::new(request), &scheduler);
+/// echo.send_blocking(Bytes::from_static(b"hel"));
+/// echo.send_blocking(Bytes::from_static(b"lo"));
+/// echo.send_control_blocking(ProducerFinished::new());
+/// let Some(Resource::Head(head)) = echo.recv_blocking() else { panic!("a head") };
+/// assert_eq!(head.length, Some(5));
+/// assert_eq!(echo.recv_blocking(), Some(Resource::Data(Bytes::from_static(b"hel"))));
+/// assert_eq!(echo.recv_blocking(), Some(Resource::Data(Bytes::from_static(b"lo"))));
+/// assert_eq!(echo.recv_blocking(), None);
+/// ```
+///
+/// # How it works
+///
 /// The head goes out at once (with the request's length when it had one, so the echo is
 /// `Content-Length`-framed; chunked otherwise), then each piece of the body as it arrives, so a
-/// large body streams through in bounded memory.
+/// large body streams through in bounded memory. The `ProducerFinished` that ends the body comes
+/// after its last piece: it is passed on, and the handler ends.
 ///
-/// | box       | carries    | what                                                  |
-/// |-----------|------------|-------------------------------------------------------|
-/// | `inbox`   | `Bytes`    | The request body, piece by piece                      |
-/// | `control` | `Ipc`      | `ProducerFinished` when the body is complete           |
-/// | `outbox`  | `Resource` | The head, then the body                               |
-/// | `signal`  | `Ipc`      | `ProducerFinished` after the whole body                |
+/// # Inboxes
+///
+/// | box       | carries    | what arrives                                         |
+/// |-----------|------------|------------------------------------------------------|
+/// | `inbox`   | `Bytes`    | The request body, piece by piece                     |
+/// | `control` | `Ipc`      | `ProducerFinished` when the request body is complete |
+///
+/// # Outboxes
+///
+/// | box      | carries    | what leaves                                      |
+/// |----------|------------|--------------------------------------------------|
+/// | `outbox` | `Resource` | The head, then the body                          |
+/// | `signal` | `Ipc`      | `ProducerFinished` when the response is complete |
 #[derive(Debug, Clone)]
 pub struct BodyEcho {
     /// The request whose body it echoes.

@@ -7,6 +7,46 @@
 //! component value ([`axon_core::hostable`]) is instead run by the host, in the host's boxes,
 //! which stay linked: to the handler nothing differs but its id and name (the host's).
 //!
+//! # Example
+//!
+//! Two requests on one connection: one host, a child of the request handler kept between them,
+//! runs both handlers (with no host, `handler_host_idle: None`, each handler would have been a
+//! child of its own, removed after its response):
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! use axon_core::{Handle, Instance, Scheduler};
+//! use kamaelia_http::http_server::shared_factory;
+//! use kamaelia_http::{Handler, HelloHandler, HTTPRequestHandler, HttpSettings, Method, Parsed, Payload, Request};
+//!
+//! // A component value with the standard four boxes can be hosted; a component already made
+//! // (an `Instance`) cannot.
+//! let request = || Request::new(Method::GET, "/");
+//! assert!(Handler::from(HelloHandler::new(request())).is_hostable());
+//! assert!(!Handler::from(Instance::new(HelloHandler::new(request()))).is_hostable());
+//!
+//! let settings = HttpSettings { handler_host_idle: Some(Duration::from_secs(60)), ..HttpSettings::default() };
+//! let handler = HTTPRequestHandler::new(shared_factory(HelloHandler::new), Arc::new(settings));
+//! let scheduler = Scheduler::new();
+//! let mut connection = Handle::new(handler, &scheduler);
+//! for _ in 0..2 {
+//!     connection.send_blocking(Parsed::Head(Box::new(Request::new(Method::GET, "/hello"))));
+//!     connection.send_blocking(Parsed::End);
+//!     let mut response = Vec::new();
+//!     while !response.ends_with(b"0\r\n\r\n") {
+//!         let Some(Payload::Bytes(bytes)) = connection.recv_blocking() else { panic!("bytes") };
+//!         response.extend_from_slice(&bytes);
+//!     }
+//! }
+//! let children = connection.component().children();
+//! assert_eq!(children.len(), 1);
+//! assert!(children[0].name().starts_with("HandlerHost"), "{}", children[0].name());
+//! ```
+//!
+//! # How it works
+//!
 //! The request handler hands a handler over through a `HostSlot` shared with the host, and
 //! hears how it ended there. A handler that leaves something behind in the host (children, a
 //! linkage, a kept handle; [`axon_core::Hosted::clean`]) or panics makes the host end after it;
@@ -22,40 +62,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 
-use axon_core::{AnyInstance, Component, ComponentResult, Context, Exit, Hosted, Instance};
+use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations, Exit, Hosted};
 use bytes::Bytes;
 
-use crate::resource::Resource;
-
-/// A handler's behaviour, its type erased, to run in a host or to make into a component.
-pub(crate) trait HostedJob: Send {
-    /// Runs it in the host's boxes.
-    fn run<'a>(
-        self: Box<Self>,
-        ctx: &'a mut Context<Bytes, Resource>,
-    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>>;
-    /// Makes it a component of its own.
-    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance>;
-    /// Its class name (`HelloHandler`).
-    fn class_name(&self) -> Cow<'static, str>;
-}
-
-impl<C: Component<Inbox = Bytes, Outbox = Resource>> HostedJob for C {
-    fn run<'a>(
-        self: Box<Self>,
-        ctx: &'a mut Context<Bytes, Resource>,
-    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>> {
-        Box::pin(ctx.host(*self))
-    }
-
-    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance> {
-        Box::new(Instance::new(*self))
-    }
-
-    fn class_name(&self) -> Cow<'static, str> {
-        Component::class_name(self)
-    }
-}
+use crate::resource::{HostedJob, Resource};
 
 /// A handler handed over, with how many stale messages to drop from the host's `inbox` and
 /// `control` before it runs.
@@ -216,7 +226,27 @@ impl HostSlot {
 }
 
 /// The host component: takes jobs from its slot and runs them in its boxes until it is retired
-/// or a job leaves it unclean.
+/// or a job leaves it unclean; see the [module docs](self).
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives |
+/// |-----------|---------|--------------|
+/// | `inbox`   | `Bytes` | The request body, for the handler it runs |
+/// | `control` | `Ipc`   | `ProducerFinished` when the request body is complete, for the handler it runs |
+///
+/// # Outboxes
+///
+/// | box      | carries    | what leaves |
+/// |----------|------------|-------------|
+/// | `outbox` | `Resource` | The response of the handler it runs |
+/// | `signal` | `Ipc`      | `ProducerFinished` when the handler it runs has answered |
+///
+/// # Shutdown
+///
+/// It ends when the request handler retires it (idle, before a handler that needs boxes of its
+/// own, or as the request handler ends), or after a handler that leaves it unclean or panics;
+/// a handler still running is dropped.
 pub(crate) struct HandlerHost {
     pub(crate) slot: Arc<HostSlot>,
 }
@@ -227,6 +257,18 @@ impl Component for HandlerHost {
 
     fn class_name(&self) -> Cow<'static, str> {
         Cow::Borrowed("HandlerHost")
+    }
+
+    fn declare(&self, boxes: &mut Declarations) {
+        boxes
+            .describe(BoxKind::Inbox, "inbox", "The request body, for the handler it runs")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "ProducerFinished when the request body is complete, for the handler it runs",
+            )
+            .describe(BoxKind::Outbox, "outbox", "The response of the handler it runs")
+            .describe(BoxKind::Outbox, "signal", "ProducerFinished when the handler it runs has answered");
     }
 
     // Not `async fn`: see `HTTPRequestHandler::main`.
@@ -256,5 +298,20 @@ impl Component for HandlerHost {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::box_tables::{check, declared_boxes};
+
+    /// The host is crate-private, so `tests/component_docs.rs` cannot make one: its box tables
+    /// are checked here, the same way.
+    #[tokio::test]
+    async fn the_host_lists_the_boxes_it_declares_word_for_word() {
+        let declared = declared_boxes(HandlerHost { slot: Arc::default() });
+        let problems = check("src/host.rs", include_str!("host.rs"), "HandlerHost", &declared);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

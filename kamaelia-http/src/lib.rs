@@ -42,8 +42,13 @@
 //!
 //! * [`http_server`]: [`HTTPServer`], the per-connection Graphline, and its wiring diagram.
 //! * [`parser`]: [`HTTPParser`], bytes to [`Parsed`] requests; strict syntax, limits, timeouts.
-//! * [`request_handler`]: [`HTTPRequestHandler`], one handler per request, responses on the wire.
+//!   The connection's state machine is in `parser/mod.rs`, reading a head in `parser/head.rs`.
+//! * [`request_handler`]: [`HTTPRequestHandler`], one handler per request, responses on the wire:
+//!   one request and its response (`exchange.rs`), writing the response (`writing.rs`), how each
+//!   handler runs (`hosting.rs`, the only user of the core's hosting), the access log
+//!   (`log_line.rs`).
 //! * [`host`]: the connection's handler host, which runs plain handlers in boxes linked once.
+//! * `decode` and `encode` (crate-private): a request body's framing in, a response's out.
 //! * [`shutdown`]: [`HTTPShutdownLogicHandling`], who tells whom that the connection ends.
 //! * [`request`]: [`Request`], Kamaelia's request dictionary, typed.
 //! * [`resource`]: the resource protocol ([`Resource`], [`ResponseHead`]) and [`Handler`].
@@ -51,13 +56,19 @@
 //! * [`handlers`]: the cookbook's [`HelloHandler`], [`Cat`], [`ExampleWrapper`], [`EchoHandler`],
 //!   and [`BodyEcho`].
 //! * [`minimal`]: [`Minimal`], static files, from a directory or compiled into the program
-//!   ([`EmbeddedFiles`]).
+//!   ([`EmbeddedFiles`]): which file a request names and finding it (`path.rs`), validators and
+//!   conditional requests (`conditional.rs`), byte ranges (`range.rs`), content types
+//!   (`content_type.rs`), the head or page it answers (`answer.rs`), embedded files
+//!   (`embedded.rs`).
 //! * [`error_pages`]: [`ErrorPages`], status pages.
 //! * [`settings`]: [`HttpSettings`], every limit and timeout with its default.
 //!
 //! `docs/porting.md` in the repository sets the cookbook page beside these examples and lists
 //! every behaviour that differs from Kamaelia's server, with why.
 
+#[cfg(test)]
+#[path = "../tests/support/box_tables.rs"]
+mod box_tables;
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;

@@ -16,11 +16,12 @@
 //! otherwise chunked (HTTP/1.1) or close-delimited (HTTP/1.0). A handler that ends, fails or
 //! signals before sending a head gets its client a 500.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
-use axon_core::{AnyInstance, Component, Instance, IntoInstance};
-
-use crate::host::HostedJob;
+use axon_core::{AnyInstance, Component, Context, Hosted, Instance, IntoInstance};
 pub use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
@@ -235,6 +236,37 @@ impl Handler {
 impl fmt::Debug for Handler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Handler").field(&self.name()).finish()
+    }
+}
+
+/// A handler's behaviour, its type erased, to run in the connection's handler host
+/// ([`crate::host`]) or to make into a component of its own.
+pub(crate) trait HostedJob: Send {
+    /// Runs it in the host's boxes.
+    fn run<'a>(
+        self: Box<Self>,
+        ctx: &'a mut Context<Bytes, Resource>,
+    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>>;
+    /// Makes it a component of its own.
+    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance>;
+    /// Its class name (`HelloHandler`).
+    fn class_name(&self) -> Cow<'static, str>;
+}
+
+impl<C: Component<Inbox = Bytes, Outbox = Resource>> HostedJob for C {
+    fn run<'a>(
+        self: Box<Self>,
+        ctx: &'a mut Context<Bytes, Resource>,
+    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>> {
+        Box::pin(ctx.host(*self))
+    }
+
+    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance> {
+        Box::new(Instance::new(*self))
+    }
+
+    fn class_name(&self) -> Cow<'static, str> {
+        Component::class_name(self)
     }
 }
 

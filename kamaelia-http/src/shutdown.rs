@@ -1,6 +1,34 @@
 //! [`HTTPShutdownLogicHandling`]: who tells whom that a connection is ending (Kamaelia's
 //! `HTTPShutdownLogicHandling`, the `CORELOGIC` of [`HTTPServer`](crate::HTTPServer)).
 //!
+//! # Example
+//!
+//! A whole connection's Graphline, driven by hand: a request, then the client stops sending.
+//! The shutdown logic tells the parser (which finishes what it has), then, once the request
+//! handler has answered, closes the connection with a `ProducerFinished` out of `signal`:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use axon_core::ipc::{Ipc, ProducerFinished};
+//! use axon_core::{Handle, Scheduler};
+//! use kamaelia_http::{Bytes, HTTPServer, HelloHandler, Payload};
+//!
+//! let scheduler = Scheduler::new();
+//! let mut connection = Handle::new(HTTPServer::new(HelloHandler::new), &scheduler);
+//! connection.send_blocking(Bytes::from_static(b"GET /hello HTTP/1.1\r\nHost: example.com\r\n\r\n"));
+//! connection.send_control_blocking(ProducerFinished::new());
+//! let mut response = Vec::new();
+//! while let Some(Payload::Bytes(bytes)) = connection.recv_blocking() {
+//!     response.extend_from_slice(&bytes);
+//! }
+//! assert!(response.starts_with(b"HTTP/1.1 200 OK\r\n"));
+//! let signal = connection.recv_signal_timeout(Duration::from_secs(10));
+//! assert!(matches!(signal, Ok(Ipc::ProducerFinished(_))), "{signal:?}");
+//! ```
+//!
+//! # How it works
+//!
 //! It sits between the socket side (the server and the socket adapter, through the Graphline's
 //! `control` and `signal`), the parser and the request handler, and passes on the end of each:
 //!
@@ -10,6 +38,8 @@
 //! | `control` | `ShutdownMicroprocess`: the server is stopping | `ShutdownMicroprocess` to the parser (stop reading) and to the request handler (`Hsignal`: finish this response, then close) |
 //! | `Pcontrol` (from the parser) | `ProducerFinished`: no more requests | `ProducerFinished` to the request handler (`Hsignal`) |
 //! | `Hcontrol` (from the request handler) | `ProducerFinished`: the last response is complete | `ShutdownMicroprocess` to the parser, `ProducerFinished` out of `signal` (the adapter flushes and closes the socket); then it ends |
+//!
+//! # Porting from Kamaelia
 //!
 //! Differences from Kamaelia, on purpose: the parser is told to *stop* (a `ShutdownMicroprocess`)
 //! when the request handler is done, rather than sent a `ProducerFinished` it would take as "the
@@ -26,7 +56,30 @@ pub(crate) fn is_stop(msg: &Ipc) -> bool {
     matches!(msg, Ipc::ShutdownMicroprocess(_) | Ipc::Shutdown(_))
 }
 
-/// The shutdown logic component: see the [module docs](self).
+/// Passes on the end of each side of a connection to the others: see the [module docs](self).
+///
+/// # Inboxes
+///
+/// | box        | carries | what arrives |
+/// |------------|---------|--------------|
+/// | `inbox`    | `()`    | NOT USED |
+/// | `control`  | `Ipc`   | From the socket side: `ProducerFinished` (input ended) or `ShutdownMicroprocess` |
+/// | `Pcontrol` | `Ipc`   | From the parser's `signal`: `ProducerFinished` when it has stopped |
+/// | `Hcontrol` | `Ipc`   | From the request handler's `signal`: `ProducerFinished` when it is done |
+///
+/// # Outboxes
+///
+/// | box       | carries | what leaves |
+/// |-----------|---------|-------------|
+/// | `outbox`  | `()`    | NOT USED |
+/// | `signal`  | `Ipc`   | `ProducerFinished` when the connection should close |
+/// | `Psignal` | `Ipc`   | To the parser's `control` |
+/// | `Hsignal` | `Ipc`   | To the request handler's `control` |
+///
+/// # Shutdown
+///
+/// It ends once the request handler is done (or gone), after telling the parser to stop and
+/// sending `ProducerFinished` out of `signal`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HTTPShutdownLogicHandling;
 

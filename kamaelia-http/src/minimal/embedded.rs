@@ -1,4 +1,4 @@
-//! [`EmbeddedFiles`], which [`Minimal`] serves as it serves a directory: the type, and the
+//! [`EmbeddedFiles`], which [`Minimal`](crate::Minimal) serves as it serves a directory: the type, and the
 //! handler's way of looking a request up in it.
 
 use std::collections::hash_map::{Entry as MapEntry, HashMap};
@@ -9,18 +9,20 @@ use std::path::{Component as PathComponent, Path};
 use bytes::Bytes;
 use http::HeaderValue;
 
-use super::{digits_value, Answer, Minimal, Validators};
+use super::answer::{not_found, redirect_to_slash, select, Answer};
+use super::conditional::Validators;
+use super::content_type::TypeCache;
+use super::path::checked_request;
+use super::value::digits_value;
+use crate::request::Request;
 
-#[cfg(doc)]
-use super::MinimalFactory;
-
-/// Files compiled into the program, which [`Minimal`] serves as it serves a directory.
+/// Files compiled into the program, which [`Minimal`](crate::Minimal) serves as it serves a directory.
 ///
 /// A program that must run from anywhere (copied to another machine, or `cargo install`ed) cannot
 /// count on finding its site on disk. It compiles the files in (`include_bytes!`, or a crate that
 /// does it for a whole directory, such as `include_dir`), lists them in an `EmbeddedFiles`, each
 /// a path (plain names separated by `/`, relative to the root: `docs/index.html`) and its
-/// `&'static` bytes, and serves that with [`Minimal::embedded`] or [`MinimalFactory::embedded`].
+/// `&'static` bytes, and serves that with [`Minimal::embedded`](crate::Minimal::embedded) or [`MinimalFactory::embedded`](crate::MinimalFactory::embedded).
 ///
 /// # Example
 ///
@@ -55,9 +57,9 @@ use super::MinimalFactory;
 ///   `static` (`LazyLock`): handlers hold a `&'static` to it.
 /// * **The same rules as a directory.** A handler checks the method and the request's segments
 ///   with the same code as for a directory (405 or 501, and 404 for `..`, `/`, `\` or NUL in a
-///   segment, or a hidden name unless [`serve_hidden`](Minimal::serve_hidden)), then looks the
+///   segment, or a hidden name unless [`serve_hidden`](crate::Minimal::serve_hidden)), then looks the
 ///   path up in the map instead of the file system. A directory asked for without a trailing `/`
-///   gets the same 301; with it, its [`indexfilename`](Minimal::indexfilename) (404 if it has
+///   gets the same 301; with it, its [`indexfilename`](crate::Minimal::indexfilename) (404 if it has
 ///   none); a file asked for with one, or a missing name, 404. Nothing that is not in the map can
 ///   be named, so nothing else can be served.
 /// * **The same answers.** The file found goes through the same code as a file from disk for
@@ -65,8 +67,8 @@ use super::MinimalFactory;
 ///   the head.
 /// * **No copy.** The body is a [`Bytes::from_static`] slice of the bytes compiled into the
 ///   program, sent as one piece whatever its length (nothing is read, so there is nothing to read
-///   in [`chunk_size`](Minimal::chunk_size) pieces); `HEAD` gets none.
-///   [`file_io`](Minimal::file_io) and [`sendfile`](Minimal::sendfile) do not apply: there is no
+///   in [`chunk_size`](crate::Minimal::chunk_size) pieces); `HEAD` gets none.
+///   [`file_io`](crate::Minimal::file_io) and [`sendfile`](crate::Minimal::sendfile) do not apply: there is no
 ///   file-system call to make, and no file to hand to the kernel.
 ///
 /// # Validators
@@ -122,7 +124,7 @@ impl EmbeddedFiles {
     ///
     /// A path with a `..` segment, a `\` or NUL, or no name at all is refused, as is a path given
     /// twice or both for a file and (below it) for a directory. Names starting with `.` are kept,
-    /// and served only if [`serve_hidden`](Minimal::serve_hidden), as on disk.
+    /// and served only if [`serve_hidden`](crate::Minimal::serve_hidden), as on disk.
     ///
     /// ```
     /// use kamaelia_http::{EmbeddedFiles, EmbeddedFilesError};
@@ -224,7 +226,7 @@ fn etag_of(contents: &[u8]) -> HeaderValue {
 }
 
 /// The key of the path below the root that the request's checked segments name (plain names,
-/// as `relative_path` makes them).
+/// as `requested_path` makes them).
 fn key_of(relative: &Path) -> String {
     let mut key = String::new();
     for part in relative.components() {
@@ -238,68 +240,72 @@ fn key_of(relative: &Path) -> String {
     key
 }
 
-impl Minimal {
-    /// [`resolve`](Minimal::resolve) for [`embedded`](Minimal::embedded) files: the same checks
-    /// and answers, the file looked up in `files` (in memory: nothing blocks).
+impl EmbeddedFiles {
+    /// The answer to `request` from these files: the same checks and answers as from a
+    /// directory, the file looked up in the map (in memory: nothing blocks).
     #[allow(clippy::result_large_err)]
-    pub(super) fn resolve_embedded(&self, files: &EmbeddedFiles) -> Result<Answer, Answer> {
-        let mut key = key_of(&self.checked_request()?);
-        let trailing_slash = self.request.path.ends_with('/');
+    pub(super) fn resolve(
+        &self,
+        request: &Request,
+        indexfilename: &str,
+        serve_hidden: bool,
+        types: Option<&TypeCache>,
+    ) -> Result<Answer, Answer> {
+        let files = self;
+        let mut key = key_of(&checked_request(request, serve_hidden, Path::new(""))?);
+        let trailing_slash = request.path.ends_with('/');
         let contents_and_tag = |entry: Option<&Entry>| match entry {
             Some(Entry::File { contents, etag }) => Some((*contents, etag.clone())),
             _ => None,
         };
         let found = match files.entries.get(key.as_str()) {
-            Some(Entry::Directory) if !trailing_slash => return Err(self.redirect_to_slash()),
+            Some(Entry::Directory) if !trailing_slash => return Err(redirect_to_slash(request)),
             Some(Entry::Directory) => {
-                if !self.push_index(&mut key) {
+                if !push_index(indexfilename, serve_hidden, &mut key) {
                     log::debug!(
                         "refusing {}: the index name is not plain names",
-                        self.request.path.as_bytes().escape_ascii()
+                        request.path.as_bytes().escape_ascii()
                     );
-                    return Err(self.not_found());
+                    return Err(not_found(request));
                 }
                 contents_and_tag(files.entries.get(key.as_str()))
             }
             Some(Entry::File { .. }) if trailing_slash => {
-                log::debug!(
-                    "refusing {}: a file asked for as a directory",
-                    self.request.path.as_bytes().escape_ascii()
-                );
-                return Err(self.not_found());
+                log::debug!("refusing {}: a file asked for as a directory", request.path.as_bytes().escape_ascii());
+                return Err(not_found(request));
             }
             entry => contents_and_tag(entry),
         };
         let Some((contents, etag)) = found else {
-            log::debug!("refusing {}: no embedded file `{key}`", self.request.path.as_bytes().escape_ascii());
-            return Err(self.not_found());
+            log::debug!("refusing {}: no embedded file `{key}`", request.path.as_bytes().escape_ascii());
+            return Err(not_found(request));
         };
-        let validators = Validators { modified: None, etag: Some(etag), last_modified: None };
-        let (head, start, length) = self.select(Path::new(&key), contents.len() as u64, validators)?;
+        let validators = Validators::tag_only(etag);
+        let (head, start, length) = select(request, Path::new(&key), contents.len() as u64, validators, types)?;
         // (Within the file: `select` keeps a range inside its length.)
         let body = Bytes::from_static(&contents[start as usize..(start + length) as usize]);
         Ok(Answer::Page(head, body))
     }
+}
 
-    /// Adds the index name's segments to `key`, a directory's; `false` if one of them is not a
-    /// plain name that may be served (`..`, a root, a hidden name unless hidden files are served).
-    fn push_index(&self, key: &mut String) -> bool {
-        for part in Path::new(&self.indexfilename).components() {
-            let name = match part {
-                PathComponent::CurDir => continue,
-                PathComponent::Normal(name) => name.to_string_lossy(),
-                _ => return false,
-            };
-            if name.starts_with('.') && !self.serve_hidden {
-                return false;
-            }
-            if !key.is_empty() {
-                key.push('/');
-            }
-            key.push_str(&name);
+/// Adds the index name's segments to `key`, a directory's; `false` if one of them is not a
+/// plain name that may be served (`..`, a root, a hidden name unless hidden files are served).
+fn push_index(indexfilename: &str, serve_hidden: bool, key: &mut String) -> bool {
+    for part in Path::new(indexfilename).components() {
+        let name = match part {
+            PathComponent::CurDir => continue,
+            PathComponent::Normal(name) => name.to_string_lossy(),
+            _ => return false,
+        };
+        if name.starts_with('.') && !serve_hidden {
+            return false;
         }
-        true
+        if !key.is_empty() {
+            key.push('/');
+        }
+        key.push_str(&name);
     }
+    true
 }
 
 #[cfg(test)]
@@ -311,8 +317,8 @@ mod tests {
     use http::{Method, StatusCode};
 
     use super::*;
-    use crate::minimal::tests::{request, run, Seen};
-    use crate::minimal::{FileIo, MinimalFactory};
+    use crate::minimal::testing::{request, run, Seen};
+    use crate::minimal::{FileIo, Minimal, MinimalFactory};
 
     /// A file larger than the chunk size the tests set (1024).
     static BIG: LazyLock<Vec<u8>> = LazyLock::new(|| (0..10_000u32).map(|i| (i % 251) as u8).collect());

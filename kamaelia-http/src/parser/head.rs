@@ -1,362 +1,28 @@
-//! [`HTTPParser`]: bytes from the client in, requests out (Kamaelia's `HTTPParser`).
-//!
-//! The parser reads request after request from its `inbox` and sends each one out of its
-//! `outbox` as a [`Parsed::Head`], then its body as [`Parsed::Body`] pieces, then
-//! [`Parsed::End`]. It works on bytes, never on text, and holds at most one request head
-//! ([`max_head_bytes`](HttpSettings::max_head_bytes)) plus what one read brought: when the
-//! request handler is busy, the parser's sends wait, it stops reading, and the client is slowed
-//! down by TCP (pipelined requests wait their turn in the kernel, not in memory).
-//!
-//! A request that cannot be served is still sent as a `Head`, with [`Request::bad`] set to the
-//! status and reason (Kamaelia's `bad` flag), followed by `End`; the parser then stops, since
-//! what follows a malformed request cannot be trusted. The statuses (RFC 9110, RFC 9112):
-//!
-//! | what | status |
-//! |---|---|
-//! | a malformed request line, target or field (including whitespace before a colon, control characters, obs-fold) | 400 |
-//! | HTTP/1.1 without exactly one `Host`, or with two | 400 |
-//! | both `Transfer-Encoding` and `Content-Length`, an invalid or conflicting `Content-Length` | 400 |
-//! | a transfer coding other than `chunked` | 501 |
-//! | a major version other than 1 (`HTTP/2.0` on a 1.x connection) | 505 |
-//! | a request target longer than [`max_target_length`](HttpSettings::max_target_length) | 414 |
-//! | a head larger than [`max_head_bytes`](HttpSettings::max_head_bytes), or more than [`max_headers`](HttpSettings::max_headers) fields | 431 |
-//! | a `Content-Length` above [`max_body`](HttpSettings::max_body) (before any body is read) | 413 |
-//! | an `Expect` other than `100-continue` | 417 |
-//! | a head not complete within [`header_read_timeout`](HttpSettings::header_read_timeout) | 408 |
-//! | a body with no byte arriving for [`body_read_timeout`](HttpSettings::body_read_timeout) | 408 (as [`Parsed::Abort`]) |
-//!
-//! An error inside a body (bad chunk framing, a chunked body past `max_body`, the client closing
-//! mid-body) comes after the head was sent, so it is reported as [`Parsed::Abort`].
-//!
-//! # Inboxes
-//!
-//! | box       | carries | what arrives |
-//! |-----------|---------|--------------|
-//! | `inbox`   | `Bytes` | Bytes from the client |
-//! | `control` | `Ipc`   | `ProducerFinished`: the client has stopped sending (finish what is buffered, then end); `ShutdownMicroprocess`: stop now |
-//!
-//! # Outboxes
-//!
-//! | box      | carries  | what leaves |
-//! |----------|----------|-------------|
-//! | `outbox` | [`Parsed`] | Each request: `Head`, `Body`..., `End` (or `Abort`) |
-//! | `signal` | `Ipc`    | `ProducerFinished` when it has stopped reading requests |
-//!
-//! Differences from Kamaelia, on purpose: it loops over requests (Kamaelia's parsed one request
-//! per connection and dropped pipelined ones); it works on bytes (Kamaelia's decoded UTF-8 and
-//! crashed on other input); it enforces limits and timeouts (Kamaelia's buffer grew without
-//! bound); a body is read for any method that has one (Kamaelia's read bodies of POST and PUT
-//! only, and read a body without a length until the client closed, which hung); header fields are
-//! parsed strictly and kept as a multi-map (Kamaelia's overwrote repeats and crashed on obs-fold).
+//! Reading a request head: the bytes of a request line and its header fields, parsed with
+//! httparse and checked as RFC 9110 and RFC 9112 ask, into a [`Request`] (marked
+//! [`bad`](Request::bad), with its status, when it cannot be served).
 
-use std::future::{poll_fn, Future};
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::Poll;
 
-use axon_core::ipc::{Ipc, ProducerFinished};
-use axon_core::tuning::{self, InboxTuning};
-use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, StatusCode, Version};
-use tokio::time::{sleep_until, Instant, Sleep};
 
-use crate::decode::{body_length, Decoded, Decoder};
-use crate::request::{split_target, BadRequest, BodyLength, Request};
+use crate::decode::body_length;
+use crate::request::{split_target, BadRequest, Request};
 use crate::settings::HttpSettings;
-use crate::shutdown::is_stop;
-
-/// What the parser sends: the parts of each request, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parsed {
-    /// A request head (Kamaelia's `ParsedHTTPHeader`). Its body, if any, follows.
-    Head(Box<Request>),
-    /// A piece of the body, de-chunked (Kamaelia's `ParsedHTTPBodyChunk`).
-    Body(Bytes),
-    /// The request is complete (Kamaelia's `ParsedHTTPEnd`).
-    End,
-    /// The request's body could not be read to its end; nothing follows. The status says why
-    /// (400 for broken framing or a client that closed mid-body, 413 for a body past the limit).
-    Abort(BadRequest),
-}
-
-/// The parser component: see the [module docs](self).
-#[derive(Debug, Clone)]
-pub struct HTTPParser {
-    settings: Arc<HttpSettings>,
-    peer: Option<SocketAddr>,
-    local: Option<SocketAddr>,
-}
-
-impl HTTPParser {
-    /// A parser with `settings`, filling in `peer` and `local` on every request.
-    pub fn new(settings: HttpSettings, peer: Option<SocketAddr>, local: Option<SocketAddr>) -> Self {
-        Self::with_shared_settings(Arc::new(settings), peer, local)
-    }
-
-    /// As [`new`](Self::new), with settings shared by every connection (no copy per connection).
-    pub fn with_shared_settings(
-        settings: Arc<HttpSettings>,
-        peer: Option<SocketAddr>,
-        local: Option<SocketAddr>,
-    ) -> Self {
-        HTTPParser { settings, peer, local }
-    }
-}
-
-/// What the parser's loop waits for.
-enum Input {
-    Bytes(Bytes),
-    /// The client has stopped sending.
-    Ended,
-    Stop,
-    Timeout,
-}
 
 /// A complete head, or why not.
-enum HeadResult {
+pub(super) enum HeadResult {
     Complete(Box<Request>),
     Partial,
-}
-
-impl Component for HTTPParser {
-    type Inbox = Bytes;
-    type Outbox = Parsed;
-
-    fn declare(&self, boxes: &mut Declarations) {
-        boxes
-            .describe(BoxKind::Inbox, "inbox", "Bytes from the client")
-            .describe(
-                BoxKind::Inbox,
-                "control",
-                "ProducerFinished: the client has stopped sending; ShutdownMicroprocess: stop now",
-            )
-            .describe(BoxKind::Outbox, "outbox", "Each request: Head, Body..., End (or Abort)")
-            .describe(BoxKind::Outbox, "signal", "ProducerFinished when it has stopped reading requests");
-    }
-
-    // Not `async fn`: its arguments would be stored twice in the future (once as captured, once
-    // as moved into the body's locals), and the future is allocated for the connection's life.
-    #[allow(clippy::manual_async_fn)]
-    fn main(self, mut ctx: Context<Bytes, Parsed>) -> impl std::future::Future<Output = ComponentResult> + Send {
-        async move {
-            let settings = &self.settings;
-            let mut buf = BytesMut::new();
-            let mut input_ended = false;
-            let mut served = 0usize;
-            // Whether the next request's header values are to be shared with the buffer rather
-            // than copied: as the last request on this connection would have been best served (a
-            // client sends much the same fields every time).
-            let mut share = false;
-            // When the current wait gives up: the keep-alive timeout while idle, the head timeout
-            // once a head has begun. `None` while a body is being read (the handler's pace rules).
-            let mut idle_since = Instant::now();
-            // When bytes last arrived: a body stalls once none have for `body_read_timeout`.
-            let mut last_input = Instant::now();
-            let mut head_started: Option<Instant> = None;
-            let mut decoder: Option<Decoder> = None;
-            // The one timer of the connection (made at the first wait): see `next_input`.
-            let mut timer: Option<Pin<Box<Sleep>>> = None;
-            'requests: loop {
-                // Take as much from `buf` as it holds.
-                loop {
-                    if let Some(dec) = decoder.as_mut() {
-                        match dec.decode(&mut buf) {
-                            Ok(Decoded::Data(piece)) => ctx.outbox.send(Parsed::Body(piece)).await,
-                            Ok(Decoded::Done) => {
-                                decoder = None;
-                                ctx.outbox.send(Parsed::End).await;
-                                // The request ended with the last bytes that came in.
-                                idle_since = last_input;
-                            }
-                            Ok(Decoded::NeedMore) => break,
-                            Err(e) => {
-                                ctx.outbox.send(Parsed::Abort(e.into())).await;
-                                break 'requests;
-                            }
-                        }
-                        continue;
-                    }
-                    if served >= settings.max_requests_per_connection {
-                        break 'requests;
-                    }
-                    if buf.is_empty() {
-                        head_started = None;
-                        break;
-                    }
-                    // It began with the bytes that came in last. (The clock is read once per read
-                    // from the socket, not at every step: clock reads were 4% of the server's
-                    // time on this machine.)
-                    head_started.get_or_insert(last_input);
-                    match parse_head(&mut buf, share, settings, self.peer, self.local) {
-                        HeadResult::Partial => break,
-                        HeadResult::Complete(mut request) => {
-                            share = request.headers.len() >= SHARE_FROM;
-                            served += 1;
-                            head_started = None;
-                            if served >= settings.max_requests_per_connection {
-                                request.keep_alive = false;
-                            }
-                            let stop_after = request.bad.is_some() || !request.keep_alive;
-                            let body = if request.bad.is_some() { BodyLength::Empty } else { request.body };
-                            ctx.outbox.send(Parsed::Head(request)).await;
-                            let dec = Decoder::new(body, settings.max_body);
-                            if dec.is_done() {
-                                ctx.outbox.send(Parsed::End).await;
-                                idle_since = last_input;
-                                if stop_after {
-                                    break 'requests;
-                                }
-                            } else {
-                                decoder = Some(dec);
-                                if stop_after {
-                                    // Read this request's body, then stop.
-                                    served = settings.max_requests_per_connection;
-                                }
-                            }
-                        }
-                    }
-                }
-                if input_ended {
-                    if decoder.is_some() {
-                        let why = BadRequest::new(StatusCode::BAD_REQUEST, "the client closed the connection mid-body");
-                        ctx.outbox.send(Parsed::Abort(why)).await;
-                    } else if !buf.is_empty() {
-                        let why = BadRequest::new(StatusCode::BAD_REQUEST, "the client closed the connection mid-head");
-                        Box::pin(send_bad(&mut ctx, why, self.peer, self.local)).await;
-                    }
-                    break;
-                }
-                let deadline = match (&decoder, head_started) {
-                    (Some(_), _) => last_input + settings.body_read_timeout,
-                    (None, Some(start)) => start + settings.header_read_timeout,
-                    (None, None) => idle_since + settings.keep_alive_timeout,
-                };
-                if buf.is_empty() {
-                    // Hold no memory while waiting: an emptied buffer still owns the allocation of
-                    // the chunk it was made from (up to the adapter's read buffer size).
-                    buf = BytesMut::new();
-                    if decoder.is_none() && ctx.inbox.is_empty() {
-                        // Between requests, perhaps idle for long: no more queue buffer than a
-                        // few messages' worth either (what a queue allocates first, so a request
-                        // in one read allocates none).
-                        ctx.inbox.shrink_to(tuning::FIRST_BUFFER_ROOM);
-                    }
-                }
-                match next_input(&mut ctx, deadline, &mut timer).await {
-                    Input::Bytes(bytes) => {
-                        last_input = Instant::now();
-                        if buf.is_empty() {
-                            buf = BytesMut::from(bytes);
-                        } else {
-                            buf.extend_from_slice(&bytes);
-                        }
-                    }
-                    Input::Ended => {
-                        input_ended = true;
-                        // What the client sent before it stopped is already queued: take it all.
-                        while let Ok(bytes) = ctx.inbox.try_recv() {
-                            buf.extend_from_slice(&bytes);
-                        }
-                    }
-                    Input::Stop => break,
-                    Input::Timeout => {
-                        if decoder.is_some() {
-                            let why = BadRequest::new(
-                                StatusCode::REQUEST_TIMEOUT,
-                                format!("no byte of the request body arrived for {:?}", settings.body_read_timeout),
-                            );
-                            ctx.outbox.send(Parsed::Abort(why)).await;
-                        } else if head_started.is_some() {
-                            let why = BadRequest::new(
-                                StatusCode::REQUEST_TIMEOUT,
-                                format!("the request head did not arrive within {:?}", settings.header_read_timeout),
-                            );
-                            Box::pin(send_bad(&mut ctx, why, self.peer, self.local)).await;
-                        } else {
-                            log::debug!("{}: idle for {:?}; closing", ctx.name(), settings.keep_alive_timeout);
-                        }
-                        break;
-                    }
-                }
-            }
-            ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
-            Ok(())
-        }
-    }
-}
-
-/// Waits for bytes, the end of input, a stop, or the deadline. Bytes already queued come before
-/// anything else.
-///
-/// `timer` is the connection's one timer, armed for the deadline of an earlier wait or this one.
-/// Deadlines mostly move later (each request starts the keep-alive wait again), so the timer is
-/// re-armed only when it fires before the current deadline or the deadline has come earlier: a
-/// request costs no insertion into tokio's timer wheel and no removal from it.
-async fn next_input(ctx: &mut Context<Bytes, Parsed>, deadline: Instant, timer: &mut Option<Pin<Box<Sleep>>>) -> Input {
-    if let Ok(bytes) = ctx.inbox.try_recv() {
-        return Input::Bytes(bytes);
-    }
-    let timer = match timer {
-        Some(timer) => {
-            if timer.deadline() > deadline {
-                timer.as_mut().reset(deadline);
-            }
-            timer
-        }
-        None => timer.insert(Box::pin(sleep_until(deadline))),
-    };
-    poll_fn(|cx| {
-        if let Poll::Ready(bytes) = ctx.inbox.poll_recv(cx) {
-            return Poll::Ready(match bytes {
-                Some(bytes) => Input::Bytes(bytes),
-                None => Input::Ended,
-            });
-        }
-        loop {
-            match ctx.control.poll_recv(cx) {
-                Poll::Ready(Some(msg)) if is_stop(&msg) => return Poll::Ready(Input::Stop),
-                Poll::Ready(Some(Ipc::ProducerFinished(_)) | None) => return Poll::Ready(Input::Ended),
-                Poll::Ready(Some(_)) => continue,
-                Poll::Pending => break,
-            }
-        }
-        while timer.as_mut().poll(cx).is_ready() {
-            if timer.deadline() >= deadline {
-                return Poll::Ready(Input::Timeout);
-            }
-            // It went off for an earlier deadline: wait for this one.
-            timer.as_mut().reset(deadline);
-        }
-        Poll::Pending
-    })
-    .await
-}
-
-/// Sends a head for a request that cannot be served, then its end.
-async fn send_bad(
-    ctx: &mut Context<Bytes, Parsed>,
-    why: BadRequest,
-    peer: Option<SocketAddr>,
-    local: Option<SocketAddr>,
-) {
-    let mut request = Request::new(Method::GET, "/");
-    request.raw_uri.clear();
-    request.bad = Some(why);
-    request.keep_alive = false;
-    request.peer = peer;
-    request.local = local;
-    ctx.outbox.send(Parsed::Head(Box::new(request))).await;
-    ctx.outbox.send(Parsed::End).await;
 }
 
 /// How many header slots to try on the stack before using the configured maximum.
 const STACK_HEADERS: usize = 32;
 
 /// Parses a head from the front of `buf`, consuming it if complete.
-fn parse_head(
+pub(super) fn parse_head(
     buf: &mut BytesMut,
     share: bool,
     settings: &HttpSettings,
@@ -584,11 +250,15 @@ fn prefix_within(text: &str, max: usize) -> &str {
 /// copies: a copy costs an allocation a value, sharing one for them all. A browser sends a dozen
 /// fields; `curl` and `wrk` send one to three. (Whether to share is decided before parsing, by the
 /// connection's previous request.)
-const SHARE_FROM: usize = 2;
+pub(super) const SHARE_FROM: usize = 2;
+
+/// Why a head cannot be served: the status, and the reason given with it.
+type Refusal = (StatusCode, String);
 
 /// Makes the [`Request`] `req` describes, checking what httparse does not. Its header values are
-/// slices of `shared`, the buffer `req` was parsed from, if given (the buffer's memory is then kept as long as the request's headers are),
-/// else copies.
+/// slices of `shared`, the buffer `req` was parsed from, if given (the buffer's memory is then
+/// kept as long as the request's headers are), else copies. A request that cannot be served is
+/// marked [`bad`](Request::bad), with what could be read of it.
 fn build_request(
     req: &httparse::Request<'_, '_>,
     shared: Option<&Bytes>,
@@ -605,77 +275,118 @@ fn build_request(
     request.version = version;
     request.peer = peer;
     request.local = local;
-    let fail = |mut request: Request, status: StatusCode, why: String| {
+    if let Err((status, why)) = check_request(&mut request, req, target, shared, settings) {
         request.bad = Some(BadRequest::new(status, why));
         request.keep_alive = false;
-        request
-    };
+    }
+    request
+}
+
+/// Fills in `request` from `req`, checking it in the order RFC 9112 reads a head: the target's
+/// length, the fields, the target's form, `Host`, the body's framing, `Expect`, persistence.
+fn check_request(
+    request: &mut Request,
+    req: &httparse::Request<'_, '_>,
+    target: &str,
+    shared: Option<&Bytes>,
+    settings: &HttpSettings,
+) -> Result<(), Refusal> {
     if target.len() > settings.max_target_length {
         request.raw_uri = prefix_within(target, settings.max_target_length.min(64)).to_owned();
-        return fail(
-            request,
-            StatusCode::URI_TOO_LONG,
-            format!("the request target is longer than {} bytes", settings.max_target_length),
-        );
+        let why = format!("the request target is longer than {} bytes", settings.max_target_length);
+        return Err((StatusCode::URI_TOO_LONG, why));
     }
+    let noted = read_fields(request, req, shared)?;
+    let authority_from_target = read_target(request, target)?;
+
+    // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, never two.
+    if noted.hosts > 1 {
+        return Err((StatusCode::BAD_REQUEST, "more than one Host header field".to_owned()));
+    }
+    if noted.hosts == 0 && request.version == Version::HTTP_11 {
+        return Err((StatusCode::BAD_REQUEST, "Host header required.".to_owned()));
+    }
+    request.uri_server = authority_from_target.or(noted.first_host);
+
+    // Body framing (RFC 9112 §6): with neither field, there is no body.
+    if noted.framing {
+        let length = body_length(request.version, &request.headers, settings.max_body);
+        request.body = length.map_err(|bad| (bad.status, bad.message))?;
+    }
+    if noted.expect {
+        check_expect(request)?;
+    }
+    request.keep_alive = keeps_alive(request, noted.connection);
+    Ok(())
+}
+
+/// What the checks after the fields look at, noted as the fields go by, so that a request
+/// without a field costs no lookup of it (each lookup hashes the name).
+#[derive(Default)]
+struct Noted {
+    hosts: usize,
+    first_host: Option<String>,
+    /// `Content-Length` or `Transfer-Encoding` was sent.
+    framing: bool,
+    expect: bool,
+    connection: bool,
+}
+
+/// Reads the header fields into `request.headers` (values shared with `shared`, if given).
+fn read_fields(
+    request: &mut Request,
+    req: &httparse::Request<'_, '_>,
+    shared: Option<&Bytes>,
+) -> Result<Noted, Refusal> {
     let mut headers = HeaderMap::with_capacity(req.headers.len());
-    // What the checks below look at, noted as the fields go by, so that a request without a
-    // field costs no lookup of it (each lookup hashes the name).
-    let mut hosts = 0;
-    let mut first_host: Option<String> = None;
-    let (mut framing, mut expect, mut connection) = (false, false, false);
+    let mut noted = Noted::default();
     for h in req.headers.iter() {
-        let name = match HeaderName::from_bytes(h.name.as_bytes()) {
-            Ok(name) => name,
-            Err(_) => {
-                return fail(
-                    request,
-                    StatusCode::BAD_REQUEST,
-                    format!("invalid header field name \"{}\"", h.name.escape_default()),
-                )
-            }
+        let Ok(name) = HeaderName::from_bytes(h.name.as_bytes()) else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!("invalid header field name \"{}\"", h.name.escape_default()),
+            ));
         };
         let value = match shared {
             Some(buf) => HeaderValue::from_maybe_shared(buf.slice_ref(h.value)),
             None => HeaderValue::from_bytes(h.value),
         };
-        let value = match value {
-            Ok(value) => value,
-            Err(_) => {
-                return fail(
-                    request,
-                    StatusCode::BAD_REQUEST,
-                    format!("invalid value of header field {name}: \"{}\"", h.value.escape_ascii()),
-                )
-            }
+        let Ok(value) = value else {
+            let shown = h.value.escape_ascii();
+            return Err((StatusCode::BAD_REQUEST, format!("invalid value of header field {name}: \"{shown}\"")));
         };
         if name == HOST {
-            if hosts == 0 {
-                first_host = value.to_str().ok().map(str::to_owned);
+            if noted.hosts == 0 {
+                noted.first_host = value.to_str().ok().map(str::to_owned);
             }
-            hosts += 1;
+            noted.hosts += 1;
         } else if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-            framing = true;
+            noted.framing = true;
         } else if name == EXPECT {
-            expect = true;
+            noted.expect = true;
         } else if name == CONNECTION {
-            connection = true;
+            noted.connection = true;
         }
         headers.append(name, value);
     }
     request.headers = headers;
+    Ok(noted)
+}
 
-    // The request target's form (RFC 9112 §3.2).
-    let authority_from_target;
+/// Reads the request target's form (RFC 9112 §3.2) into the request's path and query; returns
+/// the authority it names, if it names one (absolute form, or `CONNECT`'s authority form).
+fn read_target(request: &mut Request, target: &str) -> Result<Option<String>, Refusal> {
     if target.starts_with('/') {
         let (path, query) = split_target(target);
         request.path = path.to_owned();
         request.query = query.map(str::to_owned);
-        authority_from_target = None;
-    } else if target == "*" && request.method == Method::OPTIONS {
+        return Ok(None);
+    }
+    if target == "*" && request.method == Method::OPTIONS {
         request.path = "*".to_owned();
-        authority_from_target = None;
-    } else if let Some((_scheme, rest)) = target
+        return Ok(None);
+    }
+    if let Some((_scheme, rest)) = target
         .split_once("://")
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
     {
@@ -684,58 +395,36 @@ fn build_request(
             None => (rest.split('?').next().unwrap_or(""), "/"),
         };
         if authority.is_empty() || authority.contains('@') {
-            return fail(
-                request,
-                StatusCode::BAD_REQUEST,
-                format!("invalid absolute-form target \"{}\"", target.escape_default()),
-            );
+            let why = format!("invalid absolute-form target \"{}\"", target.escape_default());
+            return Err((StatusCode::BAD_REQUEST, why));
         }
         let (path, query) = split_target(path_and_query);
         request.path = path.to_owned();
         request.query = query.map(str::to_owned);
-        authority_from_target = Some(authority.to_owned());
-    } else if request.method == Method::CONNECT && !target.contains('/') && target.contains(':') {
+        return Ok(Some(authority.to_owned()));
+    }
+    if request.method == Method::CONNECT && !target.contains('/') && target.contains(':') {
         request.path = String::new();
-        authority_from_target = Some(target.to_owned());
-    } else {
-        return fail(
-            request,
-            StatusCode::BAD_REQUEST,
-            format!("invalid request target \"{}\"", target.escape_default()),
-        );
+        return Ok(Some(target.to_owned()));
     }
+    Err((StatusCode::BAD_REQUEST, format!("invalid request target \"{}\"", target.escape_default())))
+}
 
-    // Host (RFC 9112 §3.2): exactly one in HTTP/1.1, never two.
-    if hosts > 1 {
-        return fail(request, StatusCode::BAD_REQUEST, "more than one Host header field".to_owned());
+/// Expect (RFC 9110 §10.1.1): `100-continue` is honoured on HTTP/1.1; anything else is 417.
+fn check_expect(request: &mut Request) -> Result<(), Refusal> {
+    let Some(expect) = request.headers.get(EXPECT) else { return Ok(()) };
+    if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+        request.expect_continue = request.version == Version::HTTP_11;
+        return Ok(());
     }
-    if hosts == 0 && version == Version::HTTP_11 {
-        return fail(request, StatusCode::BAD_REQUEST, "Host header required.".to_owned());
-    }
-    request.uri_server = authority_from_target.or(first_host);
+    let shown = expect.as_bytes().escape_ascii().to_string();
+    Err((StatusCode::EXPECTATION_FAILED, format!("unsupported expectation \"{shown}\"")))
+}
 
-    // Body framing (RFC 9112 §6): with neither field, there is no body.
-    if framing {
-        match body_length(version, &request.headers, settings.max_body) {
-            Ok(length) => request.body = length,
-            Err(bad) => {
-                let status = bad.status;
-                return fail(request, status, bad.message);
-            }
-        }
-    }
-
-    // Expect (RFC 9110 §10.1.1).
-    if let Some(expect) = if expect { request.headers.get(EXPECT) } else { None } {
-        if expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
-            request.expect_continue = version == Version::HTTP_11;
-        } else {
-            let shown = expect.as_bytes().escape_ascii().to_string();
-            return fail(request, StatusCode::EXPECTATION_FAILED, format!("unsupported expectation \"{shown}\""));
-        }
-    }
-
-    // Persistence (RFC 9112 §9.3).
+/// Persistence (RFC 9112 §9.3): HTTP/1.1 stays open unless `Connection: close`; HTTP/1.0 only
+/// with `Connection: keep-alive`. `connection`: the request has a `Connection` field.
+#[inline]
+fn keeps_alive(request: &Request, connection: bool) -> bool {
     let mut close = false;
     let mut keep_alive = false;
     if connection {
@@ -747,13 +436,13 @@ fn build_request(
             }
         }
     }
-    request.keep_alive = !close && (version == Version::HTTP_11 || keep_alive);
-    request
+    !close && (request.version == Version::HTTP_11 || keep_alive)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::BodyLength;
 
     fn parse(bytes: &[u8]) -> Option<Request> {
         // Both ways (header values shared with the buffer, and copied), which must agree, on the
