@@ -202,3 +202,21 @@ async fn a_bad_request_pipelined_after_a_good_one_gets_its_400_and_the_close() {
     drop(client);
     server.stop().await;
 }
+
+/// RFC 9112 §3.2: a `Host` whose value is not `uri-host [ ":" port ]` is a 400 (these were
+/// served with 200), with the value named on the page; valid ones are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_host_value_is_400_naming_it() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = serve_routes(routes(dir.path())).await;
+    for bad in ["bad host", "a/b", "../../etc", "a@b", "[::1", "x:99999999"] {
+        let response = refused(&server, format!("GET /hello HTTP/1.1\r\nHost: {bad}\r\n\r\n").as_bytes(), 400).await;
+        assert!(response.text().contains("invalid Host"), "{bad}: {}", response.text());
+    }
+    for good in ["example.org", "example.org:8080", "[::1]:8080", "127.0.0.1"] {
+        let response =
+            exchange(server.addr, format!("GET /hello HTTP/1.1\r\nHost: {good}\r\nConnection: close\r\n\r\n")).await;
+        response.assert_status(200);
+    }
+    server.stop().await;
+}

@@ -306,6 +306,13 @@ fn check_request(
     if noted.hosts == 0 && request.version == Version::HTTP_11 {
         return Err((StatusCode::BAD_REQUEST, "Host header required.".to_owned()));
     }
+    if let Some(bad) = noted.bad_host {
+        return Err((StatusCode::BAD_REQUEST, format!("invalid Host \"{bad}\": not a host name or address [: port]")));
+    }
+    if let Some(authority) = authority_from_target.as_deref().filter(|a| !valid_host(a.as_bytes())) {
+        let shown = authority.escape_default();
+        return Err((StatusCode::BAD_REQUEST, format!("invalid authority \"{shown}\" in the request target")));
+    }
     request.uri_server = authority_from_target.or(noted.first_host);
 
     // Body framing (RFC 9112 §6): with neither field, there is no body.
@@ -320,12 +327,79 @@ fn check_request(
     Ok(())
 }
 
+/// Whether `host` is a `Host` field value RFC 9112 §3.2 allows: `uri-host [ ":" port ]`, where
+/// `uri-host` is an IP literal in brackets (IPv6, or RFC 3986's `IPvFuture`), or a name or IPv4
+/// address of unreserved characters, `sub-delims` and percent escapes (RFC 3986 §3.2.2); the
+/// port, if given, is a number no larger than 65535. Empty is allowed (a target without an
+/// authority). `bad host`, `a/b`, `a@b`, `[::1` and `x:99999999` are not.
+fn valid_host(host: &[u8]) -> bool {
+    let (name, port) = if let Some(rest) = host.strip_prefix(b"[") {
+        let Some(end) = rest.iter().position(|&b| b == b']') else { return false };
+        if !valid_ip_literal(&rest[..end]) {
+            return false;
+        }
+        match &rest[end + 1..] {
+            [] => return true,
+            [b':', port @ ..] => (&b""[..], Some(port)),
+            _ => return false,
+        }
+    } else {
+        match host.iter().rposition(|&b| b == b':') {
+            Some(i) => (&host[..i], Some(&host[i + 1..])),
+            None => (host, None),
+        }
+    };
+    let port_ok = port.is_none_or(|p| {
+        p.len() <= 5 && p.iter().all(u8::is_ascii_digit) && {
+            p.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
+        }
+    });
+    port_ok && valid_reg_name(name)
+}
+
+/// RFC 3986 `reg-name` (which also covers an IPv4 address): unreserved, sub-delims, `%XX`.
+fn valid_reg_name(name: &[u8]) -> bool {
+    let mut i = 0;
+    while i < name.len() {
+        match name[i] {
+            b'%' => {
+                if !(name.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && name.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+                {
+                    return false;
+                }
+                i += 3;
+                continue;
+            }
+            b if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The inside of `[...]`: an IPv6 address, or `v` HEXDIG+ `.` (unreserved / sub-delims / `:`)+.
+fn valid_ip_literal(inside: &[u8]) -> bool {
+    if let Some(future) = inside.strip_prefix(b"v").or_else(|| inside.strip_prefix(b"V")) {
+        let Some(dot) = future.iter().position(|&b| b == b'.') else { return false };
+        let (version, rest) = (&future[..dot], &future[dot + 1..]);
+        return !version.is_empty()
+            && version.iter().all(u8::is_ascii_hexdigit)
+            && !rest.is_empty()
+            && rest.iter().all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:".contains(&b));
+    }
+    std::str::from_utf8(inside).is_ok_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok())
+}
+
 /// What the checks after the fields look at, noted as the fields go by, so that a request
 /// without a field costs no lookup of it (each lookup hashes the name).
 #[derive(Default)]
 struct Noted {
     hosts: usize,
     first_host: Option<String>,
+    /// The `Host` value, shown escaped, if it is not `uri-host [ ":" port ]`.
+    bad_host: Option<String>,
     /// `Content-Length` or `Transfer-Encoding` was sent.
     framing: bool,
     expect: bool,
@@ -358,6 +432,9 @@ fn read_fields(
         if name == HOST {
             if noted.hosts == 0 {
                 noted.first_host = value.to_str().ok().map(str::to_owned);
+                if !valid_host(value.as_bytes()) {
+                    noted.bad_host = Some(value.as_bytes().escape_ascii().to_string());
+                }
             }
             noted.hosts += 1;
         } else if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
@@ -570,6 +647,49 @@ mod tests {
     }
 
     #[test]
+    fn a_host_that_is_not_a_host_and_port_is_400() {
+        for bad in [
+            "bad host",
+            "a/b",
+            "../../etc",
+            "a@b",
+            "[::1",
+            "x:99999999",
+            "x:65536",
+            "a:b:c",
+            "[::1]x",
+            "[zz]",
+            "x:-1",
+            "a%zz",
+            "é",
+        ] {
+            let head = format!("GET / HTTP/1.1\r\nHost: {bad}\r\n\r\n");
+            let r = parse(head.as_bytes()).unwrap();
+            let bad_request = r.bad.as_ref().unwrap_or_else(|| panic!("{bad:?} was accepted"));
+            assert_eq!(bad_request.status, StatusCode::BAD_REQUEST, "{bad:?}");
+            assert!(bad_request.message.contains("invalid Host"), "{bad:?}: {}", bad_request.message);
+        }
+        for good in [
+            "",
+            "a",
+            "example.org:8080",
+            "127.0.0.1",
+            "[::1]",
+            "[::1]:443",
+            "[v1.x:y]",
+            "a-b_c~d!$&'()*+,;=",
+            "x:65535",
+            "x:",
+            "%41",
+        ] {
+            let head = format!("GET / HTTP/1.1\r\nHost: {good}\r\n\r\n");
+            assert_eq!(parse(head.as_bytes()).unwrap().bad, None, "{good:?}");
+        }
+        // The authority of an absolute-form target is held to the same rule.
+        assert_eq!(status_of(b"GET http://x:99999/ HTTP/1.1\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
     fn an_absolute_form_authority_wins_over_host() {
         let r = parse(b"GET http://example.org:8080/p?q HTTP/1.1\r\nHost: other\r\n\r\n").unwrap();
         assert_eq!(r.uri_server.as_deref(), Some("example.org:8080"));
@@ -600,10 +720,11 @@ mod tests {
         assert_eq!(status_of(two_hosts), Some(StatusCode::BAD_REQUEST));
         let both = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-D: 4\r\ncontent-length: 1\r\n\r\n";
         assert_eq!(status_of(both), Some(StatusCode::BAD_REQUEST));
-        // None of them: no body, kept alive in HTTP/1.1, and a Host that is not visible ASCII is
-        // no server name.
-        let r = parse(b"GET / HTTP/1.1\r\nHost: \xe9t\xe9\r\n\r\n").unwrap();
-        assert_eq!((r.body, r.keep_alive, r.expect_continue, r.uri_server), (BodyLength::Empty, true, false, None));
+        // None of them: no body, kept alive in HTTP/1.1.
+        let r = parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        assert_eq!((r.body, r.keep_alive, r.expect_continue), (BodyLength::Empty, true, false));
+        // A Host that is not visible ASCII is no host name: 400 (RFC 9112 §3.2).
+        assert_eq!(status_of(b"GET / HTTP/1.1\r\nHost: \xe9t\xe9\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
     }
 
     #[test]
