@@ -243,6 +243,38 @@ async fn a_directory_without_its_slash_is_redirected_and_with_it_serves_its_inde
     server.stop().await;
 }
 
+/// RFC 9110 §13.1.1, §13.1.4, §13.2.2: a failing `If-Match` or `If-Unmodified-Since` is a 412
+/// (they used to be ignored: 200), before `If-None-Match` and before a `Range`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_if_match_or_if_unmodified_since_gets_412() {
+    let site = Site::new();
+    let server = site.serve().await;
+    let first = fetch(&server, "GET", "/hello.txt", "").await;
+    let etag = first.header("etag").expect("an ETag").to_owned();
+    let last_modified = first.header("last-modified").expect("a Last-Modified").to_owned();
+
+    let failed = fetch(&server, "GET", "/hello.txt", "If-Match: \"other\"\r\n").await;
+    failed.assert_status(412);
+    assert!(failed.raw.starts_with(b"HTTP/1.1 412 Precondition Failed\r\n"), "{}", shown(&failed.raw));
+    failed.assert_header("etag", &etag);
+    let early = "Thu, 01 Jan 1970 00:00:01 GMT";
+    fetch(&server, "GET", "/hello.txt", &format!("If-Unmodified-Since: {early}\r\n")).await.assert_status(412);
+    fetch(&server, "GET", "/hello.txt", &format!("If-Match: \"other\"\r\nIf-None-Match: {etag}\r\n"))
+        .await
+        .assert_status(412);
+    fetch(&server, "GET", "/hello.txt", "If-Match: \"other\"\r\nRange: bytes=0-1\r\n").await.assert_status(412);
+    // Passing ones serve as usual.
+    fetch(&server, "GET", "/hello.txt", &format!("If-Match: {etag}\r\n")).await.assert_status(200);
+    fetch(&server, "GET", "/hello.txt", &format!("If-Unmodified-Since: {last_modified}\r\n")).await.assert_status(200);
+    fetch(&server, "GET", "/hello.txt", "If-Match: *\r\nRange: bytes=0-1\r\n").await.assert_status(206);
+    // curl, a real client, sees the same.
+    let code =
+        curl(&["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "If-Match: \"nope\"", &server.url("/hello.txt")])
+            .await;
+    assert_eq!(String::from_utf8_lossy(&code.stdout), "412");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_matching_if_none_match_gets_304_without_a_body() {
     let site = Site::new();

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::header::{HeaderValue, ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE};
 use http::StatusCode;
 
-use super::conditional::{not_modified, Validators};
+use super::conditional::{not_modified, precondition_failed, Validators};
 use super::content_type::{content_type, TypeCache};
 use super::range::{requested_range, RangeRequest};
 use super::value::digits_value;
@@ -36,7 +36,8 @@ impl From<(ResponseHead, Bytes)> for Answer {
 /// What both sources answer once the file is found, from its name (for `Content-Type`), its
 /// length and its validators: the head, and which bytes of the file follow it (`start` and
 /// `length`), as the conditional fields (RFC 9110 §13.2.2) and `Range` (§14) ask. `Err` is an
-/// answer that sends none of the file: 304 Not Modified or 416 Range Not Satisfiable.
+/// answer that sends none of the file: 412 Precondition Failed, 304 Not Modified or 416 Range
+/// Not Satisfiable.
 #[allow(clippy::result_large_err)]
 pub(super) fn select(
     request: &Request,
@@ -45,6 +46,16 @@ pub(super) fn select(
     validators: Validators,
     types: Option<&TypeCache>,
 ) -> Result<(ResponseHead, u64, u64), Answer> {
+    if precondition_failed(&request.headers, &validators) {
+        let (head, body) = get_error_page(
+            StatusCode::PRECONDITION_FAILED,
+            &format!(
+                "{} has changed since the version the request names (If-Match or If-Unmodified-Since).",
+                request.path
+            ),
+        );
+        return Err(Answer::Page(validators.add_to(head), body));
+    }
     if not_modified(&request.headers, &validators) {
         let head = validators.add_to(ResponseHead::new(StatusCode::NOT_MODIFIED));
         return Err(Answer::Page(head, Bytes::new()));

@@ -1,11 +1,12 @@
 //! Validators and conditional requests (RFC 9110 §8.8, §13): the `ETag` and `Last-Modified` of a
-//! file, and whether `If-None-Match`, `If-Modified-Since` or `If-Range` match them.
+//! file, and whether `If-Match`, `If-Unmodified-Since`, `If-None-Match`, `If-Modified-Since` or
+//! `If-Range` match them.
 
 use std::fs::Metadata;
 use std::sync::{Mutex, TryLockError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::header::{HeaderValue, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use http::header::{HeaderValue, ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE, LAST_MODIFIED};
 use http::HeaderMap;
 
 use super::value::short_value;
@@ -105,6 +106,31 @@ impl Validators {
             head = head.header(LAST_MODIFIED, value);
         }
         head
+    }
+}
+
+/// Whether the request's preconditions fail, making this a 412 Precondition Failed (RFC 9110
+/// §13.2.2, steps 1 and 2, evaluated before the others): `If-Match` lists no tag that matches
+/// the file's by strong comparison (`*` matches any file), or, without `If-Match`,
+/// `If-Unmodified-Since` is a date before the file's modification time. A date that does not
+/// parse, or a file with no modification time, leaves `If-Unmodified-Since` unevaluated
+/// (§13.1.4).
+pub(super) fn precondition_failed(headers: &HeaderMap, validators: &Validators) -> bool {
+    let mut if_match = headers.get_all(IF_MATCH).iter().peekable();
+    if if_match.peek().is_some() {
+        let matches = if_match.any(|value| {
+            entity_tags(value.as_bytes()).iter().any(|tag| match tag {
+                EntityTag::Any => true,
+                EntityTag::Tag { weak, opaque } => !weak && validators.etag().is_some_and(|ours| ours == *opaque),
+            })
+        });
+        return !matches;
+    }
+    let Some(since) = headers.get(IF_UNMODIFIED_SINCE) else { return false };
+    let since = since.to_str().ok().and_then(|v| httpdate::parse_http_date(v).ok());
+    match (since.and_then(|t| t.duration_since(UNIX_EPOCH).ok()), validators.modified_secs()) {
+        (Some(since), Some(modified)) => modified > since.as_secs(),
+        _ => false,
     }
 }
 
@@ -268,6 +294,35 @@ mod tests {
         let (_tmp, root) = site();
         let headers = [("if-none-match", "\"other\""), ("if-modified-since", "Tue, 14 Nov 2023 22:13:20 GMT")];
         assert_eq!(get_with(&root, "/hello.txt", &headers).head.status, StatusCode::OK);
+    }
+
+    #[test]
+    fn if_match_and_if_unmodified_since_that_fail_are_412_before_anything_else() {
+        let (_tmp, root) = site();
+        let etag = hello_etag();
+        let status = |headers: &[(&'static str, &str)]| get_with(&root, "/hello.txt", headers).head.status;
+        // If-Match: the tag (strong), `*`, or a list holding it pass; another tag, or the tag
+        // weak, fail.
+        for pass in [etag.clone(), "*".to_owned(), format!("\"x\", {etag}")] {
+            assert_eq!(status(&[("if-match", &pass)]), StatusCode::OK, "{pass}");
+        }
+        for fail in ["\"other\"".to_owned(), format!("W/{etag}"), "".to_owned()] {
+            assert_eq!(status(&[("if-match", &fail)]), StatusCode::PRECONDITION_FAILED, "{fail}");
+        }
+        // If-Unmodified-Since: at or after the mtime passes, before it fails; not a date: ignored.
+        assert_eq!(status(&[("if-unmodified-since", "Tue, 14 Nov 2023 22:13:20 GMT")]), StatusCode::OK);
+        let before = "Tue, 14 Nov 2023 22:13:19 GMT";
+        assert_eq!(status(&[("if-unmodified-since", before)]), StatusCode::PRECONDITION_FAILED);
+        assert_eq!(status(&[("if-unmodified-since", "soon")]), StatusCode::OK);
+        // If-Match is evaluated instead of If-Unmodified-Since when both are sent (step 2).
+        assert_eq!(status(&[("if-match", &etag), ("if-unmodified-since", before)]), StatusCode::OK);
+        // Steps 1 and 2 come before 3: a failing If-Match is 412 even if If-None-Match would 304.
+        assert_eq!(status(&[("if-match", "\"other\""), ("if-none-match", &etag)]), StatusCode::PRECONDITION_FAILED);
+        // A range request is held to them too: 412, not 206.
+        assert_eq!(status(&[("if-match", "\"other\""), ("range", "bytes=0-1")]), StatusCode::PRECONDITION_FAILED);
+        assert_eq!(status(&[("if-match", &etag), ("range", "bytes=0-1")]), StatusCode::PARTIAL_CONTENT);
+        // A failing If-Range sends the whole file (RFC 9110 §13.1.5), not a 412.
+        assert_eq!(status(&[("if-range", "\"other\""), ("range", "bytes=0-1")]), StatusCode::OK);
     }
 
     #[test]

@@ -60,7 +60,7 @@
 //! the request names (`path.rs`), finds the file below its home directory or among its
 //! [`EmbeddedFiles`] (the home directory resolved once per [`MinimalFactory`]), and opens it.
 //! From the file's metadata it makes the validators (`conditional.rs`) and judges the
-//! conditional fields and `Range` (`range.rs`), which choose the head: 200, 206, 304 or 416, with
+//! conditional fields and `Range` (`range.rs`), which choose the head: 200, 206, 304, 412 or 416, with
 //! the `Content-Type` of the name (`content_type.rs`). It sends the head, then the body (none
 //! for `HEAD`): a small file read whole, a large one as one [`Resource::File`] region or in
 //! pieces, each piece once the previous one has been accepted; then `ProducerFinished`, and it
@@ -97,10 +97,12 @@
 //!   `charset=utf-8`.
 //! * **Validators** (RFC 9110 §8.8): `Last-Modified` (the file's modification time) and a strong
 //!   `ETag` made of the modification time (seconds and nanoseconds) and the length, in hex.
-//! * **Conditional requests** (RFC 9110 §13.1.2, §13.1.3, §13.2.2): `If-None-Match` (a list of tags
-//!   or `*`, weak comparison) that matches, or, when there is no `If-None-Match`,
-//!   `If-Modified-Since` not earlier than the modification time (to the second), gives
-//!   304 Not Modified with the validators and no body.
+//! * **Conditional requests** (RFC 9110 §13.1, in the order of §13.2.2): first `If-Match` (a
+//!   list of tags or `*`, strong comparison) that matches nothing, or, when there is no
+//!   `If-Match`, `If-Unmodified-Since` earlier than the modification time, gives 412
+//!   Precondition Failed (a range request too); then `If-None-Match` (weak comparison) that
+//!   matches, or, when there is no `If-None-Match`, `If-Modified-Since` not earlier than the
+//!   modification time (to the second), gives 304 Not Modified with the validators and no body.
 //! * **Ranges** (RFC 9110 §14), for `GET` only: one range, `bytes=a-b`, `bytes=a-` or `bytes=-n`,
 //!   gives 206 Partial Content with `Content-Range` and just those bytes. A range starting at or past
 //!   the end, or `bytes=-0`, gives 416 with `Content-Range: bytes */length` (§15.5.17). Several
