@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgAction, Parser};
-use kamaelia::chassis::ServerSettings;
+use kamaelia::chassis::{ServerSettings, WhenFull};
+use kamaelia::http::http_server::busy_response;
 use kamaelia::http::{FileIo, HttpSettings};
 
 /// The port the cookbook serves on: 8082.
@@ -77,7 +78,8 @@ pub struct Options {
     /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`, `--body-read-timeout`,
     /// `--handler-host-idle`.
     pub http: HttpSettings,
-    /// The server's limits: `--max-connections`, `--shutdown-grace`.
+    /// The server's limits: `--max-connections`, `--when-full` (with `--retry-after`),
+    /// `--shutdown-grace`.
     pub server: ServerSettings,
 }
 
@@ -127,10 +129,23 @@ pub struct Args {
           verbatim_doc_comment)]
     runtime: RuntimeKind,
 
-    /// connections served at once; more wait to be accepted
-    #[arg(long, value_name = "N", help_heading = LIMITS,
+    /// connections served at once; more wait to be accepted, or get a
+    /// 503 (see --when-full)
+    #[arg(long, value_name = "N", help_heading = LIMITS, verbatim_doc_comment,
           default_value_t = ServerSettings::default().max_connections, value_parser = size)]
     max_connections: usize,
+    /// what clients past --max-connections get: wait (in the kernel's
+    /// listen queue, to be served when a connection ends) or refuse
+    /// (503 Service Unavailable with Retry-After, at once; no component
+    /// is made for them)
+    #[arg(long, value_name = "wait|refuse", help_heading = LIMITS, default_value = "wait", value_parser = when_full,
+          verbatim_doc_comment)]
+    when_full: Refusing,
+    /// with --when-full refuse, the Retry-After a refused client is
+    /// given, in seconds
+    #[arg(long, value_name = "SECS", help_heading = LIMITS, default_value_t = 1, value_parser = above_zero,
+          verbatim_doc_comment)]
+    retry_after: u64,
     /// request target length, in bytes; 414
     #[arg(long, value_name = "BYTES", help_heading = LIMITS,
           default_value_t = HttpSettings::default().max_target_length, value_parser = size)]
@@ -184,8 +199,13 @@ impl From<Args> for Options {
             handler_host_idle: (args.handler_host_idle > 0).then(|| Duration::from_millis(args.handler_host_idle)),
             ..HttpSettings::default()
         };
+        let when_full = match args.when_full {
+            Refusing::Wait => WhenFull::Wait,
+            Refusing::Refuse => WhenFull::Refuse(busy_response(Duration::from_secs(args.retry_after))),
+        };
         let server = ServerSettings {
             max_connections: args.max_connections,
+            when_full,
             shutdown_grace: Duration::from_secs(args.shutdown_grace),
             ..ServerSettings::default()
         };
@@ -285,6 +305,23 @@ fn size(value: &str) -> Result<usize, Expected> {
 
 fn thread_count(value: &str) -> Result<usize, Expected> {
     whole_number(value).and_then(|n| usize::try_from(n).map_err(|_| Expected("a thread count")))
+}
+
+/// `--when-full`: what clients past `--max-connections` get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusing {
+    /// `wait`: they wait to be accepted.
+    Wait,
+    /// `refuse`: 503 with `Retry-After`, at once.
+    Refuse,
+}
+
+fn when_full(value: &str) -> Result<Refusing, Expected> {
+    match value {
+        "wait" => Ok(Refusing::Wait),
+        "refuse" => Ok(Refusing::Refuse),
+        _ => Err(Expected("`wait` or `refuse`")),
+    }
 }
 
 fn file_io(value: &str) -> Result<FileIo, Expected> {

@@ -563,3 +563,33 @@ fn rest_store_answers_curl() {
     let head = run(&["-I", &url]);
     assert!(head.starts_with("HTTP/1.1 200") && head.to_ascii_lowercase().contains("content-length: 9"), "{head}");
 }
+
+#[test]
+fn past_max_connections_the_server_can_refuse_with_503_and_retry_after() {
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_kamaelia"));
+    let server = start(binary, &["--max-connections", "1", "--when-full", "refuse", "--retry-after", "3"]);
+    // One client holds the only place: a keep-alive request, answered, the connection left open.
+    let mut held = TcpStream::connect(server.address).expect("connect");
+    held.set_read_timeout(Some(DEADLINE)).unwrap();
+    held.write_all(b"GET /hello HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    held.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    // The next ones are refused at once, whatever they send.
+    let refused = get(server.address, "/hello");
+    assert!(refused.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{refused}");
+    assert!(refused.contains("\r\nRetry-After: 3\r\n") && refused.contains("\r\nConnection: close\r\n"), "{refused}");
+    let code = curl(&["-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("http://{}/hello", server.address)]);
+    assert_eq!(code, b"503");
+    // Once the place is free, clients are served again.
+    drop(held);
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let answer = get(server.address, "/hello");
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(Instant::now() < end, "never served again: {answer}");
+        std::thread::yield_now();
+    }
+}

@@ -68,7 +68,9 @@ pub use graphline::{child, Graphline, GraphlineError, LinkageSpec};
 pub use par::PAR;
 pub use pipeline::Pipeline;
 pub use seq::Seq;
-pub use server::{ConnectionInfo, ServerCore, ServerError, ServerHandle, ServerSettings, SimpleServer, SocketOptions};
+pub use server::{
+    ConnectionInfo, ServerCore, ServerError, ServerHandle, ServerSettings, SimpleServer, SocketOptions, WhenFull,
+};
 pub use socket::{AdapterSettings, Bytes, ConnectedSocketAdapter, FileRegion, Outgoing, Payload};
 pub use tcp_client::{ClientSettings, TCPClient, TcpClientError};
 pub use transform::{Filter, PureTransformer};

@@ -337,6 +337,40 @@ async fn a_simpleserver_factory_may_take_the_connection_or_nothing() {
     within("the servers' end", async { tokio::join!(running1.join(), running2.join()) }).await;
 }
 
+/// Past `max_connections`, `WhenFull::Refuse` answers each further client at once and closes it,
+/// making no component; the clients already served go on, and room made is used again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_server_set_to_refuse_answers_further_clients_and_closes_them() {
+    let settings = ServerSettings {
+        max_connections: 1,
+        when_full: kamaelia_chassis::WhenFull::Refuse(Bytes::from_static(b"busy, try later\n")),
+        ..ServerSettings::default()
+    };
+    let server = SimpleServer { settings, ..SimpleServer::new(|| Echo, 0) }.bind().await.unwrap();
+    let (scheduler, running, handle, address) = start(server);
+    let mut served = connect(address).await;
+    assert_eq!(round_trip(&mut served, b"first").await, b"first");
+    for _ in 0..3 {
+        let mut refused = connect(address).await;
+        // A request already sent does not make the answer a reset.
+        refused.write_all(b"please").await.unwrap();
+        assert_eq!(read_to_end(&mut refused).await, b"busy, try later\n");
+    }
+    assert_eq!(handle.stats().refused, 3);
+    assert_eq!(handle.stats().accepted, 1);
+    // Only the served connection's components exist.
+    assert_eq!(running.children().len(), 2);
+    assert_eq!(round_trip(&mut served, b"still served").await, b"still served");
+    drop(served);
+    within("the connection's end", handle.wait_for(|s| s.open == 0)).await;
+    let mut next = connect(address).await;
+    assert_eq!(round_trip(&mut next, b"room again").await, b"room again");
+    drop(next);
+    handle.shutdown();
+    within("the server's end", running.join()).await;
+    assert!(scheduler.failures().is_empty());
+}
+
 /// Kamaelia never stops a protocol that ignores its control, so it leaks; here it is stopped
 /// `protocol_grace` after its socket closed.
 #[tokio::test(flavor = "multi_thread")]

@@ -246,3 +246,44 @@ where
 {
     Arc::new(move |request| create_request_handler(request).into())
 }
+
+/// What a full server answers a client it refuses
+/// ([`WhenFull::Refuse`](kamaelia_chassis::WhenFull::Refuse)): `503 Service Unavailable` with
+/// `Retry-After` (whole seconds, at least 1), a short page saying why, and `Connection: close`.
+/// Made once, when the server is set up: no `Date` (RFC 9110 §6.6.1 does not ask it of a 5xx).
+///
+/// ```
+/// use std::time::Duration;
+/// use kamaelia_chassis::{ServerSettings, WhenFull};
+/// use kamaelia_http::http_server::busy_response;
+///
+/// let settings = ServerSettings {
+///     max_connections: 256,
+///     when_full: WhenFull::Refuse(busy_response(Duration::from_secs(2))),
+///     ..ServerSettings::default()
+/// };
+/// let WhenFull::Refuse(answer) = &settings.when_full else { unreachable!() };
+/// assert!(answer.starts_with(b"HTTP/1.1 503 Service Unavailable\r\n"));
+/// assert!(std::str::from_utf8(answer).unwrap().contains("\r\nRetry-After: 2\r\n"));
+/// ```
+pub fn busy_response(retry_after: std::time::Duration) -> Bytes {
+    let seconds = retry_after.as_secs().max(1);
+    let (head, body) = crate::error_pages::get_error_page(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        &format!("The server is serving as many clients as it can; try again in {seconds} s."),
+    );
+    let mut answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nServer: {}\r\nRetry-After: {seconds}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        crate::settings::DEFAULT_SERVER_NAME,
+        body.len()
+    );
+    for (name, value) in &head.headers {
+        if let Ok(value) = value.to_str() {
+            answer.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    answer.push_str("\r\n");
+    let mut bytes = answer.into_bytes();
+    bytes.extend_from_slice(&body);
+    Bytes::from(bytes)
+}

@@ -19,8 +19,10 @@ pub struct ServerStats {
     pub listening: bool,
     /// Connections open now: accepted, with at least one of their two components running.
     pub open: usize,
-    /// Connections accepted so far.
+    /// Connections accepted so far (not counting those refused).
     pub accepted: u64,
+    /// Clients refused because the server was full ([`WhenFull::Refuse`](super::WhenFull::Refuse)).
+    pub refused: u64,
     /// Connections the server had to stop because a grace period expired (a protocol that
     /// outlived its socket by `protocol_grace`, or connections still open `shutdown_grace` after
     /// shutdown began).

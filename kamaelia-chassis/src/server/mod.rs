@@ -117,9 +117,16 @@
 //! # Limits
 //!
 //! * At most [`max_connections`](ServerSettings::max_connections) connections are served at
-//!   once. When that many are open the server stops accepting, and further clients wait in the
-//!   kernel's listen queue ([`backlog`](SocketOptions::backlog) long; past that, the kernel
-//!   refuses or drops them) until a connection ends, meaning both its components have ended.
+//!   once. What further clients get is [`when_full`](ServerSettings::when_full): by default
+//!   ([`WhenFull::Wait`]) the server stops accepting, and they wait in the kernel's listen queue
+//!   ([`backlog`](SocketOptions::backlog) long; past that, the kernel refuses or drops them)
+//!   until a connection ends, meaning both its components have ended; with
+//!   [`WhenFull::Refuse`] the server goes on accepting and answers each of them at once with the
+//!   bytes given (an HTTP server: `503 Service Unavailable` with `Retry-After`), then closes the
+//!   connection, making no component for it ([`ServerStats::refused`] counts them).
+//! * Out of file descriptors (`accept` fails with `EMFILE`), the server goes on serving the
+//!   connections it has and stops accepting for a moment (100 ms) at a time, logging a warning;
+//!   clients meanwhile wait in the listen queue.
 //! * Per connection, the adapter reads at most [`read_buffer_size`](crate::socket::AdapterSettings::read_buffer_size)
 //!   bytes at a time and waits while the protocol's `inbox` is full, so a slow protocol slows its
 //!   client down rather than buffering; see [`crate::socket`] for its other limits.
@@ -207,7 +214,7 @@ pub use error::ServerError;
 pub use handle::{ServerHandle, ServerStats};
 pub use server_core::{BoundServer, ServerCore};
 pub use settings::{
-    ServerSettings, SocketOptions, DEFAULT_BACKLOG, DEFAULT_LISTEN_ADDRESS, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_PROTOCOL_GRACE, DEFAULT_SHUTDOWN_GRACE,
+    ServerSettings, SocketOptions, WhenFull, DEFAULT_BACKLOG, DEFAULT_LISTEN_ADDRESS, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_PROTOCOL_GRACE, DEFAULT_SHUTDOWN_GRACE, MAX_REFUSING, REFUSAL_LINGER,
 };
 pub use simple_server::{IntoProtocolFactory, ProtocolFactory, SimpleServer, WithConnection};

@@ -5,8 +5,9 @@
 //! The server is one task that sleeps until something happens ([`Wake`]), in priority order: a
 //! shutdown request from a handle, a message on its `control`, one of its children ending, a
 //! deadline (a protocol's grace, the drain's grace, the end of an accept back-off), or a new
-//! connection. Accepting stops while `max_connections` connections are open, so further clients
-//! wait in the kernel's listen queue rather than in memory here.
+//! connection. While `max_connections` connections are open, accepting stops, so further clients
+//! wait in the kernel's listen queue rather than in memory here ([`WhenFull::Wait`]), or goes on,
+//! and each client over the limit is answered with the refusal and closed ([`WhenFull::Refuse`]).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -28,7 +29,7 @@ use crate::socket::{Bytes, ConnectedSocketAdapter, Outgoing};
 
 use super::connection::{wire, Connection, ConnectionInfo, Connections, ProtocolFactory};
 use super::handle::{ServerStats, Shared};
-use super::settings::ServerSettings;
+use super::settings::{ServerSettings, WhenFull, MAX_REFUSING, REFUSAL_LINGER};
 
 /// How long the server stops accepting after `accept` fails (for example when the process is
 /// out of file descriptors), so that a persistent error does not spin: 100 ms, arbitrary.
@@ -77,6 +78,8 @@ struct Server<P: Component> {
     accept_paused_until: Option<Instant>,
     /// The `ShutdownMicroprocess` that stopped the server, to pass on.
     pass_on: Option<Ipc>,
+    /// Refused clients being answered now ([`WhenFull::Refuse`]).
+    refusing: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Serves until every connection has ended after a shutdown: the body of a server component.
@@ -97,6 +100,7 @@ where
         drain_forced: false,
         accept_paused_until: None,
         pass_on: None,
+        refusing: Arc::default(),
     };
     log::info!("{}: listening on {local_addr}", server.name);
     let mut timer = pin!(tokio::time::sleep_until(Instant::now()));
@@ -153,9 +157,10 @@ impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Server<P> {
         mut timer: Pin<&mut Sleep>,
         timed: bool,
     ) -> Wake {
+        let room = self.connections.by_adapter.len() < self.settings.max_connections;
         let accepting = self.listener.is_some()
             && self.accept_paused_until.is_none()
-            && self.connections.by_adapter.len() < self.settings.max_connections;
+            && (room || matches!(self.settings.when_full, WhenFull::Refuse(_)));
         let draining = self.drain_deadline.is_some();
         let listener = self.listener.as_ref();
         poll_fn(|cx| {
@@ -192,6 +197,34 @@ impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Server<P> {
         .await
     }
 
+    /// Answers a client over the limit with `answer` and closes its connection, on a task of its
+    /// own that reads (and drops) what the client sent for at most [`REFUSAL_LINGER`], so that a
+    /// reset does not destroy the answer; at most [`MAX_REFUSING`] at once, past that closed at
+    /// once.
+    fn refuse(&mut self, stream: TcpStream, peer: SocketAddr, answer: Bytes) {
+        self.publish(|s| s.refused += 1);
+        if self.refusing.load(std::sync::atomic::Ordering::Relaxed) >= MAX_REFUSING {
+            log::debug!("{}: full; {peer} closed unanswered (too many being refused)", self.name);
+            return;
+        }
+        log::debug!("{}: full ({} open); {peer} refused", self.name, self.connections.by_adapter.len());
+        let refusing = self.refusing.clone();
+        refusing.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = stream;
+            let answered = async {
+                stream.write_all(&answer).await?;
+                stream.shutdown().await?;
+                let mut sink = [0u8; 1024];
+                while stream.read(&mut sink).await? > 0 {}
+                Ok::<(), io::Error>(())
+            };
+            let _ = tokio::time::timeout(REFUSAL_LINGER, answered).await;
+            refusing.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+
     fn publish(&self, change: impl FnOnce(&mut ServerStats)) {
         let open = self.connections.by_adapter.len();
         self.connections.shared.stats.send_modify(|s| {
@@ -201,6 +234,12 @@ impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Server<P> {
     }
 
     fn accepted(&mut self, ctx: &mut Context<(), ()>, stream: TcpStream, peer: SocketAddr) {
+        if self.connections.by_adapter.len() >= self.settings.max_connections {
+            if let WhenFull::Refuse(answer) = &self.settings.when_full {
+                self.refuse(stream, peer, answer.clone());
+                return;
+            }
+        }
         let local = stream.local_addr().unwrap_or(self.local_addr);
         let info = ConnectionInfo { peer, local };
         // A factory (or a protocol's `declare`) that panics costs this connection, not the server.

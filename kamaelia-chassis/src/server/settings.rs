@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use crate::socket::{AdapterSettings, SettingError};
+use crate::socket::{AdapterSettings, Bytes, SettingError};
 
 /// How many connections a server serves at once unless told otherwise: 512. Each holds a file
 /// descriptor, and many systems allow a process 1024 by default; at the limit the server stops
@@ -46,11 +46,39 @@ impl Default for SocketOptions {
     }
 }
 
+/// What a server does with clients that connect while [`max_connections`](ServerSettings::max_connections)
+/// connections are open.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum WhenFull {
+    /// Stop accepting until a connection ends: further clients wait in the kernel's listen queue
+    /// (its [`backlog`](SocketOptions::backlog) long; past that, the kernel refuses or drops
+    /// them), and are served once there is room. The default: nothing is refused, but a client
+    /// cannot tell a full server from a slow one.
+    #[default]
+    Wait,
+    /// Go on accepting, and answer each client over the limit with these bytes, then close its
+    /// connection (after reading what it sent for at most [`REFUSAL_LINGER`], so that the
+    /// answer is not lost to a reset). An HTTP server gives a `503 Service Unavailable` with
+    /// `Retry-After` (`kamaelia_http::http_server::busy_response`). No component is made for a
+    /// refused client, and at most [`MAX_REFUSING`] are being answered at once (past that, they
+    /// are closed at once).
+    Refuse(Bytes),
+}
+
+/// How long a refused client's connection is kept to read what it sent before it is closed:
+/// 100 ms.
+pub const REFUSAL_LINGER: Duration = Duration::from_millis(100);
+
+/// How many refused clients are being answered at once, at most: 64.
+pub const MAX_REFUSING: usize = 64;
+
 /// A server's limits and grace periods. [`Default`] gives the `DEFAULT_*` values of this module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {
     /// The most connections served at once ([`DEFAULT_MAX_CONNECTIONS`]); at least 1.
     pub max_connections: usize,
+    /// What clients get while `max_connections` are open ([`WhenFull::Wait`]).
+    pub when_full: WhenFull,
     /// How long a graceful shutdown waits for open connections ([`DEFAULT_SHUTDOWN_GRACE`]).
     pub shutdown_grace: Duration,
     /// How long a protocol may outlive its socket ([`DEFAULT_PROTOCOL_GRACE`]).
@@ -64,6 +92,7 @@ impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings {
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            when_full: WhenFull::Wait,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             protocol_grace: DEFAULT_PROTOCOL_GRACE,
             // A client that half-closes still gets every reply its protocol sends. No Nagle
