@@ -66,10 +66,11 @@ use crate::block_on::{block_on, block_on_deadline};
 use crate::boxes::{Inbox, Outbox};
 use crate::component::Component;
 use crate::component_ref::{ComponentRef, Core};
+use crate::error::LinkError;
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::id::ComponentId;
 use crate::identity::Identity;
-use crate::instance::IntoInstance;
+use crate::instance::{AnyInstance, IntoInstance};
 use crate::ipc::Ipc;
 use crate::kinds::BoxKind;
 use crate::lifecycle::{ComponentKind, Exit};
@@ -109,6 +110,38 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     {
         let inst = component.into_instance();
         let target = inst.component().clone();
+        Self::wired(
+            target,
+            move |s| {
+                inst.activate(s);
+            },
+            scheduler,
+        )
+        .expect("a handle's boxes match its component's standard boxes")
+    }
+
+    /// Like [`new`](Self::new), for a component whose type is not known here (an instance made
+    /// elsewhere, type-erased, such as a handler a factory returned): its `inbox` must carry `I`
+    /// and its `outbox` `O`, or the [`LinkError`] names the box and both types, and the component
+    /// is not activated.
+    pub fn for_any(instance: Box<dyn AnyInstance>, scheduler: &Scheduler) -> Result<Self, LinkError> {
+        let target = instance.component().clone();
+        Self::wired(
+            target,
+            move |s| {
+                instance.activate_boxed(s);
+            },
+            scheduler,
+        )
+    }
+
+    /// Makes the handle's boxes, links them to `target`'s standard boxes (all or none) and, if
+    /// that works, registers the handle and `activate`s the target.
+    fn wired(
+        target: ComponentRef,
+        activate: impl FnOnce(&Scheduler),
+        scheduler: &Scheduler,
+    ) -> Result<Self, LinkError> {
         let id = ComponentId::next();
         let ident = Identity::new(id, format!("Handle_{}", id.get()));
         let out_i =
@@ -139,20 +172,32 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
         }
         let boxes: Vec<Arc<dyn ErasedNode>> = vec![in_o.clone(), in_s.clone(), out_i.clone(), out_c.clone()];
         let me = ComponentRef(Arc::new(Core::new(ident, boxes, ComponentKind::Handle)));
-        let wire = |from: ComponentRef, fb, fname, to: ComponentRef, tb, tname| {
-            let s = from.find_box(fb, fname).expect("box exists");
-            let d = to.find_box(tb, tname).expect("box exists");
-            link_nodes(Some(&me), s, d, LinkOptions::default())
-                .expect("a handle's boxes match its component's standard boxes")
-        };
         use BoxKind::{Inbox as In, Outbox as Out};
-        let input = wire(me.clone(), Out, "_outbox", target.clone(), In, "inbox");
-        wire(me.clone(), Out, "_signal", target.clone(), In, "control");
-        wire(target.clone(), Out, "outbox", me.clone(), In, "_inbox");
-        wire(target.clone(), Out, "signal", me.clone(), In, "_control");
+        let plan = [
+            (&me, Out, "_outbox", &target, In, "inbox"),
+            (&me, Out, "_signal", &target, In, "control"),
+            (&target, Out, "outbox", &me, In, "_inbox"),
+            (&target, Out, "signal", &me, In, "_control"),
+        ];
+        let mut made = Vec::with_capacity(plan.len());
+        for (from, fb, fname, to, tb, tname) in plan {
+            let linked = from
+                .find_box(fb, fname)
+                .and_then(|s| to.find_box(tb, tname).map(|d| (s, d)))
+                .and_then(|(s, d)| link_nodes(Some(&me), s, d, LinkOptions::default()));
+            match linked {
+                Ok(linkage) => made.push(linkage),
+                Err(e) => {
+                    crate::link::unlink_all(&made);
+                    me.0.finish(Exit::Finished);
+                    return Err(e);
+                }
+            }
+        }
         scheduler.register(&me);
-        inst.activate(scheduler);
-        Handle {
+        activate(scheduler);
+        let input = made.swap_remove(0);
+        Ok(Handle {
             me,
             target,
             input: Some(input),
@@ -161,7 +206,7 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
             to_control: Outbox::from_node(out_c),
             from_outbox: Inbox::from_node(in_o),
             from_signal: Inbox::from_node(in_s),
-        }
+        })
     }
 
     /// The component being driven.
