@@ -158,7 +158,7 @@ pub use error::{
 };
 pub use events::{Event, Select};
 pub use fn_component::{from_fn, FnComponent};
-pub use handle::Handle;
+pub use handle::{Handle, HandleInput, HandleOutput};
 pub use host::{hostable, Hosted};
 pub use instance::{AnyInstance, Instance, IntoInstance, NewComponent};
 pub use ipc::Ipc;

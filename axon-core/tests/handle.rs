@@ -200,3 +200,25 @@ fn a_handle_for_a_type_erased_instance_checks_the_box_types() {
     assert_eq!(handles, 1, "only the first handle exists: the failed one left nothing behind");
     drop(h);
 }
+
+// Split into halves, a handle sends from one thread while another reads: more than the boxes
+// hold passes through, and dropping the sending half closes the component's input.
+#[test]
+fn a_split_handle_sends_and_reads_at_once_and_dropping_the_input_ends_the_input() {
+    let scheduler = Scheduler::new();
+    let (mut input, mut output) = Handle::new(Reverser, &scheduler).split();
+    let sender = std::thread::spawn(move || {
+        for i in 0..10_000 {
+            input.send_blocking(format!("{i}"));
+        }
+        // Dropped here: the component's inbox closes once it has taken everything.
+    });
+    let mut count = 0;
+    while let Ok(s) = output.recv_timeout(DEADLINE) {
+        assert_eq!(s, format!("{count}").chars().rev().collect::<String>());
+        count += 1;
+    }
+    sender.join().unwrap();
+    assert_eq!(count, 10_000);
+    assert_eq!(output.join_blocking(), Exit::Finished);
+}
