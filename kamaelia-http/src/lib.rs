@@ -66,9 +66,12 @@
 //! `docs/porting.md` in the repository sets the cookbook page beside these examples and lists
 //! every behaviour that differs from Kamaelia's server, with why.
 
+/// The box-table check of the workspace's test support, for the unit tests of crate-private
+/// components (see `host.rs`).
 #[cfg(test)]
-#[path = "../tests/support/box_tables.rs"]
-mod box_tables;
+mod box_tables {
+    pub(crate) use ::box_tables::{check, declared_boxes};
+}
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;
