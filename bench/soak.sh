@@ -58,15 +58,6 @@ SERVER_ARGS=${SERVER_ARGS:-}
 START_DEADLINE=30
 STATS_DEADLINE=10
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN=$TARGET/release
-SAMPLES=$TARGET/soak-samples.tsv
-SERVER_LOG=$TARGET/soak-server.log
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kamaelia-soak.XXXXXX")
-mkdir -p "$TARGET"
-START=$SECONDS
-
 say() { printf '%s\n' "$*"; }
 die() {
     say "bench/soak.sh: $*" >&2
@@ -78,6 +69,15 @@ for knob in SOAK_SECONDS WARMUP_SECONDS SAMPLE_SECONDS WRK_CONNECTIONS CLIENT_WO
 done
 ((SAMPLE_SECONDS > 0 && SOAK_SECONDS >= 2 * SAMPLE_SECONDS)) ||
     die "SOAK_SECONDS ($SOAK_SECONDS) must be at least two samples of SAMPLE_SECONDS ($SAMPLE_SECONDS)"
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/release
+SAMPLES=$TARGET/soak-samples.tsv
+SERVER_LOG=$TARGET/soak-server.log
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kamaelia-soak.XXXXXX")
+mkdir -p "$TARGET"
+START=$SECONDS
 
 # ----- processes, and stopping them whatever happens -----
 
