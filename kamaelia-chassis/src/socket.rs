@@ -804,7 +804,7 @@ async fn write_rest(
             Progress::Done => return Ok(()),
             Progress::Full => writable(wr, timeout).await?,
             // (In a group, behind the members that are ready; otherwise behind the tasks.)
-            Progress::Turn => axon_core::group::yield_now().await,
+            Progress::Turn => axon_core::yield_now().await,
         }
         progress = write_now(wr, &mut batch, activity)?;
     }
