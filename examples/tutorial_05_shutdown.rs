@@ -2,7 +2,7 @@
 //! was all") comes after the data; `ShutdownMicroprocess` ("stop now") comes first.
 //!
 //! ```text
-//! Pipeline: Numbers ──outbox→inbox────▶ Square ──outbox──▶ Handle (main writes each line)
+//! Pipeline: Numbers ──outbox→inbox────▶ Square ──outbox──▶ Handle (run writes each line)
 //!                   ──signal→control──▶        ──signal──▶ Handle
 //! ```
 //!

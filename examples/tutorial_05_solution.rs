@@ -2,7 +2,7 @@
 //! on the first `n` messages and then ends the stream itself, as Unix `head` does.
 //!
 //! ```text
-//! Pipeline: Numbers (1 to 1000) ──▶ Take(3) ──outbox──▶ Handle (main writes each line)
+//! Pipeline: Numbers (1 to 1000) ──▶ Take(3) ──outbox──▶ Handle (run writes each line)
 //! ```
 //!
 //! ```text
