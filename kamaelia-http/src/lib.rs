@@ -65,9 +65,11 @@
 //! `docs/porting.md` in the repository sets the cookbook page beside these examples and lists
 //! every behaviour that differs from Kamaelia's server, with why.
 
+pub mod body;
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;
+pub mod function;
 pub mod handlers;
 pub mod http_server;
 pub mod minimal;
@@ -80,8 +82,10 @@ pub mod routing;
 pub mod settings;
 pub mod shutdown;
 
+pub use body::{BodyError, RequestBody, REQUEST_BODY_PIECES};
 pub use bytes::Bytes;
 pub use error_pages::ErrorPages;
+pub use function::{BodyWriter, BoxError, ClientGone, Response, ResponseBody};
 pub use handlers::{BodyEcho, Cat, EchoHandler, ExampleWrapper, HelloHandler};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 pub use http_server::HTTPServer;

@@ -105,6 +105,7 @@ use crate::request::Request;
 use crate::resource::{Handler, Resource};
 use crate::settings::HttpSettings;
 
+mod calling;
 mod exchange;
 mod hosting;
 mod log_line;
