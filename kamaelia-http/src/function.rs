@@ -239,7 +239,7 @@ pub struct ResponseBody {
 enum BodyKind {
     Empty,
     Whole(Bytes),
-    Stream(Pin<Box<dyn Body<Data = Bytes, Error = BoxError> + Send>>),
+    Stream(BoxBody),
 }
 
 impl fmt::Debug for ResponseBody {
@@ -269,7 +269,7 @@ impl ResponseBody {
         if body.is_end_stream() {
             return ResponseBody::empty();
         }
-        ResponseBody { kind: BodyKind::Stream(Box::pin(AsBytes { body })) }
+        ResponseBody { kind: BodyKind::Stream(box_body(body)) }
     }
 
     /// A body written as it goes by `write`, which is given a [`BodyWriter`]: each
@@ -385,6 +385,19 @@ impl Body for ResponseBody {
             BodyKind::Stream(body) => body.size_hint(),
         }
     }
+}
+
+/// A body of any type, boxed, with its data as [`Bytes`] and its error boxed.
+pub(crate) type BoxBody = Pin<Box<dyn Body<Data = Bytes, Error = BoxError> + Send>>;
+
+/// `body`, boxed as a [`BoxBody`].
+pub(crate) fn box_body<B>(body: B) -> BoxBody
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    Box::pin(AsBytes { body })
 }
 
 pin_project_lite::pin_project! {

@@ -79,6 +79,7 @@ pub mod request_handler;
 pub mod resource;
 pub mod routes;
 pub mod routing;
+pub mod service;
 pub mod settings;
 pub mod shutdown;
 
@@ -97,5 +98,6 @@ pub use request_handler::HTTPRequestHandler;
 pub use resource::{Handler, Resource, ResponseHead};
 pub use routes::{RouteError, Routes};
 pub use routing::{factory, request_handlers, Factory};
+pub use service::KamaeliaService;
 pub use settings::HttpSettings;
 pub use shutdown::HTTPShutdownLogicHandling;

@@ -115,6 +115,11 @@ use exchange::{Exchange, Requests, Shared};
 use hosting::Handlers;
 use writing::After;
 
+/// The text of a panic's payload, for the log and the 500 page.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    hosting::panic_text(panic)
+}
+
 /// The factory that makes a handler for each request (Kamaelia's `createRequestHandler`).
 pub type CreateRequestHandler = Arc<dyn Fn(Request) -> Handler + Send + Sync>;
 
