@@ -34,7 +34,9 @@
 //! ```
 //!
 //! A handler is any component with a [`Bytes`] `inbox` (the request body) and a [`Resource`]
-//! `outbox`: it sends a [`ResponseHead`], then data, then `ProducerFinished` on `signal`. The
+//! `outbox`: it sends a [`ResponseHead`], then data, then `ProducerFinished` on `signal`. It can
+//! also be an `async fn(Request) -> Response` or a tower service (an axum `Router`): see
+//! [`function`] and [`routes`]. The
 //! server picks the framing, keeps connections alive, answers pipelined requests in order, and
 //! turns a handler that panics or does not answer into a 500.
 //!
@@ -51,6 +53,13 @@
 //! * [`shutdown`]: [`HTTPShutdownLogicHandling`], who tells whom that the connection ends.
 //! * [`request`]: [`Request`], Kamaelia's request dictionary, typed.
 //! * [`resource`]: the resource protocol ([`Resource`], [`ResponseHead`]) and [`Handler`].
+//! * [`function`]: handlers that are called, not made: an `async fn` ([`Response`],
+//!   [`ResponseBody`]) or a tower service, run inside the request handler
+//!   (`request_handler/calling.rs`); [`body`]: the [`RequestBody`] they read as it arrives.
+//! * [`service`]: the other way round, [`KamaeliaService`]: a factory, a prefix list or a whole
+//!   [`Routes`] as a tower service, for axum or hyper.
+//! * [`routes`]: [`Routes`], routing by method and path pattern, to any of the three kinds of
+//!   handler.
 //! * [`routing`]: [`request_handlers`], first-prefix-wins routing, and [`factory`].
 //! * [`handlers`]: the cookbook's [`HelloHandler`], [`Cat`], [`ExampleWrapper`], [`EchoHandler`],
 //!   and [`BodyEcho`].

@@ -1,5 +1,5 @@
-//! The resource protocol: how a request handler answers ([`Resource`]), and what a handler is
-//! ([`Handler`]).
+//! The resource protocol: how a component request handler answers ([`Resource`]), and what a
+//! handler is ([`Handler`]: a component, a function or a tower service).
 //!
 //! A handler is a component made for one request. Its boxes:
 //!
@@ -167,9 +167,12 @@ impl From<Vec<u8>> for Resource {
     }
 }
 
-/// A request handler, made and not yet started: any component whose `inbox` takes [`Bytes`] and
-/// whose `outbox` sends [`Resource`] (a struct implementing [`Component`], a `Pipeline`, a
-/// `Graphline` instance...). Factories return `impl Into<Handler>`.
+/// A request handler, made and not yet started. One of three kinds: any component whose `inbox`
+/// takes [`Bytes`] and whose `outbox` sends [`Resource`] (a struct implementing [`Component`], a
+/// `Pipeline`, a `Graphline` instance...: `Handler::from`), a function
+/// ([`Handler::function`]) or a tower service ([`Handler::service`]); the last two are run by
+/// the request handler itself, without a component (see [`function`](crate::function)).
+/// Factories return `impl Into<Handler>`.
 ///
 /// How it runs is the request handler's business. A handler given as a component's value (not
 /// yet an instance) that needs only the standard four boxes ([`is_hostable`](Self::is_hostable))
