@@ -41,9 +41,9 @@ pub fn route_table() -> Vec<String> {
 /// makes them).
 pub fn route_path(n: usize, k: usize) -> String {
     let i = (n % 50) / 2;
-    if n % 2 == 0 {
-        format!("/api/r{i}/{k}")
-    } else {
+    if n % 2 == 1 {
         format!("/api/r{i}/{k}/items/{}", k % 7)
+    } else {
+        format!("/api/r{i}/{k}")
     }
 }

@@ -34,9 +34,9 @@
 //! [`HTTPServer`](crate::HTTPServer) does.
 //!
 //! * A **component** handler is made and activated on the service's [`Scheduler`], driven through
-//!   a [`Handle`](axon_core::Handle) split in two: the request body's frames go to its `inbox` as
+//!   a [`Handle`] split in two: the request body's frames go to its `inbox` as
 //!   they arrive (waiting for room there: back-pressure to the client), then `ProducerFinished` to
-//!   its `control`; its first message, the [`ResponseHead`](crate::ResponseHead), becomes the
+//!   its `control`; its first message, the [`ResponseHead`], becomes the
 //!   `http::Response`'s status and header fields (and `Content-Length`, if it gave a length), and
 //!   what it sends after is the response body, read from its `outbox` only as the server asks for
 //!   the next frame (back-pressure to the component: its `outbox` waits once the handle's box is

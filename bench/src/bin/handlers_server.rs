@@ -30,7 +30,10 @@ use kamaelia_http::{HTTPServer, HelloHandler, HttpSettings, Request, RequestBody
 
 /// `/hello` as an `async fn`: the head without a length (so chunked, as `HelloHandler`'s).
 async fn hello_fn(_request: Request) -> Response {
-    Response::new(ResponseHead::new(StatusCode::OK).content_type("text/html"), Bytes::from_static(HELLO_PAGE.as_bytes()))
+    Response::new(
+        ResponseHead::new(StatusCode::OK).content_type("text/html"),
+        Bytes::from_static(HELLO_PAGE.as_bytes()),
+    )
 }
 
 /// `/hello` as a tower service, answering as `peer_hyper` does.

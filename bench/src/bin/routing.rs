@@ -75,7 +75,10 @@ fn main() {
         b.push(axum());
     }
     let (ours, axum) = (kamaelia_bench::median(&a), kamaelia_bench::median(&b));
-    eprintln!("routing, 50 routes with parameters: ours {ours:.0} ns/request, axum {axum:.0} ns/request ({:.2}x)", ours / axum);
+    eprintln!(
+        "routing, 50 routes with parameters: ours {ours:.0} ns/request, axum {axum:.0} ns/request ({:.2}x)",
+        ours / axum
+    );
     if let Some(file) = results {
         let rows = format!(
             "components\trouting_ns\tours\t-\t1\t{ours:.1}\tns\ncomponents\trouting_ns\taxum\t-\t1\t{axum:.1}\tns\n"

@@ -202,7 +202,12 @@ fn rows() -> Vec<Row> {
         for c in ["16", "64"] {
             for (key, what, unit, target) in [
                 (format!("hello_{kind}_rps"), "requests/s", Unit::Rps, Target::RatioAtLeast(rps_target)),
-                (format!("hello_{kind}_cpu_us"), "server CPU per request", Unit::CpuMicros, Target::RatioAtMost(cpu_target)),
+                (
+                    format!("hello_{kind}_cpu_us"),
+                    "server CPU per request",
+                    Unit::CpuMicros,
+                    Target::RatioAtMost(cpu_target),
+                ),
             ] {
                 let figure = format!("`/hello` by {name}, {c} conn, {what}");
                 rows.push(row(figure, "http", &key, c, "hyper", "hyper 1.x", unit, target));
