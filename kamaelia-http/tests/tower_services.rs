@@ -268,6 +268,23 @@ async fn components_and_functions_answer_as_a_tower_service_served_by_hyper() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookbook_prefix_list_is_a_tower_service_too() {
+    let list = kamaelia_http::request_handlers([
+        ("/hello", kamaelia_http::factory(HelloHandler::new)),
+        ("/echo", kamaelia_http::factory(kamaelia_http::EchoHandler::new)),
+    ]);
+    let addr = serve_with_hyper(KamaeliaService::new(list)).await;
+    let hello = curl_ok(&["-s", &format!("http://{addr}/hello")]).await;
+    assert_eq!(hello, kamaelia_http::handlers::HELLO_PAGE.as_bytes());
+    // EchoHandler (a Pipeline) shows the request it was made for, as the cookbook's does.
+    let echo = curl_ok(&["-s", &format!("http://{addr}/echo?x=1")]).await;
+    let echo = String::from_utf8_lossy(&echo).into_owned();
+    assert!(echo.contains("'query': 'x=1'") && echo.contains("'uri-prefix-trigger': '/echo'"), "{echo}");
+    let missing = curl(&["-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("http://{addr}/nothing")]).await;
+    assert_eq!(missing.stdout, b"404");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_table_mounts_in_axum_with_nest_service_beside_axums_own_routes() {
     let service = kamaelia_table().into_service();
     let app =
