@@ -23,8 +23,8 @@ use kamaelia::chassis::{Bytes, ServerError, SimpleServer};
 use kamaelia::prelude::*;
 
 /// The protocol: sends back what the client sends, in capitals. One is made for each
-/// connection. When the connection ends (a message on `control`), it sends back what is still
-/// queued, passes the message on, and ends.
+/// connection. When the connection ends (a message on `control`, which `next_event` hands over
+/// after what the client sent before it), it passes the message on and ends.
 #[derive(Debug)]
 pub struct Shout;
 
