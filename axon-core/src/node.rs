@@ -379,6 +379,16 @@ fn retarget<T: Send + 'static>(node: &Arc<Node<T>>, new_sink: Option<Arc<Node<T>
     for s in sources {
         retarget(&s, new_sink.clone(), None);
     }
+    // An inbox whose senders came and went before it was passed on (a Pipeline whose upstream
+    // ended before the Pipeline linked its inbox to its first child) hands that on: the new end
+    // of the chain closes as this inbox would have, instead of waiting for a sender that will
+    // never come. Only now, once the live boxes upstream count as the new end's senders, so that
+    // its receiver never sees it closed in between.
+    if let (Some(q), false, Some(n)) = (&node.own, becomes_end, &new_sink) {
+        if q.was_linked() {
+            n.queue().note_linked(&n.meta.owner.notifier);
+        }
+    }
     // An inbox that becomes the end of its chain again stops forwarding only now, once the boxes
     // upstream count as its senders: its receiver never sees it closed in between.
     if let (Some(q), true) = (&node.own, becomes_end) {

@@ -352,6 +352,28 @@ impl<T, E: ChainEnd<T>> Queue<T, E> {
         }
     }
 
+    /// True if a sender has ever resolved to this queue.
+    pub(crate) fn was_linked(&self) -> bool {
+        lock(&self.state).ever_linked
+    }
+
+    /// Counts as linked from now on, as if a sender had come and gone: with no sender left,
+    /// its receiver is told "closed" once the queue is empty (and woken to see it). For the end
+    /// of a chain that an inbox joins after that inbox's own senders had already gone.
+    pub(crate) fn note_linked(&self, doorbell: &Notifier) {
+        let mut st = lock(&self.state);
+        if st.ever_linked {
+            return;
+        }
+        st.ever_linked = true;
+        let w = if st.senders == 0 { st.recv_waker.take() } else { None };
+        drop(st);
+        if let Some(w) = w {
+            w.wake();
+            doorbell.notify();
+        }
+    }
+
     /// Makes this inbox mid-chain (`Some`: from now on forward to that end of the chain, and
     /// move what is waiting there) or the end of its chain again (`None`).
     ///

@@ -237,6 +237,37 @@ fn short_pipelines_keep_their_tails_every_time() {
     }
 }
 
+#[test]
+fn a_nested_pipeline_ends_when_its_source_ends_before_it_is_wired() {
+    // The source ends (no ProducerFinished: its outbox simply goes) while the inner pipeline may
+    // not yet have passed its inbox on to its first child. That child's inbox must still close,
+    // whichever comes first; before the fix it waited for ever when the source won the race.
+    for round in 0..50 {
+        let (tx, rx) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel();
+        std::thread::spawn(move || {
+            let numbers = from_fn("Numbers", |mut ctx: Context<(), u64>| async move {
+                for n in 1..=3 {
+                    ctx.outbox.send(n).await;
+                }
+                Ok(())
+            });
+            let inner: kamaelia_chassis::Pipeline<u64, u64> =
+                pipeline![Filter::new(|n: &u64| n % 2 == 1), PureTransformer::new(|n: u64| n + 1)];
+            let printer = from_fn("Printer", move |mut ctx: Context<u64, ()>| async move {
+                while let Some(n) = ctx.inbox.recv().await {
+                    tx.send(n).unwrap();
+                }
+                Ok(())
+            });
+            let _ = done_tx.send(pipeline![numbers, inner, printer].run().map_err(|e| e.to_string()));
+        });
+        let ran = done.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("round {round}: the pipeline never ended"));
+        ran.expect("the pipeline ran without a failure");
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), [2, 4], "round {round}");
+    }
+}
+
 /// The lines a client sends: 100,000 of them.
 fn lines() -> Vec<u8> {
     (0..MESSAGES).flat_map(|i| format!("line {i}\n").into_bytes()).collect()
