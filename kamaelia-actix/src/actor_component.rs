@@ -196,7 +196,13 @@ where
     /// An actor known only by a `Recipient` (started elsewhere, on any arbiter), named `name` in
     /// the component's name. Its end is seen only as its mailbox closing, and counts as a stop.
     pub fn from_recipient(recipient: Recipient<M>, name: &'static str) -> Self {
-        ActorComponent { recipient, end: None, actor: name, reply_timeout: Some(DEFAULT_REPLY_TIMEOUT), _inbox: PhantomData }
+        ActorComponent {
+            recipient,
+            end: None,
+            actor: name,
+            reply_timeout: Some(DEFAULT_REPLY_TIMEOUT),
+            _inbox: PhantomData,
+        }
     }
 
     /// The component with an `inbox` of `J`, each converted into the actor's message with
