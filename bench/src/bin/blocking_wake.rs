@@ -82,7 +82,7 @@ fn rate(f: impl FnOnce() -> u64) -> f64 {
     n as f64 / secs
 }
 
-/// 1. Two threaded components, linked.
+/// Side 1: two threaded components, linked.
 fn threads_axon() -> u64 {
     let scheduler = Scheduler::new();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -94,7 +94,7 @@ fn threads_axon() -> u64 {
     rx.recv().unwrap()
 }
 
-/// 1. Two threads and a crossbeam bounded channel.
+/// Side 1: two threads and a crossbeam bounded channel.
 fn threads_crossbeam() -> u64 {
     let (tx, rx) = crossbeam_channel::bounded::<u64>(DEFAULT_CAPACITY);
     let sender = std::thread::spawn(move || {
@@ -111,7 +111,7 @@ fn threads_crossbeam() -> u64 {
     next
 }
 
-/// 1. Two threads and std's sync_channel.
+/// Side 1: two threads and std's sync_channel.
 fn threads_std() -> u64 {
     let (tx, rx) = std::sync::mpsc::sync_channel::<u64>(DEFAULT_CAPACITY);
     let sender = std::thread::spawn(move || {
@@ -138,7 +138,7 @@ fn relay() -> impl axon_core::Component<Inbox = u64, Outbox = u64> {
     })
 }
 
-/// 2. A plain thread writes through a handle, another reads: the boxes' blocking forms.
+/// Side 2: a plain thread writes through a handle, another reads: the boxes' blocking forms.
 fn handle_axon(scheduler: &Scheduler) -> u64 {
     let (mut input, mut output) = Handle::new(relay(), scheduler).split();
     let writer = std::thread::spawn(move || {
@@ -155,7 +155,7 @@ fn handle_axon(scheduler: &Scheduler) -> u64 {
     next
 }
 
-/// 2. The same with crossbeam on the threads' side: a pump thread on each side between the
+/// Side 2: the same with crossbeam on the threads' side: a pump thread on each side, between a
 /// crossbeam channel and the handle's boxes.
 fn handle_crossbeam(scheduler: &Scheduler) -> u64 {
     let (mut input, mut output) = Handle::new(relay(), scheduler).split();
