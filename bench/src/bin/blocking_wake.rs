@@ -94,6 +94,87 @@ fn threads_axon() -> u64 {
     rx.recv().unwrap()
 }
 
+/// Drives `fut` on this thread as `axon_core`'s blocking forms do (poll; park until woken), but
+/// first spins and re-polls for a while, as crossbeam's `Backoff` does before it blocks: the
+/// experiment that says where crossbeam's lead on side 1 comes from.
+fn spin_block_on<F: std::future::Future>(fut: F) -> F::Output {
+    use std::task::{Context as TaskContext, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let mut fut = std::pin::pin!(fut);
+    let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = TaskContext::from_waker(&waker);
+    loop {
+        // crossbeam-utils' Backoff::snooze: 2^step spins up to step 6, then yields, to step 10.
+        for step in 0..=10u32 {
+            if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+                return v;
+            }
+            if step <= 6 {
+                for _ in 0..1u32 << step {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+/// Side 1, the experiment: [`Send`], waiting with [`spin_block_on`].
+struct SpinSend(u64);
+
+impl ThreadedComponent for SpinSend {
+    type Inbox = ();
+    type Outbox = u64;
+
+    fn main(self, mut ctx: Context<(), u64>) -> ComponentResult {
+        for m in 0..self.0 {
+            spin_block_on(ctx.outbox.send(m));
+        }
+        Ok(())
+    }
+}
+
+/// Side 1, the experiment: [`Recv`], waiting with [`spin_block_on`].
+struct SpinRecv(std::sync::mpsc::Sender<u64>);
+
+impl ThreadedComponent for SpinRecv {
+    type Inbox = u64;
+    type Outbox = ();
+
+    fn main(self, mut ctx: Context<u64, ()>) -> ComponentResult {
+        let mut next = 0;
+        while let Some(m) = spin_block_on(ctx.inbox.recv()) {
+            assert_eq!(m, next, "out of order");
+            next += 1;
+        }
+        let _ = self.0.send(next);
+        Ok(())
+    }
+}
+
+/// Side 1, the experiment: two threaded components on linked boxes, waiting with
+/// [`spin_block_on`].
+fn threads_axon_spinning() -> u64 {
+    let scheduler = Scheduler::new();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let a = Instance::new(Threaded(SpinSend(MESSAGES)));
+    let b = Instance::new(Threaded(SpinRecv(tx)));
+    scheduler.link((a.component(), "outbox"), (b.component(), "inbox")).unwrap();
+    b.activate(&scheduler);
+    a.activate(&scheduler);
+    rx.recv().unwrap()
+}
+
 /// Side 1: two threads and a crossbeam bounded channel.
 fn threads_crossbeam() -> u64 {
     let (tx, rx) = crossbeam_channel::bounded::<u64>(DEFAULT_CAPACITY);
@@ -218,10 +299,11 @@ fn main() {
          {REPEATS} runs (after a warm-up), {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let threads: [(&str, &dyn Fn() -> u64); 3] = [
+    let threads: [(&str, &dyn Fn() -> u64); 4] = [
         ("axon: threaded component -> threaded component", &threads_axon),
         ("crossbeam-channel bounded, thread -> thread", &threads_crossbeam),
         ("std sync_channel, thread -> thread", &threads_std),
+        ("experiment: axon boxes, spin before parking", &threads_axon_spinning),
     ];
     let t = measure(&threads);
     show("1. thread to thread (the threaded components' wake path)", &threads, &t);
@@ -239,5 +321,6 @@ fn main() {
     println!("ratios (ours / peer; above 1: ours is faster)");
     println!("  threads: axon / crossbeam     {:.2}x", median(&t[0]) / median(&t[1]));
     println!("  threads: axon / std           {:.2}x", median(&t[0]) / median(&t[2]));
+    println!("  threads: spinning / crossbeam {:.2}x  (the experiment)", median(&t[3]) / median(&t[1]));
     println!("  handle:  axon / crossbeam     {:.2}x", median(&h[0]) / median(&h[1]));
 }
