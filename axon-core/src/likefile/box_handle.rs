@@ -88,7 +88,11 @@ fn wire<T: Send + 'static>(
     }
 }
 
-/// A handle that sends into one inbox of a component, by name; see the [module docs](self).
+/// A handle that sends into one inbox of a component, by name (Kamaelia's `LikeFile` extra
+/// inboxes; see the [module docs](super)).
+///
+/// It is a small component of its own (shown by introspection as a handle), whose one outbox is
+/// linked to the inbox.
 ///
 /// It sends as an [`Outbox`] does: [`send`](Self::send) waits while the inbox is full,
 /// [`try_send`](Self::try_send) gives the message back in [`NoSpaceInBox`], and the blocking
@@ -252,7 +256,13 @@ impl<T: Send + 'static> Sink<T> for BoxSender<T> {
     }
 }
 
-/// A handle that receives from one outbox of a component, by name; see the [module docs](self).
+/// A handle that receives from one outbox of a component, by name (Kamaelia's `LikeFile` extra
+/// outboxes; see the [module docs](super)).
+///
+/// It is a small component of its own (shown by introspection as a handle), whose one inbox the
+/// outbox is linked to. Make it before the component is activated (from its
+/// [`Instance`](crate::Instance)'s [`component`](crate::Instance::component)) if the first
+/// messages matter: an outbox that is not linked yet discards what it is sent, as in Axon.
 ///
 /// It receives as an [`Inbox`] does (async, blocking, non-waiting, with a deadline), into a box of
 /// its own that holds [`DEFAULT_CAPACITY`] messages: when it is full, the component waits to send
