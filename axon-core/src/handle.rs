@@ -104,8 +104,6 @@ pub struct HandleInput<I> {
     /// The message a [`Sink`](futures_sink::Sink) has accepted and not yet delivered (see
     /// [`likefile`](crate::likefile)): at most one, so a sink holds back no more than that.
     pub(crate) slot: Option<I>,
-    /// The `ProducerFinished` that closing the sink is delivering to `control`.
-    pub(crate) control_slot: Option<Ipc>,
 }
 
 /// The receiving half of a [`Handle`] ([`Handle::split`]): from the component's `outbox` and
@@ -260,7 +258,6 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
                 to_inbox: Outbox::from_node(out_i),
                 to_control: Outbox::from_node(out_c),
                 slot: None,
-                control_slot: None,
             },
             output: HandleOutput { shared, from_outbox: Inbox::from_node(in_o), from_signal: Inbox::from_node(in_s) },
             warned: false,
@@ -458,6 +455,21 @@ impl<I: Send + 'static> HandleInput<I> {
         }
     }
 
+    /// Poll form of [`send`](Self::send), for hand-written futures and bodies: moves the message
+    /// out of `slot` into the component's `inbox` once there is room (ready with `slot` empty),
+    /// or registers `cx` to be woken when there is. After [`close`](Self::close) the message is
+    /// dropped with a warning.
+    pub fn poll_send(&mut self, slot: &mut Option<I>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if slot.is_none() {
+            return std::task::Poll::Ready(());
+        }
+        if self.closed() {
+            slot.take();
+            return std::task::Poll::Ready(());
+        }
+        self.to_inbox.poll_send(slot, cx)
+    }
+
     /// [`Handle::put_control`].
     pub fn put_control(&mut self, msg: impl Into<Ipc>) -> Result<(), NoSpaceInBox<Ipc>> {
         self.to_control.try_send(msg.into())
@@ -493,6 +505,16 @@ impl<O: Send + 'static> HandleOutput<O> {
     /// [`Handle::recv_blocking`].
     pub fn recv_blocking(&mut self) -> Option<O> {
         self.from_outbox.recv_blocking()
+    }
+
+    /// Poll form of [`recv`](Self::recv), for hand-written futures and bodies.
+    pub fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<O>> {
+        self.from_outbox.poll_recv(cx)
+    }
+
+    /// Poll form of [`recv_signal`](Self::recv_signal).
+    pub fn poll_recv_signal(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Ipc>> {
+        self.from_signal.poll_recv(cx)
     }
 
     /// [`Handle::recv_timeout`].

@@ -153,7 +153,7 @@ impl<I: Send + 'static, O: Send + 'static> ComponentAddr<I, O> {
                 let exit = st.ended.clone();
                 return Poll::Ready(Err(shared.ended_error(exit)));
             }
-            match st.input.poll_send(&mut slot, cx) {
+            match st.input.poll_deliver(&mut slot, cx) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(Err(SendError::InputClosed { .. })) => {
                     Poll::Ready(Err(AddrError::Closed { component: shared.component.name().to_owned() }))
@@ -197,8 +197,7 @@ impl<I: Send + 'static, O: Send + 'static> ComponentAddr<I, O> {
         let mut st = lock(&self.shared.state);
         if !st.closed {
             st.closed = true;
-            let me = ProducerFinished::new();
-            let _ = st.input.put_control(me);
+            let _ = st.input.put_control(ProducerFinished::new());
             st.input.close();
         }
     }

@@ -268,7 +268,7 @@ impl<I: From<Vec<u8>> + Send + 'static> io::Write for LikeFileWriter<I> {
         self.flush_blocking()?;
         let (msg, n) = self.chunk(buf);
         let mut slot = Some(msg);
-        self.block("a write to", |w, cx| w.input.poll_send(&mut slot, cx))?.map_err(broken_pipe)?;
+        self.block("a write to", |w, cx| w.input.poll_deliver(&mut slot, cx))?.map_err(broken_pipe)?;
         Ok(n)
     }
 
@@ -472,7 +472,7 @@ where
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            if let Some(r) = block_on_deadline(poll_fn(|cx| w.input.poll_send(&mut slot, cx)), until) {
+            if let Some(r) = block_on_deadline(poll_fn(|cx| w.input.poll_deliver(&mut slot, cx)), until) {
                 r.map_err(broken_pipe)?;
                 return Ok(n);
             }

@@ -18,7 +18,7 @@ use futures_sink::Sink;
 
 use crate::boxes::{Inbox, Outbox};
 use crate::handle::{Handle, HandleInput, HandleOutput};
-use crate::ipc::{Ipc, ProducerFinished};
+use crate::ipc::ProducerFinished;
 use crate::likefile::SendError;
 
 impl<T: Send + 'static> Stream for Inbox<T> {
@@ -145,15 +145,16 @@ impl<I: Send + 'static> HandleInput<I> {
         SendError::InputClosed { component: self.shared.target.name().to_owned() }
     }
 
-    /// Poll form of [`send`](Self::send), for hand-written futures: delivers the message in
-    /// `slot` to the component's `inbox`, registering `cx` to be woken when there is room if it
-    /// is full. `Ready(Ok(()))` once `slot` is empty (delivered). If the input was closed or the
-    /// component has ended, the message stays in `slot` and the error says which.
+    /// Like [`poll_send`](Self::poll_send), but says why a message cannot go instead of
+    /// dropping it: delivers the message in `slot` to the component's `inbox`, registering `cx`
+    /// to be woken when there is room if it is full; `Ready(Ok(()))` once `slot` is empty
+    /// (delivered). If the input was closed or the component has ended, the message stays in
+    /// `slot` and the [`SendError`] says which.
     ///
     /// Each caller brings its own slot, so several futures can wait for room at once (each is
     /// woken when a message is taken), and a future dropped while it waits leaves its message
     /// undelivered, in its own slot, and nothing else changed.
-    pub fn poll_send(&mut self, slot: &mut Option<I>, cx: &mut TaskContext<'_>) -> Poll<Result<(), SendError>> {
+    pub fn poll_deliver(&mut self, slot: &mut Option<I>, cx: &mut TaskContext<'_>) -> Poll<Result<(), SendError>> {
         if self.link.is_none() && slot.is_some() {
             return Poll::Ready(Err(self.input_closed()));
         }
@@ -171,16 +172,15 @@ impl<I: Send + 'static> HandleInput<I> {
             return Poll::Ready(Ok(()));
         }
         let data = ready!(poll_deliver(&mut self.to_inbox, &mut self.slot, cx));
-        if data.is_ok() && self.control_slot.is_none() {
-            self.control_slot = Some(ProducerFinished::from(self.shared.me.id()).into());
-        }
-        if self.control_slot.is_some() {
-            // A component that has ended takes no ProducerFinished, and needs none.
-            if let Err(SendError::Ended { .. }) = check_destination(&mut self.to_control) {
-                self.control_slot = None;
-            } else {
-                ready!(self.to_control.poll_send(&mut self.control_slot, cx));
-            }
+        // What could not be delivered goes now (the error says why).
+        self.slot = None;
+        // A component that has ended takes no ProducerFinished, and needs none.
+        if data.is_ok() && check_destination(&mut self.to_control).is_ok() {
+            // Made afresh at each poll until it is delivered: while `control` is full it stays in
+            // this slot, which is dropped when this returns `Pending` (it is the same message
+            // each time, and the waker is registered either way).
+            let mut finished = Some(ProducerFinished::from(self.shared.me.id()).into());
+            ready!(self.to_control.poll_send(&mut finished, cx));
         }
         self.close();
         Poll::Ready(data)
@@ -194,7 +194,7 @@ impl<I: Send + 'static> Sink<I> for HandleInput<I> {
     fn poll_ready(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), SendError>> {
         let this = self.get_mut();
         let mut slot = this.slot.take();
-        let r = this.poll_send(&mut slot, cx);
+        let r = this.poll_deliver(&mut slot, cx);
         this.slot = slot;
         r
     }
@@ -220,18 +220,6 @@ impl<I: Send + 'static> Sink<I> for HandleInput<I> {
     /// so a component ends whether it watches `control` or reads `inbox` until it closes.
     fn poll_close(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), SendError>> {
         self.get_mut().poll_finish(cx)
-    }
-}
-
-impl<O: Send + 'static> HandleOutput<O> {
-    /// Poll form of [`recv`](Self::recv), for hand-written futures.
-    pub fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<O>> {
-        self.from_outbox.poll_recv(cx)
-    }
-
-    /// Poll form of [`recv_signal`](Self::recv_signal).
-    pub fn poll_recv_signal(&mut self, cx: &mut TaskContext<'_>) -> Poll<Option<Ipc>> {
-        self.from_signal.poll_recv(cx)
     }
 }
 
