@@ -207,6 +207,9 @@ impl<I: Send + 'static, O: Send + 'static> ComponentAddr<I, O> {
 /// holds the shared state weakly: when every address and answer has gone, the handle's input goes
 /// with them, the component sees its input close, and this ends with its outbox.
 async fn answers<I: Send + 'static, O: Send + 'static>(shared: Weak<Shared<I, O>>, mut output: HandleOutput<O>) {
+    // Settles the answers still awaited however this ends: with the component, or dropped with
+    // its runtime (the scheduler was dropped), when no answer can come any more.
+    let mut ending = Ending { shared: shared.clone(), exit: None };
     while let Some(answer) = output.recv().await {
         let Some(shared) = shared.upgrade() else { continue };
         let place = lock(&shared.state).waiting.pop_front();
@@ -222,12 +225,26 @@ async fn answers<I: Send + 'static, O: Send + 'static>(shared: Weak<Shared<I, O>
             ),
         }
     }
-    let exit = output.join().await;
-    if let Some(shared) = shared.upgrade() {
-        let mut st = lock(&shared.state);
-        st.ended = Some(exit);
-        // Every place still waiting is dropped: those answers fail with `Ended`.
-        st.waiting.clear();
+    ending.exit = Some(output.join().await);
+}
+
+/// Records the component's end and drops every place still waiting (those answers fail with
+/// [`AddrError::Ended`]), when the task reading the answers ends.
+struct Ending<I, O> {
+    shared: Weak<Shared<I, O>>,
+    exit: Option<Exit>,
+}
+
+impl<I, O> Drop for Ending<I, O> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            let exit = self.exit.take().or_else(|| shared.component.exit()).unwrap_or(Exit::Stopped);
+            let mut st = lock(&shared.state);
+            st.ended = Some(exit);
+            let waiting = std::mem::take(&mut st.waiting);
+            drop(st);
+            drop(waiting);
+        }
     }
 }
 
