@@ -97,6 +97,10 @@
 //!  3  slot                                     the hand-over between parent and host
 //!  2  job                                      Job: a child, hostable or made, its type erased
 //!  1  body                                     one body run in another's boxes (Context::host)
+//!
+//! likefile/, one concept, its files on floors of their own:
+//!  2  box_handle  file                         handles to any box; a component as a byte file
+//!  1  stream                                   Stream and Sink on boxes and handles
 //! ```
 //!
 //! Where a lower floor needs something of a higher one, a small crate-private trait stands
