@@ -84,8 +84,8 @@ const STUCK_AFTER: Duration = Duration::from_secs(1);
 
 /// Ordinary code's grip on one component; see the [module docs](self).
 pub struct Handle<I, O> {
-    input: HandleInput<I>,
-    output: HandleOutput<O>,
+    pub(crate) input: HandleInput<I>,
+    pub(crate) output: HandleOutput<O>,
     /// True once `send_blocking` has warned that it may wait for ever.
     warned: bool,
 }
@@ -94,28 +94,31 @@ pub struct Handle<I, O> {
 /// `control`. Dropping it unlinks both: nothing can be sent any more, so the component's `inbox`
 /// and `control` close once drained, and a component ends however it reads them.
 pub struct HandleInput<I> {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     /// The linkage from `to_inbox` to the component's `inbox`; `None` once the input is closed.
-    link: Option<Linkage>,
+    pub(crate) link: Option<Linkage>,
     /// The linkage from `to_control` to the component's `control`.
     control_link: Option<Linkage>,
-    to_inbox: Outbox<I>,
-    to_control: Outbox<Ipc>,
+    pub(crate) to_inbox: Outbox<I>,
+    pub(crate) to_control: Outbox<Ipc>,
+    /// The message a [`Sink`](futures_sink::Sink) has accepted and not yet delivered (see
+    /// [`likefile`](crate::likefile)): at most one, so a sink holds back no more than that.
+    pub(crate) slot: Option<I>,
 }
 
 /// The receiving half of a [`Handle`] ([`Handle::split`]): from the component's `outbox` and
 /// `signal`.
 pub struct HandleOutput<O> {
-    shared: Arc<Shared>,
-    from_outbox: Inbox<O>,
-    from_signal: Inbox<Ipc>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) from_outbox: Inbox<O>,
+    pub(crate) from_signal: Inbox<Ipc>,
 }
 
 /// What the two halves share: the handle's own component (its boxes' owner), ended when both
 /// halves have gone, and the component driven.
-struct Shared {
-    me: ComponentRef,
-    target: ComponentRef,
+pub(crate) struct Shared {
+    pub(crate) me: ComponentRef,
+    pub(crate) target: ComponentRef,
 }
 
 impl Drop for Shared {
@@ -254,6 +257,7 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
                 control_link,
                 to_inbox: Outbox::from_node(out_i),
                 to_control: Outbox::from_node(out_c),
+                slot: None,
             },
             output: HandleOutput { shared, from_outbox: Inbox::from_node(in_o), from_signal: Inbox::from_node(in_s) },
             warned: false,

@@ -53,6 +53,10 @@
 //!   [`yield_now`] to give the others a turn (Axon's `yield 1`).
 //! * [`threaded`]: blocking bodies on their own threads, with the same boxes.
 //! * [`handle`]: [`Handle`], ordinary code driving a component.
+//! * [`likefile`]: components as files and streams (Kamaelia's `LikeFile`): a byte-carrying
+//!   component as `std::io::{Read, Write}` and `tokio::io::{AsyncRead, AsyncWrite}`
+//!   ([`LikeFile`](likefile::LikeFile)), handles and boxes as `futures` streams and sinks, and
+//!   handles to any box ([`BoxSender`](likefile::BoxSender), [`BoxReceiver`](likefile::BoxReceiver)).
 //! * [`host`]: [`ChildHost`](host::ChildHost), a parent's short-lived children run in a kept host, in boxes linked
 //!   once, rather than made, linked and removed each time (a speed feature, with what it costs).
 //! * [`tracker`]: the services registry (Axon's Coordinating Assistant Tracker).
@@ -70,6 +74,8 @@
 //! is private; what it defines is reached through the public modules above.
 //!
 //! ```text
+//! 12  likefile/                                components as files, streams and sinks; handles
+//!                                              to any box (over handle and the floors below)
 //! 11  handle  host/                            ordinary code driving a component; a parent's
 //!                                              short-lived children, hosted (floors below)
 //! 10  instance  threaded  stepped              activating an instance; the other ways to
@@ -91,6 +97,10 @@
 //!  3  slot                                     the hand-over between parent and host
 //!  2  job                                      Job: a child, hostable or made, its type erased
 //!  1  body                                     one body run in another's boxes (Context::host)
+//!
+//! likefile/, one concept, its files on floors of their own:
+//!  2  box_handle  file                         handles to any box; a component as a byte file
+//!  1  stream                                   Stream and Sink on boxes and handles
 //! ```
 //!
 //! Where a lower floor needs something of a higher one, a small crate-private trait stands
@@ -144,6 +154,7 @@ pub mod introspect;
 pub mod ipc;
 mod kinds;
 mod lifecycle;
+pub mod likefile;
 mod link;
 pub mod linkage;
 mod node;

@@ -18,6 +18,11 @@ const BENCHMARKS: &[(&str, &str)] = &[
          web server's per-request handler) vs a tokio task spawned with a oneshot",
     ),
     (
+        "blocking_wake",
+        "the boxes' blocking side (threaded components, a Handle driven from plain threads) vs \
+         crossbeam-channel bounded channels and std's sync_channel: messages/s",
+    ),
+    (
         "bench/run.sh",
         "the whole suite, one command: HTTP (/hello vs hyper and actix-web, static files vs nginx, \
          with wrk), bytes per idle connection (vs hyper), axon_chain and lifecycle; prints ours / peer",
