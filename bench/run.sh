@@ -272,14 +272,22 @@ record() { # section figure side connections run value unit
 }
 
 # cpu_ticks PID: "user system" clock ticks used so far by process PID and its running children
-# (nginx's worker is a child of its master). The comm field is skipped up to its closing
-# parenthesis, as a process name may hold spaces.
+# (nginx's workers are children of its master). The comm field is skipped up to its closing
+# parenthesis, as a process name may hold spaces. Each file is read with getline, which skips a
+# process that ended after the glob was expanded: reading it as an input file made mawk stop
+# with an error, printing nothing, and the point's CPU time came out negative or absurd on a
+# busy machine.
 cpu_ticks() {
-    awk -v p="$1" 'FNR == 1 {
-            pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
-            if (pid == p || f[2] == p) { u += f[12]; s += f[13] }
-        }
-        END { printf "%d %d", u, s }' /proc/[0-9]*/stat 2>/dev/null
+    awk -v p="$1" 'BEGIN {
+            for (i = 1; i < ARGC; i++) {
+                if ((getline line < ARGV[i]) <= 0) continue
+                close(ARGV[i])
+                split(line, head, " "); pid = head[1]
+                sub(/^.*\) /, "", line); split(line, f, " ")
+                if (pid == p || f[2] == p) { u += f[12]; s += f[13] }
+            }
+            printf "%d %d", u, s
+        }' /proc/[0-9]*/stat
 }
 
 # The side a server's figures are recorded under, where it is not its name: the one-thread
