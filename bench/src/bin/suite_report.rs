@@ -225,6 +225,47 @@ fn rows() -> Vec<Row> {
             rows.push(row(figure, "http", key, c, "nginx", "nginx", unit, Target::None));
         }
     }
+    // Issue 15: /hello by each kind of handler against hyper, and a table of 50 routes against
+    // axum.
+    for (kind, name, rps_target, cpu_target) in [
+        ("fn", "a function", 1.0, 1.0),
+        ("tower", "a tower service", 1.0, 1.0),
+        ("component", "the cookbook's HelloHandler", 0.9, 1.2),
+    ] {
+        for c in ["16", "64"] {
+            for (key, what, unit, target) in [
+                (format!("hello_{kind}_rps"), "requests/s", Unit::Rps, Target::RatioAtLeast(rps_target)),
+                (
+                    format!("hello_{kind}_cpu_us"),
+                    "server CPU per request",
+                    Unit::CpuMicros,
+                    Target::RatioAtMost(cpu_target),
+                ),
+            ] {
+                let figure = format!("`/hello` by {name}, {c} conn, {what}");
+                rows.push(row(figure, "http", &key, c, "hyper", "hyper 1.x", unit, target));
+            }
+        }
+    }
+    for c in ["16", "64"] {
+        for (key, what, unit, target) in [
+            ("routes_rps", "requests/s", Unit::Rps, Target::None),
+            ("routes_cpu_us", "server CPU per request", Unit::CpuMicros, Target::RatioAtMost(1.1)),
+        ] {
+            let figure = format!("50 routes with parameters, {c} conn, {what}");
+            rows.push(row(figure, "http", key, c, "axum", "axum 0.8", unit, target));
+        }
+    }
+    rows.push(row(
+        "routing alone, 50 routes with parameters, time per request (in-process)".into(),
+        "components",
+        "routing_ns",
+        "-",
+        "axum",
+        "axum 0.8 Router::call",
+        Unit::Nanos,
+        Target::RatioAtMost(1.1),
+    ));
     rows.push(row(
         "10-stage pipeline, messages/s".into(),
         "components",
@@ -280,6 +321,15 @@ fn rows() -> Vec<Row> {
     rows
 }
 
+/// The scenario an HTTP figure's key belongs to: the key without the figure's name
+/// (`hello_fn_cpu_us` is scenario `hello_fn`'s CPU per request).
+fn scenario_of(key: &str) -> &str {
+    ["_cpu_user_us", "_cpu_us", "_p99_us", "_rps", "_mbps"]
+        .iter()
+        .find_map(|figure| key.strip_suffix(figure))
+        .unwrap_or(key)
+}
+
 fn table(results: &Results) -> String {
     let mut out = String::new();
     out += "| figure | ours | peer | peer's | ours / peer | target | verdict |\n";
@@ -292,8 +342,7 @@ fn table(results: &Results) -> String {
             missing.push(format!("{} vs {}", r.figure, r.peer_name));
             continue;
         };
-        // (A scenario's name is its figures' key up to the first `_`.)
-        let scenario = r.key.split('_').next().unwrap_or_default();
+        let scenario = scenario_of(&r.key);
         let failed = r.section == "http"
             && (results.failed(scenario, "ours", &r.conns) || results.failed(scenario, r.peer, &r.conns));
         let (ratio, verdict) = if failed {
@@ -456,6 +505,15 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("FAILED: nginx, small, 16 conn: 2 errors in 1 runs"), "{t}");
+    }
+
+    #[test]
+    fn a_scenario_is_its_keys_without_the_figure() {
+        assert_eq!(scenario_of("hello_fn_cpu_us"), "hello_fn");
+        assert_eq!(scenario_of("hello_fn_cpu_user_us"), "hello_fn");
+        assert_eq!(scenario_of("small1_p99_us"), "small1");
+        assert_eq!(scenario_of("big_mbps"), "big");
+        assert_eq!(scenario_of("routes_rps"), "routes");
     }
 
     #[test]
