@@ -14,23 +14,42 @@
 # target of the issue is met, and writes the raw figures to $TARGET/bench-results.tsv and the
 # table to $TARGET/bench-results.md ($TARGET is $CARGO_TARGET_DIR, or target/).
 #
+# Every point compares equal setups. Parallelism: our server runs THREADS threads (--threads),
+# hyper as many tokio workers, actix-web as many workers, nginx as many worker processes; the
+# "one thread" part measures ours and nginx again at one each. Limits: every server closes a
+# connection after MAX_REQUESTS requests (ours --max-requests-per-connection, the peers'
+# --max-requests, nginx's keepalive_requests). Correctness: before a point is measured, each
+# peer's whole response (status line, Content-Type, framing, body) is compared with ours, and
+# a file's body with the file; a mismatch stops the suite. A point whose run saw a socket error
+# or a non-2xx answer fails: the table says FAILED in place of its ratio, and the suite exits
+# with status 1 after printing the table.
+#
 # Knobs (environment): DURATION seconds measured per point (3), WARMUP seconds of warm-up before
 # each (1), ROUNDS per point (3: the servers of a point take turns, each round starting with the
-# next; the table shows the median of the rounds), CONNECTIONS ("1 16 64"), IDLE_CONNS (10000),
-# BASE_PORT (18082), PARTS ("hello small big idle components": the parts to run; the table
-# says which figures a shorter run left out), SKIP_BUILD=1 to reuse the binaries already
-# built. With the defaults the
-# measuring takes about 5 minutes on 2 cores; a build from nothing adds about 4 more. See
-# docs/benchmarks.md, "How to run" (and today's figures).
+# next; the table shows the median of the rounds and their spread, min-max), LONG=1 for steadier
+# numbers (DURATION 10, WARMUP 2, ROUNDS 5, unless given), THREADS (the machine's CPUs),
+# MAX_REQUESTS per connection (10000, our server's default), CONNECTIONS ("1 16 64"),
+# IDLE_CONNS (10000), BASE_PORT (18082), PARTS ("hello small big one idle components handlers":
+# the parts to run; the table says which figures a shorter run left out), SKIP_BUILD=1 to reuse
+# the binaries already built. With the defaults the measuring takes about 7 minutes on 2 cores
+# (LONG=1 about 25); a build from nothing adds about 4 more. See docs/benchmarks.md, "How to
+# run" (and today's figures).
 set -euo pipefail
 
+if [[ ${LONG:-0} == 1 ]]; then
+    DURATION=${DURATION:-10}
+    WARMUP=${WARMUP:-2}
+    ROUNDS=${ROUNDS:-5}
+fi
 DURATION=${DURATION:-3}
 WARMUP=${WARMUP:-1}
 ROUNDS=${ROUNDS:-3}
+THREADS=${THREADS:-$(nproc)}
+MAX_REQUESTS=${MAX_REQUESTS:-10000}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 BASE_PORT=${BASE_PORT:-18082}
-PARTS=${PARTS:-"hello small big idle components handlers"}
+PARTS=${PARTS:-"hello small big one idle components handlers"}
 # How long a server gets to answer its first request before the suite gives up on it.
 START_DEADLINE=30
 
@@ -112,22 +131,35 @@ start_server() {
     say "  $name: pid ${PID[$name]}, http://127.0.0.1:${PORT[$name]}/"
 }
 
-start_ours() { # name [extra options]
-    local name=$1
-    shift
+start_ours() { # name threads [extra options]
+    local name=$1 threads=$2
+    shift 2
     # RUST_LOG=warn: no access log line per request, as nginx runs with access_log off and the
-    # peers log nothing. Everything else is the server's default.
-    start_server "$name" /hello env RUST_LOG=warn "$BIN/kamaelia" --port "${PORT[$name]}" --root "$WORK/static" "$@"
+    # peers log nothing. Everything else is the server's default but for the threads and the
+    # suite's request cap.
+    start_server "$name" /hello env RUST_LOG=warn "$BIN/kamaelia" --port "${PORT[$name]}" --root "$WORK/static" \
+        --threads "$threads" --max-requests-per-connection "$MAX_REQUESTS" "$@"
 }
 
-start_nginx() {
-    local dir=$WORK/nginx user_line=""
+start_hyper() { # name
+    start_server "$1" /hello env RUST_LOG=warn "$BIN/peer_hyper" --port "${PORT[$1]}" --threads "$THREADS" \
+        --max-requests "$MAX_REQUESTS"
+}
+
+start_actix() { # name
+    start_server "$1" /hello env RUST_LOG=warn "$BIN/peer_actix" --port "${PORT[$1]}" --workers "$THREADS" \
+        --max-requests "$MAX_REQUESTS"
+}
+
+start_nginx() { # name workers
+    local name=$1 workers=$2
+    local dir=$WORK/$name user_line=""
     mkdir -p "$dir"
     # As root, nginx's workers would switch to an unprivileged user that cannot read $WORK.
     if [[ $(id -u) == 0 ]]; then user_line="user $(id -un);"; fi
     cat >"$dir/nginx.conf" <<EOF
 $user_line
-worker_processes 1;
+worker_processes $workers;
 daemon off;
 master_process on;
 pid $dir/nginx.pid;
@@ -136,9 +168,11 @@ events { worker_connections 1024; }
 http {
     access_log off;
     sendfile on;
-    keepalive_requests 1000000000;
+    keepalive_requests $MAX_REQUESTS;
     keepalive_timeout 75s;
     types { text/html html; application/octet-stream bin; }
+    # As ours labels text: text/html; charset=utf-8.
+    charset utf-8;
     default_type application/octet-stream;
     client_body_temp_path $dir/client_body;
     proxy_temp_path $dir/proxy;
@@ -146,12 +180,12 @@ http {
     uwsgi_temp_path $dir/uwsgi;
     scgi_temp_path $dir/scgi;
     server {
-        listen 127.0.0.1:${PORT[nginx]};
+        listen 127.0.0.1:${PORT[$name]};
         root $WORK/static;
     }
 }
 EOF
-    start_server nginx /small.html "$NGINX" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf"
+    start_server "$name" /small.html "$NGINX" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf"
 }
 
 # ----- 0. tools, limits, builds -----
@@ -238,20 +272,36 @@ record() { # section figure side connections run value unit
 }
 
 # cpu_ticks PID: "user system" clock ticks used so far by process PID and its running children
-# (nginx's worker is a child of its master). The comm field is skipped up to its closing
-# parenthesis, as a process name may hold spaces.
+# (nginx's workers are children of its master). The comm field is skipped up to its closing
+# parenthesis, as a process name may hold spaces. Each file is read with getline, which skips a
+# process that ended after the glob was expanded: reading it as an input file made mawk stop
+# with an error, printing nothing, and the point's CPU time came out negative or absurd on a
+# busy machine.
 cpu_ticks() {
-    awk -v p="$1" 'FNR == 1 {
-            pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
-            if (pid == p || f[2] == p) { u += f[12]; s += f[13] }
-        }
-        END { printf "%d %d", u, s }' /proc/[0-9]*/stat 2>/dev/null
+    awk -v p="$1" 'BEGIN {
+            for (i = 1; i < ARGC; i++) {
+                if ((getline line < ARGV[i]) <= 0) continue
+                close(ARGV[i])
+                split(line, head, " "); pid = head[1]
+                sub(/^.*\) /, "", line); split(line, f, " ")
+                if (pid == p || f[2] == p) { u += f[12]; s += f[13] }
+            }
+            printf "%d %d", u, s
+        }' /proc/[0-9]*/stat
 }
 
+# The side a server's figures are recorded under, where it is not its name: the one-thread
+# servers are ours and nginx, in a scenario of their own.
+declare -A SIDE=([ours1]=ours [nginx1]=nginx)
+# Points that failed (a socket error or a non-2xx answer in a run): "scenario server conns".
+FAILED_POINTS=()
+
 # wrk_point SCENARIO SERVER PATH CONNECTIONS ROUND: one warm-up, one measurement, recorded, with
-# the server's CPU time over the measurement divided by the requests served.
+# the server's CPU time over the measurement divided by the requests served. A run with any
+# error fails its point: recorded as such, and named at the end.
 wrk_point() {
     local scenario=$1 server=$2 path=$3 c=$4 round=$5
+    local side=${SIDE[$server]:-$server}
     local threads=$((c < 2 ? c : 2)) url="http://127.0.0.1:${PORT[$server]}$3" out line
     kill -0 "${PID[$server]}" 2>/dev/null || die "$server (pid ${PID[$server]}) is no longer running"
     wrk -t"$threads" -c"$c" -d"${WARMUP}s" --timeout 10s "$url" >/dev/null
@@ -272,18 +322,54 @@ wrk_point() {
     local cpu_user cpu_all
     read -r cpu_user cpu_all <<<"$(awk -v n="${f[requests]}" -v u=$((user1 - user0)) -v s=$((sys1 - sys0)) \
         -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n == 0) n = 1; printf "%.3f %.3f", u / hz * 1e6 / n, (u + s) / hz * 1e6 / n }')"
-    record http "${scenario}_rps" "$server" "$c" "$round" "$rps" req/s
-    record http "${scenario}_p99_us" "$server" "$c" "$round" "${f[p99_us]}" us
-    record http "${scenario}_mbps" "$server" "$c" "$round" "$mbps" MB/s
-    record http "${scenario}_errors" "$server" "$c" "$round" "$errors" count
-    record http "${scenario}_non2xx" "$server" "$c" "$round" "${f[err_status]}" count
-    record http "${scenario}_cpu_us" "$server" "$c" "$round" "$cpu_all" us
-    record http "${scenario}_cpu_user_us" "$server" "$c" "$round" "$cpu_user" us
+    record http "${scenario}_rps" "$side" "$c" "$round" "$rps" req/s
+    record http "${scenario}_p99_us" "$side" "$c" "$round" "${f[p99_us]}" us
+    record http "${scenario}_mbps" "$side" "$c" "$round" "$mbps" MB/s
+    record http "${scenario}_errors" "$side" "$c" "$round" "$errors" count
+    record http "${scenario}_non2xx" "$side" "$c" "$round" "${f[err_status]}" count
+    record http "${scenario}_cpu_us" "$side" "$c" "$round" "$cpu_all" us
+    record http "${scenario}_cpu_user_us" "$side" "$c" "$round" "$cpu_user" us
     local note=""
-    ((errors == 0)) || note="  ($errors errors)"
+    if ((errors > 0)); then
+        note="  FAILED: $errors errors, ${f[err_status]} of them non-2xx answers"
+        FAILED_POINTS+=("$scenario $side $c")
+    fi
     say "$(printf '  %-6s %-6s %3s conn  round %s: %10s req/s  p99 %7.2f ms  %8s MB/s  CPU %6.2f µs/req (user %5.2f)%s' \
         "$scenario" "$server" "$c" "$round" "$rps" "$(awk -v u="${f[p99_us]}" 'BEGIN { print u / 1000 }')" \
         "$mbps" "$cpu_all" "$cpu_user" "$note")"
+}
+
+# response_of SERVER PATH OUT: what matters in SERVER's answer to GET PATH, written to OUT.head
+# (the status line; Content-Type; the framing, Content-Length's value or the transfer coding; one
+# line each, names lowercased) and OUT.body (the body, de-chunked).
+response_of() {
+    local server=$1 path=$2 out=$3
+    curl -s --http1.1 -D "$out.raw" -o "$out.body" --max-time 10 "http://127.0.0.1:${PORT[$server]}$path" ||
+        die "$server did not answer GET $path"
+    tr -d '\r' <"$out.raw" | awk 'NR == 1 { print; next }
+        { i = index($0, ":"); if (i == 0) next
+          name = tolower(substr($0, 1, i - 1)); value = substr($0, i + 1); sub(/^[ \t]+/, "", value)
+          if (name == "content-type" || name == "content-length" || name == "transfer-encoding") print name ": " value }' |
+        { read -r status; echo "$status"; sort; } >"$out.head"
+}
+
+# same_response PATH REFERENCE SERVER...: each SERVER's whole answer to GET PATH (status line,
+# Content-Type, framing, body) is REFERENCE's, byte for byte; else the suite stops, showing both.
+same_response() {
+    local path=$1 reference=$2 name
+    shift 2
+    response_of "$reference" "$path" "$WORK/ref"
+    for name in "$@"; do
+        response_of "$name" "$path" "$WORK/peer"
+        if ! cmp -s "$WORK/ref.head" "$WORK/peer.head" || ! cmp -s "$WORK/ref.body" "$WORK/peer.body"; then
+            say "--- $reference, GET $path:"
+            cat "$WORK/ref.head" >&2
+            say "--- $name:"
+            cat "$WORK/peer.head" >&2
+            cmp "$WORK/ref.body" "$WORK/peer.body" >&2 || true
+            die "$name does not answer GET $path as $reference does: the point would compare different work"
+        fi
+    done
 }
 
 # interleaved SCENARIO PATH SERVER...: every connection count, ROUNDS rounds, the servers taking
@@ -305,30 +391,42 @@ interleaved() {
 # ----- 1. HTTP -----
 
 # Only when an HTTP part is wanted: starting the four servers and checking them costs time.
-if wanted hello || wanted small || wanted big; then
+if wanted hello || wanted small || wanted big || wanted one; then
 say "== 1. HTTP: wrk, keep-alive, not pipelined, ${WARMUP}s warm-up + ${DURATION}s per point, $ROUNDS rounds"
+say "  parallelism: ours $THREADS threads, hyper $THREADS workers, actix-web $THREADS workers, nginx $THREADS" \
+    "worker processes (one thread: ours 1, nginx 1); every server closes a connection after $MAX_REQUESTS requests"
 for name in ours hyper actix nginx; do assign_port "$name"; done
-start_ours ours
-start_server hyper /hello env RUST_LOG=warn "$BIN/peer_hyper" --port "${PORT[hyper]}"
-start_server actix /hello env RUST_LOG=warn "$BIN/peer_actix" --port "${PORT[actix]}"
-start_nginx
+start_ours ours "$THREADS"
+start_hyper hyper
+start_actix actix
+start_nginx nginx "$THREADS"
 
-# The peers must answer /hello with the same bytes as ours (header-name case and order aside).
+# Before any point: the peers answer as ours does (header-name case, order and the other fields
+# aside), and the files are served as they are on disk.
+same_response /hello ours hyper actix
 for name in ours hyper actix; do
     curl -s -i --raw "http://127.0.0.1:${PORT[$name]}/hello" >"$WORK/hello.$name"
     record check hello_response_bytes "$name" - 1 "$(stat -c %s "$WORK/hello.$name")" B
 done
-for name in ours nginx; do
-    for file in small.html big.bin; do
-        cmp -s <(curl -s "http://127.0.0.1:${PORT[$name]}/$file") "$WORK/static/$file" ||
-            die "$name does not serve $file as it is on disk"
-    done
+for file in small.html big.bin; do
+    same_response "/$file" ours nginx
+    cmp -s "$WORK/ref.body" "$WORK/static/$file" || die "ours does not serve $file as it is on disk"
 done
 
 wanted hello && interleaved hello /hello ours hyper actix
 wanted small && interleaved small /small.html ours nginx
 wanted big && interleaved big /big.bin ours nginx
 for name in ours hyper actix nginx; do stop_server "$name"; done
+
+# One thread each: ours and nginx again, on the 1 KiB file.
+if wanted one; then
+    for name in ours1 nginx1; do assign_port "$name"; done
+    start_ours ours1 1
+    start_nginx nginx1 1
+    same_response /small.html ours1 nginx1
+    interleaved small1 /small.html ours1 nginx1
+    for name in ours1 nginx1; do stop_server "$name"; done
+fi
 say "  (HTTP took $((SECONDS - SUITE_START))s since the start)"
 fi
 
@@ -351,11 +449,11 @@ idle_point() { # name
 # (--max-connections, 512 by default) and must not close them while they idle (15 s by default).
 if wanted idle; then
 assign_port ours
-start_ours ours --max-connections $((idle_conns + 100)) --keep-alive-timeout 600
+start_ours ours "$THREADS" --max-connections $((idle_conns + 100)) --keep-alive-timeout 600
 idle_point ours
 stop_server ours
 assign_port hyper
-start_server hyper /hello env RUST_LOG=warn "$BIN/peer_hyper" --port "${PORT[hyper]}"
+start_hyper hyper
 idle_point hyper
 stop_server hyper
 fi
@@ -380,10 +478,11 @@ if wanted handlers; then
         [[ -x $BIN/$b ]] || die "$BIN/$b is missing: build with cargo build --release -p kamaelia-bench"
     done
     assign_port hyper
-    start_server hyper /hello env RUST_LOG=warn "$BIN/peer_hyper" --port "${PORT[hyper]}"
+    start_hyper hyper
     for kind in fn tower component; do
         assign_port ours
         start_server ours /hello env RUST_LOG=warn "$BIN/handlers_server" --port "${PORT[ours]}" --hello "$kind"
+        same_response /hello hyper ours
         curl -s -i --raw "http://127.0.0.1:${PORT[ours]}/hello" >"$WORK/hello.$kind"
         record check "hello_${kind}_response_bytes" ours - 1 "$(stat -c %s "$WORK/hello.$kind")" B
         interleaved "hello_$kind" /hello ours hyper
@@ -411,7 +510,8 @@ others=$(awk -v b0="$busy_before" -v b1="$busy_after" -v t0="$total_before" -v t
 {
     echo "# Benchmark suite: our server and components against named peers"
     echo
-    echo "Command: \`bench/run.sh\` (DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CONNECTIONS=\"$CONNECTIONS\" IDLE_CONNS=$IDLE_CONNS PARTS=\"$PARTS\")."
+    echo "Command: \`bench/run.sh\` (LONG=${LONG:-0} DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS THREADS=$THREADS MAX_REQUESTS=$MAX_REQUESTS CONNECTIONS=\"$CONNECTIONS\" IDLE_CONNS=$IDLE_CONNS PARTS=\"$PARTS\")."
+    echo "Parallelism: ours $THREADS threads (\`--threads $THREADS\`), hyper $THREADS tokio workers, actix-web $THREADS workers, nginx $THREADS worker processes; the one-thread rows: ours \`--threads 1\`, nginx \`worker_processes 1\`. Every server closes a connection after $MAX_REQUESTS requests. Each peer's response was compared with ours (status line, Content-Type, framing, body) before measuring."
     echo "Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')."
     echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(uname -sr); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $("$NGINX" -v 2>&1 | cut -d' ' -f3); $(rustc --version 2>/dev/null || echo 'rustc ?')."
     echo "Servers and wrk share the machine's cores; nothing is pinned. Load average before measuring: $load_before. While the suite measured, other processes (not its servers, wrk or benchmarks) used $others% of the machine's CPU (about 0% on a quiet machine)."
@@ -422,3 +522,8 @@ others=$(awk -v b0="$busy_before" -v b1="$busy_after" -v t0="$total_before" -v t
 } >"$REPORT"
 say ""
 cat "$REPORT"
+if ((${#FAILED_POINTS[@]})); then
+    say ""
+    say "bench/run.sh: ${#FAILED_POINTS[@]} point run(s) FAILED (socket errors or non-2xx answers): ${FAILED_POINTS[*]}"
+    exit 1
+fi

@@ -164,6 +164,11 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", help_heading = LIMITS,
           default_value_t = HttpSettings::default().max_body, value_parser = whole_number)]
     max_body: u64,
+    /// requests one connection may make; the last is answered with
+    /// Connection: close
+    #[arg(long, value_name = "N", help_heading = LIMITS, verbatim_doc_comment,
+          default_value_t = HttpSettings::default().max_requests_per_connection, value_parser = size)]
+    max_requests_per_connection: usize,
     /// idle time between requests before closing, in seconds
     #[arg(long, value_name = "SECS", help_heading = LIMITS,
           default_value_t = HttpSettings::default().keep_alive_timeout.as_secs(), value_parser = above_zero)]
@@ -195,6 +200,7 @@ impl From<Args> for Options {
             max_head_bytes: args.max_head_bytes,
             max_headers: args.max_headers,
             max_body: args.max_body,
+            max_requests_per_connection: args.max_requests_per_connection,
             keep_alive_timeout: Duration::from_secs(args.keep_alive_timeout),
             header_read_timeout: Duration::from_secs(args.header_read_timeout),
             body_read_timeout: Duration::from_secs(args.body_read_timeout),
@@ -430,6 +436,7 @@ mod tests {
             "--header-read-timeout=5",
             "--body-read-timeout=6",
             "--shutdown-grace=0",
+            "--max-requests-per-connection=8",
         ])
         .unwrap();
         assert_eq!(o.server.max_connections, 7);
@@ -438,6 +445,7 @@ mod tests {
         assert_eq!(o.http.header_read_timeout, Duration::from_secs(5));
         assert_eq!(o.http.body_read_timeout, Duration::from_secs(6));
         assert_eq!(o.server.shutdown_grace, Duration::ZERO);
+        assert_eq!(o.http.max_requests_per_connection, 8);
         assert_eq!(
             refusal(&["--keep-alive-timeout", "0"]),
             "kamaelia: --keep-alive-timeout: `0` is not a number above 0"

@@ -179,7 +179,7 @@ async fn an_idle_connection_lets_its_host_go_and_gets_a_new_one() {
     let mut client = server.connect().await;
     let first = who(&mut client).await;
     wait_until("the idle connection's host to end", || hosts(&server).is_empty()).await;
-    assert!(client.is_open().await, "the connection closed with its host");
+    // The connection outlives its host: the next request is answered on it, by a new host.
     let second = who(&mut client).await;
     assert!(second.starts_with("HandlerHost_") && second != first, "{second} after {first}");
     drop(client);

@@ -22,7 +22,8 @@ async fn two_requests_are_served_on_one_http_1_1_connection() {
     let second = client.response().await;
     second.assert_status(200);
     assert_eq!(second.body, b"GET /second");
-    assert!(client.is_open().await, "the connection is still open after two requests");
+    let third = client.still_answers(request("GET", "/third", "")).await;
+    assert_eq!(third.body, b"GET /third", "{}", shown(&third.raw));
 
     // Both went over one connection.
     assert_eq!(server.handle.stats().accepted, 1);
@@ -38,9 +39,13 @@ async fn a_http_1_1_connection_stays_open_after_a_response() {
     let first = client.response().await;
     first.assert_status(200);
     assert_eq!(first.header("connection"), None, "a persistent 1.1 response needs no Connection field");
-    // The server is idle now (the response is complete); the connection is not closed.
-    assert!(client.is_open().await, "the server closed a persistent connection after one response");
+    // The response is complete; the connection stays open: the server still counts it open,
+    // and it answers the next request.
     assert_eq!(server.handle.stats().open, 1);
+    let second = client.still_answers(request("GET", "/second", "")).await;
+    second.assert_status(200);
+    assert_eq!(second.body, b"GET /second");
+    assert_eq!(server.handle.stats().accepted, 1);
     drop(client);
     server.stop().await;
 }
@@ -68,7 +73,8 @@ async fn http_1_0_with_keep_alive_is_answered_with_keep_alive() {
     first.assert_status(200);
     first.assert_header("connection", "keep-alive");
     assert_eq!(first.body, b"GET /a");
-    assert!(client.is_open().await, "the server closed a 1.0 keep-alive connection");
+    let second = client.still_answers("GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").await;
+    assert_eq!(second.body, b"GET /b", "the server closed a 1.0 keep-alive connection: {}", shown(&second.raw));
     drop(client);
     server.stop().await;
 }

@@ -22,6 +22,20 @@ fn head_of_size(target: &str, size: usize) -> String {
     head
 }
 
+/// Asserts that a timeout of `timeout` took effect `waited` after the client's last move: not
+/// before it (each `waited` is measured from before something the server's wait starts after, so
+/// it cannot be shorter, less a few milliseconds of timer rounding) and not long after it (a
+/// generous bound, for a loaded machine).
+#[track_caller]
+fn assert_took_the_timeout(what: &str, waited: Duration, timeout: Duration) {
+    let (early, late) = (timeout.saturating_sub(Duration::from_millis(20)), timeout + Duration::from_secs(5));
+    assert!(
+        early <= waited && waited <= late,
+        "{what} came {waited:?} after the client's last move; the timeout is {timeout:?}, so between {early:?} and \
+         {late:?} was expected"
+    );
+}
+
 /// Sends `bytes`; expects `status`, `Connection: close` and the close.
 async fn refused(server: &TestServer, bytes: &[u8], status: u16) {
     let mut client = server.connect().await;
@@ -123,20 +137,26 @@ async fn many_more_fields_than_the_default_limit_are_431() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
-    let settings = HttpSettings { keep_alive_timeout: Duration::from_secs(1), ..HttpSettings::default() };
+    let timeout = Duration::from_secs(1);
+    let settings = HttpSettings { keep_alive_timeout: timeout, ..HttpSettings::default() };
     let server = serve(describe_everything(), settings).await;
     let mut client = server.connect().await;
+    // (The wait starts once the response has gone, after this.)
+    let sent = std::time::Instant::now();
     client.send(request("GET", "/a", "")).await;
     let response = client.response().await;
     response.assert_status(200);
     assert_eq!(response.header("connection"), None);
-    // Then nothing: the server closes the connection, without a word.
+    // Then nothing: the server closes the connection, without a word, after the timeout.
     client.assert_closed().await;
+    assert_took_the_timeout("the close of an idle connection", sent.elapsed(), timeout);
     drop(client);
 
     // A connection that never sends anything is closed the same way.
+    let connecting = std::time::Instant::now();
     let mut client = server.connect().await;
     client.assert_closed().await;
+    assert_took_the_timeout("the close of a silent connection", connecting.elapsed(), timeout);
     drop(client);
     server.wait_idle("both connections to end").await;
     server.stop().await;
@@ -151,19 +171,21 @@ async fn each_request_starts_the_keep_alive_wait_again() {
     let server = serve(describe_everything(), settings).await;
     let mut client = server.connect().await;
     let started = std::time::Instant::now();
+    let mut last_sent = started;
     for (n, at) in [(1, 0), (2, 1200), (3, 2500)] {
         // Each request comes less than the timeout after the one before, the last one after the
-        // first wait's deadline.
+        // first wait's deadline (2 s): answering it shows the connection outlived that deadline.
         tokio::time::sleep_until(tokio::time::Instant::from_std(started + Duration::from_millis(at))).await;
+        last_sent = std::time::Instant::now();
         client.send(request("GET", &format!("/{n}"), "")).await;
         let response = client.response().await;
         response.assert_status(200);
-        assert_eq!(response.body, format!("GET /{n}").as_bytes());
+        assert_eq!(response.body, format!("GET /{n}").as_bytes(), "request {n} was sent {at} ms in");
     }
-    // Past the first wait's deadline (2 s) the connection is still open after all; then the
-    // keep-alive wait after the last request ends it.
-    assert!(client.is_open().await, "closed at the first wait's deadline, though used since");
+    // Then the keep-alive wait after the last request ends it: a whole timeout after it, not at
+    // an earlier request's deadline.
     client.assert_closed().await;
+    assert_took_the_timeout("the close after the last request", last_sent.elapsed(), timeout);
     drop(client);
     server.stop().await;
 }
@@ -179,8 +201,10 @@ async fn a_body_that_stops_arriving_gets_408() {
     let server = serve(vec![("/buffered", buffered_echo())], settings).await;
     let mut client = server.connect().await;
     client.send(request("POST", "/buffered", "Content-Length: 10\r\n")).await;
+    let sent = std::time::Instant::now();
     client.send("12345").await;
     let response = client.response_to("POST").await;
+    assert_took_the_timeout("the 408 for a stalled body", sent.elapsed(), Duration::from_secs(1));
     response.assert_status(408);
     response.assert_header("connection", "close");
     client.assert_closed().await;
@@ -198,8 +222,10 @@ async fn a_head_not_complete_within_the_read_timeout_gets_408() {
     };
     let server = serve(describe_everything(), settings).await;
     let mut client = server.connect().await;
+    let sent = std::time::Instant::now();
     client.send("GET /slow HTTP/1.1\r\nHost: te").await;
     let response = client.response().await;
+    assert_took_the_timeout("the 408 for a slow head", sent.elapsed(), Duration::from_secs(1));
     response.assert_status(408);
     assert!(response.raw.starts_with(b"HTTP/1.1 408 Request Timeout\r\n"), "{}", shown(&response.raw));
     response.assert_header("connection", "close");

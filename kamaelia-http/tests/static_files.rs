@@ -3,6 +3,11 @@
 //! through a symbolic link; directories redirected to their slash form; 304 on conditional
 //! requests; ranges; and a large file streamed intact, also to a slow reader; and a large file
 //! compiled into the program (`EmbeddedFiles`) the same way.
+//!
+//! Each test of a directory runs twice (`with_each_file_io!`): with the file-system calls made
+//! inline (`FileIo::Inline`, the default) and on the blocking pool (`FileIo::BlockingPool`, the
+//! binary's `--file-io pool`), as `inline::<name>` and `blocking_pool::<name>`. The two tests
+//! named for the kernel's `sendfile` run inline only: the pool never sends a region.
 
 mod support;
 
@@ -10,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::{Duration, UNIX_EPOCH};
 
-use kamaelia_http::{factory, EmbeddedFiles, Minimal, MinimalFactory};
+use kamaelia_http::{factory, EmbeddedFiles, FileIo, Minimal, MinimalFactory};
 use support::*;
 
 /// The secret placed next to (outside) the root: no response may ever contain it.
@@ -19,10 +24,12 @@ const SECRET: &str = "TOP SECRET: outside the root";
 /// A temporary directory holding `root/` (served) and `secret.txt` (not served).
 struct Site {
     dir: tempfile::TempDir,
+    /// Where the handlers make their file-system calls.
+    file_io: FileIo,
 }
 
 impl Site {
-    fn new() -> Site {
+    fn new(file_io: FileIo) -> Site {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let root = dir.path().join("root");
         std::fs::create_dir_all(root.join("sub")).expect("root/sub");
@@ -37,7 +44,7 @@ impl Site {
         std::fs::write(root.join("blob.unknownext"), b"\x00\x01").expect("blob");
         std::fs::write(root.join("sub").join("index.html"), "<p>sub index</p>").expect("sub/index.html");
         std::fs::write(root.join("digits.txt"), "0123456789abcdefghij").expect("digits.txt");
-        Site { dir }
+        Site { dir, file_io }
     }
 
     fn root(&self) -> PathBuf {
@@ -48,14 +55,16 @@ impl Site {
         self.serve_sendfile(true).await
     }
 
-    /// Serves the site, with large files sent as file regions (`sendfile`) or read in pieces.
+    /// Serves the site, with large files sent as file regions (`sendfile`) or read in pieces
+    /// (always in pieces when the file I/O is on the blocking pool).
     async fn serve_sendfile(&self, sendfile: bool) -> TestServer {
-        let root = self.root();
+        let (root, file_io) = (self.root(), self.file_io);
         serve_routes(vec![(
             "/",
             factory(move |request| {
                 let mut minimal = Minimal::new(request, root.clone(), "index.html");
                 minimal.sendfile = sendfile;
+                minimal.file_io = file_io;
                 minimal
             }),
         )])
@@ -77,9 +86,8 @@ fn mtime_secs(path: &Path) -> u64 {
     modified.duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_file_is_served_with_its_type_length_and_validators() {
-    let site = Site::new();
+async fn a_file_is_served_with_its_type_length_and_validators(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let response = fetch(&server, "GET", "/hello.txt", "").await;
     response.assert_status(200);
@@ -112,9 +120,8 @@ async fn a_file_is_served_with_its_type_length_and_validators() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn head_on_a_file_has_the_fields_of_get_and_no_body() {
-    let site = Site::new();
+async fn head_on_a_file_has_the_fields_of_get_and_no_body(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let get = fetch(&server, "GET", "/hello.txt", "").await;
     let head = fetch(&server, "HEAD", "/hello.txt", "").await;
@@ -125,9 +132,8 @@ async fn head_on_a_file_has_the_fields_of_get_and_no_body() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_percent_encoded_name_is_decoded() {
-    let site = Site::new();
+async fn a_percent_encoded_name_is_decoded(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let response = fetch(&server, "GET", "/a%20b.txt", "").await;
     response.assert_status(200);
@@ -141,9 +147,8 @@ async fn a_percent_encoded_name_is_decoded() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_encoding_of_dot_dot_leads_out_of_the_root() {
-    let site = Site::new();
+async fn no_encoding_of_dot_dot_leads_out_of_the_root(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let attempts = [
         "/../secret.txt",
@@ -194,9 +199,8 @@ async fn no_encoding_of_dot_dot_leads_out_of_the_root() {
 }
 
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_symlink_pointing_outside_the_root_is_not_followed() {
-    let site = Site::new();
+async fn a_symlink_pointing_outside_the_root_is_not_followed(file_io: FileIo) {
+    let site = Site::new(file_io);
     let root = site.root();
     std::os::unix::fs::symlink(site.dir.path().join("secret.txt"), root.join("link.txt")).expect("a link out");
     std::os::unix::fs::symlink(site.dir.path(), root.join("outdir")).expect("a directory link out");
@@ -214,9 +218,8 @@ async fn a_symlink_pointing_outside_the_root_is_not_followed() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_directory_without_its_slash_is_redirected_and_with_it_serves_its_index() {
-    let site = Site::new();
+async fn a_directory_without_its_slash_is_redirected_and_with_it_serves_its_index(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let response = fetch(&server, "GET", "/sub", "").await;
     response.assert_status(301);
@@ -245,9 +248,8 @@ async fn a_directory_without_its_slash_is_redirected_and_with_it_serves_its_inde
 
 /// RFC 9110 §13.1.1, §13.1.4, §13.2.2: a failing `If-Match` or `If-Unmodified-Since` is a 412
 /// (they used to be ignored: 200), before `If-None-Match` and before a `Range`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_if_match_or_if_unmodified_since_gets_412() {
-    let site = Site::new();
+async fn a_failing_if_match_or_if_unmodified_since_gets_412(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let first = fetch(&server, "GET", "/hello.txt", "").await;
     let etag = first.header("etag").expect("an ETag").to_owned();
@@ -275,9 +277,8 @@ async fn a_failing_if_match_or_if_unmodified_since_gets_412() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_matching_if_none_match_gets_304_without_a_body() {
-    let site = Site::new();
+async fn a_matching_if_none_match_gets_304_without_a_body(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let first = fetch(&server, "GET", "/hello.txt", "").await;
     let etag = first.header("etag").expect("an ETag").to_owned();
@@ -301,9 +302,8 @@ async fn a_matching_if_none_match_gets_304_without_a_body() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn if_modified_since_the_modification_time_gets_304() {
-    let site = Site::new();
+async fn if_modified_since_the_modification_time_gets_304(file_io: FileIo) {
+    let site = Site::new(file_io);
     let path = site.root().join("hello.txt");
     // A modification time well in the past, in whole seconds.
     let past = UNIX_EPOCH + Duration::from_secs(1_600_000_000);
@@ -336,9 +336,8 @@ async fn if_modified_since_the_modification_time_gets_304() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_range_gets_206_with_content_range_and_an_unsatisfiable_one_416() {
-    let site = Site::new();
+async fn a_range_gets_206_with_content_range_and_an_unsatisfiable_one_416(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let response = fetch(&server, "GET", "/digits.txt", "Range: bytes=0-9\r\n").await;
     response.assert_status(206);
@@ -376,9 +375,8 @@ async fn a_range_gets_206_with_content_range_and_an_unsatisfiable_one_416() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn curl_fetches_a_range_and_a_file() {
-    let site = Site::new();
+async fn curl_fetches_a_range_and_a_file(file_io: FileIo) {
+    let site = Site::new(file_io);
     let server = site.serve().await;
     let url = server.url("/digits.txt");
     assert_eq!(curl_ok(&["-r", "0-9", &url]).await, b"0123456789");
@@ -403,9 +401,8 @@ fn big_file_bytes() -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_5_mib_file_arrives_intact_sent_by_the_kernel_or_read_in_pieces() {
-    let site = Site::new();
+async fn a_5_mib_file_arrives_intact_sent_by_the_kernel_or_read_in_pieces(file_io: FileIo) {
+    let site = Site::new(file_io);
     let bytes = big_file_bytes();
     std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
     for sendfile in [true, false] {
@@ -424,7 +421,7 @@ async fn a_5_mib_file_arrives_intact_sent_by_the_kernel_or_read_in_pieces() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ranges_heads_and_keep_alive_work_on_a_large_file_sent_by_the_kernel() {
-    let site = Site::new();
+    let site = Site::new(FileIo::Inline);
     let bytes = big_file_bytes();
     std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
     let server = site.serve().await;
@@ -449,9 +446,8 @@ async fn ranges_heads_and_keep_alive_work_on_a_large_file_sent_by_the_kernel() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_reader_still_gets_the_whole_5_mib_file_read_in_pieces() {
-    let site = Site::new();
+async fn a_slow_reader_still_gets_the_whole_5_mib_file_read_in_pieces(file_io: FileIo) {
+    let site = Site::new(file_io);
     let bytes = big_file_bytes();
     std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
     let server = site.serve_sendfile(false).await;
@@ -486,7 +482,7 @@ async fn a_slow_reader_still_gets_the_whole_5_mib_file_read_in_pieces() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_reader_still_gets_the_whole_5_mib_file_sent_by_the_kernel() {
-    let site = Site::new();
+    let site = Site::new(FileIo::Inline);
     let bytes = big_file_bytes();
     std::fs::write(site.root().join("big.bin"), &bytes).expect("big.bin");
     let server = site.serve().await;
@@ -558,4 +554,48 @@ async fn a_5_mib_embedded_file_arrives_intact_whole_in_a_range_pipelined_and_to_
     assert!(body == bytes, "the slow reader got the file changed");
     drop(client);
     server.stop().await;
+}
+
+/// Runs each test named (an `async fn(FileIo)` above) as two tests: `inline::<name>` with the
+/// file-system calls made inline, `blocking_pool::<name>` with them made on the blocking pool.
+macro_rules! with_each_file_io {
+    ($($(#[$attr:meta])* $test:ident),* $(,)?) => {
+        mod inline {
+            use super::*;
+            $(
+                $(#[$attr])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(FileIo::Inline).await
+                }
+            )*
+        }
+        mod blocking_pool {
+            use super::*;
+            $(
+                $(#[$attr])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(FileIo::BlockingPool).await
+                }
+            )*
+        }
+    };
+}
+
+with_each_file_io! {
+    a_file_is_served_with_its_type_length_and_validators,
+    head_on_a_file_has_the_fields_of_get_and_no_body,
+    a_percent_encoded_name_is_decoded,
+    no_encoding_of_dot_dot_leads_out_of_the_root,
+    #[cfg(unix)]
+    a_symlink_pointing_outside_the_root_is_not_followed,
+    a_directory_without_its_slash_is_redirected_and_with_it_serves_its_index,
+    a_failing_if_match_or_if_unmodified_since_gets_412,
+    a_matching_if_none_match_gets_304_without_a_body,
+    if_modified_since_the_modification_time_gets_304,
+    a_range_gets_206_with_content_range_and_an_unsatisfiable_one_416,
+    curl_fetches_a_range_and_a_file,
+    a_5_mib_file_arrives_intact_sent_by_the_kernel_or_read_in_pieces,
+    a_slow_reader_still_gets_the_whole_5_mib_file_read_in_pieces,
 }

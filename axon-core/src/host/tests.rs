@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::body::{hostable, Hosted};
 use crate::prelude::*;
-use crate::{BoxError, ComponentError, Declarations, Exit, Inbox, Scheduler};
+use crate::{BoxError, ComponentError, Declarations, Exit, Inbox, RunError, Scheduler};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -96,7 +96,12 @@ fn sink(out: mpsc::Sender<(String, u32)>) -> impl Component<Inbox = (String, u32
     })
 }
 
-fn run_host(bodies: Vec<Body>, inputs: &[u32]) -> (Vec<Hosted>, Vec<(String, u32)>, Scheduler) {
+/// What [`run_host`] saw: each run's report, what reached the sink, what `Scheduler::run`
+/// returned, and the scheduler.
+type HostRun = (Vec<Hosted>, Vec<(String, u32)>, Result<(), RunError>, Scheduler);
+
+/// Runs a [`Host`] of `bodies` (and a sink for what it sends) to the end.
+fn run_host(bodies: Vec<Body>, inputs: &[u32]) -> HostRun {
     let (report, reports) = mpsc::channel();
     let (out, outs) = mpsc::channel();
     let scheduler = Scheduler::new();
@@ -112,13 +117,14 @@ fn run_host(bodies: Vec<Body>, inputs: &[u32]) -> (Vec<Hosted>, Vec<(String, u32
     let done = std::thread::spawn(move || runner.run());
     let runs: Vec<Hosted> = reports.iter().collect();
     let got: Vec<(String, u32)> = outs.iter().collect();
-    let _ = done.join().unwrap();
-    (runs, got, scheduler)
+    let result = done.join().expect("the scheduler's thread");
+    (runs, got, result, scheduler)
 }
 
 #[test]
 fn bodies_run_in_turn_in_the_hosts_boxes_and_under_its_name() {
-    let (runs, got, _) = run_host(vec![Body::Double, Body::Double, Body::Double], &[1, 2, 3]);
+    let (runs, got, result, _) = run_host(vec![Body::Double, Body::Double, Body::Double], &[1, 2, 3]);
+    result.expect("every component finished");
     assert_eq!(runs, vec![Hosted { exit: Exit::Finished, clean: true }; 3]);
     let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
     assert!(names[0].contains("Host_"), "{names:?}");
@@ -131,7 +137,12 @@ fn a_body_that_leaves_a_child_or_a_handle_behind_is_not_clean() {
     // Each in a host of its own, followed by a plain body: what the first left behind is still
     // there after the second.
     let (keep, kept) = mpsc::channel::<Inbox<u32>>();
-    let clean = |body: Body| run_host(vec![body, Body::Plain], &[]).0.iter().map(|r| r.clean).collect::<Vec<_>>();
+    let clean = |body: Body| {
+        let (runs, _, result, _) = run_host(vec![body, Body::Plain], &[]);
+        // Nothing here fails: what a body leaves behind is the host's business, not an error.
+        result.expect("every component finished");
+        runs.iter().map(|r| r.clean).collect::<Vec<_>>()
+    };
     assert_eq!(clean(Body::Plain), [true, true]);
     // Told to stop, the host is not clean (it may still run the second body in the same turn,
     // before it is dropped).
@@ -144,12 +155,17 @@ fn a_body_that_leaves_a_child_or_a_handle_behind_is_not_clean() {
 #[test]
 fn a_body_that_panics_or_fails_is_reported_as_a_components_failure_would_be() {
     let bodies = vec![Body::Panics, Body::Fails];
-    let (runs, _, scheduler) = run_host(bodies, &[]);
+    let (runs, _, result, scheduler) = run_host(bodies, &[]);
     assert_eq!(runs[0].exit, Exit::Panicked("hosted boom".into()));
     assert!(!runs[0].clean);
     assert_eq!(runs[1].exit, Exit::Failed("gave up".into()));
     assert!(runs[1].clean);
-    // `run` hands the failures over; they are no longer pending after it.
+    // `run` reports both, as a component's failures, each named for the host that ran it; and
+    // hands them over: they are no longer pending after it.
+    let Err(RunError::ComponentsFailed(failures)) = result else { panic!("run reported no failure: {result:?}") };
+    let exits: Vec<&Exit> = failures.iter().map(|f| &f.exit).collect();
+    assert_eq!(exits, [&Exit::Panicked("hosted boom".into()), &Exit::Failed("gave up".into())]);
+    assert!(failures.iter().all(|f| f.name.contains("hosted by") && f.name.contains("Host_")), "{failures:?}");
     assert!(scheduler.failures().is_empty());
 }
 

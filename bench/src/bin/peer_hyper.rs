@@ -1,9 +1,12 @@
 //! `peer_hyper`: the hyper 1.x peer of the HTTP suite (`bench/run.sh`). A minimal server, written
-//! the way hyper's own examples write one: a tokio multi-thread runtime (one worker per core),
-//! HTTP/1.1 only, keep-alive, one task per connection, `TCP_NODELAY` set as our server sets it.
+//! the way hyper's own examples write one: a tokio multi-thread runtime (`--threads N` workers,
+//! the suite's as many as our server's threads; one per core by default), HTTP/1.1 only,
+//! keep-alive, one task per connection, `TCP_NODELAY` set as our server sets it. A connection
+//! serves at most `--max-requests N` requests (the suite's cap, the same for every server; 10,000
+//! by default, as ours): the last is answered with `Connection: close`, and hyper closes.
 //!
 //! ```sh
-//! cargo run --release -p kamaelia-bench --bin peer_hyper -- --port 8083
+//! cargo run --release -p kamaelia-bench --bin peer_hyper -- --port 8083 --threads 2
 //! curl -si http://127.0.0.1:8083/hello
 //! ```
 //!
@@ -18,11 +21,13 @@
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{Empty, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE, SERVER, TRANSFER_ENCODING};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, SERVER, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -36,7 +41,16 @@ const SERVER_NAME: &str = kamaelia_http::settings::DEFAULT_SERVER_NAME;
 
 type Body = http_body_util::Either<Full<Bytes>, Empty<Bytes>>;
 
-async fn hello(request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+/// Answers `request`, the `served`th on its connection (counting from 1), of at most `cap`.
+async fn hello(request: Request<Incoming>, served: usize, cap: usize) -> Result<Response<Body>, Infallible> {
+    let mut response = answer(&request);
+    if served >= cap {
+        response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(response)
+}
+
+fn answer(request: &Request<Incoming>) -> Response<Body> {
     if request.method() == Method::GET && request.uri().path() == "/hello" {
         let mut response = Response::new(Body::Left(Full::new(Bytes::from_static(HELLO))));
         let headers = response.headers_mut();
@@ -45,29 +59,52 @@ async fn hello(request: Request<Incoming>) -> Result<Response<Body>, Infallible>
         // chunks, as our server does, rather than with Content-Length.
         headers.insert(TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
-        Ok(response)
+        response
     } else {
         let mut response = Response::new(Body::Right(Empty::new()));
         *response.status_mut() = StatusCode::NOT_FOUND;
-        Ok(response)
+        response
     }
 }
 
-/// `--port N` (default 8083).
-fn port_from_args() -> Result<u16, String> {
+/// The command line: `--port N` (8083), `--threads N` (0: one per core), `--max-requests N`
+/// (10,000).
+struct Options {
+    port: u16,
+    threads: usize,
+    max_requests: usize,
+}
+
+fn options_from_args() -> Result<Options, String> {
+    let mut options = Options { port: 8083, threads: 0, max_requests: 10_000 };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(8083),
-        [flag, port] if flag == "--port" => port.parse().map_err(|_| format!("--port: `{port}` is not a port number")),
-        _ => Err(format!("usage: peer_hyper [--port N]; got {args:?}")),
+    let usage = || format!("usage: peer_hyper [--port N] [--threads N] [--max-requests N]; got {args:?}");
+    for pair in args.chunks(2) {
+        let [flag, value] = pair else { return Err(usage()) };
+        let number = |what: &str| value.parse::<usize>().map_err(|_| format!("{flag}: `{value}` is not {what}"));
+        match flag.as_str() {
+            "--port" => options.port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?,
+            "--threads" => options.threads = number("a thread count")?,
+            "--max-requests" => options.max_requests = number("a request count")?.max(1),
+            _ => return Err(usage()),
+        }
     }
+    Ok(options)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let port = port_from_args()?;
-    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    let options = options_from_args()?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if options.threads > 0 {
+        runtime.worker_threads(options.threads);
+    }
+    runtime.enable_all().build()?.block_on(serve(options))
+}
+
+async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let cap = options.max_requests;
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port))).await?;
     log::info!("peer_hyper listening on http://{}/hello", listener.local_addr()?);
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -83,8 +120,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             log::debug!("{peer}: cannot set TCP_NODELAY: {e}");
         }
         tokio::spawn(async move {
-            let connection =
-                http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service_fn(hello));
+            let served = Arc::new(AtomicUsize::new(0));
+            let service = service_fn(move |request| hello(request, served.fetch_add(1, Ordering::Relaxed) + 1, cap));
+            let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
             if let Err(e) = connection.await {
                 log::debug!("{peer}: {e}");
             }

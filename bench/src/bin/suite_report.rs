@@ -10,14 +10,16 @@
 //! `check` rows, `axon_chain --results` and `lifecycle --results` the `components` rows. A
 //! figure's value is the median of its runs.
 //!
-//! The table has one row per figure and peer: our value, the peer's, the ratio ours / peer (for
-//! latency and CPU time too, so lower is better there), the issue's target for that row, and
-//! whether it is met. The server's CPU time per request (user and system, of the server's
-//! processes over the measured seconds, divided by the requests served) says where a rate comes
-//! from: on a machine whose two cores wrk shares, a server that needs less CPU per request serves
-//! more. Rows without a target say `-`. Any run that reported errors (socket errors or non-2xx
-//! responses, from wrk) is listed under the table, and so is a `/hello` response whose length
-//! differs from ours (the peers are meant to send the same bytes).
+//! The table has one row per figure and peer: our value, the peer's (each the median of its runs,
+//! with their spread, min–max, when there are several), the ratio ours / peer (for latency and
+//! CPU time too, so lower is better there), the issue's target for that row, and whether it is
+//! met. The server's CPU time per request (user and system, of the server's processes over the
+//! measured seconds, divided by the requests served) says where a rate comes from: on a machine
+//! whose two cores wrk shares, a server that needs less CPU per request serves more. Rows without
+//! a target say `-`. A point where any run of either side reported an error (a socket error or a
+//! non-2xx response, from wrk) failed: its rows say FAILED in place of the ratio and the verdict,
+//! and the errors are listed under the table; so is a `/hello` response whose length differs from
+//! ours (the peers are meant to send the same bytes).
 
 use kamaelia_bench::median;
 use std::collections::BTreeMap;
@@ -53,8 +55,17 @@ impl Results {
     }
 
     fn median(&self, section: &str, figure: &str, side: &str, conns: &str) -> Option<f64> {
+        self.runs(section, figure, side, conns).map(median)
+    }
+
+    fn runs(&self, section: &str, figure: &str, side: &str, conns: &str) -> Option<&[f64]> {
         let key = (section.to_string(), figure.to_string(), side.to_string(), conns.to_string());
-        self.runs.get(&key).map(|v| median(v))
+        self.runs.get(&key).map(Vec::as_slice)
+    }
+
+    /// Whether a run of `scenario` by `side` at `conns` reported an error: the point failed.
+    fn failed(&self, scenario: &str, side: &str, conns: &str) -> bool {
+        self.runs("http", &format!("{scenario}_errors"), side, conns).is_some_and(|runs| runs.iter().any(|&e| e > 0.0))
     }
 
     fn total(&self, section: &str, figure: &str, side: &str, conns: &str) -> f64 {
@@ -83,6 +94,18 @@ enum Unit {
 }
 
 impl Unit {
+    /// The median of `runs`, with their spread (min–max) when there are several.
+    fn show_runs(self, runs: &[f64]) -> String {
+        let mid = self.show(median(runs));
+        if runs.len() < 2 {
+            return mid;
+        }
+        let (lo, hi) = runs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        // The spread in the median's unit, without repeating it.
+        let number = |v: f64| self.show(v).split(' ').next().unwrap_or_default().to_string();
+        format!("{mid} ({}–{})", number(lo), number(hi))
+    }
+
     fn show(self, v: f64) -> String {
         match self {
             Unit::Rps => format!("{v:.0} req/s"),
@@ -192,6 +215,16 @@ fn rows() -> Vec<Row> {
             }
         }
     }
+    for c in conns {
+        for (key, what, unit) in [
+            ("small1_rps", "requests/s", Unit::Rps),
+            ("small1_p99_us", "p99 latency", Unit::Micros),
+            ("small1_cpu_us", "server CPU per request", Unit::CpuMicros),
+        ] {
+            let figure = format!("1 KiB file, one thread each, {c} conn, {what}");
+            rows.push(row(figure, "http", key, c, "nginx", "nginx", unit, Target::None));
+        }
+    }
     // Issue 15: /hello by each kind of handler against hyper, and a table of 50 routes against
     // axum.
     for (kind, name, rps_target, cpu_target) in [
@@ -288,29 +321,46 @@ fn rows() -> Vec<Row> {
     rows
 }
 
+/// The scenario an HTTP figure's key belongs to: the key without the figure's name
+/// (`hello_fn_cpu_us` is scenario `hello_fn`'s CPU per request).
+fn scenario_of(key: &str) -> &str {
+    ["_cpu_user_us", "_cpu_us", "_p99_us", "_rps", "_mbps"]
+        .iter()
+        .find_map(|figure| key.strip_suffix(figure))
+        .unwrap_or(key)
+}
+
 fn table(results: &Results) -> String {
     let mut out = String::new();
     out += "| figure | ours | peer | peer's | ours / peer | target | verdict |\n";
     out += "|---|---:|---|---:|---:|---|---|\n";
     let mut missing = Vec::new();
     for r in rows() {
-        let ours = results.median(r.section, &r.key, "ours", &r.conns);
-        let peer = results.median(r.section, &r.key, r.peer, &r.conns);
+        let ours = results.runs(r.section, &r.key, "ours", &r.conns);
+        let peer = results.runs(r.section, &r.key, r.peer, &r.conns);
         let (Some(ours), Some(peer)) = (ours, peer) else {
             missing.push(format!("{} vs {}", r.figure, r.peer_name));
             continue;
         };
-        let ratio = ours / peer;
+        let scenario = scenario_of(&r.key);
+        let failed = r.section == "http"
+            && (results.failed(scenario, "ours", &r.conns) || results.failed(scenario, r.peer, &r.conns));
+        let (ratio, verdict) = if failed {
+            ("-".to_string(), "**FAILED** (errors: see below)")
+        } else {
+            let ratio = median(ours) / median(peer);
+            (format!("{ratio:.2}x"), r.target.verdict(median(ours), ratio))
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {:.2}x | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             r.figure,
-            r.unit.show(ours),
+            r.unit.show_runs(ours),
             r.peer_name,
-            r.unit.show(peer),
+            r.unit.show_runs(peer),
             ratio,
             r.target.describe(),
-            r.target.verdict(ours, ratio)
+            verdict
         );
     }
     let mut notes = Vec::new();
@@ -321,7 +371,7 @@ fn table(results: &Results) -> String {
         if section == "http" && figure.ends_with("_errors") && runs.iter().any(|&e| e > 0.0) {
             let scenario = figure.trim_end_matches("_errors");
             notes.push(format!(
-                "{side}, {scenario}, {conns} conn: {} errors in {} runs, of which {} non-2xx responses \
+                "FAILED: {side}, {scenario}, {conns} conn: {} errors in {} runs, of which {} non-2xx responses \
                  (the rest socket errors); see the server's log",
                 results.total(section, figure, side, conns),
                 runs.len(),
@@ -401,7 +451,9 @@ mod tests {
                    http\thello_rps\thyper\t16\t1\t100\treq/s\n";
         let t = table(&Results::parse(tsv).unwrap());
         assert!(
-            t.contains("| `/hello`, 16 conn, requests/s | 200 req/s | hyper 1.x | 100 req/s | 2.00x | >= 1x | met |"),
+            t.contains(
+                "| `/hello`, 16 conn, requests/s | 200 req/s (100–300) | hyper 1.x | 100 req/s | 2.00x | >= 1x | met |"
+            ),
             "{t}"
         );
     }
@@ -430,8 +482,44 @@ mod tests {
                    check\thello_response_bytes\thyper\t-\t1\t202\tB\n\
                    check\thello_response_bytes\tactix\t-\t1\t201\tB\n";
         let t = table(&Results::parse(tsv).unwrap());
-        assert!(t.contains("ours, hello, 64 conn: 3 errors in 1 runs, of which 0 non-2xx"), "{t}");
+        assert!(t.contains("FAILED: ours, hello, 64 conn: 3 errors in 1 runs, of which 0 non-2xx"), "{t}");
         assert!(t.contains("hyper is 202 bytes, ours 201"), "{t}");
         assert!(!t.contains("actix is"), "{t}");
+    }
+
+    #[test]
+    fn a_point_with_errors_on_either_side_fails_instead_of_giving_a_ratio() {
+        let tsv = "http\tsmall_rps\tours\t16\t1\t100\treq/s\n\
+                   http\tsmall_rps\tnginx\t16\t1\t50\treq/s\n\
+                   http\tsmall_errors\tours\t16\t1\t0\tcount\n\
+                   http\tsmall_errors\tnginx\t16\t1\t2\tcount\n\
+                   http\tsmall_rps\tours\t64\t1\t100\treq/s\n\
+                   http\tsmall_rps\tnginx\t64\t1\t50\treq/s\n";
+        let t = table(&Results::parse(tsv).unwrap());
+        assert!(
+            t.contains("| 1 KiB file, 16 conn, requests/s | 100 req/s | nginx | 50 req/s | - | >= 1x | **FAILED**"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| 1 KiB file, 64 conn, requests/s | 100 req/s | nginx | 50 req/s | 2.00x | >= 1x | met |"),
+            "{t}"
+        );
+        assert!(t.contains("FAILED: nginx, small, 16 conn: 2 errors in 1 runs"), "{t}");
+    }
+
+    #[test]
+    fn a_scenario_is_its_keys_without_the_figure() {
+        assert_eq!(scenario_of("hello_fn_cpu_us"), "hello_fn");
+        assert_eq!(scenario_of("hello_fn_cpu_user_us"), "hello_fn");
+        assert_eq!(scenario_of("small1_p99_us"), "small1");
+        assert_eq!(scenario_of("big_mbps"), "big");
+        assert_eq!(scenario_of("routes_rps"), "routes");
+    }
+
+    #[test]
+    fn the_spread_is_shown_in_the_medians_unit() {
+        assert_eq!(Unit::Rps.show_runs(&[100.0, 300.0, 200.0]), "200 req/s (100–300)");
+        assert_eq!(Unit::Micros.show_runs(&[1500.0, 2500.0]), "2.00 ms (1.50–2.50)");
+        assert_eq!(Unit::Rps.show_runs(&[100.0]), "100 req/s");
     }
 }

@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn permission_errors_are_403_and_other_failures_404_or_500() {
-        // (The end-to-end 403 test above cannot run as root, who may read anything.)
+        // (`path.rs` tests a 403 from a real unreadable file, as `nobody` when the suite runs as root.)
         let request = request(Method::GET, "/f", &[]);
         let status = |answer: Answer| match answer {
             Answer::Page(head, _) => head.status,

@@ -111,3 +111,55 @@ pub(super) fn get_with(root: &Path, target: &str, headers: &[(&'static str, &str
 pub(super) fn hello_etag() -> String {
     format!("\"{:x}-{:x}-{:x}\"", 1_700_000_000u64, 500_000_000u32, HELLO.len())
 }
+
+/// The user a test that needs permissions enforced runs as, when the suite runs as root (as CI
+/// does): Debian's `nobody`.
+#[cfg(unix)]
+const NOBODY: u32 = 65534;
+
+/// Whether this process may read anything (root, or `CAP_DAC_OVERRIDE`): `probe`, a file no one
+/// may read, opens all the same.
+#[cfg(unix)]
+pub(super) fn reads_anything(probe: &Path) -> bool {
+    fs::File::open(probe).is_ok()
+}
+
+/// Runs the unit test `test` (its full path, as the test runner names it) again, alone, in a
+/// child process of this test binary running as `nobody`, for whom permissions are enforced, and
+/// fails unless it ran there and passed. For a test that cannot test what it names as root.
+#[cfg(unix)]
+pub(super) fn run_again_as_nobody(test: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // `nobody` may not be able to reach the binary where it was built: then a copy that it can.
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    let run = |binary: &Path| {
+        Command::new(binary)
+            .args([test, "--exact", "--test-threads=1", "--nocapture"])
+            .current_dir("/")
+            .uid(NOBODY)
+            .gid(NOBODY)
+            .output()
+    };
+    let output = match run(&exe) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            fs::set_permissions(copy.path(), fs::Permissions::from_mode(0o755)).expect("chmod the copy's directory");
+            let copied = copy.path().join("test-binary");
+            fs::copy(&exe, &copied).expect("a copy of the test binary");
+            fs::set_permissions(&copied, fs::Permissions::from_mode(0o755)).expect("chmod the copy");
+            run(&copied)
+        }
+        other => other,
+    }
+    .unwrap_or_else(|e| panic!("cannot run {} as uid {NOBODY}: {e}", exe.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{test}, run again as uid {NOBODY} ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+}

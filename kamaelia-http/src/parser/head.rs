@@ -473,6 +473,15 @@ fn read_fields(
 /// Reads the request target's form (RFC 9112 §3.2) into the request's path and query; returns
 /// the authority it names, if it names one (absolute form, or `CONNECT`'s authority form).
 fn read_target(request: &mut Request, target: &str) -> Result<Option<String>, Refusal> {
+    if request.method == Method::CONNECT {
+        // Only the authority form (RFC 9112 §3.2.3): host and port.
+        if target.contains(['/', '@']) || !target.contains(':') {
+            let why = format!("CONNECT needs a host:port target, not \"{}\"", target.escape_default());
+            return Err((StatusCode::BAD_REQUEST, why));
+        }
+        request.path = String::new();
+        return Ok(Some(target.to_owned()));
+    }
     if target.starts_with('/') {
         let (path, query) = split_target(target);
         request.path = path.to_owned();
@@ -487,22 +496,17 @@ fn read_target(request: &mut Request, target: &str) -> Result<Option<String>, Re
         .split_once("://")
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
     {
-        let (authority, path_and_query) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest.split('?').next().unwrap_or(""), "/"),
-        };
+        // The authority ends at the path or, with no path (`http://h?q`), at the query; an
+        // empty path is `/` (RFC 9112 §3.2.2), and the query is kept.
+        let (authority, path_and_query) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
         if authority.is_empty() || authority.contains('@') {
             let why = format!("invalid absolute-form target \"{}\"", target.escape_default());
             return Err((StatusCode::BAD_REQUEST, why));
         }
         let (path, query) = split_target(path_and_query);
-        request.path = path.to_owned();
+        request.path = if path.is_empty() { "/".to_owned() } else { path.to_owned() };
         request.query = query.map(str::to_owned);
         return Ok(Some(authority.to_owned()));
-    }
-    if request.method == Method::CONNECT && !target.contains('/') && target.contains(':') {
-        request.path = String::new();
-        return Ok(Some(target.to_owned()));
     }
     Err((StatusCode::BAD_REQUEST, format!("invalid request target \"{}\"", target.escape_default())))
 }

@@ -84,7 +84,8 @@
 //! | case | the client gets |
 //! |---|---|
 //! | the handler panics, fails, or ends or signals without a head | a 500 page (if nothing was sent yet); otherwise the connection is closed mid-body |
-//! | the handler sends data before its head, or a second head | a 500 page, or a close if the head went out |
+//! | the handler sends data before its head | a 500 page |
+//! | the handler sends a second head | the response is broken off where it stands (the first head is written, too late for a 500 page): what the handler sends after it is dropped, a chunked body gets no last chunk, and the connection is closed |
 //! | the handler sends more or fewer bytes than its `length` | the body is cut at the length / the connection closes after the short body |
 //! | the request body breaks off ([`Parsed::Abort`]) | the matching error page if nothing was sent yet, then a close; the handler is stopped |
 //! | the client goes away mid-response | nothing: the handler is stopped and the connection's components end |

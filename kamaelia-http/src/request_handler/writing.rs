@@ -128,8 +128,15 @@ impl<'a> Response<'a> {
         match res {
             Resource::Head(head) => {
                 if self.has_head() {
+                    // The first head is written: too late for an error page. What was sent
+                    // stands, the rest is dropped, and the connection closes after it.
                     let line = &self.line;
-                    log::warn!("{} {}: the handler sent a second head; ignored", line.method, line.target);
+                    log::warn!(
+                        "{} {}: the handler sent a second head; breaking the response off",
+                        line.method,
+                        line.target
+                    );
+                    self.fail(StatusCode::INTERNAL_SERVER_ERROR, "The request handler sent a second head.");
                     return;
                 }
                 self.start(&head);

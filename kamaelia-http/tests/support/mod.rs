@@ -450,6 +450,20 @@ impl Client {
     pub async fn shutdown_write(&mut self) {
         within("a half-close", self.writer.shutdown()).await.expect("shutdown(SHUT_WR)");
     }
+
+    /// Proves the connection still serves: sends `request` (a GET or any method but HEAD) on it
+    /// and reads the whole answer, which a connection the server has closed cannot give. (Only an
+    /// answer proves it: a read that finds nothing yet says nothing of a close still on its way.)
+    pub async fn still_answers(&mut self, request: impl AsRef<[u8]>) -> Response {
+        let request = request.as_ref();
+        within("a write to the server", self.writer.write_all(request))
+            .await
+            .unwrap_or_else(|e| panic!("the connection no longer takes a request ({e}): {}", shown(request)));
+        match self.reader.try_response_to("GET").await {
+            Ok(response) => response,
+            Err(e) => panic!("the connection did not answer another request: {}: \"{}\"", e.what, shown(&e.received)),
+        }
+    }
 }
 
 impl Reader {
@@ -662,26 +676,6 @@ impl Reader {
                 "expected the server to close the connection ({caller}); instead it sent \"{}\"",
                 shown(&rest)
             );
-        }
-    }
-
-    /// Whether the connection is still open: sends nothing, and reports whether the server
-    /// has closed (reads with a zero deadline; bytes that arrived are kept).
-    pub async fn is_open(&mut self) -> bool {
-        if self.eof {
-            return false;
-        }
-        let mut chunk = [0u8; 4096];
-        match tokio::time::timeout(Duration::ZERO, self.half.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => {
-                self.eof = true;
-                false
-            }
-            Ok(Ok(n)) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                true
-            }
-            Err(_) => true,
         }
     }
 }
