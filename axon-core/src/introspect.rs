@@ -7,6 +7,7 @@
 //! ([`Snapshot::to_dot`]), so the running system can be drawn.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
@@ -16,6 +17,7 @@ use crate::kinds::{BoxKind, BoxName, Passthrough};
 pub use crate::lifecycle::LostMessages;
 use crate::lifecycle::{ComponentKind, ComponentState};
 use crate::linkage::LinkId;
+use crate::node::{ErasedNode, LinkInfo};
 
 /// One box of a live component.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,51 +115,86 @@ impl Snapshot {
         let mut snap = Snapshot::default();
         for c in components {
             let boxes = c.0.boxes.all();
-            let mut infos = Vec::with_capacity(boxes.len());
             for b in &boxes {
-                let m = b.meta();
-                infos.push(BoxInfo {
-                    name: m.name.clone(),
-                    kind: m.kind,
-                    type_name: b.type_name(),
-                    description: m.description.to_string(),
-                    depth: b.depth(),
-                    capacity: b.capacity(),
-                });
-                if let Some((t, info)) = b.target() {
-                    let tm = t.meta();
-                    snap.linkages.push(LinkageInfo {
-                        id: info.id,
-                        source: BoxAddress {
-                            component: c.id(),
-                            component_name: c.name().to_owned(),
-                            name: m.name.clone(),
-                            kind: m.kind,
-                        },
-                        sink: BoxAddress {
-                            component: tm.owner.id,
-                            component_name: tm.owner.name.to_string(),
-                            name: tm.name.clone(),
-                            kind: tm.kind,
-                        },
-                        passthrough: Passthrough::between(m.kind, tm.kind),
-                        owner: info.owner,
-                    });
+                if let Some((target, info)) = b.target() {
+                    snap.linkages.push(linkage_info(c, b.as_ref(), target.as_ref(), &info));
                 }
             }
-            infos.sort_by_key(|b| b.kind == BoxKind::Outbox);
-            snap.components.push(ComponentInfo {
-                id: c.id(),
-                name: c.name().to_owned(),
-                kind: c.kind(),
-                state: c.state(),
-                parent: c.parent(),
-                children: c.children().iter().map(|c| c.id()).collect(),
-                boxes: infos,
-            });
+            snap.components.push(component_info(c, &boxes));
         }
         snap.linkages.sort_by_key(|l| l.id);
         snap
+    }
+
+    /// Brings this snapshot (of the same scheduler, taken earlier) up to date with `components`
+    /// (the scheduler's live components, in id order), and returns what changed, numbered `seq`:
+    /// the delta [`GraphDelta::between`] gives between this snapshot and a new one, found without
+    /// making the new one. Only components and linkages not seen before are copied, so a look at a
+    /// graph that changed little allocates little: this is how the
+    /// [`Introspector`](crate::introspector::Introspector), which looks often, looks. A
+    /// component's `children` stay those of the look that first saw it (the deltas do not carry
+    /// them); `lost` is left as it is.
+    pub(crate) fn refresh(&mut self, components: &[ComponentRef], seq: u64) -> GraphDelta {
+        let mut delta = GraphDelta { seq, ..GraphDelta::default() };
+        let mut old = std::mem::take(&mut self.components).into_iter().peekable();
+        let mut kept = Vec::with_capacity(components.len());
+        // Each component's boxes, inboxes first (a buffer reused from one component to the next).
+        let mut boxes: Vec<Arc<dyn ErasedNode>> = Vec::new();
+        // The linkages still there (by id), and those not seen before.
+        let mut seen = Vec::with_capacity(self.linkages.len());
+        let mut made = Vec::new();
+        for c in components {
+            while let Some(gone) = old.next_if(|o| o.id < c.id()) {
+                delta.removed.push(gone.id);
+            }
+            boxes.clear();
+            c.0.boxes.with_all(|all| boxes.extend(all.cloned()));
+            boxes.sort_by_key(|b| b.meta().kind == BoxKind::Outbox);
+            for b in &boxes {
+                if let Some((target, info)) = b.target() {
+                    if self.linkages.binary_search_by_key(&info.id, |l| l.id).is_ok() {
+                        seen.push(info.id);
+                    } else {
+                        made.push(linkage_info(c, b.as_ref(), target.as_ref(), &info));
+                    }
+                }
+            }
+            match old.next_if(|o| o.id == c.id()) {
+                Some(mut known) => {
+                    if delta.update(&mut known, c, &boxes) {
+                        kept.push(known);
+                    } else {
+                        // Boxes added or deleted as it ran: sent again, whole.
+                        delta.removed.push(known.id);
+                        let info = component_info(c, &boxes);
+                        delta.added.push(info.clone());
+                        kept.push(info);
+                    }
+                }
+                None => {
+                    let info = component_info(c, &boxes);
+                    delta.added.push(info.clone());
+                    kept.push(info);
+                }
+            }
+        }
+        delta.removed.extend(old.map(|gone| gone.id));
+        self.components = kept;
+
+        seen.sort_unstable();
+        let before = std::mem::take(&mut self.linkages);
+        for l in before {
+            if seen.binary_search(&l.id).is_ok() {
+                self.linkages.push(l);
+            } else {
+                delta.links_removed.push(l.id);
+            }
+        }
+        made.sort_by_key(|l| l.id);
+        delta.links_added.clone_from(&made);
+        self.linkages.extend(made);
+        self.linkages.sort_by_key(|l| l.id);
+        delta
     }
 
     /// The component with this id, if it was live.
@@ -210,6 +247,56 @@ impl Snapshot {
         }
         out.push_str("}\n");
         out
+    }
+}
+
+/// What a snapshot says of the live component `c`, whose boxes are `boxes`.
+fn component_info(c: &ComponentRef, boxes: &[Arc<dyn ErasedNode>]) -> ComponentInfo {
+    let mut infos: Vec<BoxInfo> = boxes
+        .iter()
+        .map(|b| {
+            let m = b.meta();
+            BoxInfo {
+                name: m.name.clone(),
+                kind: m.kind,
+                type_name: b.type_name(),
+                description: m.description.to_string(),
+                depth: b.depth(),
+                capacity: b.capacity(),
+            }
+        })
+        .collect();
+    infos.sort_by_key(|b| b.kind == BoxKind::Outbox);
+    ComponentInfo {
+        id: c.id(),
+        name: c.name().to_owned(),
+        kind: c.kind(),
+        state: c.state(),
+        parent: c.parent(),
+        children: c.children().iter().map(|c| c.id()).collect(),
+        boxes: infos,
+    }
+}
+
+/// What a snapshot says of the linkage `info` from the box `source` of `c` to `sink`.
+fn linkage_info(c: &ComponentRef, source: &dyn ErasedNode, sink: &dyn ErasedNode, info: &LinkInfo) -> LinkageInfo {
+    let (m, tm) = (source.meta(), sink.meta());
+    LinkageInfo {
+        id: info.id,
+        source: BoxAddress {
+            component: c.id(),
+            component_name: c.name().to_owned(),
+            name: m.name.clone(),
+            kind: m.kind,
+        },
+        sink: BoxAddress {
+            component: tm.owner.id,
+            component_name: tm.owner.name.to_string(),
+            name: tm.name.clone(),
+            kind: tm.kind,
+        },
+        passthrough: Passthrough::between(m.kind, tm.kind),
+        owner: info.owner,
     }
 }
 
@@ -437,6 +524,36 @@ impl GraphDelta {
                 });
             }
         }
+    }
+
+    /// Adds what changed in `known` (a component seen at the last look) now that it is `c`, whose
+    /// boxes are `boxes` (inboxes first), and brings `known` up to date. False, with nothing
+    /// added, if its boxes are no longer those it had (their names, kinds, types or
+    /// descriptions).
+    fn update(&mut self, known: &mut ComponentInfo, c: &ComponentRef, boxes: &[Arc<dyn ErasedNode>]) -> bool {
+        let same_boxes = known.boxes.len() == boxes.len()
+            && known.boxes.iter().zip(boxes).all(|(k, b)| {
+                let m = b.meta();
+                k.name == m.name && k.kind == m.kind && k.type_name == b.type_name() && k.description == m.description
+            });
+        if !same_boxes {
+            return false;
+        }
+        let (state, parent) = (c.state(), c.parent());
+        if known.state != state || known.parent != parent {
+            known.state = state;
+            known.parent = parent;
+            self.changed.push(ComponentChange { id: known.id, state, parent });
+        }
+        for (k, b) in known.boxes.iter_mut().zip(boxes) {
+            let (depth, capacity) = (b.depth(), b.capacity());
+            if k.depth != depth || k.capacity != capacity {
+                k.depth = depth;
+                k.capacity = capacity;
+                self.depths.push(BoxDepth { component: known.id, name: k.name.clone(), depth, capacity });
+            }
+        }
+        true
     }
 
     /// How many entries it holds (components, changes, depths and linkages).
@@ -674,5 +791,83 @@ impl Serialize for Snapshot {
         snap.serialize_field("linkages", &self.linkages)?;
         snap.serialize_field("lost", &lost)?;
         snap.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+    use crate::Declarations;
+
+    /// A component that holds what it is sent until it is stopped.
+    fn holder(name: &'static str) -> impl Component<Inbox = u32, Outbox = u32> {
+        from_fn(name, |mut ctx: Context<u32, u32>| async move {
+            ctx.control.recv().await;
+            Ok(())
+        })
+    }
+
+    /// Looks once by each way, and checks that they agree: the delta, and the snapshot kept.
+    fn agree(scheduler: &Scheduler, kept: &mut Snapshot, seq: u64) {
+        let before = kept.clone();
+        let now = scheduler.introspect();
+        let expected = GraphDelta::between(&before, &now, seq);
+        let delta = kept.refresh(&scheduler.components(), seq);
+        // States move between two looks (a component running now, paused a moment later): set
+        // them aside, and compare the rest.
+        let strip = |d: &GraphDelta| {
+            let mut d = d.clone();
+            d.changed.retain(|c| before.component(c.id).is_none_or(|b| b.parent != c.parent));
+            for c in d.changed.iter_mut() {
+                c.state = ComponentState::Created;
+            }
+            for c in d.added.iter_mut() {
+                c.state = ComponentState::Created;
+                c.children.clear();
+            }
+            d
+        };
+        assert_eq!(strip(&delta), strip(&expected));
+        let names = |s: &Snapshot| s.components.iter().map(|c| (c.id, c.name.clone(), c.parent)).collect::<Vec<_>>();
+        assert_eq!(names(kept), names(&now));
+        assert_eq!(kept.linkages, now.linkages);
+    }
+
+    #[test]
+    fn refreshing_in_place_finds_what_a_new_snapshot_would() {
+        let scheduler = Scheduler::new();
+        let mut kept = scheduler.introspect();
+        let a = Instance::new(holder("A"));
+        let b = Instance::new(holder("B"));
+        let link = scheduler.link((&a, "outbox"), (&b, "inbox")).unwrap();
+        let (a, b) = (a.activate(&scheduler), b.activate(&scheduler));
+        agree(&scheduler, &mut kept, 1);
+        for n in 0..3u32 {
+            b.deliver("inbox", n).unwrap();
+        }
+        agree(&scheduler, &mut kept, 2);
+        assert!(kept.component(b.id()).unwrap().find_box(BoxKind::Inbox, "inbox").unwrap().depth == 3);
+        scheduler.unlink(&link);
+        let c = scheduler.activate(
+            from_fn("C", |mut ctx: Context<u32, u32>| async move {
+                ctx.control.recv().await;
+                Ok(())
+            })
+            .with_boxes(|boxes: &mut Declarations| {
+                boxes.inbox::<u8>("extra", "One more box");
+            }),
+        );
+        agree(&scheduler, &mut kept, 3);
+        a.stop();
+        let rt = scheduler.runtime_handle();
+        rt.block_on(a.join());
+        agree(&scheduler, &mut kept, 4);
+        for x in [&b, &c] {
+            x.stop();
+            rt.block_on(x.join());
+        }
+        agree(&scheduler, &mut kept, 5);
+        assert!(kept.component(c.id()).is_none());
     }
 }

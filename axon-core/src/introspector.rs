@@ -208,13 +208,14 @@ impl Component for Introspector {
                 continue;
             }
             was_linked = true;
-            let now = scheduler.introspect();
-            let delta = match &known {
-                None => GraphDelta::full(&now, seq),
-                Some(old) => {
-                    let delta = GraphDelta::between(old, &now, seq);
-                    if delta.len() >= now.components.len() + now.linkages.len() {
-                        GraphDelta::full(&now, seq)
+            // The snapshot kept is brought up to date in place: a look at a graph that changed
+            // little allocates little.
+            let delta = match &mut known {
+                None => GraphDelta::full(known.insert(scheduler.introspect()), seq),
+                Some(known) => {
+                    let delta = known.refresh(&scheduler.components(), seq);
+                    if delta.len() >= known.components.len() + known.linkages.len() {
+                        GraphDelta::full(known, seq)
                     } else {
                         delta
                     }
@@ -229,7 +230,6 @@ impl Component for Introspector {
             if let Err(msg) = unless_stopped(&mut ctx.control, &mut control, ctx.outbox.send(delta)).await {
                 break msg;
             }
-            known = Some(now);
         };
         ctx.signal.send(stopped_by).await;
         Ok(())
