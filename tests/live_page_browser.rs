@@ -6,11 +6,18 @@
 //!
 //! Needs Chromium (Debian's `chromium` package; `.ci/run` installs it; `CHROMIUM=/path/to/it`
 //! names another). Every wait is on a condition of the DOM, with a deadline.
+//!
+//! The picture in the README is taken by the test under load:
+//!
+//! ```text
+//! KAMAELIA_LIVE_SCREENSHOT=$PWD/docs/live-page.png cargo test --test live_page_browser under_load
+//! ```
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -258,4 +265,82 @@ fn without_introspect_there_is_no_live_page() {
     let mut response = String::new();
     client.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 404 Not Found\r\n"), "{response}");
+}
+
+/// Decodes standard base64 (a DevTools screenshot's PNG).
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | u32::from(d) << (18 - 6 * i));
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+#[test]
+fn under_load_the_page_folds_hundreds_of_components_and_keeps_up() {
+    let (_server, address) = server(&["--introspect", "--keep-alive-timeout", "600"]);
+    let mut page = Page::open(&format!("http://{address}/_introspect?fold=2"));
+    page.until("the page to be live", |p| {
+        p.eval("document.getElementById('status')?.dataset.state ?? 'not loaded'") == "live"
+            && p.drawn("GraphEvents") == 1
+    });
+    let before = page.drawn("ConnectedSocketAdapter");
+
+    // 200 connections, kept busy by four threads until the picture is taken.
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicU64::new(0));
+    let load: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, answered) = (stop.clone(), answered.clone());
+            let mut mine = connections(address, 50);
+            std::thread::spawn(move || {
+                let mut buf = [0; 1024];
+                while !stop.load(Ordering::Relaxed) {
+                    for client in &mut mine {
+                        write!(client, "GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+                        let mut response = Vec::new();
+                        while !response.ends_with(b"0\r\n\r\n") {
+                            let n = client.read(&mut buf).unwrap();
+                            assert_ne!(n, 0, "closed early");
+                            response.extend_from_slice(&buf[..n]);
+                        }
+                        answered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                mine
+            })
+        })
+        .collect();
+    page.until("the 200 connections, folded", |p| {
+        p.drawn("ConnectedSocketAdapter") >= before + 200
+            && p.eval(r#"!!document.querySelector('.fold[data-class="Graphline"]')"#) == true
+    });
+    // Hundreds of components, a few dozen cards.
+    let components = page.eval("Number(document.getElementById('summary').dataset.components)").as_u64().unwrap();
+    let cards = page.eval("document.querySelectorAll('.comp').length").as_u64().unwrap();
+    assert!(components >= 1000 && cards <= 100, "{components} components, {cards} cards");
+    let served = answered.load(Ordering::Relaxed);
+    page.until("more requests served while the page watches", |_| answered.load(Ordering::Relaxed) > served + 1000);
+    if let Ok(path) = std::env::var("KAMAELIA_LIVE_SCREENSHOT") {
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": 1600, "height": 1100, "deviceScaleFactor": 1, "mobile": false }),
+        );
+        let shot = page.call("Page.captureScreenshot", json!({ "format": "png" }));
+        std::fs::write(&path, base64(shot["data"].as_str().unwrap())).unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let held: Vec<Vec<TcpStream>> = load.into_iter().map(|t| t.join().unwrap()).collect();
+    drop(held);
+    page.until("the page to catch up: the 200 connections gone", |p| p.drawn("ConnectedSocketAdapter") <= before);
 }
