@@ -199,11 +199,11 @@ pub struct Args {
     handler_host_idle: u64,
     /// with --introspect, how often each viewer's stream looks at the
     /// graph, in milliseconds (at least 10)
-    #[arg(long, value_name = "MS", help_heading = LIMITS, verbatim_doc_comment,
+    #[arg(long, value_name = "MS", help_heading = LIMITS, verbatim_doc_comment, requires = "introspect",
           default_value_t = LiveSettings::default().interval.as_millis() as u64, value_parser = interval)]
     introspect_interval: u64,
     /// with --introspect, viewers of the live page at once; 503
-    #[arg(long, value_name = "N", help_heading = LIMITS,
+    #[arg(long, value_name = "N", help_heading = LIMITS, requires = "introspect",
           default_value_t = LiveSettings::default().max_viewers, value_parser = size)]
     introspect_viewers: usize,
 }
@@ -484,13 +484,17 @@ mod tests {
         let live = live.introspect.unwrap();
         assert_eq!((live.interval, live.max_viewers), (Duration::from_millis(50), 2));
         assert_eq!(
-            refusal(&["--introspect-interval", "5"]),
+            refusal(&["--introspect", "--introspect-interval", "5"]),
             "kamaelia: --introspect-interval: `5` is not a number of milliseconds, 10 or more"
         );
         assert_eq!(
-            refusal(&["--introspect-viewers", "0"]),
+            refusal(&["--introspect", "--introspect-viewers", "0"]),
             "kamaelia: --introspect-viewers: `0` is not a number above 0"
         );
+        // Without --introspect they would do nothing: refused, naming what they need.
+        let alone = parse(&["--introspect-viewers", "2"]).unwrap_err();
+        assert_eq!(alone.kind(), ErrorKind::MissingRequiredArgument);
+        assert!(message(&alone).contains("--introspect"), "{}", message(&alone));
     }
 
     #[test]

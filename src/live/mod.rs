@@ -168,9 +168,13 @@ fn answer(request: Request, settings: &LiveSettings, viewers: &Arc<AtomicUsize>)
     if let Err(refused) = check_host(&request) {
         return refused.into();
     }
-    let is_get = request.method == Method::GET || request.method == Method::HEAD;
-    match request.uri_suffix.as_str() {
-        _ if !is_get => ErrorPages::method_not_allowed(&request.method, &[Method::GET, Method::HEAD]).into(),
+    let suffix = request.uri_suffix.as_str();
+    // The stream never ends, so a HEAD (a head and no body) cannot be answered as a GET would be.
+    let allowed: &[Method] = if suffix == "/events" { &[Method::GET] } else { &[Method::GET, Method::HEAD] };
+    if !allowed.contains(&request.method) {
+        return ErrorPages::method_not_allowed(&request.method, allowed).into();
+    }
+    match suffix {
         "" | "/" => static_page(PAGE).into(),
         "/snapshot.json" => snapshot().into(),
         "/events" => match ViewerSlot::take(viewers, settings.max_viewers) {
@@ -253,8 +257,7 @@ fn static_page(page: &'static str) -> impl Component<Inbox = Bytes, Outbox = Res
 /// A handler sending the whole graph now, as JSON.
 fn snapshot() -> impl Component<Inbox = Bytes, Outbox = Resource> {
     from_fn("LiveSnapshot", |mut ctx: Context<Bytes, Resource>| async move {
-        let json = serde_json::to_vec(&ctx.scheduler().introspect())
-            .map_err(|e| axon_core::ComponentError::msg(format!("the graph as JSON: {e}")))?;
+        let json = serde_json::to_vec(&ctx.scheduler().introspect())?;
         let head = ResponseHead::new(StatusCode::OK)
             .content_type("application/json")
             .header(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"))
