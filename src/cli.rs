@@ -72,8 +72,8 @@ pub struct Options {
     /// `--file-io inline|pool`: where static files are read ([`FileIo::Inline`]).
     pub file_io: FileIo,
     /// `--introspect`: the live page, the running graph drawn in a browser, at
-    /// [`kamaelia::live::DEFAULT_PATH`] (off); its settings from `--introspect-interval` and
-    /// `--introspect-viewers`.
+    /// [`kamaelia::live::DEFAULT_PATH`] (off); its settings from `--introspect-interval`,
+    /// `--introspect-heartbeat` and `--introspect-viewers`.
     pub introspect: Option<LiveSettings>,
     /// `--sendfile on|off`: whether large static files are sent by the kernel (`sendfile`) or read
     /// and written in pieces (on).
@@ -202,6 +202,12 @@ pub struct Args {
     #[arg(long, value_name = "MS", help_heading = LIMITS, verbatim_doc_comment, requires = "introspect",
           default_value_t = LiveSettings::default().interval.as_millis() as u64, value_parser = interval)]
     introspect_interval: u64,
+    /// with --introspect, how long a quiet stream waits before writing a
+    /// comment line, in seconds: a viewer that has gone is noticed at the
+    /// next write, and its components end
+    #[arg(long, value_name = "SECS", help_heading = LIMITS, verbatim_doc_comment, requires = "introspect",
+          default_value_t = LiveSettings::default().heartbeat.as_secs(), value_parser = above_zero)]
+    introspect_heartbeat: u64,
     /// with --introspect, viewers of the live page at once; 503
     #[arg(long, value_name = "N", help_heading = LIMITS, requires = "introspect",
           default_value_t = LiveSettings::default().max_viewers, value_parser = size)]
@@ -240,7 +246,7 @@ impl From<Args> for Options {
             introspect: args.introspect.then(|| LiveSettings {
                 interval: Duration::from_millis(args.introspect_interval),
                 max_viewers: args.introspect_viewers,
-                ..LiveSettings::default()
+                heartbeat: Duration::from_secs(args.introspect_heartbeat),
             }),
             sendfile: args.sendfile,
             threads: args.threads,
@@ -480,9 +486,17 @@ mod tests {
         assert_eq!(parse(&[]).unwrap().introspect, None);
         let live = parse(&["--introspect"]).unwrap().introspect.unwrap();
         assert_eq!(live, LiveSettings::default());
-        let live = parse(&["--introspect", "--introspect-interval=50", "--introspect-viewers", "2"]).unwrap();
+        let live = parse(&[
+            "--introspect",
+            "--introspect-interval=50",
+            "--introspect-viewers",
+            "2",
+            "--introspect-heartbeat=1",
+        ])
+        .unwrap();
         let live = live.introspect.unwrap();
         assert_eq!((live.interval, live.max_viewers), (Duration::from_millis(50), 2));
+        assert_eq!(live.heartbeat, Duration::from_secs(1));
         assert_eq!(
             refusal(&["--introspect", "--introspect-interval", "5"]),
             "kamaelia: --introspect-interval: `5` is not a number of milliseconds, 10 or more"
@@ -529,6 +543,7 @@ mod tests {
             ("--max-connections", "N", ServerSettings::default().max_connections.to_string()),
             ("--introspect-interval", "MS", "250".to_owned()),
             ("--introspect-viewers", "N", LiveSettings::default().max_viewers.to_string()),
+            ("--introspect-heartbeat", "SECS", LiveSettings::default().heartbeat.as_secs().to_string()),
         ] {
             let line = help.lines().skip_while(|l| !l.contains(option)).take(4).collect::<Vec<_>>().join("\n");
             assert!(line.contains(&format!("{option} <{unit}>")), "{option}: no unit in\n{line}");

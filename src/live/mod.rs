@@ -140,7 +140,8 @@ pub struct LiveSettings {
     /// [`MIN_INTERVAL`](axon_core::introspector::MIN_INTERVAL)).
     pub interval: Duration,
     /// How long a stream with nothing to send waits before writing a comment line
-    /// ([`DEFAULT_HEARTBEAT`]).
+    /// ([`DEFAULT_HEARTBEAT`]; the binary's `--introspect-heartbeat`): a reader that has gone is
+    /// noticed at the next write after it went, and the components that served it end.
     pub heartbeat: Duration,
     /// How many streams may run at once ([`DEFAULT_MAX_VIEWERS`]); past it, 503.
     pub max_viewers: usize,
