@@ -82,6 +82,9 @@
 //!   trick, from a page elsewhere) gets 403, naming the address to use. `localhost` is accepted
 //!   for a loopback address. (A request with no `Host`, as HTTP/1.0 allows, is served.) There is
 //!   no separate port: nothing listens that the server did not.
+//! * **Methods and paths.** `GET` and `HEAD` (the stream: `GET` only, since it has no end to
+//!   show a `HEAD`); anything else gets 405 with `Allow`. A path under the page's that is none
+//!   of the three gets 404 naming it (escaped).
 //! * **Viewers.** At most [`LiveSettings::max_viewers`] streams run at once ([`DEFAULT_MAX_VIEWERS`]);
 //!   past it, 503 with the count.
 //! * **A slow reader** holds its stream back instead of filling a box: the stream sends an event
@@ -97,6 +100,14 @@
 //! * **Cost.** Nothing when no one watches: the scheduler has no hook for the page. Each viewer
 //!   costs one look at the graph per [`LiveSettings::interval`] (`docs/benchmarks.md` measures
 //!   it).
+//!
+//! # Limitations
+//!
+//! The folding is the page's: the stream carries the whole graph, so its first event grows with
+//! it (about 1.6 KB a component, box descriptions included: 2 MB for 1,200 components), and under
+//! load each later one carries every state and depth that moved (145 KB every 250 ms for those
+//! 1,200). A component born and gone between two looks is never seen. The page draws nesting and
+//! linkages, not message flow: it shows where messages wait, not how many pass.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
