@@ -150,7 +150,7 @@ impl Stream {
     fn over(client: TcpStream, address: SocketAddr) -> Stream {
         client.set_read_timeout(Some(DEADLINE)).unwrap();
         let mut writer = client.try_clone().unwrap();
-        write!(writer, "GET {DEFAULT_PATH}/events HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
+        writer.write_all(format!("GET {DEFAULT_PATH}/events HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes()).unwrap();
         let mut reader = BufReader::new(client);
         let mut head = String::new();
         while !head.ends_with("\r\n\r\n") {
@@ -237,7 +237,9 @@ fn the_page_its_stream_and_its_snapshot_are_served_under_their_path() {
     // Over HTTP/1.1 the stream is chunked.
     let mut client = TcpStream::connect(server.address).unwrap();
     client.set_read_timeout(Some(DEADLINE)).unwrap();
-    write!(client, "GET /_introspect/events HTTP/1.1\r\nHost: {}\r\n\r\n", server.address).unwrap();
+    client
+        .write_all(format!("GET /_introspect/events HTTP/1.1\r\nHost: {}\r\n\r\n", server.address).as_bytes())
+        .unwrap();
     let mut seen = Vec::new();
     let mut buf = [0; 4096];
     while !String::from_utf8_lossy(&seen).contains("event: graph\n") {
@@ -331,8 +333,9 @@ fn connections(address: SocketAddr, n: usize) -> Vec<TcpStream> {
     (0..n)
         .map(|_| {
             let mut client = TcpStream::connect(address).unwrap();
+            client.set_nodelay(true).unwrap();
             client.set_read_timeout(Some(DEADLINE)).unwrap();
-            write!(client, "GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+            client.write_all(format!("GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes()).unwrap();
             let mut response = Vec::new();
             let mut buf = [0; 1024];
             while !response.ends_with(b"0\r\n\r\n") {

@@ -185,12 +185,15 @@ impl Page {
 }
 
 /// Opens `n` connections, each making a request and reading its whole response, kept open.
+/// (Each request goes in one write, and without Nagle's delay: a request written in pieces waits
+/// for the server's delayed acknowledgement, 40 ms a request.)
 fn connections(address: SocketAddr, n: usize) -> Vec<TcpStream> {
     (0..n)
         .map(|_| {
             let mut client = TcpStream::connect(address).unwrap();
+            client.set_nodelay(true).unwrap();
             client.set_read_timeout(Some(DEADLINE)).unwrap();
-            write!(client, "GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+            client.write_all(format!("GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes()).unwrap();
             let mut response = Vec::new();
             let mut buf = [0; 1024];
             while !response.ends_with(b"0\r\n\r\n") {
@@ -250,7 +253,7 @@ fn the_page_draws_each_connection_while_it_is_open_and_not_after() {
 
     // A second viewer (a raw stream from this test) is drawn, and drawn no more once it leaves.
     let mut viewer = TcpStream::connect(address).unwrap();
-    write!(viewer, "GET /_introspect/events HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+    viewer.write_all(format!("GET /_introspect/events HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes()).unwrap();
     page.until("the second viewer's stream", |p| p.drawn("GraphEvents") == 2 && p.drawn("Introspector") == 2);
     drop(viewer);
     page.until("the second viewer gone", |p| p.drawn("GraphEvents") == 1 && p.drawn("Introspector") == 1);
@@ -261,7 +264,11 @@ fn without_introspect_there_is_no_live_page() {
     let (_server, address) = server(&[]);
     let mut client = TcpStream::connect(address).unwrap();
     client.set_read_timeout(Some(DEADLINE)).unwrap();
-    write!(client, "GET /_introspect/events HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+    client
+        .write_all(
+            format!("GET /_introspect/events HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
     let mut response = String::new();
     client.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 404 Not Found\r\n"), "{response}");
@@ -288,7 +295,7 @@ fn base64(text: &str) -> Vec<u8> {
 
 #[test]
 fn under_load_the_page_folds_hundreds_of_components_and_keeps_up() {
-    let (_server, address) = server(&["--introspect", "--keep-alive-timeout", "600"]);
+    let (_server, address) = server(&["--introspect", "--introspect-interval", "10", "--keep-alive-timeout", "600"]);
     let mut page = Page::open(&format!("http://{address}/_introspect?fold=2"));
     page.until("the page to be live", |p| {
         p.eval("document.getElementById('status')?.dataset.state ?? 'not loaded'") == "live"
@@ -307,7 +314,7 @@ fn under_load_the_page_folds_hundreds_of_components_and_keeps_up() {
                 let mut buf = [0; 1024];
                 while !stop.load(Ordering::Relaxed) {
                     for client in &mut mine {
-                        write!(client, "GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+                        client.write_all(format!("GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes()).unwrap();
                         let mut response = Vec::new();
                         while !response.ends_with(b"0\r\n\r\n") {
                             let n = client.read(&mut buf).unwrap();
@@ -331,16 +338,41 @@ fn under_load_the_page_folds_hundreds_of_components_and_keeps_up() {
     assert!(components >= 1000 && cards <= 100, "{components} components, {cards} cards");
     let served = answered.load(Ordering::Relaxed);
     page.until("more requests served while the page watches", |_| answered.load(Ordering::Relaxed) > served + 1000);
+
+    // A second viewer that reads nothing, with a small receive window: its stream backs up to
+    // the request handler, whose inbox from the stream is drawn full (4 of 4, the bar red).
+    let slow = {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let socket = runtime
+            .block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.set_recv_buffer_size(4096)?;
+                socket.connect(address).await?.into_std()
+            })
+            .unwrap();
+        socket.set_nonblocking(false).unwrap();
+        socket
+    };
+    (&slow).write_all(format!("GET /_introspect/events HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes()).unwrap();
+    page.until("the slow viewer's stream drawn backed up", |p| {
+        p.eval(
+            r#"!!document.querySelector('.comp[data-class="GraphEvents"]')
+                && !!document.querySelector('.box.in[data-key$=":i:_handlerinbox"][data-depth="4"] .fill[data-level="high"][style*="100"]')"#,
+        ) == true
+    });
     if let Ok(path) = std::env::var("KAMAELIA_LIVE_SCREENSHOT") {
-        page.call(
-            "Emulation.setDeviceMetricsOverride",
-            json!({ "width": 1600, "height": 1100, "deviceScaleFactor": 1, "mobile": false }),
-        );
-        let shot = page.call("Page.captureScreenshot", json!({ "format": "png" }));
+        // The whole page, down to the slow viewer's stream (at most 2,400 pixels of it), at the
+        // window's width: the same layout as drawn, so the arrows stay on their boxes.
+        let height = page.eval("document.documentElement.scrollHeight").as_f64().unwrap().min(2400.0);
+        let clip = json!({ "x": 0, "y": 0, "width": 1400, "height": height, "scale": 1 });
+        let shot = page
+            .call("Page.captureScreenshot", json!({ "format": "png", "clip": clip, "captureBeyondViewport": true }));
         std::fs::write(&path, base64(shot["data"].as_str().unwrap())).unwrap();
     }
     stop.store(true, Ordering::Relaxed);
     let held: Vec<Vec<TcpStream>> = load.into_iter().map(|t| t.join().unwrap()).collect();
-    drop(held);
-    page.until("the page to catch up: the 200 connections gone", |p| p.drawn("ConnectedSocketAdapter") <= before);
+    drop((held, slow));
+    page.until("the page to catch up: the 200 connections and the slow viewer gone", |p| {
+        p.drawn("ConnectedSocketAdapter") <= before && p.drawn("GraphEvents") == 1
+    });
 }
