@@ -19,6 +19,7 @@ use clap::{ArgAction, Parser};
 use kamaelia::chassis::{ServerSettings, WhenFull};
 use kamaelia::http::http_server::busy_response;
 use kamaelia::http::{FileIo, HttpSettings};
+use kamaelia::live::LiveSettings;
 
 /// The port the cookbook serves on: 8082.
 pub const DEFAULT_PORT: u16 = 8082;
@@ -39,6 +40,8 @@ Examples:
   kamaelia --max-body 1048576 --keep-alive-timeout 5
   curl -i http://127.0.0.1:8082/hello       Hello World
   curl -i 'http://127.0.0.1:8082/echo?x=1'  the request, shown as a page
+  kamaelia --introspect                     and the running graph, live, on
+                                            http://127.0.0.1:8082/_introspect
 
 Logging: one access line per request at info level; RUST_LOG=debug for more.
 On SIGUSR1 (kill -USR1 PID) one info line gives the live components, the open
@@ -68,6 +71,10 @@ pub struct Options {
     pub index: String,
     /// `--file-io inline|pool`: where static files are read ([`FileIo::Inline`]).
     pub file_io: FileIo,
+    /// `--introspect`: the live page, the running graph drawn in a browser, at
+    /// [`kamaelia::live::DEFAULT_PATH`] (off); its settings from `--introspect-interval`,
+    /// `--introspect-heartbeat` and `--introspect-viewers`.
+    pub introspect: Option<LiveSettings>,
     /// `--sendfile on|off`: whether large static files are sent by the kernel (`sendfile`) or read
     /// and written in pieces (on).
     pub sendfile: bool,
@@ -120,6 +127,10 @@ pub struct Args {
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = on_off, action = ArgAction::Set,
           verbatim_doc_comment)]
     sendfile: bool,
+    /// serve the running graph, drawn live, at /_introspect (answering only
+    /// on the address the server listens on)
+    #[arg(long, verbatim_doc_comment)]
+    introspect: bool,
     /// threads serving connections; 0: one per core
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = thread_count)]
     threads: usize,
@@ -191,6 +202,21 @@ pub struct Args {
           default_value_t = HttpSettings::default().handler_host_idle.map_or(0, |d| d.as_millis() as u64),
           value_parser = whole_number)]
     handler_host_idle: u64,
+    /// with --introspect, how often each viewer's stream looks at the
+    /// graph, in milliseconds (at least 10)
+    #[arg(long, value_name = "MS", help_heading = LIMITS, verbatim_doc_comment, requires = "introspect",
+          default_value_t = LiveSettings::default().interval.as_millis() as u64, value_parser = interval)]
+    introspect_interval: u64,
+    /// with --introspect, how long a quiet stream waits before writing a
+    /// comment line, in seconds: a viewer that has gone is noticed at the
+    /// next write, and its components end
+    #[arg(long, value_name = "SECS", help_heading = LIMITS, verbatim_doc_comment, requires = "introspect",
+          default_value_t = LiveSettings::default().heartbeat.as_secs(), value_parser = above_zero)]
+    introspect_heartbeat: u64,
+    /// with --introspect, viewers of the live page at once; 503
+    #[arg(long, value_name = "N", help_heading = LIMITS, requires = "introspect",
+          default_value_t = LiveSettings::default().max_viewers, value_parser = size)]
+    introspect_viewers: usize,
 }
 
 impl From<Args> for Options {
@@ -223,6 +249,11 @@ impl From<Args> for Options {
             root: args.root,
             index: args.index,
             file_io: args.file_io,
+            introspect: args.introspect.then(|| LiveSettings {
+                interval: Duration::from_millis(args.introspect_interval),
+                max_viewers: args.introspect_viewers,
+                heartbeat: Duration::from_secs(args.introspect_heartbeat),
+            }),
             sendfile: args.sendfile,
             threads: args.threads,
             runtime: args.runtime,
@@ -305,6 +336,12 @@ fn whole_number(value: &str) -> Result<u64, Expected> {
 
 fn above_zero(value: &str) -> Result<u64, Expected> {
     whole_number(value).and_then(|n| if n == 0 { Err(Expected("a number above 0")) } else { Ok(n) })
+}
+
+fn interval(value: &str) -> Result<u64, Expected> {
+    let least = kamaelia::axon::introspector::MIN_INTERVAL.as_millis() as u64;
+    whole_number(value)
+        .and_then(|n| if n < least { Err(Expected("a number of milliseconds, 10 or more")) } else { Ok(n) })
 }
 
 fn size(value: &str) -> Result<usize, Expected> {
@@ -453,6 +490,36 @@ mod tests {
     }
 
     #[test]
+    fn the_live_page_is_off_unless_asked_for() {
+        assert_eq!(parse(&[]).unwrap().introspect, None);
+        let live = parse(&["--introspect"]).unwrap().introspect.unwrap();
+        assert_eq!(live, LiveSettings::default());
+        let live = parse(&[
+            "--introspect",
+            "--introspect-interval=50",
+            "--introspect-viewers",
+            "2",
+            "--introspect-heartbeat=1",
+        ])
+        .unwrap();
+        let live = live.introspect.unwrap();
+        assert_eq!((live.interval, live.max_viewers), (Duration::from_millis(50), 2));
+        assert_eq!(live.heartbeat, Duration::from_secs(1));
+        assert_eq!(
+            refusal(&["--introspect", "--introspect-interval", "5"]),
+            "kamaelia: --introspect-interval: `5` is not a number of milliseconds, 10 or more"
+        );
+        assert_eq!(
+            refusal(&["--introspect", "--introspect-viewers", "0"]),
+            "kamaelia: --introspect-viewers: `0` is not a number above 0"
+        );
+        // Without --introspect they would do nothing: refused, naming what they need.
+        let alone = parse(&["--introspect-viewers", "2"]).unwrap_err();
+        assert_eq!(alone.kind(), ErrorKind::MissingRequiredArgument);
+        assert!(message(&alone).contains("--introspect"), "{}", message(&alone));
+    }
+
+    #[test]
     fn a_handler_host_idle_of_zero_means_no_host() {
         assert_eq!(parse(&[]).unwrap().http.handler_host_idle, Some(Duration::from_millis(100)));
         assert_eq!(
@@ -482,6 +549,9 @@ mod tests {
             ("--keep-alive-timeout", "SECS", h.keep_alive_timeout.as_secs().to_string()),
             ("--handler-host-idle", "MS", "100".to_owned()),
             ("--max-connections", "N", ServerSettings::default().max_connections.to_string()),
+            ("--introspect-interval", "MS", "250".to_owned()),
+            ("--introspect-viewers", "N", LiveSettings::default().max_viewers.to_string()),
+            ("--introspect-heartbeat", "SECS", LiveSettings::default().heartbeat.as_secs().to_string()),
         ] {
             let line = help.lines().skip_while(|l| !l.contains(option)).take(4).collect::<Vec<_>>().join("\n");
             assert!(line.contains(&format!("{option} <{unit}>")), "{option}: no unit in\n{line}");

@@ -12,6 +12,8 @@
 //!   Graphline, Carousel, Seq, PAR, Backplane, and TCP servers and clients.
 //! * [`http`] (crate `kamaelia-http`): the HTTP server as a graph of components: `HTTPServer`,
 //!   request handlers, `Minimal` static files, `ErrorPages`, routing.
+//! * [`live`]: the live page, the running graph drawn in a browser and kept current from an
+//!   [`Introspector`](axon::introspector::Introspector)'s stream ([`live::live_page`], a route).
 //! * [`site`]: the small site kept in the repository, compiled in ([`site::bundled_site`]), which
 //!   the web server and the cookbook examples serve when no directory is named.
 //!
@@ -54,6 +56,7 @@
 
 #[doc = include_str!("../docs/guide.md")]
 pub mod guide {}
+pub mod live;
 pub mod site;
 
 pub use axon_core as axon;

@@ -7,6 +7,7 @@
 //! ```text
 //! cargo run --release                         # serves the bundled site on http://127.0.0.1:8082/
 //! cargo run --release -- --help               # every option and limit
+//! cargo run --release -- --introspect         # and the running graph, live, on /_introspect
 //! curl -i http://127.0.0.1:8082/hello
 //! ```
 //!
@@ -35,6 +36,7 @@ use kamaelia::axon::Scheduler;
 use kamaelia::chassis::{ConnectionInfo, ServerHandle, SimpleServer, SocketOptions};
 use kamaelia::http::http_server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
+use kamaelia::live;
 use kamaelia::site::bundled_site;
 
 use crate::cli::{Options, RuntimeKind};
@@ -129,11 +131,16 @@ async fn main() -> ExitCode {
         ),
     };
     let site = site.with_file_io(options.file_io).with_sendfile(options.sendfile);
-    let create_request_handler = shared_factory(request_handlers([
+    let mut routes = vec![
         ("/echo", factory(EchoHandler::new)),
         ("/hello", factory(HelloHandler::new)),
         ("/", factory(move |request| site.make(request))),
-    ]));
+    ];
+    if let Some(settings) = options.introspect.clone() {
+        // First: the page's path is its own, whatever the site holds.
+        routes.insert(0, (live::DEFAULT_PATH, live::live_page(settings)));
+    }
+    let create_request_handler = shared_factory(request_handlers(routes));
     let http_settings = Arc::new(options.http.clone());
     // Each connection's addresses go on every request it makes (`peer`, `local`).
     let http_protocol = move |connection: &ConnectionInfo| {
@@ -153,6 +160,9 @@ async fn main() -> ExitCode {
     };
     let handle = server.handle();
     log::info!("serving {serving} on http://{}/ (Ctrl-C to stop)", server.local_addr());
+    if options.introspect.is_some() {
+        log::info!("the running graph, live, on http://{}{}", server.local_addr(), live::DEFAULT_PATH);
+    }
 
     let (scheduler, shared_runtime) = match scheduler(&options) {
         Ok(made) => made,

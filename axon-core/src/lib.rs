@@ -61,7 +61,10 @@
 //!   once, rather than made, linked and removed each time (a speed feature, with what it costs).
 //! * [`tracker`]: the services registry (Axon's Coordinating Assistant Tracker).
 //! * [`adaptive`]: resource bookkeeping for components that add boxes at run time.
-//! * [`introspect`]: snapshots of the running graph, printable and drawable.
+//! * [`introspect`]: snapshots of the running graph, printable and drawable, and the changes
+//!   between two of them ([`GraphDelta`](introspect::GraphDelta), with a JSON wire form).
+//! * [`introspector`]: [`Introspector`](introspector::Introspector), the component that watches
+//!   its scheduler and sends those changes as they happen (Axon's `Introspector`).
 //! * [`fn_component`]: components written as closures.
 //! * [`stepped`]: Axon's old `initialiseComponent` / `mainBody` / `closeDownComponent` style.
 //! * [`error`]: the typed errors.
@@ -79,7 +82,7 @@
 //! 11  handle  host/                            ordinary code driving a component; a parent's
 //!                                              short-lived children, hosted (floors below)
 //! 10  instance  threaded  stepped              activating an instance; the other ways to
-//!     fn_component                             write a body
+//!     fn_component  introspector               write a body; the component watching the graph
 //!  9  scheduler  component                     where components run; the Component trait
 //!  8  context  tracker  introspect             what a body works with; services; snapshots
 //!  7  linkage  declarations  run  adaptive     linking and declaring boxes by name; the run loop
@@ -151,6 +154,7 @@ mod id;
 mod identity;
 pub mod instance;
 pub mod introspect;
+pub mod introspector;
 pub mod ipc;
 mod kinds;
 mod lifecycle;

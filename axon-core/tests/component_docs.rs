@@ -15,6 +15,7 @@
 //! `include_str!`, and its tables parsed with the workspace's test support, the `box-tables`
 //! crate.
 
+use axon_core::introspector::Introspector;
 use axon_core::{
     from_fn, ComponentError, ComponentResult, Context, StepComponent, Stepped, Threaded, ThreadedComponent,
 };
@@ -76,6 +77,12 @@ async fn every_component_lists_the_boxes_it_declares_word_for_word() {
             source: include_str!("../src/threaded.rs"),
             name: "Threaded",
             declared: declared_boxes(Threaded(Lines(vec!["a", "b"]))),
+        },
+        Case {
+            file: "src/introspector.rs",
+            source: include_str!("../src/introspector.rs"),
+            name: "Introspector",
+            declared: declared_boxes(Introspector::default()),
         },
         Case {
             file: "src/stepped.rs",
