@@ -40,7 +40,9 @@ Examples:
   curl -i http://127.0.0.1:8082/hello       Hello World
   curl -i 'http://127.0.0.1:8082/echo?x=1'  the request, shown as a page
 
-Logging: one access line per request at info level; RUST_LOG=debug for more.";
+Logging: one access line per request at info level; RUST_LOG=debug for more.
+On SIGUSR1 (kill -USR1 PID) one info line gives the live components, the open
+connections and the connections accepted so far.";
 
 /// How the server's components are spread over threads (`--runtime`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

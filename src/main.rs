@@ -11,6 +11,20 @@
 //! ```
 //!
 //! The command line, every option with its default, is `cli.rs`, a module of this program only.
+//!
+//! On SIGUSR1 (unix) the server logs one info line with what it holds now, for an operator or a
+//! soak test (`bench/soak.sh`) to read from outside:
+//!
+//! ```text
+//! kill -USR1 <pid>
+//! [... INFO  kamaelia] stats: live_components=1 open_connections=0 accepted_connections=1207
+//! ```
+//!
+//! `live_components` is [`Scheduler::live`]: the server's own component (1 when idle) and those
+//! of its open connections (socket, protocol, request handlers). `open_connections` and
+//! `accepted_connections` are the server's
+//! [`ServerHandle::stats`](kamaelia::chassis::ServerHandle::stats). Requests are not counted: the
+//! access log has one line per request.
 
 mod cli;
 
@@ -18,7 +32,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use kamaelia::axon::Scheduler;
-use kamaelia::chassis::{ConnectionInfo, SimpleServer, SocketOptions};
+use kamaelia::chassis::{ConnectionInfo, ServerHandle, SimpleServer, SocketOptions};
 use kamaelia::http::http_server::shared_factory;
 use kamaelia::http::{factory, request_handlers, EchoHandler, HTTPServer, HelloHandler, MinimalFactory};
 use kamaelia::site::bundled_site;
@@ -61,6 +75,40 @@ fn scheduler(options: &Options) -> std::io::Result<(Scheduler, Option<tokio::run
             Ok((Scheduler::on_runtime(runtime.handle().clone()), Some(runtime)))
         }
     }
+}
+
+/// From now on, logs [`stats_line`] on every SIGUSR1, for as long as the program runs. Called
+/// before the server starts listening: a SIGUSR1 that is not watched ends the process.
+fn report_stats_on_sigusr1(scheduler: &Scheduler, handle: &ServerHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::user_defined1()) {
+            Ok(mut usr1) => {
+                let (scheduler, handle) = (scheduler.clone(), handle.clone());
+                // On the main thread, with the signal handling: it ends with the program.
+                tokio::spawn(async move {
+                    while usr1.recv().await.is_some() {
+                        log::info!("{}", stats_line(&scheduler, &handle));
+                    }
+                });
+            }
+            Err(e) => log::warn!("cannot watch for SIGUSR1 ({e}): no stats on request"),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (scheduler, handle);
+}
+
+/// What the server holds now, as SIGUSR1 logs it (see the module docs).
+fn stats_line(scheduler: &Scheduler, handle: &ServerHandle) -> String {
+    let stats = handle.stats();
+    format!(
+        "stats: live_components={} open_connections={} accepted_connections={}",
+        scheduler.live(),
+        stats.open,
+        stats.accepted
+    )
 }
 
 // The main thread only binds the port, starts the server and waits for a signal: the server's
@@ -118,6 +166,7 @@ async fn main() -> ExitCode {
         scheduler.threads().or(shared_runtime.as_ref().map(|r| r.metrics().num_workers())).unwrap_or(0),
         if shared_runtime.is_some() { "sharing one runtime" } else { "a runtime each" }
     );
+    report_stats_on_sigusr1(&scheduler, &handle);
     let running = scheduler.activate(server);
     tokio::select! {
         _ = termination_requested() => handle.shutdown(),

@@ -293,6 +293,54 @@ fn the_web_server_stops_gracefully_on_sigterm_closing_idle_connections() {
     }
 }
 
+/// Sends SIGUSR1 to `server` until the stats line it logs in answer satisfies `wanted` (the
+/// figures may lag a connection's end by a moment), and returns that line.
+fn stats_until(server: &Running, wanted: impl Fn(&str) -> bool) -> String {
+    let pid = server.child.id();
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let status = Command::new("sh").arg("-c").arg(format!("kill -USR1 {pid}")).status().expect("sh runs");
+        assert!(status.success(), "kill -USR1 {pid}");
+        let line = server.wait_for_log("stats: ");
+        if wanted(&line) {
+            return line;
+        }
+        assert!(Instant::now() < end, "no stats line as wanted within {DEADLINE:?}; the last: {line}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_web_server_logs_its_components_and_connections_on_sigusr1() {
+    let server = start(PathBuf::from(env!("CARGO_BIN_EXE_kamaelia")), &[]);
+    // Idle: only the server's own component.
+    let idle = stats_until(&server, |_| true);
+    assert!(idle.contains(" INFO "), "{idle}");
+    assert!(idle.ends_with("stats: live_components=1 open_connections=0 accepted_connections=0"), "{idle}");
+
+    // One connection served and closed, one served and idle in keep-alive.
+    assert!(body_of(&get(server.address, "/hello")).contains("Hello World"));
+    let mut open = TcpStream::connect(server.address).expect("connect");
+    open.set_read_timeout(Some(DEADLINE)).unwrap();
+    open.write_all(b"GET /hello HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    open.read_exact(&mut first).expect("a response");
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let busy = stats_until(&server, |line| line.contains(" open_connections=1 accepted_connections=2"));
+    let live: usize = busy
+        .split("live_components=")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no live_components in {busy}"));
+    assert!(live > 1, "an open connection runs components of its own: {busy}");
+
+    // Closed: back to idle, the server still running (SIGUSR1 did not end it).
+    drop(open);
+    stats_until(&server, |line| line.ends_with("live_components=1 open_connections=0 accepted_connections=2"));
+    assert!(body_of(&get(server.address, "/hello")).contains("Hello World"));
+}
+
 #[test]
 fn the_web_server_help_lists_its_options_and_limits() {
     let output = Command::new(env!("CARGO_BIN_EXE_kamaelia")).arg("--help").output().expect("run --help");

@@ -69,7 +69,7 @@ impl<T: Send + 'static> Inbox<T> {
         Self { node }
     }
 
-    /// A second handle to the same box, for a hosted body (see [`crate::Context::host`]).
+    /// A second handle to the same box, for a hosted body (see `Context::host`).
     pub(crate) fn lend(&self) -> Self {
         Self { node: self.node.clone() }
     }
@@ -237,7 +237,7 @@ impl<T: Send + 'static> Outbox<T> {
     }
 
     /// A second handle to the same box, with the same cached destination, for a hosted body
-    /// (see [`crate::Context::host`]).
+    /// (see `Context::host`).
     pub(crate) fn lend(&self) -> Self {
         Self { node: self.node.clone(), seen: self.seen, sink: self.sink.clone() }
     }

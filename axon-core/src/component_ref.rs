@@ -50,7 +50,7 @@ struct Life {
     finishing: bool,
     /// Set by [`ComponentRef::stop`]: its body will be dropped (a host must not take more work).
     stop_requested: bool,
-    /// For a component that hosts bodies ([`Context::host`](crate::Context::host)): the least of
+    /// For a component that hosts bodies (`Context::host`): the least of
     /// the counts seen as each began, what its counts are when no hosted body has left anything
     /// behind.
     hosted: Option<Box<Footprint>>,
@@ -707,10 +707,33 @@ impl ComponentRef {
         }
     }
 
-    // ----- for hosting (see `host.rs`) -----
+    /// The report of the end of child `id` (a child's own, reported as it ended), taken from the
+    /// reports waiting; `Pending` (and `cx` woken by the next report) until there is one. Reports
+    /// of components that are no longer children (they ended as they were let go) are dropped;
+    /// those of other children are left for [`poll_child_exit`](Self::poll_child_exit).
+    pub(crate) fn poll_exit_of(&self, id: ComponentId, cx: &mut TaskContext<'_>) -> Poll<ChildExit> {
+        let mut life = lock(&self.0.life);
+        let Some(family) = life.family.as_mut() else { return Poll::Pending };
+        loop {
+            let Family { children, child_exits, .. } = &mut **family;
+            if !child_exits.is_empty() {
+                child_exits.retain(|e| e.id == id || children.iter().any(|c| c.id() == e.id));
+                if let Some(exit) = child_exits.iter().position(|e| e.id == id).and_then(|i| child_exits.remove(i)) {
+                    return Poll::Ready(exit);
+                }
+            }
+            // A ring means a report came before this look (it is made under the same lock): the
+            // look has seen it; then wait for the next.
+            if family.children_changed.poll_wait(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    // ----- for hosting (see `host/`) -----
 
     /// Notes `now`, the counts as a hosted body begins, into the least seen so far (see
-    /// [`Context::host_is_clean`](crate::Context::host_is_clean)).
+    /// `Context::host_is_clean`).
     pub(crate) fn note_host_baseline(&self, now: Footprint) {
         let mut life = lock(&self.0.life);
         match life.hosted.as_mut() {
@@ -725,7 +748,7 @@ impl ComponentRef {
     }
 
     /// What a hosted body could leave behind in this component, counted, with the capacities of
-    /// its `inbox` and `control` (see [`Context::host`](crate::Context::host)).
+    /// its `inbox` and `control` (see `Context::host`).
     pub(crate) fn footprint(&self, capacities: [Option<usize>; 2]) -> Footprint {
         let core = &self.0;
         let mut nodes = [0; 4];

@@ -7,8 +7,9 @@
 //! Most are here. Those that need a floor above this one are written there, as inherent methods
 //! of `Context`, and appear with the others in the docs: [`scheduler`](Context::scheduler) and
 //! [`tracker`](Context::tracker) in `scheduler.rs`; [`activate`](Context::activate) and
-//! [`activate_boxed`](Context::activate_boxed) in `instance.rs`; [`host`](Context::host) and
-//! [`host_is_clean`](Context::host_is_clean) in `host.rs`.
+//! [`activate_boxed`](Context::activate_boxed) in `instance.rs`; and, crate-private, `host` and
+//! `host_is_clean` in `host/body.rs` (the public face of hosting is
+//! [`ChildHost`](crate::host::ChildHost)).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -157,8 +158,8 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
         }
     }
 
-    /// A second context over the same four boxes, for a body run by [`Context::host`] while this
-    /// one is borrowed.
+    /// A second context over the same four boxes, for a body run by `Context::host` (a hosted
+    /// child, see [`host`](crate::host)) while this one is borrowed.
     pub(crate) fn lend(&self) -> Self {
         Context {
             inbox: self.inbox.lend(),

@@ -244,7 +244,7 @@ impl Declarations {
     }
 
     /// True if `declare` asks for nothing beyond the standard four boxes at their default
-    /// capacities (what a component can be [hosted](crate::Context::host) with). Nothing is
+    /// capacities (what a component can be hosted (`Context::host`) with). Nothing is
     /// built: a declaration that adds a box, sets a capacity or names a box that is not one of
     /// the four answers `false`, and what would be wrong with it (a name declared twice, a
     /// missing template) is found when the component is made.

@@ -3,7 +3,7 @@
 //! stands below it.
 
 /// Counts that a hosted body changes if it keeps a handle or a reference (see
-/// [`Context::host_is_clean`](crate::Context::host_is_clean)).
+/// `Context::host_is_clean`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Footprint {
     /// References to the component (`ComponentRef`s, contexts).

@@ -131,21 +131,24 @@ pub(crate) fn with_current<R>(group: Option<Arc<Group>>, f: impl FnOnce() -> R) 
     f()
 }
 
-/// Gives the other components a turn, then carries on: `axon_core::group::yield_now().await`.
+/// Gives the other components a turn, then carries on: Axon's `yield 1`, as
+/// `axon_core::yield_now().await`. A component with a long run of work and no `.await` that
+/// waits (a busy loop, a long transfer) calls it now and then, so that it does not keep its
+/// thread from the others.
 ///
-/// Inside a group, the component goes to the back of its group's ready queue: the members that are
-/// ready now (a child it has just sent a message to, say) run first, in the same turn of the
-/// group's task, on the same thread, with no tokio wake-up. Elsewhere it is a plain yield to
-/// tokio, like [`tokio::task::yield_now`]. (Tokio's `yield_now` inside a group would make the
-/// whole group's task wait for the worker's other tasks, and may wake another worker thread to
-/// take it.)
+/// A co-scheduled component ([`Scheduler::together`](crate::Scheduler::together)) stays in its
+/// group's turn: it goes to the back of the group's ready queue, and the members that are ready
+/// now (a child it has just sent a message to, say) run first, in the same turn of the group's
+/// task, on the same thread, with no tokio wake-up. Elsewhere it is a plain yield to tokio, like
+/// [`tokio::task::yield_now`]. (Tokio's `yield_now` inside a group would make the whole group's
+/// task wait for the worker's other tasks, and may wake another worker thread to take it.)
 ///
 /// ```
 /// use axon_core::prelude::*;
 ///
 /// let c = from_fn("Polite", |mut ctx: Context<u8, u8>| async move {
 ///     while let Some(n) = ctx.inbox.recv().await {
-///         axon_core::group::yield_now().await;
+///         axon_core::yield_now().await;
 ///         ctx.outbox.send(n).await;
 ///     }
 ///     Ok(())
@@ -154,14 +157,14 @@ pub(crate) fn with_current<R>(group: Option<Arc<Group>>, f: impl FnOnce() -> R) 
 /// h.send_blocking(7);
 /// assert_eq!(h.recv_blocking(), Some(7));
 /// ```
-pub fn yield_now() -> YieldNow {
+pub fn yield_now() -> impl Future<Output = ()> + Send {
     YieldNow { yielded: false }
 }
 
 /// The future of [`yield_now`].
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
-pub struct YieldNow {
+pub(crate) struct YieldNow {
     yielded: bool,
 }
 

@@ -66,10 +66,11 @@ use crate::block_on::{block_on, block_on_deadline};
 use crate::boxes::{Inbox, Outbox};
 use crate::component::Component;
 use crate::component_ref::{ComponentRef, Core};
+use crate::error::LinkError;
 use crate::error::{NoSpaceInBox, RecvTimeoutError, TryRecvError};
 use crate::id::ComponentId;
 use crate::identity::Identity;
-use crate::instance::IntoInstance;
+use crate::instance::{AnyInstance, IntoInstance};
 use crate::ipc::Ipc;
 use crate::kinds::BoxKind;
 use crate::lifecycle::{ComponentKind, Exit};
@@ -83,21 +84,69 @@ const STUCK_AFTER: Duration = Duration::from_secs(1);
 
 /// Ordinary code's grip on one component; see the [module docs](self).
 pub struct Handle<I, O> {
-    me: ComponentRef,
-    target: ComponentRef,
-    /// The linkage from `to_inbox` to the component's `inbox`; `None` once the input is closed.
-    input: Option<Linkage>,
+    input: HandleInput<I>,
+    output: HandleOutput<O>,
     /// True once `send_blocking` has warned that it may wait for ever.
     warned: bool,
+}
+
+/// The sending half of a [`Handle`] ([`Handle::split`]): to the component's `inbox` and
+/// `control`. Dropping it unlinks both: nothing can be sent any more, so the component's `inbox`
+/// and `control` close once drained, and a component ends however it reads them.
+pub struct HandleInput<I> {
+    shared: Arc<Shared>,
+    /// The linkage from `to_inbox` to the component's `inbox`; `None` once the input is closed.
+    link: Option<Linkage>,
+    /// The linkage from `to_control` to the component's `control`.
+    control_link: Option<Linkage>,
     to_inbox: Outbox<I>,
     to_control: Outbox<Ipc>,
+}
+
+/// The receiving half of a [`Handle`] ([`Handle::split`]): from the component's `outbox` and
+/// `signal`.
+pub struct HandleOutput<O> {
+    shared: Arc<Shared>,
     from_outbox: Inbox<O>,
     from_signal: Inbox<Ipc>,
 }
 
+/// What the two halves share: the handle's own component (its boxes' owner), ended when both
+/// halves have gone, and the component driven.
+struct Shared {
+    me: ComponentRef,
+    target: ComponentRef,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.me.0.finish(Exit::Finished);
+    }
+}
+
+impl<I> Drop for HandleInput<I> {
+    fn drop(&mut self) {
+        for link in [self.link.take(), self.control_link.take()].into_iter().flatten() {
+            crate::link::unlink(&link);
+        }
+    }
+}
+
+impl<I> fmt::Debug for HandleInput<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandleInput").field("component", &self.shared.target).finish_non_exhaustive()
+    }
+}
+
+impl<O> fmt::Debug for HandleOutput<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandleOutput").field("component", &self.shared.target).finish_non_exhaustive()
+    }
+}
+
 impl<I, O> fmt::Debug for Handle<I, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("component", &self.target).finish_non_exhaustive()
+        f.debug_struct("Handle").field("component", &self.input.shared.target).finish_non_exhaustive()
     }
 }
 
@@ -109,6 +158,38 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     {
         let inst = component.into_instance();
         let target = inst.component().clone();
+        Self::wired(
+            target,
+            move |s| {
+                inst.activate(s);
+            },
+            scheduler,
+        )
+        .expect("a handle's boxes match its component's standard boxes")
+    }
+
+    /// Like [`new`](Self::new), for a component whose type is not known here (an instance made
+    /// elsewhere, type-erased, such as a handler a factory returned): its `inbox` must carry `I`
+    /// and its `outbox` `O`, or the [`LinkError`] names the box and both types, and the component
+    /// is not activated.
+    pub fn for_any(instance: Box<dyn AnyInstance>, scheduler: &Scheduler) -> Result<Self, LinkError> {
+        let target = instance.component().clone();
+        Self::wired(
+            target,
+            move |s| {
+                instance.activate_boxed(s);
+            },
+            scheduler,
+        )
+    }
+
+    /// Makes the handle's boxes, links them to `target`'s standard boxes (all or none) and, if
+    /// that works, registers the handle and `activate`s the target.
+    fn wired(
+        target: ComponentRef,
+        activate: impl FnOnce(&Scheduler),
+        scheduler: &Scheduler,
+    ) -> Result<Self, LinkError> {
         let id = ComponentId::next();
         let ident = Identity::new(id, format!("Handle_{}", id.get()));
         let out_i =
@@ -139,53 +220,71 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
         }
         let boxes: Vec<Arc<dyn ErasedNode>> = vec![in_o.clone(), in_s.clone(), out_i.clone(), out_c.clone()];
         let me = ComponentRef(Arc::new(Core::new(ident, boxes, ComponentKind::Handle)));
-        let wire = |from: ComponentRef, fb, fname, to: ComponentRef, tb, tname| {
-            let s = from.find_box(fb, fname).expect("box exists");
-            let d = to.find_box(tb, tname).expect("box exists");
-            link_nodes(Some(&me), s, d, LinkOptions::default())
-                .expect("a handle's boxes match its component's standard boxes")
-        };
         use BoxKind::{Inbox as In, Outbox as Out};
-        let input = wire(me.clone(), Out, "_outbox", target.clone(), In, "inbox");
-        wire(me.clone(), Out, "_signal", target.clone(), In, "control");
-        wire(target.clone(), Out, "outbox", me.clone(), In, "_inbox");
-        wire(target.clone(), Out, "signal", me.clone(), In, "_control");
-        scheduler.register(&me);
-        inst.activate(scheduler);
-        Handle {
-            me,
-            target,
-            input: Some(input),
-            warned: false,
-            to_inbox: Outbox::from_node(out_i),
-            to_control: Outbox::from_node(out_c),
-            from_outbox: Inbox::from_node(in_o),
-            from_signal: Inbox::from_node(in_s),
+        let plan = [
+            (&me, Out, "_outbox", &target, In, "inbox"),
+            (&me, Out, "_signal", &target, In, "control"),
+            (&target, Out, "outbox", &me, In, "_inbox"),
+            (&target, Out, "signal", &me, In, "_control"),
+        ];
+        let mut made = Vec::with_capacity(plan.len());
+        for (from, fb, fname, to, tb, tname) in plan {
+            let linked = from
+                .find_box(fb, fname)
+                .and_then(|s| to.find_box(tb, tname).map(|d| (s, d)))
+                .and_then(|(s, d)| link_nodes(Some(&me), s, d, LinkOptions::default()));
+            match linked {
+                Ok(linkage) => made.push(linkage),
+                Err(e) => {
+                    crate::link::unlink_all(&made);
+                    me.0.finish(Exit::Finished);
+                    return Err(e);
+                }
+            }
         }
+        scheduler.register(&me);
+        activate(scheduler);
+        let mut made = made.into_iter();
+        let (link, control_link) = (made.next(), made.next());
+        let shared = Arc::new(Shared { me, target });
+        Ok(Handle {
+            input: HandleInput {
+                shared: shared.clone(),
+                link,
+                control_link,
+                to_inbox: Outbox::from_node(out_i),
+                to_control: Outbox::from_node(out_c),
+            },
+            output: HandleOutput { shared, from_outbox: Inbox::from_node(in_o), from_signal: Inbox::from_node(in_s) },
+            warned: false,
+        })
     }
 
     /// The component being driven.
     pub fn component(&self) -> &ComponentRef {
-        &self.target
+        &self.input.shared.target
+    }
+
+    /// Splits the handle into its sending and receiving halves, to use from two tasks or threads
+    /// at once (one sends while the other reads: what a component that answers as it reads
+    /// needs, whatever the bound of its boxes). Dropping the sending half unlinks it from the
+    /// component's `inbox` and `control`, which close once drained; the handle's own boxes go
+    /// when both halves have gone.
+    pub fn split(self) -> (HandleInput<I>, HandleOutput<O>) {
+        (self.input, self.output)
     }
 
     /// Puts `msg` into the component's `inbox` if there is room (Axon's `put(data, "inbox")`).
     /// After [`close_input`](Self::close_input), `msg` is dropped with a warning.
     pub fn put(&mut self, msg: I) -> Result<(), NoSpaceInBox<I>> {
-        if self.input_closed() {
-            return Ok(());
-        }
-        self.to_inbox.try_send(msg)
+        self.input.put(msg)
     }
 
     /// Sends `msg` to the component's `inbox`, waiting for room (see the [module docs](self) on
     /// reading as you send). After [`close_input`](Self::close_input), `msg` is dropped with a
     /// warning.
     pub async fn send(&mut self, msg: I) {
-        if self.input_closed() {
-            return;
-        }
-        self.to_inbox.send(msg).await
+        self.input.send(msg).await
     }
 
     /// Sends `msg` to the component's `inbox`, blocking the thread while it is full.
@@ -197,23 +296,25 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// component is logged, once per handle. After [`close_input`](Self::close_input), `msg` is
     /// dropped with a warning.
     pub fn send_blocking(&mut self, msg: I) {
-        if self.input_closed() {
+        if self.input.closed() {
             return;
         }
         let mut slot = Some(msg);
-        let Handle { to_inbox, from_outbox, target, warned, .. } = self;
+        let Handle { input, output, warned } = self;
+        let target = &input.shared.target;
+        let to_inbox = &mut input.to_inbox;
         let mut sending = std::pin::pin!(std::future::poll_fn(|cx| to_inbox.poll_send(&mut slot, cx)));
         loop {
             if block_on_deadline(sending.as_mut(), Some(Instant::now() + STUCK_AFTER)).is_some() {
                 return;
             }
-            if !*warned && from_outbox.is_full() {
+            if !*warned && output.from_outbox.is_full() {
                 *warned = true;
                 log::warn!(
                     "Handle::send_blocking: {target}'s inbox is full and this handle has not read the {} message(s) \
                      {target} sent back, so {target} may be waiting to send more: this can wait for ever. Read as you \
-                     send (Handle::get), read from another thread, or use Handle::send_timeout",
-                    from_outbox.data_ready()
+                     send (Handle::get), read from another thread (Handle::split), or use Handle::send_timeout",
+                    output.from_outbox.data_ready()
                 );
             }
         }
@@ -222,10 +323,7 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// Sends `msg` to the component's `inbox`, blocking the thread while it is full, for at most
     /// `timeout`; if there is still no room then, `msg` comes back inside [`NoSpaceInBox`].
     pub fn send_timeout(&mut self, msg: I, timeout: Duration) -> Result<(), NoSpaceInBox<I>> {
-        if self.input_closed() {
-            return Ok(());
-        }
-        self.to_inbox.send_timeout(msg, timeout)
+        self.input.send_timeout(msg, timeout)
     }
 
     /// Says that nothing more will be sent to the component's `inbox`, while the handle goes on
@@ -234,84 +332,189 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// Idempotent. (A `ProducerFinished` sent to `control` does not close the input: see the
     /// [module docs](self).)
     pub fn close_input(&mut self) {
-        if let Some(input) = self.input.take() {
-            crate::link::unlink(&input);
-        }
-    }
-
-    /// True (and a warning logged) if the input is closed.
-    fn input_closed(&self) -> bool {
-        let closed = self.input.is_none();
-        if closed {
-            log::warn!("Handle: a message sent to {} after its input was closed is dropped", self.target);
-        }
-        closed
+        self.input.close()
     }
 
     /// Puts `msg` into the component's `control` if there is room (Axon's `put(msg, "control")`).
     pub fn put_control(&mut self, msg: impl Into<Ipc>) -> Result<(), NoSpaceInBox<Ipc>> {
-        self.to_control.try_send(msg.into())
+        self.input.put_control(msg)
     }
 
     /// Sends `msg` to the component's `control`, waiting for room.
     pub async fn send_control(&mut self, msg: impl Into<Ipc>) {
-        self.to_control.send(msg.into()).await
+        self.input.send_control(msg).await
     }
 
     /// Sends `msg` to the component's `control`, blocking while it is full.
     pub fn send_control_blocking(&mut self, msg: impl Into<Ipc>) {
-        self.to_control.send_blocking(msg.into())
+        self.input.send_control_blocking(msg)
     }
 
     /// The oldest message from the component's `outbox`, if any (Axon's `get("outbox")`).
     pub fn get(&mut self) -> Result<O, TryRecvError> {
-        self.from_outbox.try_recv()
+        self.output.get()
     }
 
     /// Waits for the next message from `outbox`; `None` once the component has ended and
     /// everything it sent has been taken.
     pub async fn recv(&mut self) -> Option<O> {
-        self.from_outbox.recv().await
+        self.output.recv().await
     }
 
     /// Blocking form of [`recv`](Self::recv).
     pub fn recv_blocking(&mut self) -> Option<O> {
-        self.from_outbox.recv_blocking()
+        self.output.recv_blocking()
     }
 
     /// Like [`recv_blocking`](Self::recv_blocking) with a deadline.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<O, RecvTimeoutError> {
-        self.from_outbox.recv_timeout(timeout)
+        self.output.recv_timeout(timeout)
     }
 
     /// The oldest message from the component's `signal`, if any (Axon's `get("signal")`).
     pub fn get_signal(&mut self) -> Result<Ipc, TryRecvError> {
-        self.from_signal.try_recv()
+        self.output.get_signal()
     }
 
     /// Waits for the next message from `signal`.
     pub async fn recv_signal(&mut self) -> Option<Ipc> {
-        self.from_signal.recv().await
+        self.output.recv_signal().await
     }
 
     /// Blocking form of [`recv_signal`](Self::recv_signal), with a deadline.
     pub fn recv_signal_timeout(&mut self, timeout: Duration) -> Result<Ipc, RecvTimeoutError> {
-        self.from_signal.recv_timeout(timeout)
+        self.output.recv_signal_timeout(timeout)
     }
 
     /// Waits for the component to end.
     pub async fn join(&self) -> Exit {
-        self.target.join().await
+        self.output.join().await
     }
 
     /// Blocks until the component ends.
     pub fn join_blocking(&self) -> Exit {
-        block_on(self.target.join())
+        self.output.join_blocking()
     }
 }
 
-impl<I, O> Drop for Handle<I, O> {
-    fn drop(&mut self) {
-        self.me.0.finish(Exit::Finished);
+impl<I: Send + 'static> HandleInput<I> {
+    /// The component being driven.
+    pub fn component(&self) -> &ComponentRef {
+        &self.shared.target
+    }
+
+    /// True (and a warning logged) if the input is closed.
+    fn closed(&self) -> bool {
+        let closed = self.link.is_none();
+        if closed {
+            log::warn!("Handle: a message sent to {} after its input was closed is dropped", self.shared.target);
+        }
+        closed
+    }
+
+    /// [`Handle::put`].
+    pub fn put(&mut self, msg: I) -> Result<(), NoSpaceInBox<I>> {
+        if self.closed() {
+            return Ok(());
+        }
+        self.to_inbox.try_send(msg)
+    }
+
+    /// [`Handle::send`].
+    pub async fn send(&mut self, msg: I) {
+        if self.closed() {
+            return;
+        }
+        self.to_inbox.send(msg).await
+    }
+
+    /// Sends `msg` to the component's `inbox`, blocking the thread while it is full.
+    pub fn send_blocking(&mut self, msg: I) {
+        if self.closed() {
+            return;
+        }
+        self.to_inbox.send_blocking(msg)
+    }
+
+    /// [`Handle::send_timeout`].
+    pub fn send_timeout(&mut self, msg: I, timeout: Duration) -> Result<(), NoSpaceInBox<I>> {
+        if self.closed() {
+            return Ok(());
+        }
+        self.to_inbox.send_timeout(msg, timeout)
+    }
+
+    /// [`Handle::close_input`]; dropping the half does it too.
+    pub fn close(&mut self) {
+        if let Some(link) = self.link.take() {
+            crate::link::unlink(&link);
+        }
+    }
+
+    /// [`Handle::put_control`].
+    pub fn put_control(&mut self, msg: impl Into<Ipc>) -> Result<(), NoSpaceInBox<Ipc>> {
+        self.to_control.try_send(msg.into())
+    }
+
+    /// [`Handle::send_control`].
+    pub async fn send_control(&mut self, msg: impl Into<Ipc>) {
+        self.to_control.send(msg.into()).await
+    }
+
+    /// [`Handle::send_control_blocking`].
+    pub fn send_control_blocking(&mut self, msg: impl Into<Ipc>) {
+        self.to_control.send_blocking(msg.into())
+    }
+}
+
+impl<O: Send + 'static> HandleOutput<O> {
+    /// The component being driven.
+    pub fn component(&self) -> &ComponentRef {
+        &self.shared.target
+    }
+
+    /// [`Handle::get`].
+    pub fn get(&mut self) -> Result<O, TryRecvError> {
+        self.from_outbox.try_recv()
+    }
+
+    /// [`Handle::recv`].
+    pub async fn recv(&mut self) -> Option<O> {
+        self.from_outbox.recv().await
+    }
+
+    /// [`Handle::recv_blocking`].
+    pub fn recv_blocking(&mut self) -> Option<O> {
+        self.from_outbox.recv_blocking()
+    }
+
+    /// [`Handle::recv_timeout`].
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<O, RecvTimeoutError> {
+        self.from_outbox.recv_timeout(timeout)
+    }
+
+    /// [`Handle::get_signal`].
+    pub fn get_signal(&mut self) -> Result<Ipc, TryRecvError> {
+        self.from_signal.try_recv()
+    }
+
+    /// [`Handle::recv_signal`].
+    pub async fn recv_signal(&mut self) -> Option<Ipc> {
+        self.from_signal.recv().await
+    }
+
+    /// [`Handle::recv_signal_timeout`].
+    pub fn recv_signal_timeout(&mut self, timeout: Duration) -> Result<Ipc, RecvTimeoutError> {
+        self.from_signal.recv_timeout(timeout)
+    }
+
+    /// [`Handle::join`].
+    pub async fn join(&self) -> Exit {
+        self.shared.target.join().await
+    }
+
+    /// [`Handle::join_blocking`].
+    pub fn join_blocking(&self) -> Exit {
+        block_on(self.shared.target.join())
     }
 }

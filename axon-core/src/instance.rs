@@ -269,7 +269,7 @@ pub trait IntoInstance: Send + 'static {
     fn into_instance(self) -> Instance<Self::Component>;
 
     /// The behaviour itself if no instance has been made of it yet (so that it can be
-    /// [hosted](crate::Context::host) instead), otherwise the instance.
+    /// [hosted](crate::host) instead), otherwise the instance.
     fn into_behaviour(self) -> Result<Self::Component, Instance<Self::Component>>
     where
         Self: Sized,

@@ -49,11 +49,12 @@
 //! * [`events`]: waiting on `control` and several inboxes without losing data
 //!   ([`Context::next_event`], [`Context::select`]).
 //! * [`scheduler`]: the [`Scheduler`] (runtime, registry, `run`).
-//! * [`group`]: co-scheduling, components that share one tokio task
-//!   ([`Scheduler::together`]).
+//! * co-scheduling, components that share one tokio task: [`Scheduler::together`], and
+//!   [`yield_now`] to give the others a turn (Axon's `yield 1`).
 //! * [`threaded`]: blocking bodies on their own threads, with the same boxes.
 //! * [`handle`]: [`Handle`], ordinary code driving a component.
-//! * [`host`]: [`Context::host`], running another component's body in a component's own boxes.
+//! * [`host`]: [`ChildHost`](host::ChildHost), a parent's short-lived children run in a kept host, in boxes linked
+//!   once, rather than made, linked and removed each time (a speed feature, with what it costs).
 //! * [`tracker`]: the services registry (Axon's Coordinating Assistant Tracker).
 //! * [`adaptive`]: resource bookkeeping for components that add boxes at run time.
 //! * [`introspect`]: snapshots of the running graph, printable and drawable.
@@ -69,9 +70,10 @@
 //! is private; what it defines is reached through the public modules above.
 //!
 //! ```text
-//! 11  handle                                   ordinary code driving a component
+//! 11  handle  host/                            ordinary code driving a component; a parent's
+//!                                              short-lived children, hosted (floors below)
 //! 10  instance  threaded  stepped              activating an instance; the other ways to
-//!     fn_component  host                       write a body; hosting one in another's boxes
+//!     fn_component                             write a body
 //!  9  scheduler  component                     where components run; the Component trait
 //!  8  context  tracker  introspect             what a body works with; services; snapshots
 //!  7  linkage  declarations  run  adaptive     linking and declaring boxes by name; the run loop
@@ -82,6 +84,13 @@
 //!  2  ipc  lifecycle  notifier  group          messages; the words of a life; the doorbell;
 //!                                              co-scheduling
 //!  1  id  kinds  sync  block_on  footprint     ids, kinds of box and linkage, the lock helper
+//!
+//! host/, one feature, its files on floors of their own:
+//!  5  child_host                               ChildHost: the parent's one entry point
+//!  4  kept                                     the kept host component; its idle timer
+//!  3  slot                                     the hand-over between parent and host
+//!  2  job                                      Job: a child, hostable or made, its type erased
+//!  1  body                                     one body run in another's boxes (Context::host)
 //! ```
 //!
 //! Where a lower floor needs something of a higher one, a small crate-private trait stands
@@ -89,7 +98,8 @@
 //! (`component_ref.rs`), and a queue the box it forwards to only as a `ChainEnd`
 //! (`queue.rs`). Methods that need a higher floor are written on that floor as inherent
 //! methods: [`Context::scheduler`] in `scheduler.rs`, [`Context::activate`] and
-//! [`Scheduler::activate`] in `instance.rs`, [`Context::host`] in `host.rs`.
+//! [`Scheduler::activate`] in `instance.rs`, and the crate-private `Context::host` in
+//! `host/body.rs`.
 //!
 //! # Shutdown travels in band
 //!
@@ -124,7 +134,7 @@ pub mod error;
 pub mod events;
 pub mod fn_component;
 mod footprint;
-pub mod group;
+mod group;
 pub mod handle;
 pub mod host;
 mod id;
@@ -158,8 +168,8 @@ pub use error::{
 };
 pub use events::{Event, Select};
 pub use fn_component::{from_fn, FnComponent};
-pub use handle::Handle;
-pub use host::{hostable, Hosted};
+pub use group::yield_now;
+pub use handle::{Handle, HandleInput, HandleOutput};
 pub use instance::{AnyInstance, Instance, IntoInstance, NewComponent};
 pub use ipc::Ipc;
 pub use linkage::{Endpoint, LinkId, LinkOptions, Linkage, Passthrough};

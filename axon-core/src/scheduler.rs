@@ -413,13 +413,18 @@ impl Scheduler {
     }
 
     /// Runs `f`, co-scheduling every component it activates on this scheduler on one tokio task,
-    /// together with every component those activate in turn (see [`crate::group`]). Returns what
-    /// `f` returns.
+    /// together with every component those activate in turn: a *group*. Returns what `f`
+    /// returns.
     ///
     /// Components that exchange many messages with each other and few with the rest (those
     /// serving one connection, for instance) then wake each other without a cross-thread
-    /// wake-up. They behave as they would apart; only their scheduling changes. Threaded
-    /// components are not affected (they have their own threads).
+    /// wake-up: the group's task polls its members in turn, and a delivery from one member to
+    /// another marks the receiver ready to be polled in the same turn, on the same thread. They
+    /// behave as they would apart (boxes, linkages, children, stopping, panics contained), and
+    /// talk to components outside the group as usual; only their scheduling changes. A component
+    /// activated while a member runs (a child it starts) joins the group, and the group's task
+    /// ends with its last member. [`yield_now`](crate::yield_now) gives the other members a
+    /// turn. Threaded components are not affected (they have their own threads).
     ///
     /// ```
     /// use axon_core::prelude::*;
@@ -455,7 +460,7 @@ impl Scheduler {
     }
 
     /// Records a failure, for [`failures`](Self::failures) and `run`: a component's, or a body's
-    /// a component hosted ([`Context::host`](crate::Context::host)).
+    /// a component hosted (`Context::host`).
     pub(crate) fn record_failure(&self, report: ChildExit) {
         lock(&self.0.failures).push(report);
     }

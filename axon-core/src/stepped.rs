@@ -6,6 +6,8 @@
 //! steps the component yields to the runtime (Axon: one `yield` per `mainBody` call), so a busy
 //! step loop does not starve other components.
 //!
+//! # Example
+//!
 //! ```
 //! use axon_core::{ComponentResult, ComponentError, Context, Instance, StepComponent, Stepped};
 //!
@@ -24,6 +26,17 @@
 //!
 //! Instance::new(Stepped(Counter(0))).run().unwrap();
 //! ```
+//!
+//! # How it works
+//!
+//! [`Stepped`] is an ordinary [`Component`] with the standard four boxes, typed by the wrapped
+//! component's `Inbox` and `Outbox`. Its body, a task as every component's, calls
+//! [`initialise_component`](StepComponent::initialise_component) once, then
+//! [`main_body`](StepComponent::main_body) for as long as it returns `Ok(true)`, yielding to the
+//! runtime between two calls, then [`close_down_component`](StepComponent::close_down_component)
+//! once. A step that returns an error ends the component at once with that error (the last step
+//! is then not called). Each step borrows the component's [`Context`], so it reads and sends as
+//! any component does.
 
 use std::future::Future;
 
@@ -64,7 +77,25 @@ pub trait StepComponent: Send + Sized + 'static {
     }
 }
 
-/// Makes a [`StepComponent`] a [`Component`].
+/// Makes a [`StepComponent`] a [`Component`]. See the [module docs](self).
+///
+/// # Inboxes
+///
+/// | box       | carries    | what arrives                                                                |
+/// |-----------|------------|-----------------------------------------------------------------------------|
+/// | `inbox`   | `T::Inbox` | Default inbox for bulk data. Used in a pipeline much like stdin             |
+/// | `control` | `Ipc`      | Secondary inbox often used for signals. The closest analogy is unix signals |
+///
+/// # Outboxes
+///
+/// | box      | carries     | what leaves                                                                                  |
+/// |----------|-------------|----------------------------------------------------------------------------------------------|
+/// | `outbox` | `T::Outbox` | Default data out outbox, used in a pipeline much like stdout                                 |
+/// | `signal` | `Ipc`       | The default signal based outbox - kinda like stderr, but more for sending singal type signals |
+///
+/// These are Axon's standard four, described as Axon describes them
+/// ([`INBOX_DESCRIPTION`](crate::boxes::INBOX_DESCRIPTION) and its neighbours), with the wrapped
+/// component's message types.
 #[derive(Debug)]
 pub struct Stepped<T>(pub T);
 

@@ -8,6 +8,8 @@
 //! delivery, a free slot or a deadline wakes it. Wrap it in [`Threaded`] to activate it, link it or
 //! put it in a chassis like any other component.
 //!
+//! # Example
+//!
 //! ```
 //! use axon_core::{ComponentResult, Context, Instance, Scheduler, Threaded, ThreadedComponent};
 //!
@@ -43,6 +45,18 @@
 //! let lines = Handle::new(Lines, &Scheduler::new()); // should be Threaded(Lines)
 //! ```
 //!
+//! # How it works
+//!
+//! [`Threaded`] is an ordinary [`Component`] whose boxes are the wrapped component's: the
+//! standard four, typed by its `Inbox` and `Outbox`, and what its
+//! [`declare`](ThreadedComponent::declare) adds. When it is activated, its body (a task, as every
+//! component's) starts an OS thread named after the component, moves the component's
+//! [`Context`] and the wrapped value there, and calls [`ThreadedComponent::main`] on that thread;
+//! the task then waits, without blocking the runtime, for the thread to report how the body
+//! ended. The component ends with that result; a panic on the thread is raised again in the
+//! task, so it is reported like any component's panic. Introspection shows the component's kind
+//! as a thread.
+//!
 //! # Porting from Axon
 //!
 //! Axon gives each threaded component a proxy in the scheduler and a second set of queues
@@ -77,7 +91,27 @@ pub trait ThreadedComponent: Send + Sized + 'static {
 }
 
 /// Makes a [`ThreadedComponent`] a [`Component`]: activating it starts a thread named after the
-/// component; the component ends when the thread's body returns (or panics).
+/// component; the component ends when the thread's body returns (or panics). See the
+/// [module docs](self).
+///
+/// # Inboxes
+///
+/// | box       | carries    | what arrives                                                                |
+/// |-----------|------------|-----------------------------------------------------------------------------|
+/// | `inbox`   | `T::Inbox` | Default inbox for bulk data. Used in a pipeline much like stdin             |
+/// | `control` | `Ipc`      | Secondary inbox often used for signals. The closest analogy is unix signals |
+///
+/// # Outboxes
+///
+/// | box      | carries     | what leaves                                                                                  |
+/// |----------|-------------|----------------------------------------------------------------------------------------------|
+/// | `outbox` | `T::Outbox` | Default data out outbox, used in a pipeline much like stdout                                 |
+/// | `signal` | `Ipc`       | The default signal based outbox - kinda like stderr, but more for sending singal type signals |
+///
+/// These are the boxes of the wrapped component `T`: Axon's standard four, described as Axon
+/// describes them ([`INBOX_DESCRIPTION`](crate::boxes::INBOX_DESCRIPTION) and its neighbours),
+/// unless `T`'s [`declare`](ThreadedComponent::declare) describes them otherwise, and any it
+/// declares.
 #[derive(Debug)]
 pub struct Threaded<T>(pub T);
 

@@ -107,7 +107,7 @@ async fn a_member_that_yields_lets_the_member_it_woke_run_first() {
     let sender = Instance::new(from_fn("Sender", move |mut ctx: Context<(), u32>| async move {
         for i in 0..100 {
             ctx.outbox.send(i).await;
-            axon_core::group::yield_now().await;
+            axon_core::yield_now().await;
             o1.lock().unwrap().push(("sender resumed", i));
         }
         Ok(())

@@ -179,3 +179,46 @@ async fn the_async_forms_send_and_receive_in_order() {
     assert_eq!(tokio::time::timeout(DEADLINE, h.join()).await, Ok(Exit::Finished));
     assert_eq!(h.recv().await, None);
 }
+
+// A component whose type is not known where the handle is made (a type-erased instance): the
+// box types are checked when the handle links, and a mismatch is an error naming them.
+#[test]
+fn a_handle_for_a_type_erased_instance_checks_the_box_types() {
+    let scheduler = Scheduler::new();
+    let erased: Box<dyn axon_core::AnyInstance> = Box::new(Instance::new(Reverser));
+    let mut h = Handle::<String, String>::for_any(erased, &scheduler).expect("String in, String out");
+    h.send_blocking("abc".to_owned());
+    assert_eq!(h.recv_timeout(DEADLINE).as_deref(), Ok("cba"));
+
+    let erased: Box<dyn axon_core::AnyInstance> = Box::new(Instance::new(Reverser));
+    let target = erased.component().clone();
+    let err = Handle::<u32, String>::for_any(erased, &scheduler).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("u32") && text.contains("String"), "{text}");
+    assert_eq!(target.state(), axon_core::ComponentState::Created, "a component that cannot be linked is not started");
+    let handles = scheduler.components().iter().filter(|c| c.name().starts_with("Handle_")).count();
+    assert_eq!(handles, 1, "only the first handle exists: the failed one left nothing behind");
+    drop(h);
+}
+
+// Split into halves, a handle sends from one thread while another reads: more than the boxes
+// hold passes through, and dropping the sending half closes the component's input.
+#[test]
+fn a_split_handle_sends_and_reads_at_once_and_dropping_the_input_ends_the_input() {
+    let scheduler = Scheduler::new();
+    let (mut input, mut output) = Handle::new(Reverser, &scheduler).split();
+    let sender = std::thread::spawn(move || {
+        for i in 0..10_000 {
+            input.send_blocking(format!("{i}"));
+        }
+        // Dropped here: the component's inbox closes once it has taken everything.
+    });
+    let mut count = 0;
+    while let Ok(s) = output.recv_timeout(DEADLINE) {
+        assert_eq!(s, format!("{count}").chars().rev().collect::<String>());
+        count += 1;
+    }
+    sender.join().unwrap();
+    assert_eq!(count, 10_000);
+    assert_eq!(output.join_blocking(), Exit::Finished);
+}

@@ -22,6 +22,16 @@ const BENCHMARKS: &[(&str, &str)] = &[
         "the whole suite, one command: HTTP (/hello vs hyper and actix-web, static files vs nginx, \
          with wrk), bytes per idle connection (vs hyper), axon_chain and lifecycle; prints ours / peer",
     ),
+    (
+        "bench/soak.sh",
+        "the soak: wrk and the hostile clients below against the web server for SOAK_SECONDS (600), \
+         RSS, descriptors, live components and requests every 30 s; passes if all come back when idle",
+    ),
+    (
+        "soak_clients",
+        "the soak's hostile clients: pipelined, aborted mid-request and mid-response, slow readers, \
+         half-closes, bad requests",
+    ),
     ("peer_hyper", "the suite's minimal hyper 1.x server (GET /hello), --port N"),
     ("peer_actix", "the suite's minimal actix-web 4 server (GET /hello), --port N"),
     ("idle_conns", "the suite's client for bytes per idle keep-alive connection of a server process"),

@@ -91,22 +91,9 @@
 //! (bounded) and moves on to the next child when it is wired in. What is still queued in a child's
 //! `inbox` when that child ends is dropped with it (as in Axon).
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box       | carries | what arrives                                                                 |
-//! |-----------|---------|------------------------------------------------------------------------------|
-//! | `inbox`   | `I`     | child's inbox: passed through to the current child's `inbox`                  |
-//! | `next`    | `M`     | requests to replace child: each is given to the factory to make the next child |
-//! | `control` | `Ipc`   | `ProducerFinished` (stop after the queued requests) or `ShutdownMicroprocess` (stop now); other messages are ignored |
-//!
-//! # Outboxes
-//!
-//! | box           | carries  | what leaves                                                               |
-//! |---------------|----------|---------------------------------------------------------------------------|
-//! | `outbox`      | `O`      | child's outbox: what the current child sends out of its `outbox`           |
-//! | `signal`      | `Ipc`    | the stop request that ended the Carousel, passed on as it ends             |
-//! | `_signal`     | `Ipc`    | internal use: for sending shutdown requests to the child's `control`       |
-//! | `requestNext` | `String` | for requesting new child component: `"NEXT"` ([`NEXT`]) when a child has ended |
+//! Listed on [`Carousel`], with what each carries, as Kamaelia lists them on the class.
 //!
 //! # Shutdown
 //!
@@ -257,6 +244,23 @@ type Factory<M, I, O> = Box<dyn FnMut(M) -> Child<I, O> + Send>;
 ///
 /// `M` is what `next` carries (the factory's argument); `I` and `O` are what the Carousel's and
 /// each child's `inbox` and `outbox` carry.
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                                                 |
+/// |-----------|---------|------------------------------------------------------------------------------|
+/// | `inbox`   | `I`     | child's inbox: passed through to the current child's `inbox`                  |
+/// | `next`    | `M`     | requests to replace child: each is given to the factory to make the next child |
+/// | `control` | `Ipc`   | `ProducerFinished` (stop after the queued requests) or `ShutdownMicroprocess` (stop now); other messages are ignored |
+///
+/// # Outboxes
+///
+/// | box           | carries  | what leaves                                                               |
+/// |---------------|----------|---------------------------------------------------------------------------|
+/// | `outbox`      | `O`      | child's outbox: what the current child sends out of its `outbox`           |
+/// | `signal`      | `Ipc`    | the stop request that ended the Carousel, passed on as it ends             |
+/// | `_signal`     | `Ipc`    | internal use: for sending shutdown requests to the child's `control`       |
+/// | `requestNext` | `String` | for requesting new child component: [`"NEXT"`](NEXT) when a child has ended |
 pub struct Carousel<M, I, O> {
     factory: Factory<M, I, O>,
     make_first_request: bool,
@@ -337,7 +341,8 @@ where
             .describe(
                 BoxKind::Inbox,
                 "control",
-                "ProducerFinished (stop after the queued requests) or ShutdownMicroprocess (stop now)",
+                "ProducerFinished (stop after the queued requests) or ShutdownMicroprocess (stop now); other messages \
+                 are ignored",
             )
             .describe(BoxKind::Outbox, "outbox", "child's outbox: what the current child sends out of its outbox")
             .describe(BoxKind::Outbox, "signal", "the stop request that ended the Carousel, passed on as it ends");

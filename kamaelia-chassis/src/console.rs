@@ -201,8 +201,16 @@ impl Component for ConsoleReader {
     fn declare(&self, boxes: &mut Declarations) {
         boxes
             .describe(BoxKind::Inbox, "inbox", "NOT USED")
-            .describe(BoxKind::Inbox, "control", "A shutdown request: end after the current line")
-            .describe(BoxKind::Outbox, "outbox", "Lines that were typed at the console")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "A shutdown request: end after the current line (passed on out of signal)",
+            )
+            .describe(
+                BoxKind::Outbox,
+                "outbox",
+                "Lines that were typed at the console, each ending with the end-of-line text",
+            )
             .describe(
                 BoxKind::Outbox,
                 "signal",
@@ -291,8 +299,11 @@ impl ThreadedComponent for Reading {
 ///
 /// | box      | carries | what leaves                                                         |
 /// |----------|---------|---------------------------------------------------------------------|
-/// | `outbox` | `T`     | With [`forwarder(true)`](Self::forwarder): what reached `inbox`, after writing it; else unused |
+/// | `outbox` | `T`     | NOT USED                                                            |
 /// | `signal` | `Ipc`   | What arrived on `control`; `ProducerFinished` if it ended because its `inbox` closed |
+///
+/// With [`forwarder(true)`](Self::forwarder), `outbox` carries what reached `inbox`, after
+/// writing it, and is described so: "What reached inbox, after writing it".
 ///
 /// # Shutdown
 ///
@@ -378,14 +389,22 @@ impl<T: AsRef<[u8]> + Send + 'static> Component for ConsoleEchoer<T> {
 
     fn declare(&self, boxes: &mut Declarations) {
         boxes
-            .describe(BoxKind::Inbox, "inbox", "Data to write to standard output")
-            .describe(BoxKind::Inbox, "control", "Shutdown signalling")
+            .describe(BoxKind::Inbox, "inbox", "Data to write to standard output, as it is")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "Shutdown signalling: passed on out of signal; ProducerFinished or ShutdownMicroprocess ends it",
+            )
             .describe(
                 BoxKind::Outbox,
                 "outbox",
                 if self.forwarder { "What reached inbox, after writing it" } else { "NOT USED" },
             )
-            .describe(BoxKind::Outbox, "signal", "Shutdown signalling: what arrived on control, passed on");
+            .describe(
+                BoxKind::Outbox,
+                "signal",
+                "What arrived on control; ProducerFinished if it ended because its inbox closed",
+            );
     }
 
     fn class_name(&self) -> Cow<'static, str> {

@@ -90,22 +90,9 @@
 //! children. The one exception is shutdown handling, below. It knows only the children it was
 //! given, not the components those children start.
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box          | carries       | what arrives                                                                  |
-//! |--------------|---------------|-------------------------------------------------------------------------------|
-//! | `inbox`      | `I`           | Passed through to a child if a linkage `("self", "inbox")` says so; otherwise unused |
-//! | `control`    | `Ipc`         | Passed through if `("self", "control")` is linked; otherwise passed on to every child whose `control` is not linked, and remembered if it is a `ShutdownMicroprocess` |
-//! | *X* (any)    | as the child's | Each `("self", X)` source: passed through to the child's inbox it is linked to; described as that inbox |
-//!
-//! # Outboxes
-//!
-//! | box          | carries       | what leaves                                                                   |
-//! |--------------|---------------|-------------------------------------------------------------------------------|
-//! | `outbox`     | `O`           | What a child linked to `("self", "outbox")` sends; otherwise unused           |
-//! | `signal`     | `Ipc`         | What a child linked to `("self", "signal")` sends; if none is, the Graphline's own last word when every child has ended (see Shutdown) |
-//! | *Y* (any)    | as the child's | Each `("self", Y)` destination: what the child's outbox linked to it sends; described as that outbox |
-//! | `_cs_NAME`   | `Ipc`         | Internal, made at activation: control messages passed on to child `NAME` (Kamaelia's `_cs`) |
+//! Listed on [`Graphline`], with what each carries, as Kamaelia lists them on the class.
 //!
 //! # Shutdown
 //!
@@ -390,20 +377,23 @@ struct External {
 ///
 /// # Inboxes
 ///
-/// | box       | carries        | what arrives                                                                          |
-/// |-----------|----------------|---------------------------------------------------------------------------------------|
-/// | `inbox`   | `I`            | Passed through to a child if `("self", "inbox")` is linked; otherwise unused          |
-/// | `control` | `Ipc`          | Passed through if `("self", "control")` is linked; otherwise passed on to every child whose `control` is not linked |
-/// | *X*       | as the child's | Passed through to the child's inbox that `("self", X)` is linked to                    |
+/// | box       | carries        | what arrives                                                                 |
+/// |-----------|----------------|------------------------------------------------------------------------------|
+/// | `inbox`   | `I`            | Passed through to a child if `("self", "inbox")` is linked; otherwise unused |
+/// | `control` | `Ipc`          | Passed through to a child if `("self", "control")` is linked; otherwise passed on to every child whose `control` is not linked |
+/// | *X*       | as the child's | Each `("self", X)` source: passed through to the child's inbox it is linked to; described as that inbox |
 ///
 /// # Outboxes
 ///
-/// | box        | carries        | what leaves                                                                         |
-/// |------------|----------------|-------------------------------------------------------------------------------------|
-/// | `outbox`   | `O`            | From the child linked to `("self", "outbox")`; otherwise unused                     |
-/// | `signal`   | `Ipc`          | From the child linked to `("self", "signal")`; otherwise `ShutdownMicroprocess` or `ProducerFinished` when every child has ended |
-/// | *Y*        | as the child's | From the child's outbox linked to `("self", Y)`                                     |
-/// | `_cs_NAME` | `Ipc`          | Internal: control messages passed on to child `NAME`                                |
+/// | box      | carries        | what leaves                                                                   |
+/// |----------|----------------|-------------------------------------------------------------------------------|
+/// | `outbox` | `O`            | What the child linked to `("self", "outbox")` sends; otherwise unused         |
+/// | `signal` | `Ipc`          | What the child linked to `("self", "signal")` sends; otherwise `ShutdownMicroprocess` or `ProducerFinished` once every child has ended |
+/// | *Y*      | as the child's | Each `("self", Y)` destination: what the child's outbox linked to it sends; described as that outbox |
+///
+/// When it starts, unless `("self", "control")` is linked, the Graphline adds an outbox
+/// `_cs_NAME` (`Ipc`, internal: control messages passed on to child `NAME`, Kamaelia's `_cs`) for
+/// each child `NAME` whose `control` is not linked (see Shutdown in the [module docs](self)).
 #[must_use = "a Graphline does nothing until it is activated"]
 pub struct Graphline<I = (), O = ()> {
     /// The children, in the order given (the order they are activated and receive control

@@ -52,21 +52,9 @@
 //! closes (everything feeding it has gone), it unlinks its `_co<n>` outboxes, so each child's
 //! `inbox` closes in turn (and links them again if something feeds the PAR again).
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box       | carries | what arrives                                                                |
-//! |-----------|---------|-----------------------------------------------------------------------------|
-//! | `inbox`   | `I`     | data, a copy of which goes to every child's `inbox` (or, with `discarding_inbox`, dropped) |
-//! | `control` | `Ipc`   | control messages, each passed to every child's `control`; a `ShutdownMicroprocess` is also remembered for the end |
-//!
-//! # Outboxes
-//!
-//! | box       | carries | what leaves                                                                 |
-//! |-----------|---------|-----------------------------------------------------------------------------|
-//! | `outbox`  | `O`     | what every child sends out of its `outbox`, interleaved                      |
-//! | `signal`  | `Ipc`   | once every child has ended: the `ShutdownMicroprocess` received, else a new `ProducerFinished` |
-//! | `_cs<n>`  | `Ipc`   | internal use, one per child: control messages to child `n` (made when the PAR starts) |
-//! | `_co<n>`  | `I`     | internal use, one per child: copies of `inbox` to child `n` (made when the PAR starts, only when it copies) |
+//! Listed on [`PAR`], with what each carries, as Kamaelia lists them on the class.
 //!
 //! # Shutdown
 //!
@@ -108,6 +96,25 @@ use crate::carousel::{send_or_control, Child, Sent};
 ///
 /// `I` and `O` are what the PAR's and every child's `inbox` and `outbox` carry. The name is
 /// Kamaelia's (an occam `PAR`), capitals included.
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                                                |
+/// |-----------|---------|-----------------------------------------------------------------------------|
+/// | `inbox`   | `I`     | data, a copy of which goes to every child's `inbox`                          |
+/// | `control` | `Ipc`   | control messages, each passed to every child's `control`; a `ShutdownMicroprocess` is also remembered for the end |
+///
+/// # Outboxes
+///
+/// | box       | carries | what leaves                                                                 |
+/// |-----------|---------|-----------------------------------------------------------------------------|
+/// | `outbox`  | `O`     | what every child sends out of its `outbox`, interleaved                      |
+/// | `signal`  | `Ipc`   | once every child has ended: the `ShutdownMicroprocess` received, else a new `ProducerFinished` |
+///
+/// A PAR made with [`discarding_inbox`](PAR::discarding_inbox) describes its `inbox` as
+/// `NOT USED: read and dropped`. When it starts it adds, for each child `n`, an outbox `_cs<n>`
+/// (`Ipc`, internal use: control messages to child `n`) and, if it copies its `inbox`, an outbox
+/// `_co<n>` (`I`, internal use: copies of `inbox` to child `n`).
 #[allow(clippy::upper_case_acronyms)]
 pub struct PAR<I, O> {
     children: Vec<Child<I, O>>,
@@ -195,7 +202,12 @@ impl<I: Send + 'static, O: Send + 'static> Component for PAR<I, O> {
         };
         boxes
             .describe(BoxKind::Inbox, "inbox", inbox)
-            .describe(BoxKind::Inbox, "control", "control messages, each passed to every child's control")
+            .describe(
+                BoxKind::Inbox,
+                "control",
+                "control messages, each passed to every child's control; a ShutdownMicroprocess is also remembered \
+                 for the end",
+            )
             .describe(BoxKind::Outbox, "outbox", "what every child sends out of its outbox, interleaved")
             .describe(
                 BoxKind::Outbox,

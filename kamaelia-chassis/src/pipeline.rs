@@ -84,19 +84,9 @@
 //! does not intercept its boxes. It knows only the children it was given, not the components
 //! those children start.
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box       | carries | what arrives                                                  |
-//! |-----------|---------|---------------------------------------------------------------|
-//! | `inbox`   | `I`     | Passed through to the first child's `inbox`                   |
-//! | `control` | `Ipc`   | Passed through to the first child's `control`                 |
-//!
-//! # Outboxes
-//!
-//! | box      | carries | what leaves                                                               |
-//! |----------|---------|---------------------------------------------------------------------------|
-//! | `outbox` | `O`     | What the last child sends from its `outbox`; unused if circular           |
-//! | `signal` | `Ipc`   | What the last child sends from its `signal`; unused if circular           |
+//! Listed on [`Pipeline`], with what each carries, as Kamaelia lists them on the class.
 //!
 //! # Shutdown
 //!
@@ -148,10 +138,10 @@ use axon_core::{
 ///
 /// # Outboxes
 ///
-/// | box      | carries | what leaves                                                     |
-/// |----------|---------|-----------------------------------------------------------------|
-/// | `outbox` | `O`     | What the last child sends from its `outbox`; unused if circular |
-/// | `signal` | `Ipc`   | What the last child sends from its `signal`; unused if circular |
+/// | box      | carries | what leaves                                                       |
+/// |----------|---------|-------------------------------------------------------------------|
+/// | `outbox` | `O`     | What the last child sends from its `outbox` (unused if circular) |
+/// | `signal` | `Ipc`   | What the last child sends from its `signal` (unused if circular) |
 #[must_use = "a Pipeline does nothing until it is activated or run"]
 pub struct Pipeline<I, O> {
     /// The children, first to last. Never empty: [`Pipeline::new`] takes the first one.

@@ -56,20 +56,9 @@
 //! the next child when it is wired in. What is still queued in a child's `inbox` when it ends is
 //! dropped with it (as in Axon).
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box       | carries | what arrives                                                                  |
-//! |-----------|---------|-------------------------------------------------------------------------------|
-//! | `inbox`   | `I`     | passed through to the current child's `inbox`                                  |
-//! | `control` | `Ipc`   | `ShutdownMicroprocess`: stop the current child and the sequence; anything else is read and ignored |
-//!
-//! # Outboxes
-//!
-//! | box       | carries | what leaves                                                                   |
-//! |-----------|---------|-------------------------------------------------------------------------------|
-//! | `outbox`  | `O`     | what the current child sends out of its `outbox`                               |
-//! | `signal`  | `Ipc`   | `ProducerFinished` when the sequence is done, or the `ShutdownMicroprocess` that stopped it |
-//! | `_signal` | `Ipc`   | internal use: passes a `ShutdownMicroprocess` on to the current child's `control` |
+//! Listed on [`Seq`], with what each carries, as Kamaelia lists them on the class.
 //!
 //! # Shutdown
 //!
@@ -122,6 +111,21 @@ enum Item<I, O> {
 /// Runs its children one after the other; see the [module docs](self).
 ///
 /// `I` and `O` are what the Seq's and every child's `inbox` and `outbox` carry.
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                                                  |
+/// |-----------|---------|-------------------------------------------------------------------------------|
+/// | `inbox`   | `I`     | passed through to the current child's `inbox`                                  |
+/// | `control` | `Ipc`   | `ShutdownMicroprocess`: stop the current child and the sequence; anything else is read and ignored |
+///
+/// # Outboxes
+///
+/// | box       | carries | what leaves                                                                   |
+/// |-----------|---------|-------------------------------------------------------------------------------|
+/// | `outbox`  | `O`     | what the current child sends out of its `outbox`                               |
+/// | `signal`  | `Ipc`   | `ProducerFinished` when the sequence is done, or the `ShutdownMicroprocess` that stopped it |
+/// | `_signal` | `Ipc`   | internal use: passes a `ShutdownMicroprocess` on to the current child's `control` |
 pub struct Seq<I, O> {
     items: Vec<Item<I, O>>,
 }

@@ -78,19 +78,10 @@
 //! destroy data the peer has received but not yet read; lingering avoids that (as web servers'
 //! "lingering close" does).
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box       | carries | what arrives                                                                  |
-//! |-----------|---------|-------------------------------------------------------------------------------|
-//! | `inbox`   | `T`: `Bytes` by default, or [`Payload`] | Data to send to the peer, written in order (file regions sent by the kernel) |
-//! | `control` | `Ipc`   | `ProducerFinished` / `ShutdownMicroprocess` / `Shutdown`: flush `inbox`, then close; others are ignored |
-//!
-//! # Outboxes
-//!
-//! | box      | carries | what leaves                                                                   |
-//! |----------|---------|-------------------------------------------------------------------------------|
-//! | `outbox` | `Bytes` | Data received from the peer, in chunks of at most `read_buffer_size` bytes    |
-//! | `signal` | `Ipc`   | When the adapter ends: the `ShutdownMicroprocess` that stopped it, passed on, or else a `ProducerFinished` whose message says how the connection ended |
+//! Listed on [`ConnectedSocketAdapter`], with what each carries, as Kamaelia lists them on the
+//! class.
 //!
 //! # Shutdown
 //!
@@ -274,6 +265,26 @@ impl AdapterSettings {
 /// `T` is what its `inbox` carries: [`Bytes`] (the default, made by [`new`](Self::new) and
 /// [`with_settings`](Self::with_settings)), or any other [`Outgoing`] type, such as [`Payload`]
 /// for bytes and file regions ([`carrying`](Self::carrying)).
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                                                  |
+/// |-----------|---------|-------------------------------------------------------------------------------|
+/// | `inbox`   | `T`     | Data to send to the peer, written in order                                    |
+/// | `control` | `Ipc`   | `ProducerFinished` or `ShutdownMicroprocess`: write what is queued in `inbox`, then close |
+///
+/// # Outboxes
+///
+/// | box      | carries | what leaves                                                                   |
+/// |----------|---------|-------------------------------------------------------------------------------|
+/// | `outbox` | `Bytes` | Data received from the peer                                                   |
+/// | `signal` | `Ipc`   | When the connection ends: `ProducerFinished` saying how (or the `ShutdownMicroprocess` that ended it) |
+///
+/// File regions on `inbox` ([`Payload`]) are sent by the kernel. A `Shutdown` on `control` closes
+/// as the other two do; other control messages are ignored. What leaves `outbox` comes in chunks
+/// of at most [`read_buffer_size`](AdapterSettings::read_buffer_size) bytes. When the adapter
+/// ends, `signal` passes on the `ShutdownMicroprocess` that stopped it, or else sends a
+/// `ProducerFinished` whose message says how the connection ended.
 pub struct ConnectedSocketAdapter<T = Bytes> {
     stream: TcpStream,
     settings: AdapterSettings,
@@ -793,7 +804,7 @@ async fn write_rest(
             Progress::Done => return Ok(()),
             Progress::Full => writable(wr, timeout).await?,
             // (In a group, behind the members that are ready; otherwise behind the tasks.)
-            Progress::Turn => axon_core::group::yield_now().await,
+            Progress::Turn => axon_core::yield_now().await,
         }
         progress = write_now(wr, &mut batch, activity)?;
     }

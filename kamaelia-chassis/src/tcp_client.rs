@@ -49,25 +49,15 @@
 //! Data sent to the client while it is still connecting waits in its `inbox` (bounded, as every
 //! inbox), and is written once the connection is made.
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box       | carries | what arrives                                                                 |
-//! |-----------|---------|------------------------------------------------------------------------------|
-//! | `inbox`   | `Bytes` | Data to send to the server                                                   |
-//! | `control` | `Ipc`   | `ProducerFinished`: send what is queued, then close (with `wait_for_serverclose`: close only the sending side and wait for the server to close); `ShutdownMicroprocess`: send what is queued, then close |
-//!
-//! # Outboxes
-//!
-//! | box      | carries | what leaves                                                                   |
-//! |----------|---------|-------------------------------------------------------------------------------|
-//! | `outbox` | `Bytes` | Data received from the server                                                 |
-//! | `signal` | `Ipc`   | When the client ends: `ProducerFinished` whose message says how the connection ended (or why it could not be made), or the `ShutdownMicroprocess` that stopped it |
+//! Listed on [`TCPClient`], with what each carries, as Kamaelia lists them on the class.
 //!
 //! # Shutdown
 //!
 //! The client ends when its connection ends (the server closed it, it failed, or it was closed
-//! on request; see the table above), after everything received has left its `outbox`, and then
-//! sends its last message out of `signal`, so a consumer downstream ends after the data.
+//! on request; see `control` on [`TCPClient`]), after everything received has left its `outbox`,
+//! and then sends its last message out of `signal`, so a consumer downstream ends after the data.
 //!
 //! **If it cannot connect** (the name does not resolve, the connection is refused, or
 //! `connect_timeout` passes) it sends a `ProducerFinished` whose message is the error's text
@@ -158,6 +148,23 @@ pub enum TcpClientError {
 }
 
 /// Connects to `host:port`; bytes in, bytes out. See the [module docs](self).
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                                                 |
+/// |-----------|---------|------------------------------------------------------------------------------|
+/// | `inbox`   | `Bytes` | Data to send to the server                                                   |
+/// | `control` | `Ipc`   | `ProducerFinished` or `ShutdownMicroprocess`: send what is queued, then close |
+///
+/// # Outboxes
+///
+/// | box      | carries | what leaves                                                                   |
+/// |----------|---------|-------------------------------------------------------------------------------|
+/// | `outbox` | `Bytes` | Data received from the server                                                 |
+/// | `signal` | `Ipc`   | When the client ends: `ProducerFinished` whose message says how the connection ended (or why it could not be made), or the `ShutdownMicroprocess` that stopped it |
+///
+/// With [`wait_for_serverclose`](ClientSettings::wait_for_serverclose), a `ProducerFinished` on
+/// `control` closes only the sending side, and the client waits for the server to close.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TCPClient {
     /// The server's name or address.
@@ -197,7 +204,8 @@ impl Component for TCPClient {
             .describe(
                 BoxKind::Outbox,
                 "signal",
-                "When the client ends: ProducerFinished saying how the connection ended or why it failed",
+                "When the client ends: ProducerFinished whose message says how the connection ended (or why it could \
+                 not be made), or the ShutdownMicroprocess that stopped it",
             );
     }
 

@@ -58,19 +58,10 @@
 //! [`Threaded`](axon_core::Threaded) component for blocking work). A function that panics ends
 //! this component alone, as any component's panic does.
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box       | carries | what arrives |
-//! |-----------|---------|--------------|
-//! | `inbox`   | `I`     | Messages to transform (or to filter) |
-//! | `control` | `Ipc`   | Shutdown signalling |
-//!
-//! # Outboxes
-//!
-//! | box      | carries | what leaves |
-//! |----------|---------|-------------|
-//! | `outbox` | `O`     | What the function made of each message (or the messages that pass) |
-//! | `signal` | `Ipc`   | Shutdown signalling: what arrived on control, passed on |
+//! Listed on [`PureTransformer`] and on [`Filter`], with what each carries, as Kamaelia lists
+//! them on the class.
 //!
 //! # Porting from Kamaelia
 //!
@@ -91,6 +82,20 @@ use axon_core::ipc::ProducerFinished;
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations, Event};
 
 /// Applies a function to every message; see the [module docs](self).
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives          |
+/// |-----------|---------|-----------------------|
+/// | `inbox`   | `I`     | Messages to transform |
+/// | `control` | `Ipc`   | Shutdown signalling   |
+///
+/// # Outboxes
+///
+/// | box      | carries | what leaves                                               |
+/// |----------|---------|-----------------------------------------------------------|
+/// | `outbox` | `O`     | What the function made of each message                    |
+/// | `signal` | `Ipc`   | Shutdown signalling: what arrived on `control`, passed on |
 pub struct PureTransformer<I, O, F> {
     function: F,
     _types: PhantomData<fn(I) -> O>,
@@ -150,6 +155,20 @@ where
 }
 
 /// Passes on the messages a predicate accepts; see the [module docs](self).
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives          |
+/// |-----------|---------|-----------------------|
+/// | `inbox`   | `T`     | Messages to filter    |
+/// | `control` | `Ipc`   | Shutdown signalling   |
+///
+/// # Outboxes
+///
+/// | box      | carries | what leaves                                               |
+/// |----------|---------|-----------------------------------------------------------|
+/// | `outbox` | `T`     | The messages that pass                                    |
+/// | `signal` | `Ipc`   | Shutdown signalling: what arrived on `control`, passed on |
 pub struct Filter<T, P> {
     predicate: P,
     _carries: PhantomData<fn(T) -> T>,

@@ -48,7 +48,7 @@ pub const HELLO_PAGE: &str = "<html><body><h1>Hello World</h1><P>Woo!!</body></h
 /// It sends its head (no length: the server frames the page as chunked, or closes after it on
 /// HTTP/1.0), the page, and `ProducerFinished`, then ends, without looking at its inboxes. It
 /// needs only the standard four boxes, so a server runs it in the connection's handler host
-/// ([`crate::host`]) rather than making a component of it for each request.
+/// (see [`Handler`](crate::Handler)) rather than making a component of it for each request.
 ///
 /// # Inboxes
 ///
@@ -277,7 +277,7 @@ impl<T: Display + Send + 'static> Component for ExampleWrapper<T> {
 /// finishes; the wrapper shows it (as Kamaelia's request dictionary, escaped) and finishes in turn, and the
 /// Pipeline ends when both have. Its two children stay behind in whatever runs it, so a
 /// connection's handler host that runs it ends after it, and the next request gets a new one
-/// (see [`crate::host`]).
+/// (see [`Handler`](crate::Handler)).
 ///
 /// # Inboxes
 ///

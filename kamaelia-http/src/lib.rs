@@ -45,9 +45,8 @@
 //!   The connection's state machine is in `parser/mod.rs`, reading a head in `parser/head.rs`.
 //! * [`request_handler`]: [`HTTPRequestHandler`], one handler per request, responses on the wire:
 //!   one request and its response (`exchange.rs`), writing the response (`writing.rs`), how each
-//!   handler runs (`hosting.rs`, the only user of the core's hosting), the access log
-//!   (`log_line.rs`).
-//! * [`host`]: the connection's handler host, which runs plain handlers in boxes linked once.
+//!   handler runs (`hosting.rs`, the only user of the core's
+//!   [`ChildHost`](axon_core::host::ChildHost)), the access log (`log_line.rs`).
 //! * `decode` and `encode` (crate-private): a request body's framing in, a response's out.
 //! * [`shutdown`]: [`HTTPShutdownLogicHandling`], who tells whom that the connection ends.
 //! * [`request`]: [`Request`], Kamaelia's request dictionary, typed.
@@ -66,14 +65,10 @@
 //! `docs/porting.md` in the repository sets the cookbook page beside these examples and lists
 //! every behaviour that differs from Kamaelia's server, with why.
 
-#[cfg(test)]
-#[path = "../tests/support/box_tables.rs"]
-mod box_tables;
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;
 pub mod handlers;
-pub mod host;
 pub mod http_server;
 pub mod minimal;
 pub mod parser;

@@ -16,12 +16,10 @@
 //! otherwise chunked (HTTP/1.1) or close-delimited (HTTP/1.0). A handler that ends, fails or
 //! signals before sending a head gets its client a 500.
 
-use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 
-use axon_core::{AnyInstance, Component, Context, Hosted, Instance, IntoInstance};
+use axon_core::host::Job;
+use axon_core::{AnyInstance, Component, IntoInstance};
 pub use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
@@ -171,19 +169,62 @@ impl From<Vec<u8>> for Resource {
 /// whose `outbox` sends [`Resource`] (a struct implementing [`Component`], a `Pipeline`, a
 /// `Graphline` instance...). Factories return `impl Into<Handler>`.
 ///
-/// A handler given as a component's value (not yet an instance) that needs only the standard four
-/// boxes ([`axon_core::hostable`]) is run in the connection's handler host
-/// ([`HttpSettings::handler_host_idle`](crate::HttpSettings::handler_host_idle)); any other is
-/// made into a component of its own, linked, and removed after its response.
+/// How it runs is the request handler's business. A handler given as a component's value (not
+/// yet an instance) that needs only the standard four boxes ([`is_hostable`](Self::is_hostable))
+/// runs in the connection's *handler host* (a component linked to the request handler once, kept
+/// while requests follow each other: see
+/// [`HttpSettings::handler_host_idle`](crate::HttpSettings::handler_host_idle) and
+/// [`axon_core::host`]): to the handler nothing differs but its id and name, which are the
+/// host's. Any other is made into a component of its own, linked, and removed after its
+/// response.
+///
+/// # Example
+///
+/// Two requests on one connection: one host, a child of the request handler kept between them,
+/// runs both handlers (with no host, `handler_host_idle: None`, each handler would have been a
+/// child of its own, removed after its response):
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// use axon_core::{Handle, Instance, Scheduler};
+/// use kamaelia_http::http_server::shared_factory;
+/// use kamaelia_http::{Handler, HelloHandler, HTTPRequestHandler, HttpSettings, Method, Parsed, Payload, Request};
+///
+/// // A component value with the standard four boxes can be hosted; a component already made
+/// // (an `Instance`) cannot.
+/// let request = || Request::new(Method::GET, "/");
+/// assert!(Handler::from(HelloHandler::new(request())).is_hostable());
+/// assert!(!Handler::from(Instance::new(HelloHandler::new(request()))).is_hostable());
+///
+/// let settings = HttpSettings { handler_host_idle: Some(Duration::from_secs(60)), ..HttpSettings::default() };
+/// let handler = HTTPRequestHandler::new(shared_factory(HelloHandler::new), Arc::new(settings));
+/// let scheduler = Scheduler::new();
+/// let mut connection = Handle::new(handler, &scheduler);
+/// for _ in 0..2 {
+///     connection.send_blocking(Parsed::Head(Box::new(Request::new(Method::GET, "/hello"))));
+///     connection.send_blocking(Parsed::End);
+///     let mut response = Vec::new();
+///     while !response.ends_with(b"0\r\n\r\n") {
+///         let Some(Payload::Bytes(bytes)) = connection.recv_blocking() else { panic!("bytes") };
+///         response.extend_from_slice(&bytes);
+///     }
+/// }
+/// let children = connection.component().children();
+/// assert_eq!(children.len(), 1);
+/// assert!(children[0].name().starts_with("HandlerHost"), "{}", children[0].name());
+/// ```
 pub struct Handler {
     kind: Kind,
 }
 
-enum Kind {
-    /// A behaviour that can be hosted.
-    Behaviour(Box<dyn HostedJob>),
-    /// A component of its own.
-    Made(Box<dyn AnyInstance>),
+/// The kinds of handler. (A component today; a handler that the request handler runs itself,
+/// without a component, would be another kind beside it.)
+pub(crate) enum Kind {
+    /// A component made per request, run by the core's [`ChildHost`](axon_core::host::ChildHost):
+    /// in the connection's handler host if it can be hosted, otherwise as a component of its own.
+    Component(Job<Bytes, Resource>),
 }
 
 impl<P> From<P> for Handler
@@ -192,81 +233,42 @@ where
     P::Component: Component<Inbox = Bytes, Outbox = Resource>,
 {
     fn from(handler: P) -> Self {
-        let kind = match handler.into_behaviour() {
-            Ok(behaviour) if axon_core::hostable(&behaviour) => Kind::Behaviour(Box::new(behaviour)),
-            Ok(behaviour) => Kind::Made(Box::new(Instance::new(behaviour))),
-            Err(instance) => Kind::Made(Box::new(instance)),
-        };
-        Handler { kind }
+        Handler { kind: Kind::Component(Job::from(handler)) }
     }
 }
 
 impl Handler {
     /// True if it can run in a connection's handler host (see the type's docs).
     pub fn is_hostable(&self) -> bool {
-        matches!(self.kind, Kind::Behaviour(_))
+        match &self.kind {
+            Kind::Component(job) => job.is_hostable(),
+        }
     }
 
     /// Its component's name if it has been made into a component (`Pipeline_12`), otherwise its
     /// class name (`HelloHandler`).
     pub fn name(&self) -> String {
         match &self.kind {
-            Kind::Behaviour(job) => job.class_name().into_owned(),
-            Kind::Made(instance) => instance.component().name().to_owned(),
+            Kind::Component(job) => job.name(),
         }
     }
 
     /// The handler as a component of its own (made now if it was not), to link and activate.
     pub fn into_instance(self) -> Box<dyn AnyInstance> {
         match self.kind {
-            Kind::Behaviour(job) => job.into_instance(),
-            Kind::Made(instance) => instance,
+            Kind::Component(job) => job.into_instance(),
         }
     }
 
-    /// The behaviour to host, or the component.
-    pub(crate) fn into_kind(self) -> Result<Box<dyn HostedJob>, Box<dyn AnyInstance>> {
-        match self.kind {
-            Kind::Behaviour(job) => Ok(job),
-            Kind::Made(instance) => Err(instance),
-        }
+    /// What kind of handler it is, to run it.
+    pub(crate) fn into_kind(self) -> Kind {
+        self.kind
     }
 }
 
 impl fmt::Debug for Handler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Handler").field(&self.name()).finish()
-    }
-}
-
-/// A handler's behaviour, its type erased, to run in the connection's handler host
-/// ([`crate::host`]) or to make into a component of its own.
-pub(crate) trait HostedJob: Send {
-    /// Runs it in the host's boxes.
-    fn run<'a>(
-        self: Box<Self>,
-        ctx: &'a mut Context<Bytes, Resource>,
-    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>>;
-    /// Makes it a component of its own.
-    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance>;
-    /// Its class name (`HelloHandler`).
-    fn class_name(&self) -> Cow<'static, str>;
-}
-
-impl<C: Component<Inbox = Bytes, Outbox = Resource>> HostedJob for C {
-    fn run<'a>(
-        self: Box<Self>,
-        ctx: &'a mut Context<Bytes, Resource>,
-    ) -> Pin<Box<dyn Future<Output = Hosted> + Send + 'a>> {
-        Box::pin(ctx.host(*self))
-    }
-
-    fn into_instance(self: Box<Self>) -> Box<dyn AnyInstance> {
-        Box::new(Instance::new(*self))
-    }
-
-    fn class_name(&self) -> Cow<'static, str> {
-        Component::class_name(self)
     }
 }
 

@@ -40,7 +40,7 @@ pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
 /// Requests that follow each other closer than this (a browser fetching a page's parts, a busy
 /// API client) have their handlers run by the host, whose boxes stay linked, instead of a new
 /// component each; a connection idle for longer (from one to two times this) keeps no host
-/// (about 1.6 KB less per idle connection). See [`crate::host`].
+/// (about 1.6 KB less per idle connection). See [`Handler`](crate::Handler).
 pub const DEFAULT_HANDLER_HOST_IDLE: Duration = Duration::from_millis(100);
 
 /// The `Server` field sent with every response.

@@ -6,12 +6,9 @@
 //! Each component is made, activated on a scheduler of its own and looked at through
 //! [`Scheduler::introspect`](axon_core::Scheduler::introspect) before its body runs (the runtime
 //! is a current-thread one, and nothing is awaited in between). Its source is read with
-//! `include_str!`, and its tables parsed with `support/box_tables.rs`, which the other crates'
-//! tests can use too. (The connection's handler host is crate-private: `src/host.rs` checks it the
-//! same way in its unit tests.)
-
-#[path = "support/box_tables.rs"]
-mod box_tables;
+//! `include_str!`, and its tables parsed with the workspace's test support, the `box-tables`
+//! crate, which axon-core's and kamaelia-chassis's tests use too. (The connection's handler host is
+//! crate-private: `src/host.rs` checks it the same way in its unit tests.)
 
 use std::sync::Arc;
 

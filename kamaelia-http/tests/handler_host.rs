@@ -1,8 +1,9 @@
-//! The connection's handler host (`kamaelia_http::host`): consecutive requests on a keep-alive
-//! connection have their handlers run in one host component; what one handler leaves behind
-//! (unread body, children, a failure) does not reach the next; the host goes when the
-//! connection idles, and with the connection; `handler_host_idle: None` gives a component per
-//! request. Real sockets, as elsewhere.
+//! The connection's handler host (the request handler runs its handlers through the core's
+//! `axon_core::host::ChildHost`): consecutive requests on a keep-alive connection have their
+//! handlers run in one host component; what one handler leaves behind (unread body, children, a
+//! failure) does not reach the next; the host goes when the connection idles, and with the
+//! connection; `handler_host_idle: None` gives a component per request. Real sockets, as
+//! elsewhere.
 
 mod support;
 

@@ -23,16 +23,20 @@ use super::hub::{inbox_service, Hub, Publishing};
 ///
 /// | box       | carries | what arrives                                                               |
 /// |-----------|---------|----------------------------------------------------------------------------|
-/// | `inbox`   | `T`     | what to publish: linked straight to the backplane's `inbox` (read here only with `forwarder`) |
+/// | `inbox`   | `T`     | what to publish: linked straight to the backplane's `inbox`                  |
 /// | `control` | `Ipc`   | echoed out of `signal`; `ProducerFinished` or `ShutdownMicroprocess` ends it |
 ///
 /// # Outboxes
 ///
 /// | box       | carries | what leaves                                                                |
 /// |-----------|---------|----------------------------------------------------------------------------|
-/// | `outbox`  | `T`     | with `forwarder`, a copy of everything published; else NOT USED             |
+/// | `outbox`  | `T`     | NOT USED                                                                   |
 /// | `signal`  | `Ipc`   | every control message, passed on                                           |
 /// | `_outbox` | `T`     | internal use: with `forwarder`, to the backplane's `inbox`                  |
+///
+/// A [`forwarder`](PublishTo::forwarder) reads its `inbox` itself, and describes its boxes so:
+/// `inbox`, "what to publish; each message is also sent out of outbox"; `outbox`, "a copy of
+/// everything published".
 pub struct PublishTo<T> {
     name: String,
     forwarder: bool,

@@ -42,7 +42,7 @@ pub fn subscriber_count(backplane: &ComponentRef) -> usize {
 /// |-----------------|-------------------|-----------------------------------------------------------------|
 /// | `inbox`         | `T`               | what publishers publish (`PublishTo` links here)                 |
 /// | `control`       | `Ipc`             | passed on to every subscriber; `ProducerFinished` or `ShutdownMicroprocess` also ends the backplane |
-/// | `configuration` | `Subscription<T>` | subscribers asking to be added or removed (`SubscribeTo` links here); unbounded |
+/// | `configuration` | `Subscription<T>` | subscribers asking to be added or removed (`SubscribeTo` links here) |
 ///
 /// # Outboxes
 ///
@@ -50,8 +50,11 @@ pub fn subscriber_count(backplane: &ComponentRef) -> usize {
 /// |----------------|---------|-----------------------------------------------------------------------|
 /// | `outbox`       | `T`     | NOT USED                                                               |
 /// | `signal`       | `Ipc`   | the `ProducerFinished` or `ShutdownMicroprocess` that ended it, passed on (or its own `ProducerFinished`, with [`end_after_publishers`](Backplane::end_after_publishers)) |
-/// | `_data_<id>`   | `T`     | internal use, one per subscriber: copies of everything published, to subscriber `<id>` |
-/// | `_control_<id>`| `Ipc`   | internal use, one per subscriber: control messages, to subscriber `<id>` |
+///
+/// `configuration` is unbounded: a subscriber puts its request there as it is activated, without
+/// waiting. For each subscriber `<id>` it takes in, the backplane adds two outboxes, removed when
+/// the subscriber goes: `_data_<id>` (`T`, internal use: copies of everything published, to that
+/// subscriber) and `_control_<id>` (`Ipc`, internal use: control messages, to that subscriber).
 pub struct Backplane<T> {
     name: String,
     capacity: usize,
@@ -193,7 +196,8 @@ impl<T: Clone + Send + 'static> Component for Backplane<T> {
             .describe(
                 BoxKind::Outbox,
                 "signal",
-                "the ProducerFinished or ShutdownMicroprocess that ended it, passed on",
+                "the ProducerFinished or ShutdownMicroprocess that ended it, passed on (or its own ProducerFinished, \
+                 with end_after_publishers)",
             );
     }
 

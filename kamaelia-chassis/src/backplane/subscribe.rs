@@ -178,12 +178,14 @@ impl<T: Clone + Send + 'static> Component for SubscribeTo<T> {
             .describe(
                 BoxKind::Inbox,
                 "inbox",
-                "copies of what is published (the backplane links here), and anything else linked here",
+                "copies of what is published (the backplane links here), and anything else linked here; all sent on \
+                 out of outbox",
             )
             .describe(
                 BoxKind::Inbox,
                 "control",
-                "from upstream and from the backplane: echoed out of signal; ProducerFinished or ShutdownMicroprocess ends it",
+                "from its own upstream and from the backplane: echoed out of signal; ProducerFinished or \
+                 ShutdownMicroprocess ends it",
             )
             .describe(BoxKind::Outbox, "outbox", "everything that reached inbox")
             .describe(BoxKind::Outbox, "signal", "control messages, passed on; the last is the one that ended it");

@@ -146,21 +146,10 @@
 //! Stopping the server component itself ([`ComponentRef::stop`]) stops every connection at once.
 //! The example programs also shut down gracefully on Ctrl-C and SIGTERM (`tokio::signal`).
 //!
-//! # Inboxes
+//! # Inboxes and outboxes
 //!
-//! | box       | carries | what arrives                                                          |
-//! |-----------|---------|-----------------------------------------------------------------------|
-//! | `inbox`   | `()`    | NOT USED                                                              |
-//! | `control` | `Ipc`   | `ShutdownMicroprocess`: shut down gracefully (see above); others are ignored |
-//!
-//! # Outboxes
-//!
-//! | box      | carries | what leaves                                                            |
-//! |----------|---------|------------------------------------------------------------------------|
-//! | `outbox` | `()`    | NOT USED                                                               |
-//! | `signal` | `Ipc`   | When the server ends: the `ShutdownMicroprocess` that stopped it, else `ProducerFinished` (with the error's text if it could not bind) |
-//! | `protocolHandlerShutdownSignal*` | `Ipc` | One per connection, to its protocol's `control` |
-//! | `connectedSocketShutdownSignal*` | `Ipc` | One per connection, to its adapter's `control` |
+//! The three servers, [`SimpleServer`], [`ServerCore`] and [`BoundServer`], have the same boxes,
+//! listed on each with what each carries, as Kamaelia lists them on the class.
 //!
 //! # Porting from Kamaelia
 //!

@@ -19,6 +19,25 @@ use super::settings::{ServerSettings, SocketOptions};
 
 /// A server whose protocol factory is told each connection's addresses (Kamaelia's `ServerCore`,
 /// also `MoreComplexServer`): see the [module docs](crate::server).
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                                                     |
+/// |-----------|---------|----------------------------------------------------------------------------------|
+/// | `inbox`   | `()`    | NOT USED                                                                         |
+/// | `control` | `Ipc`   | `ShutdownMicroprocess`: stop accepting, let connections finish, then end; others are ignored |
+///
+/// # Outboxes
+///
+/// | box      | carries | what leaves                                                                       |
+/// |----------|---------|-----------------------------------------------------------------------------------|
+/// | `outbox` | `()`    | NOT USED                                                                          |
+/// | `signal` | `Ipc`   | When the server ends: the `ShutdownMicroprocess` that stopped it, else `ProducerFinished` (with the error's text if it could not bind) |
+///
+/// For each connection it adds two outboxes, removed when the connection ends:
+/// `protocolHandlerShutdownSignal*` and `connectedSocketShutdownSignal*` (`Ipc`, to the
+/// protocol's and to the adapter's `control`; a number is appended to a name already taken).
+/// See "How it works" in the [module docs](crate::server).
 pub struct ServerCore<F> {
     /// Makes the protocol component for each connection, given its addresses.
     pub protocol: F,
@@ -92,16 +111,21 @@ fn listen(address: SocketAddr, options: &SocketOptions) -> Result<TcpListener, S
     socket.listen(options.backlog).map_err(|source| ServerError::Listen { address, source })
 }
 
-/// The boxes every server declares (see the tables in the [module docs](crate::server)).
+/// The boxes every server declares (see the tables on [`ServerCore`]).
 pub(super) fn declare_server_boxes(boxes: &mut Declarations) {
     boxes
         .describe(BoxKind::Inbox, "inbox", "NOT USED")
-        .describe(BoxKind::Inbox, "control", "ShutdownMicroprocess: stop accepting, let connections finish, then end")
+        .describe(
+            BoxKind::Inbox,
+            "control",
+            "ShutdownMicroprocess: stop accepting, let connections finish, then end; others are ignored",
+        )
         .describe(BoxKind::Outbox, "outbox", "NOT USED")
         .describe(
             BoxKind::Outbox,
             "signal",
-            "When the server ends: the ShutdownMicroprocess that stopped it, or ProducerFinished",
+            "When the server ends: the ShutdownMicroprocess that stopped it, else ProducerFinished (with the error's \
+             text if it could not bind)",
         );
 }
 
@@ -148,6 +172,25 @@ where
 
 /// A server whose socket is listening: activate it to serve. Made by [`SimpleServer::bind`](super::SimpleServer::bind) or
 /// [`ServerCore::bind`]; its component name is `SimpleServer_<id>` or `ServerCore_<id>`.
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                                                     |
+/// |-----------|---------|----------------------------------------------------------------------------------|
+/// | `inbox`   | `()`    | NOT USED                                                                         |
+/// | `control` | `Ipc`   | `ShutdownMicroprocess`: stop accepting, let connections finish, then end; others are ignored |
+///
+/// # Outboxes
+///
+/// | box      | carries | what leaves                                                                       |
+/// |----------|---------|-----------------------------------------------------------------------------------|
+/// | `outbox` | `()`    | NOT USED                                                                          |
+/// | `signal` | `Ipc`   | When the server ends: the `ShutdownMicroprocess` that stopped it, else `ProducerFinished` (with the error's text if it could not bind) |
+///
+/// For each connection it adds two outboxes, removed when the connection ends:
+/// `protocolHandlerShutdownSignal*` and `connectedSocketShutdownSignal*` (`Ipc`, to the
+/// protocol's and to the adapter's `control`; a number is appended to a name already taken).
+/// See "How it works" in the [module docs](crate::server).
 pub struct BoundServer<P: Component> {
     /// `SimpleServer` or `ServerCore`: its class name.
     kind: &'static str,

@@ -23,6 +23,25 @@ use super::settings::{ServerSettings, SocketOptions};
 /// Construct it with [`SimpleServer::new`], or as a struct literal (whose `protocol` is a
 /// function of no arguments, or one of the connection wrapped in [`WithConnection`]); then either
 /// [`bind`](Self::bind) it and activate the [`BoundServer`], or activate it directly.
+///
+/// # Inboxes
+///
+/// | box       | carries | what arrives                                                                     |
+/// |-----------|---------|----------------------------------------------------------------------------------|
+/// | `inbox`   | `()`    | NOT USED                                                                         |
+/// | `control` | `Ipc`   | `ShutdownMicroprocess`: stop accepting, let connections finish, then end; others are ignored |
+///
+/// # Outboxes
+///
+/// | box      | carries | what leaves                                                                       |
+/// |----------|---------|-----------------------------------------------------------------------------------|
+/// | `outbox` | `()`    | NOT USED                                                                          |
+/// | `signal` | `Ipc`   | When the server ends: the `ShutdownMicroprocess` that stopped it, else `ProducerFinished` (with the error's text if it could not bind) |
+///
+/// For each connection it adds two outboxes, removed when the connection ends:
+/// `protocolHandlerShutdownSignal*` and `connectedSocketShutdownSignal*` (`Ipc`, to the
+/// protocol's and to the adapter's `control`; a number is appended to a name already taken).
+/// See "How it works" in the [module docs](crate::server).
 pub struct SimpleServer<F> {
     /// Makes the protocol component for each connection.
     pub protocol: F,

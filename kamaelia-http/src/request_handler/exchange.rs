@@ -11,12 +11,12 @@ use std::future::{poll_fn, Future};
 use std::task::Poll;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
-use axon_core::{ChildExit, ComponentId, Context, Exit};
+use axon_core::{Context, Exit};
 use bytes::Bytes;
 use http::StatusCode;
 use kamaelia_chassis::socket::Payload;
 
-use super::hosting::{self, KeptHost, Running, Wires};
+use super::hosting::{self, Handlers};
 use super::log_line::RequestLine;
 use super::writing::{client_gone, After, Response};
 use crate::encode::CONTINUE;
@@ -89,8 +89,7 @@ impl Requests {
 enum Wake {
     Resource(Resource),
     HandlerSignalled(Ipc),
-    HandlerEnded(ChildExit),
-    HostedEnded(Exit),
+    HandlerEnded(Exit),
     BodyRoom,
     Part(Option<Parsed>),
     Control(Option<Ipc>),
@@ -108,28 +107,20 @@ enum Step {
 
 /// The connection's state that an exchange reads and changes.
 pub(super) struct Shared<'c> {
-    pub(super) wires: &'c mut Wires,
+    pub(super) handlers: &'c mut Handlers,
     pub(super) requests: &'c mut Requests,
-    pub(super) host: &'c mut Option<KeptHost>,
 }
 
 /// One request and its response.
 pub(super) struct Exchange<'a> {
     /// The factory of handlers (Kamaelia's `createRequestHandler`).
     create: &'a (dyn Fn(Request) -> Handler + Send + Sync),
-    settings: &'a HttpSettings,
     /// Boxed as the parser made it: moved into the factory only at the last step, so that the
     /// exchange's future (allocated per request) stays small.
     request: Option<Box<Request>>,
     reading: Reading,
     handling: Handling,
     control: Control,
-    /// The handler, until it is stopped.
-    running: Option<Running>,
-    /// The id its end is reported under (its host's, if hosted).
-    handler_id: Option<ComponentId>,
-    /// The handler's class name, for the log (a hosted handler has no name of its own).
-    handler_class: std::borrow::Cow<'static, str>,
     response: Response<'a>,
 }
 
@@ -147,14 +138,10 @@ impl<'a> Exchange<'a> {
         let after = if keep_alive { After::KeepAlive } else { After::Close };
         Exchange {
             create,
-            settings,
             response: Response::new(RequestLine::of(&request), after, &settings.server_name, out),
             reading: Reading::Body,
             handling: Handling::Answering,
             control: Control::Open,
-            running: None,
-            handler_id: None,
-            handler_class: std::borrow::Cow::Borrowed(""),
             request: Some(request),
         }
     }
@@ -173,12 +160,12 @@ impl<'a> Exchange<'a> {
             // RFC 9110 §10.1.1: the client waits for this before sending the body.
             ctx.outbox.send(Payload::Bytes(CONTINUE)).await;
         }
-        if self.start(ctx, conn.wires, conn.host, request) {
-            hosting::let_handler_answer().await;
+        if self.start(ctx, conn.handlers, request) {
+            conn.handlers.let_child_run().await;
         }
         while self.handling == Handling::Answering {
-            let wake = self.next_wake(ctx, conn.wires).await;
-            match self.on_wake(wake, ctx, conn.wires, conn.requests, conn.host) {
+            let wake = self.next_wake(ctx, conn.handlers).await;
+            match self.on_wake(wake, ctx, conn.handlers, conn.requests) {
                 Step::Continue => {}
                 Step::Leave => break,
                 Step::Close => return After::Close,
@@ -187,17 +174,17 @@ impl<'a> Exchange<'a> {
                 // A response under way with little buffered: give the handler, likely runnable,
                 // one turn to send more (typically its last data and its `ProducerFinished`), so
                 // that a small response goes out in one write rather than two or three.
-                hosting::let_handler_answer().await;
-                self.take_what_is_ready(conn.wires);
+                conn.handlers.let_child_run().await;
+                self.take_what_is_ready(conn.handlers);
             }
             // Once the handler is done, what is buffered goes out with the end of the body, below:
             // one message to the socket for the whole of a small response. (Until then, flush, and
             // abandon the exchange if the client has gone.)
             if self.handling == Handling::Answering && !self.response.flush(ctx).await {
-                return self.client_has_gone(ctx);
+                return self.client_has_gone(ctx, conn.handlers);
             }
         }
-        self.complete(ctx, conn.host);
+        self.complete(ctx, conn.handlers);
         let delivered = self.response.flush(ctx).await;
         self.response.access_log();
         if !delivered || !self.response.keeps_alive() {
@@ -212,47 +199,28 @@ impl<'a> Exchange<'a> {
     /// Starts the handler; true if it runs in the connection's handler host (and is ready to
     /// take its turn).
     #[inline]
-    fn start(
-        &mut self,
-        ctx: &mut Context<Parsed, Payload>,
-        wires: &mut Wires,
-        host: &mut Option<KeptHost>,
-        request: Box<Request>,
-    ) -> bool {
-        // Anything left from the previous handler (its signal, if it ended before its signal
-        // was read) must not be taken for this one's.
-        while wires.handler_done.try_recv().is_ok() {}
-        while wires.from_handler.try_recv().is_ok() {}
-        let keep = self.settings.handler_host_idle;
-        let started = hosting::start_handler(ctx, wires, host, keep, self.create, request);
-        let hosted = matches!(started.running, Running::Hosted(_));
-        self.running = Some(started.running);
-        self.handler_id = Some(started.id);
-        self.handler_class = started.class;
-        hosted
+    fn start(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers, request: Box<Request>) -> bool {
+        hosting::start_handler(ctx, handlers, self.create, request);
+        handlers.is_hosted()
     }
 
     /// Waits for the next thing to do: the handler's messages first (so a response completes
     /// before anything else is looked at), then the body, then control.
-    async fn next_wake(&mut self, ctx: &mut Context<Parsed, Payload>, wires: &mut Wires) -> Wake {
+    async fn next_wake(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers) -> Wake {
         let want_part = matches!(self.reading, Reading::Body);
         let want_room = matches!(self.reading, Reading::Held(_));
         let want_control = self.control == Control::Open;
-        let running = self.running.as_ref();
         poll_fn(|cx| {
-            if let Poll::Ready(Some(res)) = wires.from_handler.poll_recv(cx) {
+            if let Poll::Ready(Some(res)) = handlers.from_outbox.poll_recv(cx) {
                 return Poll::Ready(Wake::Resource(res));
             }
-            if let Poll::Ready(Some(msg)) = wires.handler_done.poll_recv(cx) {
+            if let Poll::Ready(Some(msg)) = handlers.from_signal.poll_recv(cx) {
                 return Poll::Ready(Wake::HandlerSignalled(msg));
             }
-            if let Poll::Ready(exit) = hosting::poll_hosted_end(running, cx) {
-                return Poll::Ready(Wake::HostedEnded(exit));
-            }
-            if let Poll::Ready(Some(exit)) = hosting::poll_child_end(ctx, cx) {
+            if let Poll::Ready(exit) = handlers.poll_ended(cx) {
                 return Poll::Ready(Wake::HandlerEnded(exit));
             }
-            if want_room && std::pin::pin!(wires.to_handler.ready()).poll(cx).is_ready() {
+            if want_room && std::pin::pin!(handlers.to_inbox.ready()).poll(cx).is_ready() {
                 return Poll::Ready(Wake::BodyRoom);
             }
             if want_part {
@@ -276,29 +244,23 @@ impl<'a> Exchange<'a> {
         &mut self,
         wake: Wake,
         ctx: &mut Context<Parsed, Payload>,
-        wires: &mut Wires,
+        handlers: &mut Handlers,
         requests: &mut Requests,
-        host: &mut Option<KeptHost>,
     ) -> Step {
         match wake {
             Wake::Resource(res) => {
                 self.response.on_resource(res);
-                self.take_what_is_ready(wires);
+                self.take_what_is_ready(handlers);
             }
-            Wake::HandlerSignalled(msg) => self.on_handler_signal(msg, &mut wires.from_handler),
-            Wake::HandlerEnded(exit) if Some(exit.id) != self.handler_id => {
-                // The end of an earlier request's handler, reported after it was let go.
-                log::trace!("{}: late exit of {} ignored", ctx.name(), exit.name);
-            }
-            Wake::HandlerEnded(exit) => self.on_handler_ended(ctx, host, &exit.exit, &mut wires.from_handler),
-            Wake::HostedEnded(exit) => self.on_handler_ended(ctx, host, &exit, &mut wires.from_handler),
+            Wake::HandlerSignalled(msg) => self.on_handler_signal(msg, handlers),
+            Wake::HandlerEnded(exit) => self.on_handler_ended(ctx, handlers, &exit),
             Wake::BodyRoom => {
                 if let Reading::Held(piece) = std::mem::replace(&mut self.reading, Reading::Body) {
-                    self.pass_body(piece, wires);
+                    self.pass_body(piece, handlers);
                 }
             }
-            Wake::Part(part) => return self.on_part(part, ctx, wires),
-            Wake::Control(msg) => return self.on_control(msg, ctx, requests),
+            Wake::Part(part) => return self.on_part(part, ctx, handlers),
+            Wake::Control(msg) => return self.on_control(msg, ctx, handlers, requests),
         }
         Step::Continue
     }
@@ -306,35 +268,35 @@ impl<'a> Exchange<'a> {
     /// Takes what else the handler has sent, to coalesce it into one write, and its signal if it
     /// came.
     #[inline]
-    fn take_what_is_ready(&mut self, wires: &mut Wires) {
+    fn take_what_is_ready(&mut self, handlers: &mut Handlers) {
         while self.response.below_coalesce_limit() {
-            match wires.from_handler.try_recv() {
+            match handlers.from_outbox.try_recv() {
                 Ok(res) => self.response.on_resource(res),
                 Err(_) => break,
             }
         }
-        if let Ok(msg) = wires.handler_done.try_recv() {
-            self.on_handler_signal(msg, &mut wires.from_handler);
+        if let Ok(msg) = handlers.from_signal.try_recv() {
+            self.on_handler_signal(msg, handlers);
         }
     }
 
     /// A part of the request from the parser.
-    fn on_part(&mut self, part: Option<Parsed>, ctx: &mut Context<Parsed, Payload>, wires: &mut Wires) -> Step {
+    fn on_part(&mut self, part: Option<Parsed>, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers) -> Step {
         match part {
-            Some(Parsed::Body(piece)) => self.pass_body(piece, wires),
+            Some(Parsed::Body(piece)) => self.pass_body(piece, handlers),
             Some(Parsed::End) => {
                 self.reading = Reading::Done;
-                let _ = wires.body_done.try_send(ProducerFinished::from(ctx.id()).into());
+                let _ = handlers.to_control.try_send(ProducerFinished::from(ctx.id()).into());
             }
             Some(Parsed::Abort(why)) => {
                 self.reading = Reading::Done;
-                self.abort_request(ctx, &why);
+                self.abort_request(ctx, handlers, &why);
                 return Step::Leave;
             }
             Some(Parsed::Head(_)) | None => {
                 self.reading = Reading::Done;
                 let why = BadRequest::new(StatusCode::BAD_REQUEST, "the request ended unexpectedly");
-                self.abort_request(ctx, &why);
+                self.abort_request(ctx, handlers, &why);
                 return Step::Leave;
             }
         }
@@ -342,20 +304,26 @@ impl<'a> Exchange<'a> {
     }
 
     /// Passes a piece of the body to the handler, or holds it until there is room.
-    fn pass_body(&mut self, piece: Bytes, wires: &mut Wires) {
-        if let Err(full) = wires.to_handler.try_send(piece) {
+    fn pass_body(&mut self, piece: Bytes, handlers: &mut Handlers) {
+        if let Err(full) = handlers.to_inbox.try_send(piece) {
             self.reading = Reading::Held(full.message);
         }
     }
 
     /// A message on `control` (`None`: it has closed).
-    fn on_control(&mut self, msg: Option<Ipc>, ctx: &mut Context<Parsed, Payload>, requests: &mut Requests) -> Step {
+    fn on_control(
+        &mut self,
+        msg: Option<Ipc>,
+        ctx: &mut Context<Parsed, Payload>,
+        handlers: &mut Handlers,
+        requests: &mut Requests,
+    ) -> Step {
         if msg.is_none() {
             self.control = Control::Closed;
         }
         requests.on_control(msg);
         if client_gone(ctx) {
-            self.client_has_gone(ctx);
+            self.client_has_gone(ctx, handlers);
             return Step::Close;
         }
         if *requests == Requests::Stopping && !self.response.has_head() {
@@ -365,12 +333,12 @@ impl<'a> Exchange<'a> {
     }
 
     /// Handles a handler's signal: a `ProducerFinished` (or a shutdown request) means its answer
-    /// is complete. Whatever the handler sent before signalling is in `from_handler` by now (its
+    /// is complete. Whatever the handler sent before signalling is in `from_outbox` by now (its
     /// sends completed in order), but may not have been seen yet: it is taken first, so no data is
     /// lost to the race between the boxes.
-    fn on_handler_signal(&mut self, msg: Ipc, from_handler: &mut axon_core::Inbox<Resource>) {
+    fn on_handler_signal(&mut self, msg: Ipc, handlers: &mut Handlers) {
         if matches!(msg, Ipc::ProducerFinished(_) | Ipc::ShutdownMicroprocess(_)) {
-            while let Ok(res) = from_handler.try_recv() {
+            while let Ok(res) = handlers.from_outbox.try_recv() {
                 self.response.on_resource(res);
             }
             self.handling = Handling::Finished;
@@ -379,51 +347,45 @@ impl<'a> Exchange<'a> {
 
     /// The handler has ended (`exit`): takes what it sent before, and answers with a 500 page if
     /// it did not finish.
-    fn on_handler_ended(
-        &mut self,
-        ctx: &Context<Parsed, Payload>,
-        host: &Option<KeptHost>,
-        exit: &Exit,
-        from_handler: &mut axon_core::Inbox<Resource>,
-    ) {
+    fn on_handler_ended(&mut self, ctx: &Context<Parsed, Payload>, handlers: &mut Handlers, exit: &Exit) {
         self.handling = Handling::Ended;
         // What it sent before it ended is queued: take it.
-        while let Ok(res) = from_handler.try_recv() {
+        while let Ok(res) = handlers.from_outbox.try_recv() {
             self.response.on_resource(res);
         }
         if *exit != Exit::Finished {
-            log::warn!("{}: handler {} {exit}", ctx.name(), self.handler_name(host));
+            log::warn!("{}: handler {} {exit}", ctx.name(), handlers.child_name());
             self.response.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {exit}."));
         }
     }
 
     /// The body could not be read: answers with its error if nothing went out yet, and closes.
-    fn abort_request(&mut self, ctx: &mut Context<Parsed, Payload>, why: &BadRequest) {
+    fn abort_request(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers, why: &BadRequest) {
         log::debug!("{}: {} {}: {why}", ctx.name(), self.response.line.method, self.response.line.target);
         self.response.after = After::Close;
-        self.stop_handler(ctx);
+        handlers.stop();
         self.response.abort(why.status, &why.message);
     }
 
     /// The client went away mid-response: the handler is stopped, and the connection closes.
-    fn client_has_gone(&mut self, ctx: &mut Context<Parsed, Payload>) -> After {
+    fn client_has_gone(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers) -> After {
         let line = &self.response.line;
         log::debug!("{}: the client has gone; abandoning {} {}", ctx.name(), line.method, line.target);
-        self.stop_handler(ctx);
+        handlers.stop();
         After::Close
     }
 
     /// The handler has answered (or the request broke off): completes the response (a 500 page
     /// if nothing was sent), and stops the handler.
-    fn complete(&mut self, ctx: &mut Context<Parsed, Payload>, host: &Option<KeptHost>) {
+    fn complete(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers) {
         if !self.response.has_head() {
             let why = if self.handling == Handling::Ended { "ended" } else { "finished" };
-            log::warn!("{}: handler {} {why} without sending a response head", ctx.name(), self.handler_name(host));
+            log::warn!("{}: handler {} {why} without sending a response head", ctx.name(), handlers.child_name());
             self.response
                 .fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {why} without answering."));
         }
         self.response.finish_body();
-        self.stop_handler(ctx);
+        handlers.stop();
     }
 
     /// The handler may have answered before reading the whole body: reads and drops the rest, so
@@ -437,26 +399,5 @@ impl<'a> Exchange<'a> {
             }
         }
         After::KeepAlive
-    }
-
-    /// Stops the handler (it has answered, or its answer is no longer wanted).
-    fn stop_handler(&mut self, ctx: &mut Context<Parsed, Payload>) {
-        if let Some(running) = self.running.take() {
-            hosting::stop_handler(ctx, running);
-        }
-    }
-
-    /// The handler's name, for the log.
-    fn handler_name(&self, host: &Option<KeptHost>) -> String {
-        hosting::handler_name(self.running.as_ref(), &self.handler_class, host)
-    }
-}
-
-impl Drop for Exchange<'_> {
-    /// The request handler was stopped mid-request: the handler goes with it.
-    fn drop(&mut self) {
-        if let Some(running) = self.running.take() {
-            hosting::abandon_handler(running);
-        }
     }
 }

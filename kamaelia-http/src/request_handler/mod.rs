@@ -51,14 +51,16 @@
 //! request order, one request at a time.
 //!
 //! A handler given as a plain component value that needs only the four standard boxes
-//! ([`axon_core::hostable`]: the cookbook's `HelloHandler`, anything made with `from_fn`) is not
-//! made into a component of its own: it runs in the connection's handler host
-//! ([`crate::host`]), a child linked to the four internal boxes once and kept while requests
-//! follow each other (see [`HttpSettings::handler_host_idle`]). To the handler nothing differs
+//! ([`Handler::is_hostable`]: the cookbook's `HelloHandler`, anything made with `from_fn`) is not
+//! made into a component of its own: it runs in the connection's handler host, a child
+//! (`HandlerHost_12`) linked to the four internal boxes once and kept while requests follow each
+//! other (see [`HttpSettings::handler_host_idle`]), as the core's
+//! [`ChildHost`](axon_core::host::ChildHost) does for any parent. To the handler nothing differs
 //! but its id and name, which are the host's. A handler with boxes of its own, or one given as a
 //! component already made (an `Instance`), is made, linked and removed per request as above; the
-//! host, if there is one, goes first. A prefab (a `Pipeline`) is hosted, but its children stay
-//! behind in the host, which then ends after it.
+//! host, if there is one, goes first. A hosted handler that leaves something behind in the host
+//! (a child it started, say) or panics makes the host end after it; the next request gets a new
+//! one.
 //!
 //! Between requests the connection's state is `Requests` (`Open`: more may come; `Queued`: the
 //! parser has stopped; `Stopping`: the server is) and the handler host, if one is kept. Each
@@ -109,7 +111,7 @@ mod log_line;
 mod writing;
 
 use exchange::{Exchange, Requests, Shared};
-use hosting::{KeptHost, Wires};
+use hosting::Handlers;
 use writing::After;
 
 /// The factory that makes a handler for each request (Kamaelia's `createRequestHandler`).
@@ -165,10 +167,10 @@ impl HTTPRequestHandler {
 
 /// One connection's state from one request to the next.
 struct Connection {
-    wires: Wires,
+    /// The handler of the current request, the four boxes to and from it, and the connection's
+    /// handler host while it has one.
+    handlers: Handlers,
     requests: Requests,
-    /// The connection's handler host, while it has one.
-    host: Option<KeptHost>,
     /// The responses' write buffer, kept from one request to the next while requests follow
     /// each other: what each response sends is split off it and shared with the socket adapter,
     /// and once the adapter has written (and dropped) it, the next response reuses the same
@@ -189,8 +191,8 @@ impl Connection {
     /// Waits for the next request, or for word that there are none, or for the handler host's
     /// idle time to pass (the host is then let go).
     async fn wait_for_request(&mut self, ctx: &mut Context<Parsed, Payload>) -> Next {
-        hosting::tidy_between_requests(ctx, &mut self.wires, &self.host, &mut self.out);
-        let host = &mut self.host;
+        hosting::tidy_between_requests(ctx, &mut self.handlers, &mut self.out);
+        let handlers = &mut self.handlers;
         let next = poll_fn(|cx| {
             if let Poll::Ready(msg) = ctx.inbox.poll_recv(cx) {
                 return Poll::Ready(Ok(msg));
@@ -198,7 +200,8 @@ impl Connection {
             if let Poll::Ready(ctl) = ctx.control.poll_recv(cx) {
                 return Poll::Ready(Err(Some(ctl)));
             }
-            match hosting::poll_host_idle(host, cx) {
+            // Ready once the idle host has been let go.
+            match handlers.poll_idle_host(cx) {
                 Poll::Ready(()) => Poll::Ready(Err(None)),
                 Poll::Pending => Poll::Pending,
             }
@@ -211,10 +214,7 @@ impl Connection {
                 // What the parser sent before it stopped is already queued.
                 Next::Request(ctx.inbox.try_recv().ok())
             }
-            Err(None) => {
-                hosting::retire_host(ctx, &mut self.host);
-                Next::HostIdle
-            }
+            Err(None) => Next::HostIdle,
         }
     }
 }
@@ -247,9 +247,8 @@ impl Component for HTTPRequestHandler {
     fn main(self, mut ctx: Context<Parsed, Payload>) -> impl Future<Output = ComponentResult> + Send {
         async move {
             let mut conn = Connection {
-                wires: Wires::take(&mut ctx)?,
+                handlers: hosting::handlers(&ctx, &self.settings)?,
                 requests: Requests::Open,
-                host: None,
                 out: BytesMut::new(),
             };
             loop {
@@ -273,7 +272,7 @@ impl Component for HTTPRequestHandler {
                 // component's own future lives as long as the connection.
                 let (create, settings, requests) = (&*self.create, &*self.settings, conn.requests);
                 let out = std::mem::take(&mut conn.out);
-                let shared = Shared { wires: &mut conn.wires, requests: &mut conn.requests, host: &mut conn.host };
+                let shared = Shared { handlers: &mut conn.handlers, requests: &mut conn.requests };
                 let (after, kept) = Box::pin(async {
                     let mut exchange = Exchange::new(create, settings, request, requests, out);
                     let after = exchange.run(&mut ctx, shared).await;
@@ -281,9 +280,6 @@ impl Component for HTTPRequestHandler {
                 })
                 .await;
                 conn.out = kept;
-                if let Some(h) = conn.host.as_mut() {
-                    h.note_used();
-                }
                 if after == After::Close || conn.requests == Requests::Stopping {
                     break;
                 }

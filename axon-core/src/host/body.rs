@@ -1,15 +1,11 @@
-//! Hosting: running a component's body in another component's boxes.
+//! One body run in another component's boxes: [`Context::host`], with [`hostable`] (can this
+//! behaviour be run so?) and [`Hosted`] (how the run ended, and whether the host is still as it
+//! was). Crate-private: the public face is [`ChildHost`](super::ChildHost), which runs each of
+//! a parent's children this way when it can.
 //!
-//! A component that makes a short-lived child for every task and links it the same way each
-//! time (Kamaelia's HTTP request handler makes one per request) pays for the child's life every
-//! time: its core and boxes are allocated, four linkages made under the wiring lock, then removed,
-//! and the boxes freed. [`Context::host`] is the cheaper way for a *host*, a long-lived
-//! component whose boxes stay linked: it runs another component's body (its
-//! [`main`](Component::main)) with a context over the host's own four standard boxes, and says
-//! how it ended. Bodies run one after another in the host, each as if it were a new component
-//! made and linked like the host:
+//! A hosted body runs as if it were a new component made and linked like the host:
 //!
-//! * the body's `inbox`, `control`, `outbox` and `signal` are the host's, with their linkages;
+//! * its `inbox`, `control`, `outbox` and `signal` are the host's, with their linkages;
 //! * its id, name and [`me`](Context::me) are the host's;
 //! * children it activates are the host's children.
 //!
@@ -19,55 +15,7 @@
 //! running or reported, linkages it made, boxes added or deleted, a service, a handle to a box or a
 //! [`ComponentRef`](crate::ComponentRef) to the host kept somewhere. [`Hosted::clean`] says whether
 //! it left none of these, so that the host can decide to run the next body, or to end and be
-//! replaced by a new host.
-//!
-//! The messages a body did not read stay in the host's inboxes; the host decides what to do with
-//! them before the next body runs.
-//!
-//! ```
-//! use axon_core::prelude::*;
-//! use axon_core::{hostable, Exit, Hosted, Scheduler};
-//!
-//! /// Answers one message with its double.
-//! struct Doubler;
-//! impl Component for Doubler {
-//!     type Inbox = u32;
-//!     type Outbox = u32;
-//!     async fn main(self, mut ctx: Context<u32, u32>) -> ComponentResult {
-//!         if let Some(n) = ctx.inbox.recv().await {
-//!             ctx.outbox.send(2 * n).await;
-//!         }
-//!         Ok(())
-//!     }
-//! }
-//!
-//! /// Runs three `Doubler`s in turn, in its own boxes.
-//! struct Host(std::sync::mpsc::Sender<Vec<Hosted>>);
-//! impl Component for Host {
-//!     type Inbox = u32;
-//!     type Outbox = u32;
-//!     async fn main(self, mut ctx: Context<u32, u32>) -> ComponentResult {
-//!         assert!(hostable(&Doubler));
-//!         let mut runs = Vec::new();
-//!         for _ in 0..3 {
-//!             runs.push(ctx.host(Doubler).await);
-//!         }
-//!         self.0.send(runs).unwrap();
-//!         Ok(())
-//!     }
-//! }
-//!
-//! let (tx, rx) = std::sync::mpsc::channel();
-//! let scheduler = Scheduler::new();
-//! let host = Instance::new(Host(tx));
-//! for n in [1u32, 2, 3] {
-//!     host.component().deliver("inbox", n).unwrap();
-//! }
-//! host.activate(&scheduler);
-//! scheduler.run().unwrap();
-//! let runs = rx.recv().unwrap();
-//! assert!(runs.iter().all(|r| r.exit == Exit::Finished && r.clean));
-//! ```
+//! replaced by a new host. The messages a body did not read stay in the host's inboxes.
 
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -84,18 +32,18 @@ use crate::lifecycle::{panic_message, ChildExit, ComponentKind, Exit};
 /// reported to the scheduler ([`Scheduler::failures`](crate::Scheduler::failures)) as a
 /// component's would be, named `Class (hosted by Host_12)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hosted {
+pub(crate) struct Hosted {
     /// How its body ended, as for a component of its own.
-    pub exit: Exit,
+    pub(crate) exit: Exit,
     /// True if the host can run another body: the body did not panic, and
     /// [`Context::host_is_clean`] (no children, linkages, added boxes, services or stop request,
     /// and no handle or reference kept, as far as counting them can tell). False after a panic.
-    pub clean: bool,
+    pub(crate) clean: bool,
 }
 
 /// True if `behaviour` can be run by [`Context::host`]: it declares no box beyond the standard
 /// four, keeps their default capacities, and runs as a task.
-pub fn hostable<C: Component>(behaviour: &C) -> bool {
+pub(crate) fn hostable<C: Component>(behaviour: &C) -> bool {
     if behaviour.kind() != ComponentKind::Task {
         return false;
     }
@@ -112,7 +60,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// `behaviour`'s [`declare`](Component::declare) is not consulted: check [`hostable`] first
     /// (debug builds assert it). The body gets the host's boxes as they are, with their
     /// capacities.
-    pub fn host<C>(&mut self, behaviour: C) -> impl Future<Output = Hosted> + Send + '_
+    pub(crate) fn host<C>(&mut self, behaviour: C) -> impl Future<Output = Hosted> + Send + '_
     where
         C: Component<Inbox = I, Outbox = O>,
     {
@@ -162,7 +110,7 @@ impl<I: Send + 'static, O: Send + 'static> Context<I, O> {
     /// components, taken before the first body and dropped later) makes the check answer
     /// `false`: the safe way. It is a check against accidents, not against a body that means
     /// harm: a body could keep a reference while something else drops one at the same moment.
-    pub fn host_is_clean(&self) -> bool {
+    pub(crate) fn host_is_clean(&self) -> bool {
         let now = self.footprint();
         self.me().host_baseline().is_none_or(|least| least == now) && self.me().is_plain()
     }

@@ -1,11 +1,14 @@
-//! `Context::host`: a component running other components' bodies in its own boxes, one after
-//! another, and telling whether each left it as it found it.
+//! `Context::host`, the mechanism under [`ChildHost`](super::ChildHost): a component running
+//! other components' bodies in its own boxes, one after another, and telling whether each left
+//! it as it found it. (Crate-private, so tested here; `tests/child_host.rs` tests the feature
+//! through its public face.) And the kept host's box tables, against what it declares.
 
 use std::sync::mpsc;
 use std::time::Duration;
 
-use axon_core::prelude::*;
-use axon_core::{hostable, BoxError, ComponentError, Declarations, Exit, Hosted, Inbox, Scheduler};
+use super::body::{hostable, Hosted};
+use crate::prelude::*;
+use crate::{BoxError, ComponentError, Declarations, Exit, Inbox, Scheduler};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -179,7 +182,7 @@ fn only_a_task_with_the_standard_boxes_at_their_capacities_is_hostable() {
         type Inbox = u32;
         type Outbox = u32;
         fn declare(&self, boxes: &mut Declarations) {
-            boxes.describe(axon_core::BoxKind::Inbox, "inbox", "numbers");
+            boxes.describe(crate::BoxKind::Inbox, "inbox", "numbers");
         }
         async fn main(self, _ctx: Context<u32, u32>) -> ComponentResult {
             Ok(())
@@ -191,9 +194,9 @@ fn only_a_task_with_the_standard_boxes_at_their_capacities_is_hostable() {
         type Inbox = u32;
         type Outbox = u32;
         fn declare(&self, boxes: &mut Declarations) {
-            assert!(boxes.has(axon_core::BoxKind::Inbox, "control"));
-            assert_eq!(boxes.type_name_of(axon_core::BoxKind::Outbox, "outbox"), Some("u32"));
-            boxes.capacity("inbox", Some(axon_core::DEFAULT_CAPACITY));
+            assert!(boxes.has(crate::BoxKind::Inbox, "control"));
+            assert_eq!(boxes.type_name_of(crate::BoxKind::Outbox, "outbox"), Some("u32"));
+            boxes.capacity("inbox", Some(crate::DEFAULT_CAPACITY));
         }
         async fn main(self, _ctx: Context<u32, u32>) -> ComponentResult {
             Ok(())
@@ -205,7 +208,7 @@ fn only_a_task_with_the_standard_boxes_at_their_capacities_is_hostable() {
         type Inbox = u32;
         type Outbox = u32;
         fn declare(&self, boxes: &mut Declarations) {
-            boxes.describe(axon_core::BoxKind::Outbox, "inbox", "no such outbox");
+            boxes.describe(crate::BoxKind::Outbox, "inbox", "no such outbox");
         }
         async fn main(self, _ctx: Context<u32, u32>) -> ComponentResult {
             Ok(())
@@ -251,8 +254,48 @@ fn delivering_the_wrong_type_says_so_rather_than_full() {
         Err(BoxError::WrongType { requested, .. }) => assert_eq!(requested, "i64"),
         other => panic!("{other:?}"),
     }
-    for n in 0..axon_core::DEFAULT_CAPACITY as u32 {
+    for n in 0..crate::DEFAULT_CAPACITY as u32 {
         c.component().deliver("inbox", n).unwrap();
     }
     assert!(matches!(c.component().deliver("inbox", 0u32), Err(BoxError::Full { .. })), "a full inbox");
+}
+
+/// The kept host is crate-private, so no test outside the crate can make one: its box tables, in
+/// the module docs, are checked here against what it declares, word for word.
+#[test]
+fn the_kept_host_lists_the_boxes_it_declares_word_for_word() {
+    use super::kept::HostComponent;
+    use crate::kinds::BoxKind;
+
+    let host = Instance::new(HostComponent::<u32, String> { slot: Default::default(), class: "Host".into() });
+    let mut declared: Vec<(BoxKind, String, String)> = host.component().0.boxes.with_all(|boxes| {
+        boxes.map(|b| (b.meta().kind, b.meta().name.to_string(), b.meta().description.to_string())).collect()
+    });
+    // The module docs' `## Inboxes` and `## Outboxes` tables: `| `name` | type | description |`.
+    let doc: String = include_str!("mod.rs")
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut listed = Vec::new();
+    let mut kind = None;
+    for line in doc.lines() {
+        match line {
+            "## Inboxes" => kind = Some(BoxKind::Inbox),
+            "## Outboxes" => kind = Some(BoxKind::Outbox),
+            l if l.starts_with('#') => kind = None,
+            l => {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                if let (Some(kind), [_, name, _carries, what, _]) = (kind, cells.as_slice()) {
+                    if let Some(name) = name.strip_prefix('`').and_then(|n| n.strip_suffix('`')) {
+                        listed.push((kind, name.to_owned(), (*what).to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    declared.sort_by(|a, b| (a.1.as_str(), a.0 as u8).cmp(&(b.1.as_str(), b.0 as u8)));
+    listed.sort_by(|a, b| (a.1.as_str(), a.0 as u8).cmp(&(b.1.as_str(), b.0 as u8)));
+    assert_eq!(listed, declared);
 }
