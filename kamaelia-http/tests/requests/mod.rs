@@ -2,7 +2,8 @@
 //! differential test against hyper (`tests/hyper_differential.rs`): valid requests made field by
 //! field with what a parser must make of them ([`message`]), and the mutations that break them
 //! ([`mutation`], [`mutate`]): faulty framing fields, control characters, obs-fold, bad line
-//! ends, huge numbers, odd chunk lines, other versions, random bytes.
+//! ends, huge numbers, odd chunk lines and chunk sizes, duplicated lines, odd whitespace, other
+//! versions, random bytes and bit flips.
 #![allow(dead_code)]
 
 use kamaelia_http::Version;
@@ -277,6 +278,36 @@ pub enum Mutation {
     Repeat(Index, u8, usize),
     /// Another version in place of `HTTP/1.1` or `HTTP/1.0`.
     Version(Index, &'static [u8]),
+    /// One bit of one byte flipped.
+    FlipBit(Index, u8),
+    /// A line repeated (a duplicated field, request line, chunk or trailer).
+    DuplicateLine(Index),
+    /// Whitespace from `ODD_WHITESPACE` put where the grammar has a boundary: at the start or
+    /// end of a line, before or after a colon or a space.
+    Whitespace(Index, &'static [u8]),
+    /// A chunk-size line's size changed (see `ChunkEdit`).
+    ChunkSize(Index, ChunkEdit),
+}
+
+/// Whitespace a parser might take for a separator, or not: spaces, tabs, and the other
+/// characters some parsers trim (VT, FF, NUL, NBSP in Latin-1 and UTF-8).
+pub const ODD_WHITESPACE: &[&[u8]] = &[b" ", b"\t", b"  ", b" \t", b"\x0b", b"\x0c", b"\0", b"\xa0", b"\xc2\xa0"];
+
+/// What `Mutation::ChunkSize` does to a chunk size.
+#[derive(Debug, Clone, Copy)]
+pub enum ChunkEdit {
+    /// One more than the data that follows (the size now covers the CRLF, or more).
+    OneMore,
+    /// One less.
+    OneLess,
+    /// Padded with zeros to this many digits (16 is the most we take, 17 one more).
+    Zeros(usize),
+    /// Upper case hex digits.
+    Upper,
+    /// A size that does not fit in 64 bits, or only just.
+    Huge(&'static [u8]),
+    /// A zero: the body ends early.
+    Zero,
 }
 
 /// Versions that make trouble: later minor versions, other major versions, near misses.
@@ -294,6 +325,24 @@ pub const VERSIONS: &[&[u8]] = &[
     b"HTTP/11",
 ];
 
+pub fn chunk_edit() -> impl Strategy<Value = ChunkEdit> {
+    prop_oneof![
+        Just(ChunkEdit::OneMore),
+        Just(ChunkEdit::OneLess),
+        prop::sample::select(vec![2usize, 15, 16, 17, 40]).prop_map(ChunkEdit::Zeros),
+        Just(ChunkEdit::Upper),
+        prop::sample::select(vec![
+            &b"ffffffffffffffff"[..],
+            b"fffffffffffffffe",
+            b"7fffffffffffffff",
+            b"10000000000000000",
+            b"100000000000000000000000000000001",
+        ])
+        .prop_map(ChunkEdit::Huge),
+        Just(ChunkEdit::Zero),
+    ]
+}
+
 pub fn mutation() -> impl Strategy<Value = Mutation> {
     let byte = prop_oneof![3 => prop::sample::select(BAD_BYTES), 1 => any::<u8>()];
     let line = prop_oneof![2 => prop::sample::select(BAD_FIELDS), 1 => prop::sample::select(BAD_CHUNK_LINES)];
@@ -305,6 +354,10 @@ pub fn mutation() -> impl Strategy<Value = Mutation> {
         2 => (any::<Index>(), any::<bool>()).prop_map(|(i, lf)| Mutation::BreakCrlf(i, lf)),
         1 => (any::<Index>(), byte, prop_oneof![1usize..40, 60usize..200]).prop_map(|(i, b, n)| Mutation::Repeat(i, b, n)),
         1 => (any::<Index>(), prop::sample::select(VERSIONS)).prop_map(|(i, v)| Mutation::Version(i, v)),
+        1 => (any::<Index>(), 0u8..8).prop_map(|(i, bit)| Mutation::FlipBit(i, bit)),
+        2 => any::<Index>().prop_map(Mutation::DuplicateLine),
+        2 => (any::<Index>(), prop::sample::select(ODD_WHITESPACE)).prop_map(|(i, w)| Mutation::Whitespace(i, w)),
+        2 => (any::<Index>(), chunk_edit()).prop_map(|(i, e)| Mutation::ChunkSize(i, e)),
     ]
 }
 
@@ -353,5 +406,68 @@ pub fn mutate(bytes: &mut Vec<u8>, mutation: &Mutation) {
             let at = at.index(bytes.len() + 1);
             bytes.splice(at..at, std::iter::repeat_n(b, n));
         }
+        Mutation::FlipBit(at, bit) if !bytes.is_empty() => {
+            let at = at.index(bytes.len());
+            bytes[at] ^= 1 << bit;
+        }
+        Mutation::FlipBit(..) => {}
+        Mutation::DuplicateLine(at) => {
+            let mut starts = line_starts(bytes);
+            starts.push(bytes.len());
+            starts.dedup();
+            if starts.len() > 1 {
+                let i = at.index(starts.len() - 1);
+                let line = bytes[starts[i]..starts[i + 1]].to_vec();
+                bytes.splice(starts[i]..starts[i], line);
+            }
+        }
+        Mutation::Whitespace(at, ws) => {
+            // Boundaries: each line's start and end, and both sides of each colon and space.
+            let mut places: Vec<usize> = line_starts(bytes);
+            for (i, &b) in bytes.iter().enumerate() {
+                match b {
+                    b':' | b' ' => places.extend([i, i + 1]),
+                    b'\r' => places.push(i),
+                    _ => {}
+                }
+            }
+            let at = places[at.index(places.len())];
+            bytes.splice(at..at, ws.iter().copied());
+        }
+        Mutation::ChunkSize(at, edit) => {
+            let lines = chunk_size_lines(bytes);
+            if !lines.is_empty() {
+                let (start, digits) = lines[at.index(lines.len())];
+                let text = std::str::from_utf8(&bytes[start..start + digits]).expect("hex digits");
+                let size = u128::from_str_radix(text, 16).unwrap_or(0);
+                let new: Vec<u8> = match edit {
+                    ChunkEdit::OneMore => format!("{:x}", size + 1).into_bytes(),
+                    ChunkEdit::OneLess => format!("{:x}", size.saturating_sub(1)).into_bytes(),
+                    ChunkEdit::Zeros(n) => format!("{size:0n$x}").into_bytes(),
+                    ChunkEdit::Upper => text.to_ascii_uppercase().into_bytes(),
+                    ChunkEdit::Huge(huge) => huge.to_vec(),
+                    ChunkEdit::Zero => b"0".to_vec(),
+                };
+                bytes.splice(start..start + digits, new);
+            }
+        }
     }
+}
+
+/// The chunk-size lines after the first empty line: where each starts, and how many hex digits
+/// it begins with. (Found by their look: a line of hex digits, perhaps with extensions.)
+fn chunk_size_lines(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let Some(body) = bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) else { return Vec::new() };
+    let mut found = Vec::new();
+    let mut start = body;
+    while start < bytes.len() {
+        let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
+        let line = &bytes[start..end];
+        let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        if digits > 0 && matches!(line.get(digits), None | Some(b';' | b'\r')) {
+            found.push((start, digits));
+        }
+        start = end + 1;
+    }
+    found
 }
