@@ -37,6 +37,8 @@ pub fn target() -> impl Strategy<Value = String> {
         6 => path.prop_map(|p| p.to_owned()),
         1 => ("[a-z0-9.-]{1,12}", "(:[0-9]{1,5})?", path).prop_map(|(h, p, t)| format!("http://{h}{p}{t}"))
             .prop_filter("a valid port", |t| valid_port(t)),
+        // Characters httparse takes and http::Uri (so hyper) does not, as browsers send some.
+        1 => (path, "[<>\\\\^`{}|\"]{1,2}").prop_map(|(p, odd)| format!("{p}{odd}")),
     ]
 }
 
@@ -114,6 +116,7 @@ prop_compose! {
         fields in prop_oneof![4 => prop::collection::vec(field(), 0..6), 1 => prop::collection::vec(field(), 6..14)],
         connection in prop::sample::select(vec![None, Some("close"), Some("keep-alive"), Some("Keep-Alive, x")]),
         expect_continue in prop::bool::weighted(0.1),
+        list_framing in prop::bool::weighted(0.05),
         body in body(),
     ) -> Message {
         let version = if http_1_0 { Version::HTTP_10 } else { Version::HTTP_11 };
@@ -136,12 +139,18 @@ prop_compose! {
         let mut framing = Vec::new();
         match &body {
             BodyKind::None => {}
+            BodyKind::Length(data) if list_framing => {
+                // One value repeated in a list (RFC 9110 §8.6), which a server may accept.
+                lines.push(format!("Content-Length: {0}, {0}", data.len()).into_bytes());
+                payload.clone_from(data);
+            }
             BodyKind::Length(data) => {
                 lines.push(format!("Content-Length: {}", data.len()).into_bytes());
                 payload.clone_from(data);
             }
             BodyKind::Chunked { chunks, last_ext, trailers } => {
-                lines.push(b"Transfer-Encoding: chunked".to_vec());
+                // An empty list element (RFC 9110 §5.6.1: a recipient ignores it).
+                lines.push(if list_framing { b"Transfer-Encoding: chunked,".to_vec() } else { b"Transfer-Encoding: chunked".to_vec() });
                 for (data, ext, upper) in chunks {
                     let size = if *upper { format!("{:X}", data.len()) } else { format!("{:x}", data.len()) };
                     framing.extend_from_slice(format!("{size}{ext}\r\n").as_bytes());
