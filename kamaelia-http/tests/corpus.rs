@@ -10,14 +10,19 @@
 //!   time, that status first;
 //! - over a real connection on 127.0.0.1 to a server, which must answer with that status and
 //!   then close (a refusal) or serve on.
+//!
+//! The seeds of the fuzz targets (`fuzz/seeds/`) are run through the functions they fuzz
+//! ([`parsing::fuzz_one`], [`differential::fuzz_differential`]), so that the targets' checks are
+//! built and run with every test run.
 
+mod differential;
 mod parsing;
 mod support;
 
 use std::path::{Path, PathBuf};
 
 use kamaelia_http::{HttpSettings, StatusCode};
-use parsing::{parse, same_whatever_the_split, shown, Event};
+use parsing::{fuzz_one, parse, same_whatever_the_split, shown, Event};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -81,6 +86,19 @@ fn each_input_gets_its_status_from_the_parser_however_it_is_split() {
         }
         assert_eq!(first_status(&answer), Some(status), "{}: {answer:?} for {}", path.display(), shown(&bytes));
     }
+}
+
+#[test]
+fn the_fuzz_seeds_pass_the_fuzz_target() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display())) {
+        let seed = std::fs::read(entry.expect("a directory entry").path()).expect("a seed");
+        fuzz_one(&seed);
+        differential::fuzz_differential(&seed);
+        seeds += 1;
+    }
+    assert!(seeds >= 7, "only {seeds} seeds in {}", dir.display());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

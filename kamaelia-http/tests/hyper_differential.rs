@@ -37,6 +37,10 @@
 //! Anything else fails the test with both sides' bytes. The same body bytes framed differently
 //! is never an exception.
 //!
+//! A second property does the same without sockets (`hyper_and_our_parser_frame_alike_whatever_the_split`):
+//! our parser component fed the input split at random points, against hyper over an in-memory
+//! pipe (its public `serve_connection`).
+//!
 //! `PROPTEST_CASES=N` runs more cases than the default (256).
 
 use std::net::SocketAddr;
@@ -44,8 +48,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axon_core::{from_fn, Context, Event, Scheduler};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -57,7 +59,10 @@ use proptest::test_runner::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod differential;
+mod parsing;
 mod requests;
+use differential::*;
 use requests::*;
 
 /// How long one exchange may take before the test fails (a server that neither answers nor
@@ -67,59 +72,6 @@ const DEADLINE: Duration = Duration::from_secs(10);
 // ---------------------------------------------------------------------------------------------
 // The two servers
 // ---------------------------------------------------------------------------------------------
-
-/// A 64-bit FNV-1a hash: enough to tell two bodies apart in a test.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// What both servers answer a request with, in the `x-body` field: `<length> <hash>` of the body.
-fn digest(body: &[u8]) -> String {
-    format!("{} {:016x}", body.len(), fnv1a(body))
-}
-
-/// Lower-case hex of `bytes`: any bytes as a field value.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2).filter_map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()).collect()
-}
-
-/// What our server read of a request, which the exceptions look at: the method, the target,
-/// the `Content-Length` and `Transfer-Encoding` values (each joined with `,`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct Seen {
-    method: Vec<u8>,
-    target: Vec<u8>,
-    content_length: Vec<u8>,
-    transfer_encoding: Vec<u8>,
-}
-
-impl Seen {
-    fn of(request: &Request) -> Seen {
-        let joined =
-            |name| request.headers.get_all(name).iter().map(|v| v.as_bytes()).collect::<Vec<_>>().join(&b","[..]);
-        Seen {
-            method: request.method.as_str().as_bytes().to_vec(),
-            target: request.raw_uri.as_bytes().to_vec(),
-            content_length: joined(http::header::CONTENT_LENGTH),
-            transfer_encoding: joined(http::header::TRANSFER_ENCODING),
-        }
-    }
-
-    /// As the `x-request` field carries it: the four, hex, separated by spaces.
-    fn to_field(&self) -> String {
-        [&self.method, &self.target, &self.content_length, &self.transfer_encoding].map(|b| hex(b)).join(" ")
-    }
-
-    fn from_field(field: &str) -> Seen {
-        let mut parts = field.split(' ').map(unhex);
-        let mut next = || parts.next().unwrap_or_default();
-        Seen { method: next(), target: next(), content_length: next(), transfer_encoding: next() }
-    }
-}
 
 /// Our handler: reads the whole body, then answers 200 with its digest in `x-body`, what it was
 /// asked in `x-request` ([`Seen`]), and no body (so that a response to HEAD reads the same).
@@ -149,15 +101,6 @@ fn digest_handler() -> Factory {
             Ok(())
         })
     })
-}
-
-/// hyper's service: the same answer. A body that cannot be read is an error, on which hyper
-/// closes the connection without a response.
-async fn hyper_digest(request: hyper::Request<Incoming>) -> Result<hyper::Response<Empty<Bytes>>, hyper::Error> {
-    let body = request.into_body().collect().await?.to_bytes();
-    let mut response = hyper::Response::new(Empty::new());
-    response.headers_mut().insert("x-body", http::HeaderValue::from_str(&digest(&body)).expect("a header value"));
-    Ok(response)
 }
 
 struct Servers {
@@ -252,380 +195,19 @@ async fn exchange(addr: SocketAddr, input: &[u8]) -> Vec<u8> {
     tokio::join!(write, read).1
 }
 
-/// A server's answer to one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Reply {
-    /// 200 with the body's digest, and what our server read of the request (hyper's answer
-    /// says nothing of it).
-    Accepted(String, Option<Seen>),
-    /// Anything else, with its body (our error pages give the reason there).
-    Refused(u16, String),
-}
-
-/// The replies in `received`, up to the first refusal (the connection closes after it) or the
-/// end; interim 1xx responses are skipped.
-fn replies(received: &[u8]) -> Vec<Reply> {
-    let mut replies = Vec::new();
-    let mut rest = received;
-    loop {
-        let mut fields = [httparse::EMPTY_HEADER; 32];
-        let mut response = httparse::Response::new(&mut fields);
-        let Ok(httparse::Status::Complete(head)) = response.parse(rest) else { return replies };
-        let status = response.code.unwrap_or_default();
-        let field =
-            |name: &str| response.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.to_vec());
-        let length = field("content-length").and_then(|v| String::from_utf8(v).ok()?.parse::<usize>().ok());
-        let digest = field("x-body").map(|v| String::from_utf8_lossy(&v).into_owned());
-        let seen = field("x-request").map(|v| Seen::from_field(&String::from_utf8_lossy(&v)));
-        rest = &rest[head..];
-        if (100..200).contains(&status) {
-            continue;
-        }
-        match (status, digest) {
-            (200, Some(digest)) => {
-                replies.push(Reply::Accepted(digest, seen));
-                rest = &rest[length.unwrap_or(0).min(rest.len())..];
-            }
-            _ => {
-                let body = &rest[..length.unwrap_or(rest.len()).min(rest.len())];
-                replies.push(Reply::Refused(status, String::from_utf8_lossy(body).into_owned()));
-                return replies;
-            }
-        }
-    }
-}
-
-fn shown(bytes: &[u8]) -> String {
-    format!("\"{}\" ({} bytes)", bytes.escape_ascii(), bytes.len())
-}
-
 // ---------------------------------------------------------------------------------------------
-// Where the two may differ
+// The comparison (where the two may differ: tests/differential/mod.rs)
 // ---------------------------------------------------------------------------------------------
 
-/// A request we refuse and hyper accepts, where the RFCs let (or tell) a server refuse it: our
-/// status, a phrase of the reason we give (as our error page shows it), and why.
-struct OurRefusal {
-    status: u16,
-    reason: &'static str,
-    #[allow(dead_code)]
-    why: &'static str,
-}
-
-/// The requests we may refuse where hyper accepts them. Nothing else we refuse may hyper accept.
-const OUR_REFUSALS: &[OurRefusal] = &[
-    OurRefusal {
-        status: 400,
-        reason: "Host header required.",
-        why: "RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host; hyper does not check",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "more than one Host header field",
-        why: "RFC 9112 §3.2: a server MUST answer 400 to a request with more than one Host field line",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "invalid Host",
-        why: "RFC 9112 §3.2: a server MUST answer 400 to a Host field with an invalid value",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "in the request target",
-        why: "RFC 9112 §3.2.2: the authority of an absolute-form target stands for Host, held to the same rule \
-              (a port above 65535 is no port: RFC 9112 §3.2 invalid Host value)",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "invalid request target",
-        why: "RFC 9112 §3.2: the asterisk form is for OPTIONS only (§3.2.4), the authority form for CONNECT only \
-              (§3.2.3), and an origin server serves http and https targets (§3.2.2); RFC 9112 §3: an invalid \
-              request-line SHOULD be answered 400",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "invalid absolute-form target",
-        why: "RFC 9110 §4.2.4: a recipient SHOULD treat userinfo in an http(s) target URI as an error; an empty \
-              authority is no http URI (RFC 9110 §4.2.1)",
-    },
-    OurRefusal {
-        status: 417,
-        reason: "unsupported expectation",
-        why: "RFC 9110 §10.1.1: a server that receives an Expect other than 100-continue MAY answer 417; hyper \
-              ignores it",
-    },
-    OurRefusal {
-        status: 501,
-        reason: "not supported",
-        why: "RFC 9112 §6.1: a server that receives a transfer coding it does not understand SHOULD answer 501; \
-              hyper removes the chunked coding and hands the service what is left coded (gzip)",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "both Transfer-Encoding and Content-Length",
-        why: "RFC 9112 §6.1: a server MAY reject a request that contains both Content-Length and \
-              Transfer-Encoding (hyper uses Transfer-Encoding)",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "chunked applied more than once",
-        why: "RFC 9112 §7: a sender MUST NOT apply chunked more than once; a body whose framing two parsers can \
-              read differently is refused, not guessed at (RFC 9112 §11.2); hyper decodes it once",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "invalid chunk extension",
-        why: "RFC 9112 §7.1.1: chunk-ext = *( BWS \";\" BWS name [ BWS \"=\" BWS value ] ); a chunk line that does \
-              not follow it (whitespace after the size, an empty name, a control character) is malformed syntax \
-              (RFC 9110 §15.5.1), not an unrecognized extension; hyper skips extensions unread",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "(expected 1 to 16 hex digits)",
-        why: "a limit: a chunk size of more than 16 hex digits (leading zeros) is refused; RFC 9112 §7.1 asks \
-              recipients to guard against large numerals, and parsers that truncate them disagree on framing",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "expected CRLF after a trailer field line",
-        why: "RFC 9112 §2.2: a recipient MAY take a bare LF for a line end; we do not, as parsers that disagree \
-              on line ends disagree on framing (RFC 9112 §11.2); hyper reads trailer lines unchecked, up to a \
-              CRLF, even when they are the next request's",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "invalid transfer coding",
-        why: "RFC 9112 §6.1: transfer-coding = token *( OWS \";\" OWS transfer-parameter ); a value that is \
-              not one (a quoted \"chunked\") is malformed (RFC 9110 §15.5.1); hyper looks at the final coding only",
-    },
-    OurRefusal {
-        status: 400,
-        reason: "the chunked transfer coding takes no parameters",
-        why: "RFC 9112 §7: chunked has no parameters, so `chunked;q=1` before a final chunked is chunked applied \
-              twice, or a coding no one knows: framing two parsers may read differently (RFC 9112 §11.2)",
-    },
-];
-
-/// Whether our refusal `reply`, where hyper accepted the request, is one of [`OUR_REFUSALS`].
-fn our_refusal_allowed(reply: Option<&Reply>) -> bool {
-    let Some(Reply::Refused(status, body)) = reply else { return false };
-    OUR_REFUSALS.iter().any(|e| e.status == *status && body.contains(&html_escaped(e.reason)))
-}
-
-/// `text` as our error pages show it.
-fn html_escaped(text: &str) -> String {
-    kamaelia_http::error_pages::escape_html(text)
-}
-
-/// Why hyper may refuse a request we accept: what RFC 9110 and 9112 allow or ask us to accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TheirRefusal {
-    /// RFC 9110 §2.5: a recipient SHOULD process a later minor version (HTTP/1.2) as the highest
-    /// it implements (1.1); hyper answers 400.
-    LaterMinorVersion,
-    /// RFC 9112 §3: an invalid request-line SHOULD (not MUST) be answered 400. httparse accepts
-    /// every visible ASCII byte but space in a target, and UTF-8; hyper then refuses what
-    /// http::Uri does not parse (`<`, `>`, a backquote, `"` in a query...). We serve what
-    /// httparse accepts (the path is the handler's to judge), as browsers send `|`, `^` and `{`
-    /// raw.
-    Target,
-    /// RFC 9110 §8.6: a Content-Length list of one value repeated ("3, 3") MAY be read as that
-    /// value or refused; hyper refuses it.
-    ContentLengthList,
-    /// RFC 9110 §5.6.1: a recipient MUST accept (and ignore) empty list elements, as in
-    /// `Transfer-Encoding: chunked,`; hyper refuses them.
-    EmptyTransferCodings,
-}
-
-/// Why hyper may refuse a request we accept, judged on what our server read of the request
-/// (`seen`) and the input; `None` if it may not.
-fn their_refusal_allowed(seen: &Seen, input: &[u8]) -> Option<TheirRefusal> {
-    let line = [&seen.method[..], b" ", &seen.target, b" HTTP/1."].concat();
-    let later_minor =
-        input.windows(line.len() + 1).any(|w| w.starts_with(&line) && matches!(w[line.len()], b'2'..=b'9'));
-    if later_minor {
-        return Some(TheirRefusal::LaterMinorVersion);
-    }
-    if std::str::from_utf8(&seen.target).map_or(true, |t| t.parse::<http::Uri>().is_err()) {
-        return Some(TheirRefusal::Target);
-    }
-    if seen.content_length.contains(&b',') {
-        return Some(TheirRefusal::ContentLengthList);
-    }
-    let te = String::from_utf8_lossy(&seen.transfer_encoding);
-    if !te.is_empty() && te.split(',').any(|element| element.trim_matches([' ', '\t']).is_empty()) {
-        return Some(TheirRefusal::EmptyTransferCodings);
-    }
-    None
-}
-
-/// `input` with the request `seen` put in the form hyper accepts, `why` it refused it being
-/// undone: its version made 1.1, its target percent-encoded, its Content-Length list made one
-/// value, the empty elements of its Transfer-Encoding dropped. Nothing that frames a body
-/// changes, so hyper must then frame the request as we did. `None` if the request is not found,
-/// or nothing changed.
-fn in_their_form(input: &[u8], seen: &Seen, why: TheirRefusal) -> Option<Vec<u8>> {
-    let line = [&seen.method[..], b" ", &seen.target, b" "].concat();
-    // Each place the request line is found (a request starts where the one before it ends, not
-    // always after a line end), and the end of the head it begins.
-    let starts = (0..input.len()).filter(|&i| input[i..].starts_with(&line)).map(|i| {
-        (i, find_from(input, i, b"\n\r\n").or_else(|| find_from(input, i, b"\n\n")).map_or(input.len(), |e| e + 1))
-    });
-    for (start, end) in starts {
-        let head = &input[start..end];
-        let changed: Option<Vec<u8>> = match why {
-            TheirRefusal::LaterMinorVersion => {
-                let v = line.len() + b"HTTP/1.".len();
-                (head.len() > v && head[..v].ends_with(b"HTTP/1.") && matches!(head[v], b'2'..=b'9')).then(|| {
-                    let mut h = head.to_vec();
-                    h[v] = b'1';
-                    h
-                })
-            }
-            TheirRefusal::Target => {
-                let encoded: Vec<u8> = seen
-                    .target
-                    .iter()
-                    .flat_map(|&b| {
-                        if b.is_ascii_alphanumeric() || b"-._~/?:@!$&'()*+,;=%".contains(&b) {
-                            vec![b]
-                        } else {
-                            format!("%{b:02X}").into_bytes()
-                        }
-                    })
-                    .collect();
-                let rest = &head[line.len() - 1..];
-                Some([&seen.method[..], b" ", &encoded, rest].concat())
-            }
-            TheirRefusal::ContentLengthList => edit_fields(head, b"content-length", |value| {
-                let first = value.split(|&b| b == b',').next().unwrap_or_default();
-                first.trim_ascii().to_vec()
-            }),
-            TheirRefusal::EmptyTransferCodings => edit_fields(head, b"transfer-encoding", |value| {
-                let codings: Vec<&[u8]> =
-                    value.split(|&b| b == b',').map(<[u8]>::trim_ascii).filter(|c| !c.is_empty()).collect();
-                codings.join(&b", "[..])
-            }),
-        };
-        if let Some(new_head) = changed.filter(|h| h[..] != *head) {
-            return Some([&input[..start], &new_head, &input[end..]].concat());
-        }
-    }
-    None
-}
-
-fn find_from(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|i| from + i)
-}
-
-/// `head` with the value of each field named `name` rewritten by `edit`; `None` if none is.
-fn edit_fields(head: &[u8], name: &[u8], edit: impl Fn(&[u8]) -> Vec<u8>) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(head.len());
-    let mut edited = false;
-    for line in head.split_inclusive(|&b| b == b'\n') {
-        let named =
-            line.len() > name.len() && line[..name.len()].eq_ignore_ascii_case(name) && line[name.len()] == b':';
-        if !named {
-            out.extend_from_slice(line);
-            continue;
-        }
-        let body = line.strip_suffix(b"\n").unwrap_or(line);
-        let (value, end) = match body.strip_suffix(b"\r") {
-            Some(v) => (v, &b"\r\n"[..]),
-            None => (body, &b"\n"[..]),
-        };
-        let value = &value[name.len() + 1..];
-        out.extend_from_slice(name);
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(&edit(value));
-        out.extend_from_slice(if line.ends_with(b"\n") { end } else { b"" });
-        edited = true;
-    }
-    edited.then_some(out)
-}
-
-/// The digests of the requests in `replies` that were accepted.
-fn accepted(replies: &[Reply]) -> Vec<String> {
-    replies
-        .iter()
-        .filter_map(|r| match r {
-            Reply::Accepted(d, _) => Some(d.clone()),
-            Reply::Refused(..) => None,
-        })
-        .collect()
-}
-
-/// How the two answers to an input compare.
-enum Verdict {
-    /// The same accepted requests with the same bodies, or we refused one hyper accepted as
-    /// [`OUR_REFUSALS`] allow.
-    Agree,
-    /// hyper refused a request we accepted, as [`TheirRefusal`] allows: the input with it in a
-    /// form hyper accepts, on which hyper must frame it as we did.
-    TheyRefused(TheirRefusal, Vec<u8>),
-}
-
-/// Compares the two answers to `input`: the same accepted requests with the same bodies, or
-/// where they part, a refusal an exception allows.
-fn compare(input: &[u8], ours: &[u8], theirs: &[u8]) -> Result<Verdict, TestCaseError> {
-    let (our_replies, their_replies) = (replies(ours), replies(theirs));
-    let (our_accepted, their_accepted) = (accepted(&our_replies), accepted(&their_replies));
-    if our_accepted == their_accepted {
-        return Ok(Verdict::Agree);
-    }
-    let agreed = our_accepted.iter().zip(&their_accepted).take_while(|(a, b)| a == b).count();
-    // We refused the next request and hyper accepted it.
-    if agreed == our_accepted.len() && our_refusal_allowed(our_replies.get(agreed)) {
-        return Ok(Verdict::Agree);
-    }
-    // hyper refused the next request (or closed) and we accepted it.
-    if agreed == their_accepted.len() {
-        if let Some(Reply::Accepted(_, Some(seen))) = our_replies.get(agreed) {
-            if let Some(why) = their_refusal_allowed(seen, input) {
-                let Some(theirs) = in_their_form(input, seen, why) else {
-                    return Err(TestCaseError::fail(format!(
-                        "hyper refused {seen:?} ({why:?}) and it cannot be put in a form hyper takes, in {}",
-                        shown(input)
-                    )));
-                };
-                return Ok(Verdict::TheyRefused(why, theirs));
-            }
-        }
-    }
-    Err(TestCaseError::fail(format!(
-        "hyper and we frame {} differently:\n  ours:  {:?}\n  hyper: {:?}\n  our bytes:   \"{}\"\n  hyper's bytes: \"{}\"",
-        shown(input),
-        our_replies,
-        their_replies,
-        ours.escape_ascii(),
-        theirs.escape_ascii()
-    )))
-}
-
-/// Sends `input` to both servers and compares their answers; where hyper refused a request as
-/// [`TheirRefusal`] allows, sends the input with that request in a form hyper takes, on which we
-/// must accept what we accepted before and hyper must agree.
+/// Sends `input` to both servers and compares their answers ([`differential::check`]).
 fn check(servers: &Servers, input: &[u8]) -> Result<(), TestCaseError> {
-    let exchange_both = |input: &[u8]| {
-        servers.runtime.block_on(async { tokio::join!(exchange(servers.ours, input), exchange(servers.hyper, input)) })
-    };
-    let (mut ours, theirs) = exchange_both(input);
-    let mut verdict = compare(input, &ours, &theirs)?;
-    // Each round undoes one refusal; a request has at most one of each kind, a few per input.
-    for _ in 0..16 {
-        let Verdict::TheyRefused(why, their_form) = verdict else { return Ok(()) };
-        let (our_answer, their_answer) = exchange_both(&their_form);
-        let before = accepted(&replies(&ours));
-        let after = accepted(&replies(&our_answer));
-        prop_assert!(
-            after.starts_with(&before),
-            "put in hyper's form ({why:?}), {} is read differently by us: {before:?}, then {after:?}",
-            shown(&their_form)
-        );
-        verdict = compare(&their_form, &our_answer, &their_answer)?;
-        ours = our_answer;
-    }
-    Err(TestCaseError::fail(format!("hyper refuses too much of {}", shown(input))))
+    differential::check(input, |input| {
+        let (ours, theirs) = servers
+            .runtime
+            .block_on(async { tokio::join!(exchange(servers.ours, input), exchange(servers.hyper, input)) });
+        (replies(&ours), replies(&theirs))
+    })
+    .map_err(TestCaseError::fail)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,6 +231,27 @@ proptest! {
             mutate(&mut input, mutation);
         }
         check(servers(), &input)?;
+    }
+
+    /// The same at the parser, fed in pieces: our parser component given the input split at
+    /// random points (as reads from a socket deliver it), against hyper over an in-memory pipe.
+    /// Faster than the sockets, so it also tries HEAD.
+    #[test]
+    fn hyper_and_our_parser_frame_alike_whatever_the_split(
+        messages in prop::collection::vec(message(), 1..4),
+        mutations in prop_oneof![1 => Just(Vec::new()), 3 => prop::collection::vec(mutation(), 1..4)],
+        picks in prop::collection::vec(any::<proptest::sample::Index>(), 0..8),
+    ) {
+        let mut input: Vec<u8> = messages.iter().flat_map(|m| m.bytes.iter().copied()).collect();
+        for mutation in &mutations {
+            mutate(&mut input, mutation);
+        }
+        let settings = HttpSettings::default();
+        differential::check(&input, |input| {
+            let ours = parsing::parse_raw(&settings, input, &cuts(input.len(), &picks));
+            (replies_from_parser(&ours), replies(&parsing::block_on(hyper_in_memory(input))))
+        })
+        .map_err(TestCaseError::fail)?;
     }
 }
 

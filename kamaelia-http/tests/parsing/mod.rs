@@ -40,7 +40,20 @@ pub enum Event {
 /// Feeds `input` to a new parser in the pieces `cuts` makes (sorted offsets), then ends the
 /// input; returns what came out, normalised, after checking the reasons for refusals.
 pub fn parse(settings: &HttpSettings, input: &[u8], cuts: &[usize]) -> Vec<Event> {
-    RUNTIME.with(|(runtime, scheduler)| parse_on(runtime, scheduler, settings, input, cuts))
+    let raw = parse_raw(settings, input, cuts);
+    normalise(raw, input)
+}
+
+/// As [`parse`], but what the parser sent as it sent it (checked as [`parse`] checks it).
+pub fn parse_raw(settings: &HttpSettings, input: &[u8], cuts: &[usize]) -> Vec<Parsed> {
+    let raw = RUNTIME.with(|(runtime, scheduler)| parse_on(runtime, scheduler, settings, input, cuts));
+    normalise(raw.clone(), input);
+    raw
+}
+
+/// Runs `future` to its end on the parser's runtime (the one thread's).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    RUNTIME.with(|(runtime, _)| runtime.block_on(future))
 }
 
 /// [`parse`] fed whole, and a byte at a time.
@@ -54,7 +67,7 @@ fn parse_on(
     settings: &HttpSettings,
     input: &[u8],
     cuts: &[usize],
-) -> Vec<Event> {
+) -> Vec<Parsed> {
     let _entered = runtime.enter();
     let mut handle = Handle::new(HTTPParser::new(settings.clone(), None, None), scheduler);
     let mut raw = Vec::new();
@@ -97,7 +110,7 @@ fn parse_on(
         let exit = handle.join().await;
         assert!(!exit.is_failure(), "the parser ended with {exit} on {}", shown(input));
     });
-    normalise(raw, input)
+    raw
 }
 
 /// Joins body pieces and reduces refusals to their statuses, checking that each refusal has an
@@ -182,4 +195,37 @@ pub fn same_whatever_the_split(settings: &HttpSettings, input: &[u8], cuts: &[us
     let by_byte = parse(settings, input, &bytewise(input));
     assert_eq!(by_byte, whole, "a byte at a time: {}", shown(input));
     whole
+}
+
+/// Tiny limits, so that short inputs reach every limit: an 8-byte target, a 64-byte head, 3
+/// fields, a 16-byte body.
+pub fn tiny_limits() -> HttpSettings {
+    HttpSettings { max_target_length: 8, max_head_bytes: 64, max_headers: 3, max_body: 16, ..HttpSettings::default() }
+}
+
+/// One input of the fuzz target (`fuzz/fuzz_targets/parser.rs`), also replayed by
+/// `tests/corpus.rs` from `fuzz/seeds/`: the first byte chooses the settings (its value modulo 3:
+/// the defaults, [`small_limits`], [`tiny_limits`]) and seeds where the rest is cut; the rest is
+/// what a client sends. Checks that the answer is the same whole, in those pieces and a byte at a
+/// time (and everything [`parse`] checks); panics if not.
+pub fn fuzz_one(data: &[u8]) {
+    let Some((&choice, input)) = data.split_first() else { return };
+    let settings = match choice % 3 {
+        0 => HttpSettings::default(),
+        1 => small_limits(),
+        _ => tiny_limits(),
+    };
+    // Up to 8 cuts from a xorshift seeded by the first byte (never zero).
+    let mut state = u32::from(choice) | 0x100;
+    let mut cuts: Vec<usize> = (0..1 + choice % 8)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as usize % (input.len() + 1)
+        })
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    same_whatever_the_split(&settings, input, &cuts);
 }
