@@ -2,8 +2,9 @@
 //! differential test against hyper (`tests/hyper_differential.rs`): valid requests made field by
 //! field with what a parser must make of them ([`message`]), and the mutations that break them
 //! ([`mutation`], [`mutate`]): faulty framing fields, control characters, obs-fold, bad line
-//! ends, huge numbers, odd chunk lines and chunk sizes, duplicated lines, odd whitespace, other
-//! versions, random bytes and bit flips.
+//! ends, huge numbers, odd chunk lines and chunk sizes, `Content-Length` and
+//! `Transfer-Encoding` values rewritten, broken line ends in chunked bodies, duplicated lines,
+//! odd whitespace, other versions, random bytes and bit flips.
 #![allow(dead_code)]
 
 use kamaelia_http::Version;
@@ -296,7 +297,58 @@ pub enum Mutation {
     Whitespace(Index, &'static [u8]),
     /// A chunk-size line's size changed (see `ChunkEdit`).
     ChunkSize(Index, ChunkEdit),
+    /// The value of a `Content-Length` or `Transfer-Encoding` field rewritten from a template
+    /// of `CONTENT_LENGTHS` or `TRANSFER_ENCODINGS` (`{n}` is the value, `{m}` one more).
+    FramingValue(Index, Index),
+    /// A line end of a chunked body (after a chunk line, chunk data or a trailer) replaced with
+    /// one of `BAD_LINE_ENDS`.
+    BodyLineEnd(Index, &'static [u8]),
 }
+
+/// `Content-Length` values that parsers read differently: signs, leading zeros, decimals, lists,
+/// hex, numbers past 64 bits. `{n}` is the value that was there, `{m}` one more.
+pub const CONTENT_LENGTHS: &[&str] = &[
+    "+{n}",
+    "-{n}",
+    "0{n}",
+    "00000000000000000000{n}",
+    "{n}.0",
+    "{n}, {n}",
+    "{n},{n}",
+    "{n}, {m}",
+    "{n} {n}",
+    "0x{n}",
+    "{n};",
+    "\"{n}\"",
+    "{n}e0",
+    "{m}",
+    "18446744073709551616",
+    "99999999999999999999",
+    "{n}\u{b}",
+];
+
+/// `Transfer-Encoding` values that parsers read differently.
+pub const TRANSFER_ENCODINGS: &[&str] = &[
+    "chunked",
+    "Chunked",
+    "chunked, chunked",
+    "gzip, chunked",
+    "chunked, gzip",
+    "identity, chunked",
+    "chunked;a=b",
+    "\"chunked\"",
+    "chunk",
+    "chunked,",
+    ",chunked",
+    "x-chunked",
+    "chunked\tx",
+    "chunked\u{b}",
+    "identity",
+];
+
+/// What may stand where a CRLF should: a bare LF or CR, doubled or swapped ends, nothing, or
+/// whitespace before it.
+pub const BAD_LINE_ENDS: &[&[u8]] = &[b"\n", b"\r", b"\r\r\n", b"\n\r", b"", b" \r\n", b"\t\r\n", b"\r\n\r\n", b"\n\n"];
 
 /// Whitespace a parser might take for a separator, or not: spaces, tabs, and the other
 /// characters some parsers trim (VT, FF, NUL, NBSP in Latin-1 and UTF-8).
@@ -367,6 +419,9 @@ pub fn mutation() -> impl Strategy<Value = Mutation> {
         2 => any::<Index>().prop_map(Mutation::DuplicateLine),
         2 => (any::<Index>(), prop::sample::select(ODD_WHITESPACE)).prop_map(|(i, w)| Mutation::Whitespace(i, w)),
         2 => (any::<Index>(), chunk_edit()).prop_map(|(i, e)| Mutation::ChunkSize(i, e)),
+        3 => (any::<Index>(), any::<Index>()).prop_map(|(i, t)| Mutation::FramingValue(i, t)),
+        3 => (any::<Index>(), prop_oneof![2 => Just(&b"\n"[..]), 3 => prop::sample::select(BAD_LINE_ENDS)])
+            .prop_map(|(i, e)| Mutation::BodyLineEnd(i, e)),
     ]
 }
 
@@ -443,6 +498,40 @@ pub fn mutate(bytes: &mut Vec<u8>, mutation: &Mutation) {
             let at = places[at.index(places.len())];
             bytes.splice(at..at, ws.iter().copied());
         }
+        Mutation::FramingValue(at, template) => {
+            // (start, end) of each framing field's value, and whether it is Content-Length.
+            let mut values = Vec::new();
+            for start in line_starts(bytes) {
+                let line = &bytes[start..];
+                let end = start + line.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(line.len());
+                for (name, is_length) in [(&b"content-length:"[..], true), (b"transfer-encoding:", false)] {
+                    if line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name) {
+                        let value = (start + name.len()..end).find(|&i| bytes[i] != b' ').unwrap_or(end);
+                        values.push((value, end, is_length));
+                    }
+                }
+            }
+            if !values.is_empty() {
+                let (start, end, is_length) = values[at.index(values.len())];
+                let new = if is_length {
+                    let n: u128 =
+                        std::str::from_utf8(&bytes[start..end]).ok().and_then(|t| t.parse().ok()).unwrap_or(0);
+                    CONTENT_LENGTHS[template.index(CONTENT_LENGTHS.len())]
+                        .replace("{n}", &n.to_string())
+                        .replace("{m}", &(n + 1).to_string())
+                } else {
+                    TRANSFER_ENCODINGS[template.index(TRANSFER_ENCODINGS.len())].to_owned()
+                };
+                bytes.splice(start..end, new.into_bytes());
+            }
+        }
+        Mutation::BodyLineEnd(at, end) => {
+            let ends = chunk_line_ends(bytes);
+            if !ends.is_empty() {
+                let i = ends[at.index(ends.len())];
+                bytes.splice(i..i + 2, end.iter().copied());
+            }
+        }
         Mutation::ChunkSize(at, edit) => {
             let lines = chunk_size_lines(bytes);
             if !lines.is_empty() {
@@ -461,6 +550,38 @@ pub fn mutate(bytes: &mut Vec<u8>, mutation: &Mutation) {
             }
         }
     }
+}
+
+/// Where the CRLFs of chunked bodies are: after each chunk-size line, after each chunk's data,
+/// and the one after the last chunk's line (which ends a trailer or the body). Where there is no
+/// chunked body, every CRLF after the first head.
+fn chunk_line_ends(bytes: &[u8]) -> Vec<usize> {
+    let crlf_from = |from: usize| (from..bytes.len().saturating_sub(1)).find(|&i| bytes[i..].starts_with(b"\r\n"));
+    let mut ends = Vec::new();
+    for (start, digits) in chunk_size_lines(bytes) {
+        let Some(line_end) = crlf_from(start) else { continue };
+        ends.push(line_end);
+        let size =
+            std::str::from_utf8(&bytes[start..start + digits]).ok().and_then(|t| usize::from_str_radix(t, 16).ok());
+        match size {
+            Some(0) => ends.extend(crlf_from(line_end + 2)),
+            Some(size) => {
+                let data_end = (line_end + 2).saturating_add(size);
+                if bytes.get(data_end..).is_some_and(|rest| rest.starts_with(b"\r\n")) {
+                    ends.push(data_end);
+                }
+            }
+            None => {}
+        }
+    }
+    if ends.is_empty() {
+        if let Some(body) = bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) {
+            ends.extend((body..bytes.len().saturating_sub(1)).filter(|&i| bytes[i..].starts_with(b"\r\n")));
+        }
+    }
+    ends.sort_unstable();
+    ends.dedup();
+    ends
 }
 
 /// The chunk-size lines after the first empty line: where each starts, and how many hex digits
