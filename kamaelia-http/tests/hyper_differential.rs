@@ -302,6 +302,8 @@ fn the_exceptions_match_what_they_are_for() {
         b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc",
         b"POST / HTTP/1.1\r\nHost: a\r\ncontent-length:3 ,3\r\n\r\nabc",
         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+        // Found by the property at 10,000 cases: a second Transfer-Encoding field, empty.
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: \r\n\r\n2\r\nab\r\n0\r\n\r\n",
     ];
     for request in theirs {
         let (mine, theirs) = servers

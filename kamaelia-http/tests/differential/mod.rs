@@ -319,12 +319,13 @@ pub fn in_their_form(input: &[u8], seen: &Seen, why: TheirRefusal) -> Option<Vec
             }
             TheirRefusal::ContentLengthList => edit_fields(head, b"content-length", |value| {
                 let first = value.split(|&b| b == b',').next().unwrap_or_default();
-                first.trim_ascii().to_vec()
+                Some(first.trim_ascii().to_vec())
             }),
             TheirRefusal::EmptyTransferCodings => edit_fields(head, b"transfer-encoding", |value| {
                 let codings: Vec<&[u8]> =
                     value.split(|&b| b == b',').map(<[u8]>::trim_ascii).filter(|c| !c.is_empty()).collect();
-                codings.join(&b", "[..])
+                // A field of empty elements only is dropped: it adds nothing to the list.
+                (!codings.is_empty()).then(|| codings.join(&b", "[..]))
             }),
         };
         if let Some(new_head) = changed.filter(|h| h[..] != *head) {
@@ -338,8 +339,9 @@ pub fn find_from(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     hay[from..].windows(needle.len()).position(|w| w == needle).map(|i| from + i)
 }
 
-/// `head` with the value of each field named `name` rewritten by `edit`; `None` if none is.
-pub fn edit_fields(head: &[u8], name: &[u8], edit: impl Fn(&[u8]) -> Vec<u8>) -> Option<Vec<u8>> {
+/// `head` with the value of each field named `name` rewritten by `edit` (a field whose new value
+/// is `None` is dropped); `None` if there is no such field.
+pub fn edit_fields(head: &[u8], name: &[u8], edit: impl Fn(&[u8]) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(head.len());
     let mut edited = false;
     for line in head.split_inclusive(|&b| b == b'\n') {
@@ -354,12 +356,12 @@ pub fn edit_fields(head: &[u8], name: &[u8], edit: impl Fn(&[u8]) -> Vec<u8>) ->
             Some(v) => (v, &b"\r\n"[..]),
             None => (body, &b"\n"[..]),
         };
-        let value = &value[name.len() + 1..];
+        edited = true;
+        let Some(value) = edit(&value[name.len() + 1..]) else { continue };
         out.extend_from_slice(name);
         out.extend_from_slice(b": ");
-        out.extend_from_slice(&edit(value));
+        out.extend_from_slice(&value);
         out.extend_from_slice(if line.ends_with(b"\n") { end } else { b"" });
-        edited = true;
     }
     edited.then_some(out)
 }

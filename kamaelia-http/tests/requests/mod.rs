@@ -518,7 +518,7 @@ pub fn mutate(bytes: &mut Vec<u8>, mutation: &Mutation) {
                         std::str::from_utf8(&bytes[start..end]).ok().and_then(|t| t.parse().ok()).unwrap_or(0);
                     CONTENT_LENGTHS[template.index(CONTENT_LENGTHS.len())]
                         .replace("{n}", &n.to_string())
-                        .replace("{m}", &(n + 1).to_string())
+                        .replace("{m}", &n.saturating_add(1).to_string())
                 } else {
                     TRANSFER_ENCODINGS[template.index(TRANSFER_ENCODINGS.len())].to_owned()
                 };
@@ -539,7 +539,7 @@ pub fn mutate(bytes: &mut Vec<u8>, mutation: &Mutation) {
                 let text = std::str::from_utf8(&bytes[start..start + digits]).expect("hex digits");
                 let size = u128::from_str_radix(text, 16).unwrap_or(0);
                 let new: Vec<u8> = match edit {
-                    ChunkEdit::OneMore => format!("{:x}", size + 1).into_bytes(),
+                    ChunkEdit::OneMore => format!("{:x}", size.saturating_add(1)).into_bytes(),
                     ChunkEdit::OneLess => format!("{:x}", size.saturating_sub(1)).into_bytes(),
                     ChunkEdit::Zeros(n) => format!("{size:0n$x}").into_bytes(),
                     ChunkEdit::Upper => text.to_ascii_uppercase().into_bytes(),
