@@ -303,19 +303,8 @@ pub fn in_their_form(input: &[u8], seen: &Seen, why: TheirRefusal) -> Option<Vec
                 })
             }
             TheirRefusal::Target => {
-                let encoded: Vec<u8> = seen
-                    .target
-                    .iter()
-                    .flat_map(|&b| {
-                        if b.is_ascii_alphanumeric() || b"-._~/?:@!$&'()*+,;=%".contains(&b) {
-                            vec![b]
-                        } else {
-                            format!("%{b:02X}").into_bytes()
-                        }
-                    })
-                    .collect();
                 let rest = &head[line.len() - 1..];
-                Some([&seen.method[..], b" ", &encoded, rest].concat())
+                Some([&seen.method[..], b" ", &in_uri_form(&seen.target), rest].concat())
             }
             TheirRefusal::ContentLengthList => edit_fields(head, b"content-length", |value| {
                 let first = value.split(|&b| b == b',').next().unwrap_or_default();
@@ -333,6 +322,31 @@ pub fn in_their_form(input: &[u8], seen: &Seen, why: TheirRefusal) -> Option<Vec
         }
     }
     None
+}
+
+/// `target` as `http::Uri` takes it, naming the same kind of resource: every byte it refuses
+/// percent-encoded (a `%` too, unless two hex digits follow), and in an absolute-form authority,
+/// where it takes no percent escape at all, each `%` made a `p` (another host name, which frames
+/// nothing).
+pub fn in_uri_form(target: &[u8]) -> Vec<u8> {
+    let authority = target
+        .windows(3)
+        .position(|w| w == b"://")
+        .map(|i| i + 3)
+        .map(|start| (start, target[start..].iter().position(|&b| b == b'/').map_or(target.len(), |e| start + e)));
+    let mut out = Vec::with_capacity(target.len());
+    for (i, &b) in target.iter().enumerate() {
+        let in_authority = authority.is_some_and(|(start, end)| (start..end).contains(&i));
+        let escape = b == b'%' && target.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+        if in_authority && b == b'%' {
+            out.push(b'p');
+        } else if b.is_ascii_alphanumeric() || b"-._~/?:@!$&'()*+,;=".contains(&b) || escape {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+    out
 }
 
 pub fn find_from(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
