@@ -30,7 +30,7 @@ ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-"1 16 64"}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 BASE_PORT=${BASE_PORT:-18082}
-PARTS=${PARTS:-"hello small big idle components"}
+PARTS=${PARTS:-"hello small big idle components handlers"}
 # How long a server gets to answer its first request before the suite gives up on it.
 START_DEADLINE=30
 
@@ -257,7 +257,7 @@ wrk_point() {
     wrk -t"$threads" -c"$c" -d"${WARMUP}s" --timeout 10s "$url" >/dev/null
     local user0 sys0 user1 sys1
     read -r user0 sys0 <<<"$(cpu_ticks "${PID[$server]}")"
-    out=$(wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency -s "$LUA" "$url")
+    out=$(wrk -t"$threads" -c"$c" -d"${DURATION}s" --timeout 10s --latency -s "${WRK_SCRIPT:-$LUA}" "$url")
     read -r user1 sys1 <<<"$(cpu_ticks "${PID[$server]}")"
     line=$(grep '^WRK ' <<<"$out") || die "wrk printed no report for $url: $out"
     # requests=.. duration_us=.. bytes=.. p50_us=.. p99_us=.. max_us=.. err_*=..
@@ -366,6 +366,39 @@ if wanted components; then
     say "== 3. components: target/release/axon_chain, target/release/lifecycle"
     "$BIN/axon_chain" --results "$RESULTS" >&2
     "$BIN/lifecycle" --results "$RESULTS" >&2
+fi
+
+# ----- 3b. handlers: a function, a tower service and a component; routing against axum -----
+
+# /hello answered by each kind of handler in our server (target/release/handlers_server
+# --hello fn|tower|component: the same bytes as peer_hyper's), each against hyper; then a table of
+# 50 routes with parameters (kamaelia_bench::route_table), requests spread over them by
+# bench/routes.lua, ours (function handlers) against axum (target/release/peer_axum).
+if wanted handlers; then
+    say "== 3b. handlers: /hello by a function, a tower service, a component (vs hyper); 50 routes (vs axum)"
+    for b in handlers_server peer_axum routing; do
+        [[ -x $BIN/$b ]] || die "$BIN/$b is missing: build with cargo build --release -p kamaelia-bench"
+    done
+    assign_port hyper
+    start_server hyper /hello env RUST_LOG=warn "$BIN/peer_hyper" --port "${PORT[hyper]}"
+    for kind in fn tower component; do
+        assign_port ours
+        start_server ours /hello env RUST_LOG=warn "$BIN/handlers_server" --port "${PORT[ours]}" --hello "$kind"
+        curl -s -i --raw "http://127.0.0.1:${PORT[ours]}/hello" >"$WORK/hello.$kind"
+        record check "hello_${kind}_response_bytes" ours - 1 "$(stat -c %s "$WORK/hello.$kind")" B
+        interleaved "hello_$kind" /hello ours hyper
+        stop_server ours
+    done
+    stop_server hyper
+    assign_port ours
+    assign_port axum
+    start_server ours /hello env RUST_LOG=warn "$BIN/handlers_server" --port "${PORT[ours]}" --hello fn
+    start_server axum /hello env RUST_LOG=warn "$BIN/peer_axum" --port "${PORT[axum]}"
+    WRK_SCRIPT=$ROOT/bench/routes.lua interleaved routes /api/r0/0 ours axum
+    stop_server ours
+    stop_server axum
+    # Routing alone, in-process: Routes::handler_for against axum's Router::call (routing.rs).
+    "$BIN/routing" --results "$RESULTS" >&2
 fi
 
 # ----- 4. the table -----

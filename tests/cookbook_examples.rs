@@ -584,7 +584,12 @@ fn rest_store_stores_replaces_lists_and_deletes_items_by_method() {
     assert_eq!(client.delete(&item).call().expect("DELETE").status().as_u16(), 404);
     assert_eq!(client.get(&item).call().expect("GET").status().as_u16(), 404);
 
-    // Past --max-body: 413, and nothing stored.
+    // At --max-body exactly: stored. Past it: 413, and nothing stored.
+    let at_limit = vec![b'y'; 1000];
+    let stored = client.put(format!("{base}/items/limit")).send(&at_limit[..]).expect("PUT");
+    assert_eq!(stored.status().as_u16(), 201);
+    let mut back = client.get(format!("{base}/items/limit")).call().expect("GET");
+    assert_eq!(back.body_mut().read_to_vec().unwrap(), at_limit);
     let big = vec![b'x'; 1001];
     let refused = client.put(format!("{base}/items/big")).send(&big[..]).expect("PUT");
     assert_eq!(refused.status().as_u16(), 413);
@@ -640,4 +645,67 @@ fn past_max_connections_the_server_can_refuse_with_503_and_retry_after() {
         assert!(Instant::now() < end, "never served again: {answer}");
         std::thread::yield_now();
     }
+}
+
+#[test]
+fn axum_inside_serves_an_axum_router_at_api_beside_the_cookbook_routes() {
+    let server = start(example("axum_inside"), &[]);
+    let base = format!("http://{}", server.address);
+    let client = http_client();
+    let read = |path: &str| {
+        let mut response = client.get(format!("{base}{path}")).call().expect("GET");
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap())
+    };
+    // axum's routes, with axum's parameter, under /api.
+    assert_eq!(read("/api/health"), (200, "ok".to_owned()));
+    assert_eq!(read("/api/echo/kamaelia"), (200, "kamaelia".to_owned()));
+    assert_eq!(read("/api/nothing").0, 404);
+    // The cookbook's, beside them: a component, the echo page, the bundled site.
+    let hello = read("/hello");
+    assert_eq!(hello, (200, "<html><body><h1>Hello World</h1><P>Woo!!</body></html>".to_owned()));
+    assert!(read("/echo?x=1").1.contains("'query': 'x=1'"));
+    assert_eq!(read("/").1.as_bytes(), site_file("index.html"));
+    // tower-http's compression (of answers over 32 bytes), seen by curl; and each request in the
+    // access log.
+    let long = "kamaelia".repeat(8);
+    let compressed = curl(&["-s", "-i", "-H", "Accept-Encoding: gzip", &format!("{base}/api/echo/{long}")]);
+    let compressed = String::from_utf8_lossy(&compressed).to_ascii_lowercase();
+    assert!(
+        compressed.starts_with("http/1.1 200 ok\r\n") && compressed.contains("content-encoding: gzip"),
+        "{compressed}"
+    );
+    let word = curl(&["-s", "--compressed", &format!("{base}/api/echo/{long}")]);
+    assert_eq!(word, long.as_bytes());
+    let logged = server.wait_for_log("\"GET /api/health HTTP/1.1\" 200");
+    assert!(logged.ends_with("\" 200 2"), "the access line gives the status and the body's length: {logged}");
+}
+
+#[test]
+fn components_in_axum_serves_hello_and_the_site_through_axum_and_hyper() {
+    let server = start(example("components_in_axum"), &[]);
+    let base = format!("http://{}", server.address);
+    let client = http_client();
+    let read = |path: &str| {
+        let mut response = client.get(format!("{base}{path}")).call().expect("GET");
+        let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+        (status, content_type, response.body_mut().read_to_vec().unwrap())
+    };
+    assert_eq!(read("/health"), (200, Some("text/plain; charset=utf-8".to_owned()), b"ok".to_vec()));
+    let hello = read("/hello");
+    assert_eq!((hello.0, hello.1.as_deref()), (200, Some("text/html")));
+    assert_eq!(hello.2, b"<html><body><h1>Hello World</h1><P>Woo!!</body></html>");
+    assert_eq!(read("/").2, site_file("index.html"));
+    assert_eq!(read("/style.css").2, site_file("style.css"));
+    assert_eq!(read("/no-such-file").0, 404);
+    // curl, a second real client.
+    assert_eq!(curl(&["-s", &format!("{base}/hello")]), b"<html><body><h1>Hello World</h1><P>Woo!!</body></html>");
+
+    // --root serves a directory instead.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<p>another root</p>").unwrap();
+    let other = start(example("components_in_axum"), &["--root", dir.path().to_str().unwrap()]);
+    let body = curl(&["-s", &format!("http://{}/", other.address)]);
+    assert_eq!(body, b"<p>another root</p>");
 }

@@ -451,6 +451,21 @@ impl<I: Send + 'static> HandleInput<I> {
         }
     }
 
+    /// Poll form of [`send`](Self::send), for hand-written futures and bodies: moves the message
+    /// out of `slot` into the component's `inbox` once there is room (ready with `slot` empty),
+    /// or registers `cx` to be woken when there is. After [`close`](Self::close) the message is
+    /// dropped with a warning.
+    pub fn poll_send(&mut self, slot: &mut Option<I>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if slot.is_none() {
+            return std::task::Poll::Ready(());
+        }
+        if self.closed() {
+            slot.take();
+            return std::task::Poll::Ready(());
+        }
+        self.to_inbox.poll_send(slot, cx)
+    }
+
     /// [`Handle::put_control`].
     pub fn put_control(&mut self, msg: impl Into<Ipc>) -> Result<(), NoSpaceInBox<Ipc>> {
         self.to_control.try_send(msg.into())
@@ -486,6 +501,16 @@ impl<O: Send + 'static> HandleOutput<O> {
     /// [`Handle::recv_blocking`].
     pub fn recv_blocking(&mut self) -> Option<O> {
         self.from_outbox.recv_blocking()
+    }
+
+    /// Poll form of [`recv`](Self::recv), for hand-written futures and bodies.
+    pub fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<O>> {
+        self.from_outbox.poll_recv(cx)
+    }
+
+    /// Poll form of [`recv_signal`](Self::recv_signal).
+    pub fn poll_recv_signal(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Ipc>> {
+        self.from_signal.poll_recv(cx)
     }
 
     /// [`Handle::recv_timeout`].

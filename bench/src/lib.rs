@@ -28,3 +28,22 @@ pub fn append_results_or_exit(bench: &str, file: &str, rows: &str) {
         std::process::exit(1);
     }
 }
+
+/// The table of 50 routes with parameters that our server (`handlers_server`) and the axum peer
+/// (`peer_axum`) both serve in the routing benchmark: for each of 25 resources, `/api/r{i}/{id}`
+/// and `/api/r{i}/{id}/items/{item}`. `bench/routes.lua` spreads wrk's requests over them, in
+/// the same order.
+pub fn route_table() -> Vec<String> {
+    (0..25).flat_map(|i| [format!("/api/r{i}/{{id}}"), format!("/api/r{i}/{{id}}/items/{{item}}")]).collect()
+}
+
+/// A path that `route_table()[n % 50]` matches (the `k`-th request's, as `bench/routes.lua`
+/// makes them).
+pub fn route_path(n: usize, k: usize) -> String {
+    let i = (n % 50) / 2;
+    if n % 2 == 1 {
+        format!("/api/r{i}/{k}/items/{}", k % 7)
+    } else {
+        format!("/api/r{i}/{k}")
+    }
+}

@@ -34,7 +34,9 @@
 //! ```
 //!
 //! A handler is any component with a [`Bytes`] `inbox` (the request body) and a [`Resource`]
-//! `outbox`: it sends a [`ResponseHead`], then data, then `ProducerFinished` on `signal`. The
+//! `outbox`: it sends a [`ResponseHead`], then data, then `ProducerFinished` on `signal`. It can
+//! also be an `async fn(Request) -> Response` or a tower service (an axum `Router`): see
+//! [`function`] and [`routes`]. The
 //! server picks the framing, keeps connections alive, answers pipelined requests in order, and
 //! turns a handler that panics or does not answer into a 500.
 //!
@@ -51,6 +53,13 @@
 //! * [`shutdown`]: [`HTTPShutdownLogicHandling`], who tells whom that the connection ends.
 //! * [`request`]: [`Request`], Kamaelia's request dictionary, typed.
 //! * [`resource`]: the resource protocol ([`Resource`], [`ResponseHead`]) and [`Handler`].
+//! * [`function`]: handlers that are called, not made: an `async fn` ([`Response`],
+//!   [`ResponseBody`]) or a tower service, run inside the request handler
+//!   (`request_handler/calling.rs`); [`body`]: the [`RequestBody`] they read as it arrives.
+//! * [`service`]: the other way round, [`KamaeliaService`]: a factory, a prefix list or a whole
+//!   [`Routes`] as a tower service, for axum or hyper.
+//! * [`routes`]: [`Routes`], routing by method and path pattern, to any of the three kinds of
+//!   handler.
 //! * [`routing`]: [`request_handlers`], first-prefix-wins routing, and [`factory`].
 //! * [`handlers`]: the cookbook's [`HelloHandler`], [`Cat`], [`ExampleWrapper`], [`EchoHandler`],
 //!   and [`BodyEcho`].
@@ -65,9 +74,11 @@
 //! `docs/porting.md` in the repository sets the cookbook page beside these examples and lists
 //! every behaviour that differs from Kamaelia's server, with why.
 
+pub mod body;
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;
+pub mod function;
 pub mod handlers;
 pub mod http_server;
 pub mod minimal;
@@ -77,11 +88,14 @@ pub mod request_handler;
 pub mod resource;
 pub mod routes;
 pub mod routing;
+pub mod service;
 pub mod settings;
 pub mod shutdown;
 
+pub use body::{BodyError, RequestBody, REQUEST_BODY_PIECES};
 pub use bytes::Bytes;
 pub use error_pages::ErrorPages;
+pub use function::{BodyWriter, BoxError, ClientGone, Response, ResponseBody};
 pub use handlers::{BodyEcho, Cat, EchoHandler, ExampleWrapper, HelloHandler};
 pub use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 pub use http_server::HTTPServer;
@@ -93,5 +107,6 @@ pub use request_handler::HTTPRequestHandler;
 pub use resource::{Handler, Resource, ResponseHead};
 pub use routes::{RouteError, Routes};
 pub use routing::{factory, request_handlers, Factory};
+pub use service::KamaeliaService;
 pub use settings::HttpSettings;
 pub use shutdown::HTTPShutdownLogicHandling;

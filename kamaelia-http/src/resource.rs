@@ -1,5 +1,5 @@
-//! The resource protocol: how a request handler answers ([`Resource`]), and what a handler is
-//! ([`Handler`]).
+//! The resource protocol: how a component request handler answers ([`Resource`]), and what a
+//! handler is ([`Handler`]: a component, a function or a tower service).
 //!
 //! A handler is a component made for one request. Its boxes:
 //!
@@ -24,6 +24,8 @@ pub use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
 use kamaelia_chassis::socket::FileRegion;
+
+use crate::function::Call;
 
 /// The status and headers of a response: the first message a handler sends.
 ///
@@ -165,9 +167,12 @@ impl From<Vec<u8>> for Resource {
     }
 }
 
-/// A request handler, made and not yet started: any component whose `inbox` takes [`Bytes`] and
-/// whose `outbox` sends [`Resource`] (a struct implementing [`Component`], a `Pipeline`, a
-/// `Graphline` instance...). Factories return `impl Into<Handler>`.
+/// A request handler, made and not yet started. One of three kinds: any component whose `inbox`
+/// takes [`Bytes`] and whose `outbox` sends [`Resource`] (a struct implementing [`Component`], a
+/// `Pipeline`, a `Graphline` instance...: `Handler::from`), a function
+/// ([`Handler::function`]) or a tower service ([`Handler::service`]); the last two are run by
+/// the request handler itself, without a component (see [`function`](crate::function)).
+/// Factories return `impl Into<Handler>`.
 ///
 /// How it runs is the request handler's business. A handler given as a component's value (not
 /// yet an instance) that needs only the standard four boxes ([`is_hostable`](Self::is_hostable))
@@ -219,12 +224,14 @@ pub struct Handler {
     kind: Kind,
 }
 
-/// The kinds of handler. (A component today; a handler that the request handler runs itself,
-/// without a component, would be another kind beside it.)
+/// The kinds of handler.
 pub(crate) enum Kind {
     /// A component made per request, run by the core's [`ChildHost`](axon_core::host::ChildHost):
     /// in the connection's handler host if it can be hosted, otherwise as a component of its own.
     Component(Job<Bytes, Resource>),
+    /// A function or a tower service, called: its future is run by the request handler itself
+    /// (see [`function`](crate::function)).
+    Call(Call),
 }
 
 impl<P> From<P> for Handler
@@ -238,25 +245,42 @@ where
 }
 
 impl Handler {
-    /// True if it can run in a connection's handler host (see the type's docs).
+    /// A handler of the call kind.
+    pub(crate) fn call(call: Call) -> Self {
+        Handler { kind: Kind::Call(call) }
+    }
+
+    /// True for a component handler; false for a function or a service
+    /// ([`Handler::function`], [`Handler::service`]).
+    pub fn is_component(&self) -> bool {
+        matches!(self.kind, Kind::Component(_))
+    }
+
+    /// True if it can run in a connection's handler host (see the type's docs): a component given
+    /// as its value, with the standard four boxes. False for a function or a service, which need
+    /// no host.
     pub fn is_hostable(&self) -> bool {
         match &self.kind {
             Kind::Component(job) => job.is_hostable(),
+            Kind::Call(_) => false,
         }
     }
 
     /// Its component's name if it has been made into a component (`Pipeline_12`), otherwise its
-    /// class name (`HelloHandler`).
+    /// class name (`HelloHandler`); for a function or a service, its type's name.
     pub fn name(&self) -> String {
         match &self.kind {
             Kind::Component(job) => job.name(),
+            Kind::Call(call) => call.name.to_owned(),
         }
     }
 
-    /// The handler as a component of its own (made now if it was not), to link and activate.
-    pub fn into_instance(self) -> Box<dyn AnyInstance> {
+    /// The handler as a component of its own (made now if it was not), to link and activate;
+    /// `None` for a function or a service, which is run without one.
+    pub fn into_instance(self) -> Option<Box<dyn AnyInstance>> {
         match self.kind {
-            Kind::Component(job) => job.into_instance(),
+            Kind::Component(job) => Some(job.into_instance()),
+            Kind::Call(_) => None,
         }
     }
 

@@ -62,6 +62,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use axon_core::ipc::ProducerFinished;
@@ -70,7 +71,9 @@ use bytes::Bytes;
 use http::header::{HeaderValue, ALLOW};
 use http::{Method, StatusCode};
 
+use crate::body::RequestBody;
 use crate::error_pages::ErrorPages;
+use crate::function::{BoxError, Response};
 use crate::request::Request;
 use crate::resource::{Handler, Resource, ResponseHead};
 use crate::routing::Factory;
@@ -173,6 +176,60 @@ where
 {
     fn into_factory(self) -> Factory {
         Arc::new(move |request| self(request).into())
+    }
+}
+
+/// The [`RouteHandler`] kind of a function handler that takes the request only: an
+/// `async fn(Request) -> impl Into<Response>` (see [`function`](crate::function)). The request
+/// body, if any, is read and dropped by the server.
+#[derive(Debug)]
+pub enum AsyncFunction {}
+
+/// The [`RouteHandler`] kind of a function handler that reads the body: an
+/// `async fn(Request, RequestBody) -> impl Into<Response>`.
+#[derive(Debug)]
+pub enum AsyncFunctionWithBody {}
+
+/// The [`RouteHandler`] kind of a tower service handler: any
+/// `tower_service::Service<http::Request<RequestBody>>` answering an `http::Response` whose body
+/// is an `http_body::Body` (an axum `Router`, tower-http's `ServeDir`, a `service_fn`), cloned
+/// for each request as tower services are.
+#[derive(Debug)]
+pub enum TowerService {}
+
+impl<F, Fut, R> RouteHandler<(AsyncFunction, R)> for F
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Into<Response> + 'static,
+{
+    fn into_factory(self) -> Factory {
+        Arc::new(move |request| Handler::function(request, |request, _body| self(request)))
+    }
+}
+
+impl<F, Fut, R> RouteHandler<(AsyncFunctionWithBody, R)> for F
+where
+    F: Fn(Request, RequestBody) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Into<Response> + 'static,
+{
+    fn into_factory(self) -> Factory {
+        Arc::new(move |request| Handler::function(request, &self))
+    }
+}
+
+impl<S, B> RouteHandler<(TowerService, B)> for S
+where
+    S: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    fn into_factory(self) -> Factory {
+        Arc::new(move |request| Handler::service(request, self.clone()))
     }
 }
 

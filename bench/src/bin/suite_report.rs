@@ -192,6 +192,47 @@ fn rows() -> Vec<Row> {
             }
         }
     }
+    // Issue 15: /hello by each kind of handler against hyper, and a table of 50 routes against
+    // axum.
+    for (kind, name, rps_target, cpu_target) in [
+        ("fn", "a function", 1.0, 1.0),
+        ("tower", "a tower service", 1.0, 1.0),
+        ("component", "the cookbook's HelloHandler", 0.9, 1.2),
+    ] {
+        for c in ["16", "64"] {
+            for (key, what, unit, target) in [
+                (format!("hello_{kind}_rps"), "requests/s", Unit::Rps, Target::RatioAtLeast(rps_target)),
+                (
+                    format!("hello_{kind}_cpu_us"),
+                    "server CPU per request",
+                    Unit::CpuMicros,
+                    Target::RatioAtMost(cpu_target),
+                ),
+            ] {
+                let figure = format!("`/hello` by {name}, {c} conn, {what}");
+                rows.push(row(figure, "http", &key, c, "hyper", "hyper 1.x", unit, target));
+            }
+        }
+    }
+    for c in ["16", "64"] {
+        for (key, what, unit, target) in [
+            ("routes_rps", "requests/s", Unit::Rps, Target::None),
+            ("routes_cpu_us", "server CPU per request", Unit::CpuMicros, Target::RatioAtMost(1.1)),
+        ] {
+            let figure = format!("50 routes with parameters, {c} conn, {what}");
+            rows.push(row(figure, "http", key, c, "axum", "axum 0.8", unit, target));
+        }
+    }
+    rows.push(row(
+        "routing alone, 50 routes with parameters, time per request (in-process)".into(),
+        "components",
+        "routing_ns",
+        "-",
+        "axum",
+        "axum 0.8 Router::call",
+        Unit::Nanos,
+        Target::RatioAtMost(1.1),
+    ));
     rows.push(row(
         "10-stage pipeline, messages/s".into(),
         "components",

@@ -16,9 +16,11 @@ use bytes::Bytes;
 use http::StatusCode;
 use kamaelia_chassis::socket::Payload;
 
+use super::calling::{Calling, Event};
 use super::hosting::{self, Handlers};
 use super::log_line::RequestLine;
 use super::writing::{client_gone, After, Response};
+use crate::body::BodyError;
 use crate::encode::CONTINUE;
 use crate::parser::Parsed;
 use crate::request::{BadRequest, Request};
@@ -88,6 +90,7 @@ impl Requests {
 /// What woke an exchange.
 enum Wake {
     Resource(Resource),
+    Call(Event),
     HandlerSignalled(Ipc),
     HandlerEnded(Exit),
     BodyRoom,
@@ -122,6 +125,9 @@ pub(super) struct Exchange<'a> {
     handling: Handling,
     control: Control,
     response: Response<'a>,
+    /// The handler, when it is a function or a service (`None`: a component, behind the
+    /// connection's [`Handlers`]).
+    call: Option<Calling>,
 }
 
 impl<'a> Exchange<'a> {
@@ -143,6 +149,7 @@ impl<'a> Exchange<'a> {
             handling: Handling::Answering,
             control: Control::Open,
             request: Some(request),
+            call: None,
         }
     }
 
@@ -173,9 +180,18 @@ impl<'a> Exchange<'a> {
             if self.handling == Handling::Answering && self.response.has_room_to_gather() {
                 // A response under way with little buffered: give the handler, likely runnable,
                 // one turn to send more (typically its last data and its `ProducerFinished`), so
-                // that a small response goes out in one write rather than two or three.
-                conn.handlers.let_child_run().await;
-                self.take_what_is_ready(conn.handlers);
+                // that a small response goes out in one write rather than two or three. (A call
+                // is polled here, at once.)
+                if self.call.is_some() {
+                    poll_fn(|cx| {
+                        self.take_call_events(cx);
+                        Poll::Ready(())
+                    })
+                    .await;
+                } else {
+                    conn.handlers.let_child_run().await;
+                    self.take_what_is_ready(conn.handlers);
+                }
             }
             // Once the handler is done, what is buffered goes out with the end of the body, below:
             // one message to the socket for the whole of a small response. (Until then, flush, and
@@ -197,11 +213,11 @@ impl<'a> Exchange<'a> {
     }
 
     /// Starts the handler; true if it runs in the connection's handler host (and is ready to
-    /// take its turn).
+    /// take its turn). A function or a service is kept here, to be called.
     #[inline]
     fn start(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers, request: Box<Request>) -> bool {
-        hosting::start_handler(ctx, handlers, self.create, request);
-        handlers.is_hosted()
+        self.call = hosting::start_handler(ctx, handlers, self.create, request).map(Calling::new);
+        self.call.is_none() && handlers.is_hosted()
     }
 
     /// Waits for the next thing to do: the handler's messages first (so a response completes
@@ -210,18 +226,28 @@ impl<'a> Exchange<'a> {
         let want_part = matches!(self.reading, Reading::Body);
         let want_room = matches!(self.reading, Reading::Held(_));
         let want_control = self.control == Control::Open;
+        let call = &mut self.call;
         poll_fn(|cx| {
-            if let Poll::Ready(Some(res)) = handlers.from_outbox.poll_recv(cx) {
-                return Poll::Ready(Wake::Resource(res));
-            }
-            if let Poll::Ready(Some(msg)) = handlers.from_signal.poll_recv(cx) {
-                return Poll::Ready(Wake::HandlerSignalled(msg));
-            }
-            if let Poll::Ready(exit) = handlers.poll_ended(cx) {
-                return Poll::Ready(Wake::HandlerEnded(exit));
-            }
-            if want_room && std::pin::pin!(handlers.to_inbox.ready()).poll(cx).is_ready() {
-                return Poll::Ready(Wake::BodyRoom);
+            if let Some(call) = call.as_mut() {
+                if let Poll::Ready(event) = call.poll_event(cx) {
+                    return Poll::Ready(Wake::Call(event));
+                }
+                if want_room && call.poll_room(cx).is_ready() {
+                    return Poll::Ready(Wake::BodyRoom);
+                }
+            } else {
+                if let Poll::Ready(Some(res)) = handlers.from_outbox.poll_recv(cx) {
+                    return Poll::Ready(Wake::Resource(res));
+                }
+                if let Poll::Ready(Some(msg)) = handlers.from_signal.poll_recv(cx) {
+                    return Poll::Ready(Wake::HandlerSignalled(msg));
+                }
+                if let Poll::Ready(exit) = handlers.poll_ended(cx) {
+                    return Poll::Ready(Wake::HandlerEnded(exit));
+                }
+                if want_room && std::pin::pin!(handlers.to_inbox.ready()).poll(cx).is_ready() {
+                    return Poll::Ready(Wake::BodyRoom);
+                }
             }
             if want_part {
                 if let Poll::Ready(part) = ctx.inbox.poll_recv(cx) {
@@ -252,6 +278,7 @@ impl<'a> Exchange<'a> {
                 self.response.on_resource(res);
                 self.take_what_is_ready(handlers);
             }
+            Wake::Call(event) => self.on_call_event(event, ctx.name()),
             Wake::HandlerSignalled(msg) => self.on_handler_signal(msg, handlers),
             Wake::HandlerEnded(exit) => self.on_handler_ended(ctx, handlers, &exit),
             Wake::BodyRoom => {
@@ -280,13 +307,56 @@ impl<'a> Exchange<'a> {
         }
     }
 
+    /// Takes what else a call has ready, to coalesce it into one write: while what is buffered
+    /// is small (a large piece is passed on, and the socket's room awaited, before the call is
+    /// polled again: the back-pressure on its body).
+    fn take_call_events(&mut self, cx: &mut std::task::Context<'_>) {
+        while self.handling == Handling::Answering && self.response.has_room_to_gather() {
+            let Some(call) = self.call.as_mut() else { return };
+            match call.poll_event(cx) {
+                Poll::Ready(event) => self.on_call_event(event, ""),
+                Poll::Pending => return,
+            }
+        }
+    }
+
+    /// What a call did: as a component's messages, signal and end are taken.
+    fn on_call_event(&mut self, event: Event, me: &str) {
+        match event {
+            Event::Resource(res) => {
+                let head = matches!(res, Resource::Head(_));
+                self.response.on_resource(res);
+                if head && self.response.takes_no_body() {
+                    // HEAD, 204, 304: the body would be dropped; it is not produced at all.
+                    if let Some(call) = self.call.as_mut() {
+                        call.drop_body();
+                    }
+                    self.handling = Handling::Finished;
+                }
+            }
+            Event::Finished => self.handling = Handling::Finished,
+            Event::Ended(exit) => {
+                self.handling = Handling::Ended;
+                let name = self.call.as_ref().map_or("", |c| c.name());
+                let me = if me.is_empty() { "HTTPRequestHandler" } else { me };
+                log::warn!("{me}: handler {name} {exit}");
+                self.response.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {exit}."));
+            }
+        }
+    }
+
     /// A part of the request from the parser.
     fn on_part(&mut self, part: Option<Parsed>, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers) -> Step {
         match part {
             Some(Parsed::Body(piece)) => self.pass_body(piece, handlers),
             Some(Parsed::End) => {
                 self.reading = Reading::Done;
-                let _ = handlers.to_control.try_send(ProducerFinished::from(ctx.id()).into());
+                match self.call.as_mut() {
+                    Some(call) => call.end_body(),
+                    None => {
+                        let _ = handlers.to_control.try_send(ProducerFinished::from(ctx.id()).into());
+                    }
+                }
             }
             Some(Parsed::Abort(why)) => {
                 self.reading = Reading::Done;
@@ -305,8 +375,12 @@ impl<'a> Exchange<'a> {
 
     /// Passes a piece of the body to the handler, or holds it until there is room.
     fn pass_body(&mut self, piece: Bytes, handlers: &mut Handlers) {
-        if let Err(full) = handlers.to_inbox.try_send(piece) {
-            self.reading = Reading::Held(full.message);
+        let passed = match self.call.as_mut() {
+            Some(call) => call.try_pass(piece),
+            None => handlers.to_inbox.try_send(piece).map_err(|full| full.message),
+        };
+        if let Err(piece) = passed {
+            self.reading = Reading::Held(piece);
         }
     }
 
@@ -363,7 +437,7 @@ impl<'a> Exchange<'a> {
     fn abort_request(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers, why: &BadRequest) {
         log::debug!("{}: {} {}: {why}", ctx.name(), self.response.line.method, self.response.line.target);
         self.response.after = After::Close;
-        handlers.stop();
+        self.stop_handler(handlers, Some(why));
         self.response.abort(why.status, &why.message);
     }
 
@@ -371,7 +445,7 @@ impl<'a> Exchange<'a> {
     fn client_has_gone(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers) -> After {
         let line = &self.response.line;
         log::debug!("{}: the client has gone; abandoning {} {}", ctx.name(), line.method, line.target);
-        handlers.stop();
+        self.stop_handler(handlers, None);
         After::Close
     }
 
@@ -380,12 +454,29 @@ impl<'a> Exchange<'a> {
     fn complete(&mut self, ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers) {
         if !self.response.has_head() {
             let why = if self.handling == Handling::Ended { "ended" } else { "finished" };
-            log::warn!("{}: handler {} {why} without sending a response head", ctx.name(), handlers.child_name());
+            let name = match &self.call {
+                Some(call) => call.name().to_owned(),
+                None => handlers.child_name(),
+            };
+            log::warn!("{}: handler {name} {why} without sending a response head", ctx.name());
             self.response
                 .fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {why} without answering."));
         }
         self.response.finish_body();
-        handlers.stop();
+        self.stop_handler(handlers, None);
+    }
+
+    /// Stops the handler, whichever kind it is: a component through the handlers, a call by
+    /// dropping it (its request body, if not complete, breaks off with `why`).
+    fn stop_handler(&mut self, handlers: &mut Handlers, why: Option<&BadRequest>) {
+        match self.call.take() {
+            Some(mut call) => {
+                if let Some(why) = why {
+                    call.break_body(BodyError::BrokeOff(why.message.clone()));
+                }
+            }
+            None => handlers.stop(),
+        }
     }
 
     /// The handler may have answered before reading the whole body: reads and drops the rest, so

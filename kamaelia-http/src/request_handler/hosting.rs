@@ -1,8 +1,10 @@
-//! How each request's handler runs. A handler is a component ([`Handler`]); the request handler
-//! starts it through the core's [`ChildHost`], the one entry point for short-lived children,
-//! over its four `_handler*` boxes: in the connection's handler host if it can be hosted,
-//! otherwise as a component of its own, a child of the request handler. The rest of the request
-//! handler sees the [`Handlers`] and their four boxes, and does not know which.
+//! How each request's handler runs. A component handler ([`Handler`]'s first kind) is started
+//! through the core's [`ChildHost`], the one entry point for short-lived children, over the
+//! request handler's four `_handler*` boxes: in the connection's handler host if it can be
+//! hosted, otherwise as a component of its own, a child of the request handler. The rest of the
+//! request handler sees the [`Handlers`] and their four boxes, and does not know which. A
+//! function or a service (the call kind) has no component: it is handed back to the exchange,
+//! which runs it itself (`calling.rs`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -14,6 +16,7 @@ use http::StatusCode;
 use kamaelia_chassis::socket::Payload;
 
 use crate::error_pages::ErrorPages;
+use crate::function::Call;
 use crate::parser::Parsed;
 use crate::request::Request;
 use crate::resource::{Handler, Kind, Resource};
@@ -42,13 +45,14 @@ pub(super) fn handlers(
 }
 
 /// Makes the handler for `request` with `create` (a 500 page if the factory panics) and starts
-/// it.
+/// it: a component through the handlers' [`ChildHost`]; a function or a service is given back,
+/// for the exchange to call (`calling.rs`).
 pub(super) fn start_handler(
     ctx: &Context<Parsed, Payload>,
     handlers: &mut Handlers,
     create: &(dyn Fn(Request) -> Handler + Send + Sync),
     request: Box<Request>,
-) {
+) -> Option<Call> {
     let handler = match catch_unwind(AssertUnwindSafe(|| create(*request))) {
         Ok(handler) => handler,
         Err(panic) => {
@@ -61,7 +65,11 @@ pub(super) fn start_handler(
         }
     };
     match handler.into_kind() {
-        Kind::Component(job) => handlers.start(job),
+        Kind::Component(job) => {
+            handlers.start(job);
+            None
+        }
+        Kind::Call(call) => Some(call),
     }
 }
 
@@ -79,7 +87,7 @@ pub(super) fn tidy_between_requests(ctx: &mut Context<Parsed, Payload>, handlers
     ctx.inbox.shrink_to(keep);
 }
 
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

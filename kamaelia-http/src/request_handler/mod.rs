@@ -62,6 +62,15 @@
 //! (a child it started, say) or panics makes the host end after it; the next request gets a new
 //! one.
 //!
+//! A handler that is a function or a tower service (see [`function`](crate::function)) is no
+//! component: the factory's [`Handler`] holds its future and the request body's queue, and the
+//! exchange polls that future where it would look at the four boxes (`calling.rs`), passes the
+//! body into the queue where it would send it to `_handleroutbox`, and turns the answer into the
+//! same [`Resource`] messages, written by the same code. Its body is polled only while what is
+//! buffered for the socket is small: a large piece is handed to the socket adapter (waiting for
+//! room there) before the next is asked for. A panic in the future or its body is caught where it
+//! is polled, and treated as a component's panic (the table below).
+//!
 //! Between requests the connection's state is `Requests` (`Open`: more may come; `Queued`: the
 //! parser has stopped; `Stopping`: the server is) and the handler host, if one is kept. Each
 //! request is an exchange (`exchange.rs`) whose state is three enums named for what may happen
@@ -105,6 +114,7 @@ use crate::request::Request;
 use crate::resource::{Handler, Resource};
 use crate::settings::HttpSettings;
 
+mod calling;
 mod exchange;
 mod hosting;
 mod log_line;
@@ -113,6 +123,11 @@ mod writing;
 use exchange::{Exchange, Requests, Shared};
 use hosting::Handlers;
 use writing::After;
+
+/// The text of a panic's payload, for the log and the 500 page.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    hosting::panic_text(panic)
+}
 
 /// The factory that makes a handler for each request (Kamaelia's `createRequestHandler`).
 pub type CreateRequestHandler = Arc<dyn Fn(Request) -> Handler + Send + Sync>;

@@ -103,6 +103,11 @@ impl<'a> Response<'a> {
         self.writing != Writing::Head
     }
 
+    /// Whether the head written says that no body follows (HEAD, 1xx, 204, 304).
+    pub(super) fn takes_no_body(&self) -> bool {
+        matches!(self.writing, Writing::Body(Framing::None(_)))
+    }
+
     /// Whether little enough is waiting that the handler may be given a turn to add to it
     /// before it goes (see `Exchange::gather`).
     pub(super) fn has_room_to_gather(&self) -> bool {
