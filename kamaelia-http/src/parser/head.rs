@@ -29,6 +29,9 @@ pub(super) fn parse_head(
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 ) -> HeadResult {
+    // The first length at which a head that is not complete by then is past a limit: found
+    // before parsing, while `buf` is whole.
+    let limit = limit_point(buf, settings);
     // To `share`, the buffer is frozen first, so that the request's header values can be slices of
     // it rather than copies (see `build_request`): freezing costs one allocation, copying one a
     // value.
@@ -36,15 +39,38 @@ pub(super) fn parse_head(
     let mut outcome = parse_slots(buf, frozen.as_ref(), settings, peer, local);
     // RFC 9110 §2.5: a request in a later HTTP/1.x (say 1.2) is served as HTTP/1.1, the highest
     // minor version this server speaks. httparse knows only 1.0 and 1.1, so the version is
-    // rewritten to 1.1 and the head parsed again.
+    // rewritten to 1.1 and the head parsed again. httparse finds a version wrong as soon as it
+    // has its eight bytes, before the request line ends: what to answer (serve a later 1.x, 505
+    // for another major version, 400) is decided on the whole line, so until it ends the head is
+    // incomplete.
     if let Outcome::Invalid(httparse::Error::Version) = outcome {
         if let Some(bytes) = frozen.take() {
             *buf = into_mut(bytes);
         }
-        if later_minor_version(buf) {
+        if request_line_end(buf).is_none() {
+            outcome = Outcome::Partial;
+        } else if later_minor_version(buf) {
             frozen = share.then(|| std::mem::take(buf).freeze());
             outcome = parse_slots(buf, frozen.as_ref(), settings, peer, local);
         }
+    }
+    // A head past a limit is refused as soon as the limit is passed, complete or not. The answer
+    // must not depend on how the client's bytes were split into reads, so a head that arrived
+    // with more than the limit at once gets the answer it would have had when it had just passed
+    // it: refused if it was still incomplete there (whatever comes later, even an error).
+    let refusal = limit.filter(|&(at, _)| match &outcome {
+        Outcome::Partial | Outcome::TooLarge => true,
+        Outcome::Complete(_, len) => *len > at,
+        Outcome::TooManyHeaders | Outcome::Invalid(_) => {
+            is_incomplete(&frozen.as_ref().map_or(&buf[..], |f| &f[..])[..at], settings)
+        }
+    });
+    if let Some((_, limit)) = refusal {
+        if let Some(bytes) = frozen {
+            *buf = into_mut(bytes);
+        }
+        let (status, why) = limit.refusal(settings);
+        return bad_head(buf, status, why, peer, local);
     }
     match (&outcome, frozen) {
         // Past the head. (Its memory, while the request keeps slices of it, stays with the
@@ -64,11 +90,12 @@ pub(super) fn parse_head(
     }
     match outcome {
         Outcome::Complete(request, _) => HeadResult::Complete(request),
-        Outcome::Partial => partial_head(buf, settings, peer, local),
+        Outcome::Partial => HeadResult::Partial,
         Outcome::TooManyHeaders => {
             let why = format!("more than {} header fields", settings.max_headers);
             bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, why, peer, local)
         }
+        // (A head past `max_head_bytes` is refused above, at the limit.)
         Outcome::TooLarge => {
             bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, head_too_large(settings), peer, local)
         }
@@ -106,8 +133,8 @@ fn parse_slots(
 
 /// If the request line (complete in `buf`) ends in `HTTP/1.d` with `d` above 1, rewrites it
 /// to `HTTP/1.1` in place and says so.
-fn later_minor_version(buf: &mut BytesMut) -> bool {
-    let Some(line_end) = buf.iter().position(|&b| b == b'\n') else { return false };
+fn later_minor_version(buf: &mut [u8]) -> bool {
+    let Some(line_end) = request_line_end(buf) else { return false };
     let end = if line_end > 0 && buf[line_end - 1] == b'\r' { line_end - 1 } else { line_end };
     if end < 8 {
         return false;
@@ -117,6 +144,85 @@ fn later_minor_version(buf: &mut BytesMut) -> bool {
         return true;
     }
     false
+}
+
+/// Where the request line starts: after the empty lines (CRLF or LF) that may come before it,
+/// which httparse skips (RFC 9112 §2.2).
+fn request_line_start(buf: &[u8]) -> usize {
+    let mut i = 0;
+    loop {
+        match buf[i..] {
+            [b'\r', b'\n', ..] => i += 2,
+            [b'\n', ..] => i += 1,
+            _ => return i,
+        }
+    }
+}
+
+/// The position of the LF that ends the request line, if it has arrived.
+fn request_line_end(buf: &[u8]) -> Option<usize> {
+    let start = request_line_start(buf);
+    buf[start..].iter().position(|&b| b == b'\n').map(|i| start + i)
+}
+
+/// The limits on a head that is still arriving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// A request line longer than the longest target with room for a method and a version
+    /// around it: 414.
+    RequestLine,
+    /// A head larger than `max_head_bytes`: 431.
+    HeadSize,
+}
+
+impl Limit {
+    fn refusal(self, settings: &HttpSettings) -> Refusal {
+        match self {
+            Limit::RequestLine => (
+                StatusCode::URI_TOO_LONG,
+                format!("the request target is longer than {} bytes", settings.max_target_length),
+            ),
+            Limit::HeadSize => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, head_too_large(settings)),
+        }
+    }
+}
+
+/// The first length of `buf` at which a head not yet complete is past a limit, and which limit,
+/// if `buf` is that long: the request line past `max_target_length` plus
+/// [`MAX_LINE_OVERHEAD`] with no end in sight, or the head past `max_head_bytes`. The test of
+/// each limit on a prefix of `buf` gives the same answer at every longer prefix, so the answer
+/// is the same however `buf` arrived.
+fn limit_point(buf: &[u8], settings: &HttpSettings) -> Option<(usize, Limit)> {
+    let head_size = settings.max_head_bytes + 1;
+    let line = settings.max_target_length.saturating_add(MAX_LINE_OVERHEAD + 1);
+    if buf.len() < head_size.min(line) {
+        return None;
+    }
+    let start = request_line_start(buf);
+    let line_at = start.saturating_add(line);
+    let long_line = buf.len() >= line_at && !buf[start..line_at].contains(&b'\n');
+    match (long_line, buf.len() >= head_size) {
+        (true, true) if head_size < line_at => Some((head_size, Limit::HeadSize)),
+        (true, _) => Some((line_at, Limit::RequestLine)),
+        (false, true) => Some((head_size, Limit::HeadSize)),
+        (false, false) => None,
+    }
+}
+
+/// Whether `head`, the first bytes of a buffer, is a head not yet complete as [`parse_head`]
+/// reads one (with as many header slots, waiting for the end of the request line after a
+/// version error, reading a later minor version as 1.1).
+fn is_incomplete(head: &[u8], settings: &HttpSettings) -> bool {
+    let mut slots = vec![httparse::EMPTY_HEADER; STACK_HEADERS.max(settings.max_headers + 1)];
+    match httparse::Request::new(&mut slots).parse(head) {
+        Ok(httparse::Status::Partial) => true,
+        Err(httparse::Error::Version) if request_line_end(head).is_none() => true,
+        Err(httparse::Error::Version) => {
+            let mut rewritten = head.to_vec();
+            later_minor_version(&mut rewritten) && is_incomplete(&rewritten, settings)
+        }
+        _ => false,
+    }
 }
 
 /// What one parse attempt found.
@@ -154,24 +260,6 @@ fn head_too_large(settings: &HttpSettings) -> String {
     format!("the request head is larger than {} bytes", settings.max_head_bytes)
 }
 
-/// A head not yet complete: fine, unless it is already past a limit.
-fn partial_head(
-    buf: &mut BytesMut,
-    settings: &HttpSettings,
-    peer: Option<SocketAddr>,
-    local: Option<SocketAddr>,
-) -> HeadResult {
-    let line_end = buf.iter().position(|&b| b == b'\n');
-    if line_end.is_none() && buf.len() > settings.max_target_length + MAX_LINE_OVERHEAD {
-        let why = format!("the request target is longer than {} bytes", settings.max_target_length);
-        return bad_head(buf, StatusCode::URI_TOO_LONG, why, peer, local);
-    }
-    if buf.len() > settings.max_head_bytes {
-        return bad_head(buf, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, head_too_large(settings), peer, local);
-    }
-    HeadResult::Partial
-}
-
 /// Room on a request line for the method, spaces and version around the target.
 const MAX_LINE_OVERHEAD: usize = 64;
 
@@ -201,8 +289,7 @@ fn bad_head(
 
 /// The status for an httparse error: 505 for a well-formed version other than 1.x, else 400.
 fn classify_error(buf: &[u8], e: httparse::Error) -> (StatusCode, String) {
-    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    let line = &buf[..line_end];
+    let line = &buf[request_line_start(buf)..request_line_end(buf).unwrap_or(buf.len())];
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if e == httparse::Error::Version {
         let version = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
@@ -640,8 +727,15 @@ mod tests {
 
     #[test]
     fn a_long_target_cut_inside_a_character_is_414_not_a_panic() {
-        // The kept prefix (64 bytes) would end inside the two bytes of 'é'.
+        // The kept prefix (64 bytes) would end inside the two bytes of 'é'. As first reported
+        // (a request line past the line limit, refused at the limit):
         let target = format!("/{}é{}", "a".repeat(62), "a".repeat(9000));
+        let r = parse(format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()).unwrap();
+        assert_eq!(r.bad.as_ref().map(|b| b.status), Some(StatusCode::URI_TOO_LONG));
+        // A target past max_target_length on a line within the line limit: the complete head's
+        // check keeps a prefix of the target.
+        let max = HttpSettings::default().max_target_length;
+        let target = format!("/{}é{}", "a".repeat(62), "a".repeat(max - 40));
         let r = parse(format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()).unwrap();
         assert_eq!(r.bad.as_ref().map(|b| b.status), Some(StatusCode::URI_TOO_LONG));
         assert_eq!(r.raw_uri, format!("/{}", "a".repeat(62)));
@@ -774,6 +868,79 @@ mod tests {
         assert_eq!(r.bad, None);
         assert_eq!(r.version, Version::HTTP_11);
         assert_eq!(status_of(b"GET / HTTP/1.x\r\nHost: a\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+    }
+
+    /// The status `bytes` gets when they arrive in two reads, split at `at` (`None`: served;
+    /// panics if the head is still incomplete).
+    fn status_split_at(bytes: &[u8], at: usize, settings: &HttpSettings) -> Option<StatusCode> {
+        let [shared, copied] = [true, false].map(|share| {
+            let mut buf = BytesMut::from(&bytes[..at]);
+            let request = match parse_head(&mut buf, share, settings, None, None) {
+                HeadResult::Complete(r) => r,
+                HeadResult::Partial => {
+                    buf.extend_from_slice(&bytes[at..]);
+                    match parse_head(&mut buf, share, settings, None, None) {
+                        HeadResult::Complete(r) => r,
+                        HeadResult::Partial => panic!("incomplete: \"{}\"", bytes.escape_ascii()),
+                    }
+                }
+            };
+            request.bad.map(|b| b.status)
+        });
+        assert_eq!(shared, copied);
+        copied
+    }
+
+    /// Asserts that `bytes` get `status` however they are split into two reads.
+    #[track_caller]
+    fn assert_status_at_every_split(bytes: &[u8], settings: &HttpSettings, status: Option<StatusCode>) {
+        for at in 0..=bytes.len() {
+            assert_eq!(status_split_at(bytes, at, settings), status, "split at {at}: \"{}\"", bytes.escape_ascii());
+        }
+    }
+
+    #[test]
+    fn the_answer_does_not_depend_on_where_the_head_was_split() {
+        let small = HttpSettings { max_target_length: 48, max_head_bytes: 600, ..HttpSettings::default() };
+        // Found by tests/parser_properties.rs: a request line past the line limit whose target
+        // is not UTF-8 was 400 whole (httparse's error, seen at the end of the target) and 414
+        // when the limit was passed before the target ended.
+        let mut invalid_target = b"GET ".to_vec();
+        invalid_target.extend_from_slice(&[0x80; 120]);
+        invalid_target.extend_from_slice(b"/0AA HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_status_at_every_split(&invalid_target, &small, Some(StatusCode::URI_TOO_LONG));
+        // A method so long that the line passes the limit: 414 whole as in pieces (it was
+        // served whole).
+        let long_method = format!("{} / HTTP/1.1\r\nHost: a\r\n\r\n", "M".repeat(120));
+        assert_status_at_every_split(long_method.as_bytes(), &small, Some(StatusCode::URI_TOO_LONG));
+        // A head past max_head_bytes with a long line: whichever limit it passes first (414
+        // here, where it was 431 whole).
+        let long_line_and_head = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(700));
+        assert_status_at_every_split(long_line_and_head.as_bytes(), &small, Some(StatusCode::URI_TOO_LONG));
+        // A head past max_head_bytes with an invalid field after the limit: 431, not 400.
+        let big_then_bad = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\nBad Field: 1\r\n\r\n", "v".repeat(600));
+        assert_status_at_every_split(
+            big_then_bad.as_bytes(),
+            &small,
+            Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+        );
+        // ... and an invalid field before it: 400.
+        let bad_then_big = format!("GET / HTTP/1.1\r\nBad Field: 1\r\nHost: a\r\nX: {}\r\n\r\n", "v".repeat(600));
+        assert_status_at_every_split(bad_then_big.as_bytes(), &small, Some(StatusCode::BAD_REQUEST));
+
+        let default = HttpSettings::default();
+        // A later minor version split before its line ended was 400 (httparse's version error,
+        // seen before the CRLF); it is served as HTTP/1.1 however it arrives.
+        assert_status_at_every_split(b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", &default, None);
+        assert_status_at_every_split(b"\r\nGET / HTTP/1.2\r\nHost: a\r\n\r\n", &default, None);
+        // A version that only begins like another major version's was 505 when split after
+        // its eighth byte, 400 whole.
+        assert_status_at_every_split(b"GET / HTTP/2.0x\r\nHost: a\r\n\r\n", &default, Some(StatusCode::BAD_REQUEST));
+        assert_status_at_every_split(
+            b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+            &default,
+            Some(StatusCode::HTTP_VERSION_NOT_SUPPORTED),
+        );
     }
 
     #[test]

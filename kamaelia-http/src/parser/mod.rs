@@ -43,12 +43,16 @@
 //! | both `Transfer-Encoding` and `Content-Length`, an invalid or conflicting `Content-Length` | 400 |
 //! | a transfer coding other than `chunked` | 501 |
 //! | a major version other than 1 (`HTTP/2.0` on a 1.x connection) | 505 |
-//! | a request target longer than [`max_target_length`](HttpSettings::max_target_length) | 414 |
+//! | a request target longer than [`max_target_length`](HttpSettings::max_target_length), or a request line longer than that and 64 bytes | 414 |
 //! | a head larger than [`max_head_bytes`](HttpSettings::max_head_bytes), or more than [`max_headers`](HttpSettings::max_headers) fields | 431 |
 //! | a `Content-Length` above [`max_body`](HttpSettings::max_body) (before any body is read) | 413 |
 //! | an `Expect` other than `100-continue` | 417 |
 //! | a head not complete within [`header_read_timeout`](HttpSettings::header_read_timeout) | 408 |
 //! | a body with no byte arriving for [`body_read_timeout`](HttpSettings::body_read_timeout) | 408 (as [`Parsed::Abort`]) |
+//!
+//! A head past a limit is refused as soon as enough of it has arrived to pass the limit, and a
+//! head that arrives whole gets the answer it would have had at that point: the answer never
+//! depends on how the client's bytes were split into reads.
 //!
 //! An error inside a body (bad chunk framing, a chunked body past `max_body`, the client closing
 //! mid-body) comes after the head was sent, so it is reported as [`Parsed::Abort`].
