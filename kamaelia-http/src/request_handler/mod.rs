@@ -285,7 +285,33 @@ impl Component for HTTPRequestHandler {
                 }
             }
             ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+            discard_unread(&mut ctx, &mut conn.handlers);
             Ok(())
         }
+    }
+}
+
+/// The connection is over: drops, here and on purpose, what is still queued for the request
+/// handler. That is the rest of a request its response did not need (a handler may answer
+/// before it has read the body, and the `End` of a request whose response closes the connection
+/// is not waited for), requests pipelined behind a response that closed the connection or
+/// behind a client that has gone, and what the last handler sent after its answer was complete
+/// or abandoned. None of it could reach the client now.
+///
+/// Left in the boxes, these messages would be dropped all the same when the component ends, but
+/// reported as lost (a warning, and [`Scheduler::lost_messages`](axon_core::Scheduler::lost_messages)):
+/// the request handler has taken a `ProducerFinished` (each handler's), so to the core they look
+/// like data sent before the end of a stream and never read. Taking them first says that
+/// dropping them is meant. It is done after the last `await`, so that nothing the parser sends
+/// on the connection's thread can arrive in between (what arrives after the end is discarded by
+/// the ended inbox, and reported to no one).
+fn discard_unread(ctx: &mut Context<Parsed, Payload>, handlers: &mut hosting::Handlers) {
+    let requests = ctx.inbox.drain().count();
+    let answers = handlers.from_outbox.drain().count() + handlers.from_signal.drain().count();
+    if requests + answers > 0 {
+        log::trace!(
+            "{}: closing; {requests} part(s) of requests and {answers} late message(s) of handlers dropped",
+            ctx.name()
+        );
     }
 }
