@@ -41,6 +41,8 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
 
+use crate::receipt::Receipt;
+
 /// The most bytes of a file region an adapter sends in one go: 2 MiB (nginx's
 /// `sendfile_max_chunk`). Against a fast reader (on loopback, say) a socket never fills, and one
 /// `sendfile` of a large file could keep the thread from the other connections on it for
@@ -234,13 +236,16 @@ impl fmt::Debug for FileRegion {
 }
 
 /// One message for a socket adapter carrying payloads: bytes to write, or a region of a file to
-/// send (see the [module docs](self)).
+/// send (see the [module docs](self)), or a receipt to sign once what came before is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
     /// Bytes, written as they are.
     Bytes(Bytes),
     /// A region of a file, sent by the kernel where it can.
     File(FileRegion),
+    /// Nothing to write: the adapter signs it once every payload before it has been handed to
+    /// the kernel (see [`receipt`](crate::receipt)).
+    Receipt(Receipt),
 }
 
 impl Payload {
@@ -249,6 +254,7 @@ impl Payload {
         match self {
             Payload::Bytes(b) => b.len() as u64,
             Payload::File(r) => r.len(),
+            Payload::Receipt(_) => 0,
         }
     }
 
@@ -268,6 +274,7 @@ impl Payload {
                 b.advance(n.unwrap_or_else(|| panic!("cannot advance {} bytes past their end", b.len())));
             }
             Payload::File(r) => r.advance(n),
+            Payload::Receipt(_) => assert!(n == 0, "cannot advance a receipt (of no bytes) by {n}"),
         }
     }
 
@@ -276,6 +283,7 @@ impl Payload {
         match self {
             Payload::Bytes(b) => b.truncate(usize::try_from(len).unwrap_or(usize::MAX)),
             Payload::File(r) => r.truncate(len),
+            Payload::Receipt(_) => {}
         }
     }
 
@@ -283,12 +291,12 @@ impl Payload {
     pub fn as_bytes(&self) -> Option<&Bytes> {
         match self {
             Payload::Bytes(b) => Some(b),
-            Payload::File(_) => None,
+            Payload::File(_) | Payload::Receipt(_) => None,
         }
     }
 
     /// Its bytes, reading a file region into memory (blocking; see
-    /// [`FileRegion::read_to_bytes`]).
+    /// [`FileRegion::read_to_bytes`]); none for a receipt.
     ///
     /// # Errors
     /// A region's file cannot be read, or ends before the region does.
@@ -296,6 +304,7 @@ impl Payload {
         match self {
             Payload::Bytes(b) => Ok(b),
             Payload::File(r) => r.read_to_bytes(),
+            Payload::Receipt(_) => Ok(Bytes::new()),
         }
     }
 }
@@ -309,6 +318,12 @@ impl From<Bytes> for Payload {
 impl From<FileRegion> for Payload {
     fn from(region: FileRegion) -> Self {
         Payload::File(region)
+    }
+}
+
+impl From<Receipt> for Payload {
+    fn from(receipt: Receipt) -> Self {
+        Payload::Receipt(receipt)
     }
 }
 

@@ -66,7 +66,10 @@
 //!   `sendfile`, at most [`SENDFILE_MAX_CHUNK`](crate::payload::SENDFILE_MAX_CHUNK) bytes
 //!   before the thread's other work gets a turn; see [`payload`](crate::payload). The
 //!   `inbox` is looked at before `control`, so a protocol that sends its last data and then
-//!   `ProducerFinished` has its data written first. When a shutdown request does arrive, the
+//!   `ProducerFinished` has its data written first. A [`Receipt`] (a [`Payload::Receipt`])
+//!   writes nothing: the adapter signs it once every payload before it has been handed to the
+//!   kernel, which is how the protocol learns what its peer has taken (see
+//!   [`receipt`](crate::receipt)). When a shutdown request does arrive, the
 //!   messages already queued in `inbox` are written (those sent before the request), and only
 //!   then is the socket closed. A write that makes no progress for
 //!   [`AdapterSettings::send_timeout`] ends the adapter (a peer that stopped reading).
@@ -145,6 +148,7 @@ use tokio::net::TcpStream;
 pub use bytes::Bytes;
 
 pub use crate::payload::{FileRegion, Outgoing, Payload};
+pub use crate::receipt::{Receipt, Written};
 
 /// How many bytes an adapter reads at most in one go, and so the largest chunk it sends out of
 /// `outbox`: 32 KiB, Kamaelia's `recv(32768)`. Larger reads mean fewer, bigger messages; the
@@ -829,12 +833,24 @@ enum Progress {
 fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Activity) -> Result<Progress, Ending> {
     let mut file_chunk_sent = false;
     loop {
-        while batch.front().is_some_and(Payload::is_empty) {
-            batch.pop_front();
+        // What writes nothing: empty pieces, and receipts, signed now that everything before them
+        // is written.
+        while let Some(front) = batch.front() {
+            match front {
+                Payload::Receipt(_) => {
+                    if let Some(Payload::Receipt(receipt)) = batch.pop_front() {
+                        receipt.sign();
+                    }
+                }
+                front if front.is_empty() => {
+                    batch.pop_front();
+                }
+                _ => break,
+            }
         }
-        // The bytes at the front, up to the first file region.
-        let run = batch.iter().take_while(|p| p.as_bytes().is_some()).count();
-        let written = match (batch.front(), run) {
+        // The bytes at the front, up to the first file region (receipts among them write nothing).
+        let run = batch.iter().take_while(|p| !matches!(p, Payload::File(_))).filter(|p| p.as_bytes().is_some());
+        let written = match (batch.front(), run.count()) {
             (None, _) => return Ok(Progress::Done),
             (Some(Payload::File(_)), _) if file_chunk_sent => return Ok(Progress::Turn),
             (Some(Payload::File(region)), _) => match region.send_now(wr.as_ref()) {
@@ -847,9 +863,13 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Acti
                 written => written,
             },
             (Some(Payload::Bytes(bytes)), 1) => wr.try_write(bytes),
-            (Some(Payload::Bytes(_)), _) => {
-                let slices: Vec<IoSlice<'_>> =
-                    batch.iter().map_while(Payload::as_bytes).map(|b| IoSlice::new(b)).collect();
+            (Some(_), _) => {
+                let slices: Vec<IoSlice<'_>> = batch
+                    .iter()
+                    .take_while(|p| !matches!(p, Payload::File(_)))
+                    .filter_map(Payload::as_bytes)
+                    .map(|b| IoSlice::new(b))
+                    .collect();
                 wr.try_write_vectored(&slices)
             }
         };
@@ -863,8 +883,11 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Acti
                     let take = n.min(front.len());
                     front.advance(take);
                     n -= take;
+                    // Written whole; or a receipt, everything before which is.
                     if front.is_empty() {
-                        batch.pop_front();
+                        if let Some(Payload::Receipt(receipt)) = batch.pop_front() {
+                            receipt.sign();
+                        }
                     }
                 }
             }

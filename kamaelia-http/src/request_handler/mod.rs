@@ -62,6 +62,12 @@
 //! (a child it started, say) or panics makes the host end after it; the next request gets a new
 //! one.
 //!
+//! What the request handler hands the socket adapter, it counts (`behind.rs`): after a flush that
+//! handed over a file region it puts a receipt in the stream and waits until the adapter has
+//! signed it (the region is written) before it goes on, so that a connection holds at most one
+//! open file, however many large files its client pipelines: the next request's handler is not
+//! made until then, and the requests behind wait in the parser's boxes and in the kernel.
+//!
 //! Between requests the connection's state is `Requests` (`Open`: more may come; `Queued`: the
 //! parser has stopped; `Stopping`: the server is) and the handler host, if one is kept. Each
 //! request is an exchange (`exchange.rs`) whose state is three enums named for what may happen
@@ -105,11 +111,13 @@ use crate::request::Request;
 use crate::resource::{Handler, Resource};
 use crate::settings::HttpSettings;
 
+mod behind;
 mod exchange;
 mod hosting;
 mod log_line;
 mod writing;
 
+use behind::Behind;
 use exchange::{Exchange, Requests, Shared};
 use hosting::Handlers;
 use writing::After;
@@ -177,6 +185,8 @@ struct Connection {
     /// memory. No allocation a request, where a buffer of its own cost two (the buffer, and the
     /// share of it).
     out: BytesMut,
+    /// What the socket adapter has been handed and has not yet written (`behind.rs`).
+    behind: Behind,
 }
 
 /// What [`Connection::wait_for_request`] waited for.
@@ -250,6 +260,7 @@ impl Component for HTTPRequestHandler {
                 handlers: hosting::handlers(&ctx, &self.settings)?,
                 requests: Requests::Open,
                 out: BytesMut::new(),
+                behind: Behind::new(),
             };
             loop {
                 let next = match ctx.inbox.try_recv() {
@@ -272,7 +283,8 @@ impl Component for HTTPRequestHandler {
                 // component's own future lives as long as the connection.
                 let (create, settings, requests) = (&*self.create, &*self.settings, conn.requests);
                 let out = std::mem::take(&mut conn.out);
-                let shared = Shared { handlers: &mut conn.handlers, requests: &mut conn.requests };
+                let shared =
+                    Shared { handlers: &mut conn.handlers, requests: &mut conn.requests, behind: &mut conn.behind };
                 let (after, kept) = Box::pin(async {
                     let mut exchange = Exchange::new(create, settings, request, requests, out);
                     let after = exchange.run(&mut ctx, shared).await;

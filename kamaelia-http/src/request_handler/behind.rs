@@ -1,0 +1,79 @@
+//! What the connection has handed to its socket adapter and the adapter has not yet written, and
+//! the waits that keep it small: [`Behind`].
+//!
+//! Once a response's messages are in the socket adapter's `inbox`, the request handler no longer
+//! sees them; while the client reads slowly, or not at all, they wait there. So that they cannot
+//! pile up, the request handler puts [`Receipt`]s in the stream (positions are the bytes handed
+//! over so far) and, where the rules below say, waits until the adapter has signed one, that is,
+//! until everything before it has been handed to the kernel:
+//!
+//! * **A file region is written before anything more is made.** A region keeps its file open
+//!   until it is sent. After a flush that handed one over, the request handler waits for it to be
+//!   written before it goes on, so the next request's handler (which may open a file of its own)
+//!   is not even made until then: a connection holds at most one open file, whatever the client
+//!   pipelines (issue 16, defect 2).
+//!
+//! While it waits, the request handler takes nothing from its `inbox`: the requests a client
+//! pipelines behind a large file wait their turn in the parser's boxes, then in the kernel.
+
+use std::sync::Arc;
+
+use axon_core::Context;
+use kamaelia_chassis::socket::{Payload, Written};
+
+use crate::parser::Parsed;
+
+/// The bytes handed to the socket adapter and what it has written of them (see the
+/// [module docs](self)).
+pub(super) struct Behind {
+    /// What the adapter has signed.
+    written: Arc<Written>,
+    /// Bytes handed to the adapter so far: the position of the next receipt.
+    passed: u64,
+    /// The position of the last receipt sent.
+    receipted: u64,
+    /// A file region was handed over since the last receipt.
+    file_passed: bool,
+}
+
+impl Behind {
+    /// Nothing handed over yet.
+    pub(super) fn new() -> Self {
+        Behind { written: Written::new(), passed: 0, receipted: 0, file_passed: false }
+    }
+
+    /// Notes a payload handed to the adapter.
+    #[inline]
+    pub(super) fn note(&mut self, payload: &Payload) {
+        self.passed += payload.len();
+        self.file_passed |= matches!(payload, Payload::File(_));
+    }
+
+    /// After a flush: waits, if the rules say so, until what was handed over is written. False
+    /// if the client has gone (the adapter has ended, and will sign nothing more).
+    pub(super) async fn settle(&mut self, ctx: &mut Context<Parsed, Payload>) -> bool {
+        if !self.file_passed {
+            return true;
+        }
+        self.file_passed = false;
+        self.wait_until_written(ctx).await
+    }
+
+    /// Sends a receipt for everything handed over (unless one was sent for it already) and waits
+    /// until the adapter signs it; false if it never will (the client has gone).
+    async fn wait_until_written(&mut self, ctx: &mut Context<Parsed, Payload>) -> bool {
+        let position = self.passed;
+        if self.receipted < position {
+            self.receipted = position;
+            ctx.outbox.send(Payload::Receipt(self.written.receipt(position))).await;
+        }
+        // Signed, or dropped unsigned by an adapter that has ended: either wakes `changed`.
+        while self.written.position() < position {
+            if self.written.abandoned() || super::writing::client_gone(ctx) {
+                return false;
+            }
+            self.written.changed().await;
+        }
+        true
+    }
+}
