@@ -164,7 +164,7 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", help_heading = LIMITS,
           default_value_t = HttpSettings::default().max_body, value_parser = whole_number)]
     max_body: u64,
-    /// idle time between requests before closing, in seconds
+    /// idle time after a response before closing, in seconds
     #[arg(long, value_name = "SECS", help_heading = LIMITS,
           default_value_t = HttpSettings::default().keep_alive_timeout.as_secs(), value_parser = above_zero)]
     keep_alive_timeout: u64,

@@ -19,8 +19,9 @@ pub const DEFAULT_MAX_HEADERS: usize = 100;
 pub const DEFAULT_MAX_BODY: u64 = 8 * 1024 * 1024;
 
 /// How long a connection may wait, idle, for its next request: 15 s, counted from the end of the
-/// previous request (its last body byte), or from the connection's start. Then it is closed,
-/// after any response still being produced has been sent.
+/// previous response (when its last byte was handed to the kernel), or from the connection's
+/// start. While a response is being made or sent the connection is not idle, however long that
+/// takes (a slow client is bounded by the socket's send timeout instead). Then it is closed.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long a client may take to send a whole request head once it has begun: 30 s. Then it

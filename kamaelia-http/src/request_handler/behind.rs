@@ -13,6 +13,11 @@
 //!   is not even made until then: a connection holds at most one open file, whatever the client
 //!   pipelines (issue 16, defect 2).
 //!
+//! * **Every response that keeps the connection open ends with a receipt**, and counts as
+//!   answered in the connection's [`Answered`], which the parser reads: the keep-alive timeout
+//!   counts from when that receipt is signed, the end of the response, not the end of its
+//!   request (issue 16, defect 5).
+//!
 //! While it waits, the request handler takes nothing from its `inbox`: the requests a client
 //! pipelines behind a large file wait their turn in the parser's boxes, then in the kernel.
 
@@ -21,12 +26,17 @@ use std::sync::Arc;
 use axon_core::Context;
 use kamaelia_chassis::socket::{Payload, Written};
 
+use crate::answered::Answered;
 use crate::parser::Parsed;
 
 /// The bytes handed to the socket adapter and what it has written of them (see the
 /// [module docs](self)).
 pub(super) struct Behind {
-    /// What the adapter has signed.
+    /// The requests answered, shared with the parser.
+    answered: Arc<Answered>,
+    /// Of them, how many this request handler has answered.
+    count: u64,
+    /// What the adapter has signed (`answered`'s).
     written: Arc<Written>,
     /// Bytes handed to the adapter so far: the position of the next receipt.
     passed: u64,
@@ -37,9 +47,27 @@ pub(super) struct Behind {
 }
 
 impl Behind {
-    /// Nothing handed over yet.
-    pub(super) fn new() -> Self {
-        Behind { written: Written::new(), passed: 0, receipted: 0, file_passed: false }
+    /// Nothing handed over yet, nothing answered.
+    pub(super) fn new(answered: Arc<Answered>) -> Self {
+        let written = answered.written().clone();
+        Behind { answered, count: 0, written, passed: 0, receipted: 0, file_passed: false }
+    }
+
+    /// At the end of a response after which the connection stays open: sends a receipt for it
+    /// (unless one went with its last flush) and counts it answered, so that the keep-alive wait
+    /// counts from the moment the adapter signs that receipt.
+    pub(super) async fn answered(&mut self, ctx: &mut Context<Parsed, Payload>) {
+        self.receipt(ctx).await;
+        self.count += 1;
+        self.answered.answered(self.count, self.passed);
+    }
+
+    /// Sends a receipt for everything handed over, unless one was sent for it already.
+    async fn receipt(&mut self, ctx: &mut Context<Parsed, Payload>) {
+        if self.receipted < self.passed {
+            self.receipted = self.passed;
+            ctx.outbox.send(Payload::Receipt(self.written.receipt(self.passed))).await;
+        }
     }
 
     /// Notes a payload handed to the adapter.
@@ -63,10 +91,7 @@ impl Behind {
     /// until the adapter signs it; false if it never will (the client has gone).
     async fn wait_until_written(&mut self, ctx: &mut Context<Parsed, Payload>) -> bool {
         let position = self.passed;
-        if self.receipted < position {
-            self.receipted = position;
-            ctx.outbox.send(Payload::Receipt(self.written.receipt(position))).await;
-        }
+        self.receipt(ctx).await;
         // Signed, or dropped unsigned by an adapter that has ended: either wakes `changed`.
         while self.written.position() < position {
             if self.written.abandoned() || super::writing::client_gone(ctx) {

@@ -106,6 +106,7 @@ use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
 use bytes::{Bytes, BytesMut};
 use kamaelia_chassis::socket::Payload;
 
+use crate::answered::Answered;
 use crate::parser::Parsed;
 use crate::request::Request;
 use crate::resource::{Handler, Resource};
@@ -144,7 +145,7 @@ pub const HANDLER_INBOX_CAPACITY: usize = 4;
 ///
 /// | box | carries | what leaves |
 /// |---|---|---|
-/// | `outbox` | [`Payload`] | The responses, to the client |
+/// | `outbox` | [`Payload`] | The responses, to the client, and receipts to sign once what came before them is written |
 /// | `signal` | `Ipc` | `ProducerFinished` when the connection's last response is complete |
 /// | `_handleroutbox` | `Bytes` | Internal: to the current handler's `inbox` (the request body) |
 /// | `_handlersignal` | `Ipc` | Internal: to the current handler's `control` (end of the body) |
@@ -158,6 +159,9 @@ pub const HANDLER_INBOX_CAPACITY: usize = 4;
 pub struct HTTPRequestHandler {
     create: CreateRequestHandler,
     settings: Arc<HttpSettings>,
+    /// Shared with the connection's parser, which times the keep-alive wait with it (set by
+    /// `HTTPServer`; one of its own otherwise).
+    answered: Option<Arc<Answered>>,
 }
 
 impl std::fmt::Debug for HTTPRequestHandler {
@@ -169,7 +173,14 @@ impl std::fmt::Debug for HTTPRequestHandler {
 impl HTTPRequestHandler {
     /// A request handler making each request's handler with `create`.
     pub fn new(create: CreateRequestHandler, settings: Arc<HttpSettings>) -> Self {
-        HTTPRequestHandler { create, settings }
+        HTTPRequestHandler { create, settings, answered: None }
+    }
+
+    /// The same, counting its answers in `answered`, which the connection's parser reads to time
+    /// its keep-alive wait from the end of each response.
+    pub(crate) fn answering_in(mut self, answered: Arc<Answered>) -> Self {
+        self.answered = Some(answered);
+        self
     }
 }
 
@@ -247,7 +258,11 @@ impl Component for HTTPRequestHandler {
                 "ProducerFinished: the parser has stopped (serve what is queued, then end); \
                  ShutdownMicroprocess: the server is stopping (finish this response with Connection: close, then end)",
             )
-            .describe(BoxKind::Outbox, "outbox", "The responses, to the client")
+            .describe(
+                BoxKind::Outbox,
+                "outbox",
+                "The responses, to the client, and receipts to sign once what came before them is written",
+            )
             .describe(BoxKind::Outbox, "signal", "ProducerFinished when the connection's last response is complete");
     }
 
@@ -260,7 +275,7 @@ impl Component for HTTPRequestHandler {
                 handlers: hosting::handlers(&ctx, &self.settings)?,
                 requests: Requests::Open,
                 out: BytesMut::new(),
-                behind: Behind::new(),
+                behind: Behind::new(self.answered.clone().unwrap_or_else(Answered::new)),
             };
             loop {
                 let next = match ctx.inbox.try_recv() {
@@ -295,6 +310,7 @@ impl Component for HTTPRequestHandler {
                 if after == After::Close || conn.requests == Requests::Stopping {
                     break;
                 }
+                conn.behind.answered(&mut ctx).await;
             }
             ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
             discard_unread(&mut ctx, &mut conn.handlers);
