@@ -47,11 +47,13 @@
 //! the other (an echo protocol whose reply waits for room in the adapter's `inbox` while the
 //! adapter waits for room in the protocol's `inbox` would otherwise deadlock):
 //!
-//! * **Receiving.** Wait until the socket is readable, then read at most
-//!   [`AdapterSettings::read_buffer_size`] bytes, send them out of `outbox`, repeat. Sending
-//!   waits while the destination is full, and while it waits the adapter reads nothing more, so
-//!   TCP flow control slows the peer down: a slow protocol holds back its client, and no buffer
-//!   grows. End of stream or a read error ends the adapter.
+//! * **Receiving.** Wait until the destination of `outbox` has room and the socket is readable,
+//!   then read at most [`AdapterSettings::read_buffer_size`] bytes, send them out of `outbox`,
+//!   repeat. While the destination is full the adapter reads nothing and holds no buffer, so
+//!   what the peer sends waits in the kernel and TCP flow control slows the peer down: a slow
+//!   protocol holds back its client, and no buffer grows. What the adapter reads ahead of its
+//!   protocol is so at most the destination's capacity in chunks. End of stream or a read error
+//!   ends the adapter.
 //! * **Read buffers.** An idle connection holds no read buffer: the adapter waits for the socket
 //!   to become readable with none, and only then allocates one, reads into it, and hands it on
 //!   (the chunk sent out of `outbox` is that buffer). The size of each buffer adapts, as hyper's
@@ -59,7 +61,8 @@
 //!   (up to `read_buffer_size`, so a flowing stream is read in chunks of that size), and halves
 //!   after two reads in a row that used less than half of it. A client that sends a small request
 //!   and then waits therefore costs a small buffer while its request is handled and none while it
-//!   is idle.
+//!   is idle. After waiting for room the size starts again from the smallest: a protocol that is
+//!   behind gets small chunks, so that the chunks waiting for it are small.
 //! * **Sending.** Take the next message from `inbox` and write all of it, then the next
 //!   (messages already queued go out together, in one vectored write). A file region (an
 //!   adapter [`carrying`](ConnectedSocketAdapter::carrying) [`Payload`]) is sent with
@@ -577,6 +580,12 @@ impl ReadSize {
         ReadSize { next: min, min, max: max.max(min), was_small: false }
     }
 
+    /// The destination was full: back to the smallest read.
+    fn behind(&mut self) {
+        self.next = self.min;
+        self.was_small = false;
+    }
+
     /// Adjusts the size after a read of `n` bytes into a buffer of `self.next` bytes.
     fn record(&mut self, n: usize) {
         if n >= self.next {
@@ -606,6 +615,15 @@ async fn receive(rd: &mut OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: R
         // kept for the connection's life.
         if let Err(e) = poll_fn(|cx| rd.as_ref().poll_read_ready(cx)).await {
             return Ending::ReadFailed(e);
+        }
+        // Then room: while the protocol is behind, nothing is read, and no buffer is held (the
+        // bytes wait in the kernel, and TCP slows the peer down). A protocol that was behind is
+        // then given the smallest chunk, so that what waits for it stays small. (Readiness
+        // first: by the time the next bytes come, the protocol has usually taken the last ones,
+        // and the adapter is not woken once more just to learn that there is room.)
+        if outbox.is_full() {
+            outbox.ready().await;
+            size.behind();
         }
         let mut buf = BytesMut::with_capacity(size.next);
         // One read through `AsyncRead`, not `try_read_buf`: after a read that leaves room in the
@@ -674,8 +692,10 @@ async fn send<T: Outgoing>(
             Next::InboxClosed => return Ending::InboxClosed,
             Next::Request(msg) => return Box::pin(finish_on_request(wr, inbox, control, msg, how, control_open)).await,
         };
-        // Whatever else is already queued goes out in the same (vectored) write.
-        let mut batch = VecDeque::from([data]);
+        // Whatever else is already queued goes out in the same (vectored) write. (Room for a few
+        // from the start: a response and the receipt behind it, say, in one allocation.)
+        let mut batch = VecDeque::with_capacity(BATCH_ROOM);
+        batch.push_back(data);
         while batch.len() < MAX_BATCH {
             match inbox.try_recv() {
                 Ok(more) => batch.push_back(more.into()),
@@ -779,6 +799,9 @@ async fn half_closed(wr: &mut OwnedWriteHalf, control: &mut Inbox<Ipc>, mut cont
 
 /// The most queued messages gathered into one vectored write.
 const MAX_BATCH: usize = 64;
+
+/// The room a batch is made with: a few messages (a response in a piece or two, and a receipt).
+const BATCH_ROOM: usize = 4;
 
 /// Writes every message of `batch`, in order, with as few (vectored) writes as the socket
 /// allows, giving up if the socket stays unwritable for `timeout`.
@@ -975,6 +998,19 @@ mod tests {
             size.record(1);
         }
         assert_eq!(size.next, 4096);
+    }
+
+    #[test]
+    fn after_waiting_for_room_the_read_size_starts_again_from_the_minimum() {
+        let mut size = ReadSize::new(4096, 32 * 1024);
+        for _ in 0..3 {
+            size.record(size.next);
+        }
+        assert_eq!(size.next, 32768);
+        size.behind();
+        assert_eq!(size.next, 4096);
+        size.record(4096);
+        assert_eq!(size.next, 8192, "and grows again as the reads fill it");
     }
 
     #[test]

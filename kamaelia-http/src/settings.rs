@@ -44,6 +44,15 @@ pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
 /// (about 1.6 KB less per idle connection). See [`Handler`](crate::Handler).
 pub const DEFAULT_HANDLER_HOST_IDLE: Duration = Duration::from_millis(100);
 
+/// How many bytes of responses a connection may have handed to its socket and not yet written
+/// before it waits for them to be written: 16 KiB. Responses to a client that pipelines requests
+/// and reads slowly, or not at all, are made no faster than it reads them, so what waits for it
+/// in memory stays about this size (plus the last piece handed over, such as a file of up to
+/// 64 KiB read whole); the requests behind wait, unread, in the kernel. A file region (sent with
+/// `sendfile`) is always waited for, whatever its size, so that a connection holds at most one
+/// open file.
+pub const DEFAULT_WRITE_BEHIND: usize = 16 * 1024;
+
 /// The `Server` field sent with every response.
 pub const DEFAULT_SERVER_NAME: &str = concat!("Kamaelia-rs/", env!("CARGO_PKG_VERSION"));
 
@@ -73,6 +82,9 @@ pub struct HttpSettings {
     /// `None` (or zero): no host, every request's handler is a component of its own (as in
     /// Kamaelia).
     pub handler_host_idle: Option<Duration>,
+    /// Bytes of responses handed to the socket and not yet written before the connection waits
+    /// for them ([`DEFAULT_WRITE_BEHIND`]); 0 waits for each flush to be written.
+    pub write_behind: usize,
 }
 
 impl Default for HttpSettings {
@@ -88,6 +100,7 @@ impl Default for HttpSettings {
             max_requests_per_connection: DEFAULT_MAX_REQUESTS_PER_CONNECTION,
             server_name: DEFAULT_SERVER_NAME.to_owned(),
             handler_host_idle: Some(DEFAULT_HANDLER_HOST_IDLE),
+            write_behind: DEFAULT_WRITE_BEHIND,
         }
     }
 }

@@ -132,8 +132,10 @@
 //!   once, as a warning when it starts and a line when it ends; [`ServerStats::accept_failures`]
 //!   counts the failures.
 //! * Per connection, the adapter reads at most [`read_buffer_size`](crate::socket::AdapterSettings::read_buffer_size)
-//!   bytes at a time and waits while the protocol's `inbox` is full, so a slow protocol slows its
-//!   client down rather than buffering; see [`crate::socket`] for its other limits.
+//!   bytes at a time, and nothing (holding no buffer) while the protocol's `inbox` is full, so a
+//!   slow protocol slows its client down rather than buffering: what a connection reads ahead is
+//!   at most the protocol's `inbox` capacity in chunks. See [`crate::socket`] for its other
+//!   limits.
 //!
 //! # Stopping the server
 //!

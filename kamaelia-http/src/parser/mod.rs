@@ -30,7 +30,11 @@
 //! [`Parsed::End`]. It works on bytes, never on text, and holds at most one request head
 //! ([`max_head_bytes`](HttpSettings::max_head_bytes)) plus what one read brought: when the
 //! request handler is busy, the parser's sends wait, it stops reading, and the client is slowed
-//! down by TCP (pipelined requests wait their turn in the kernel, not in memory).
+//! down by TCP (pipelined requests wait their turn in the kernel, not in memory). Its `inbox`
+//! holds one chunk ([`READ_AHEAD_CHUNKS`]), and the socket adapter reads nothing while it is
+//! full; the request handler's holds a head and its end
+//! ([`PARSED_AHEAD`](crate::request_handler::PARSED_AHEAD)): a client that pipelines requests and
+//! never reads costs the connection two read buffers and one parsed request, whatever it sends.
 //!
 //! A request that cannot be served is still sent as a `Head`, with [`Request::bad`] set to the
 //! status and reason (Kamaelia's `bad` flag), followed by `End`; the parser then stops, since
@@ -97,6 +101,12 @@ use crate::shutdown::is_stop;
 mod head;
 
 use head::{parse_head, HeadResult, SHARE_FROM};
+
+/// How many chunks read from the client may wait in the parser's `inbox`: 1. With the chunk the
+/// parser is working through, and the socket adapter reading nothing while this one waits
+/// (see `kamaelia_chassis::socket`), what a connection reads ahead of its parser is two read
+/// buffers at most, whatever the client pipelines; the rest waits in the kernel.
+pub const READ_AHEAD_CHUNKS: usize = 1;
 
 /// What the parser sends: the parts of each request, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -431,6 +441,7 @@ impl Component for HTTPParser {
 
     fn declare(&self, boxes: &mut Declarations) {
         boxes
+            .capacity("inbox", Some(READ_AHEAD_CHUNKS))
             .describe(BoxKind::Inbox, "inbox", "Bytes from the client")
             .describe(
                 BoxKind::Inbox,

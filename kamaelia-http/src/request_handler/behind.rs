@@ -13,6 +13,12 @@
 //!   is not even made until then: a connection holds at most one open file, whatever the client
 //!   pipelines (issue 16, defect 2).
 //!
+//! * **No more than [`write_behind`](crate::HttpSettings::write_behind) bytes wait unwritten.**
+//!   After a flush that leaves more than that handed over and not yet written, the request
+//!   handler waits until all of it is written. Responses to a client that pipelines requests and
+//!   reads slowly, or not at all, are made no faster than it reads them, and what waits for it in
+//!   memory is bounded by this and one flush (issue 16, defect 3). A client that reads keeps its
+//!   responses coming: they are made while up to this much waits, and go out in few writes.
 //! * **Every response that keeps the connection open ends with a receipt**, and counts as
 //!   answered in the connection's [`Answered`], which the parser reads: the keep-alive timeout
 //!   counts from when that receipt is signed, the end of the response, not the end of its
@@ -44,13 +50,17 @@ pub(super) struct Behind {
     receipted: u64,
     /// A file region was handed over since the last receipt.
     file_passed: bool,
+    /// The most bytes that may be handed over and not yet written before a flush waits
+    /// ([`HttpSettings::write_behind`](crate::HttpSettings::write_behind)).
+    limit: u64,
 }
 
 impl Behind {
     /// Nothing handed over yet, nothing answered.
-    pub(super) fn new(answered: Arc<Answered>) -> Self {
+    pub(super) fn new(answered: Arc<Answered>, limit: usize) -> Self {
         let written = answered.written().clone();
-        Behind { answered, count: 0, written, passed: 0, receipted: 0, file_passed: false }
+        let limit = limit as u64;
+        Behind { answered, count: 0, written, passed: 0, receipted: 0, file_passed: false, limit }
     }
 
     /// At the end of a response after which the connection stays open: sends a receipt for it
@@ -80,7 +90,8 @@ impl Behind {
     /// After a flush: waits, if the rules say so, until what was handed over is written. False
     /// if the client has gone (the adapter has ended, and will sign nothing more).
     pub(super) async fn settle(&mut self, ctx: &mut Context<Parsed, Payload>) -> bool {
-        if !self.file_passed {
+        let unwritten = self.passed - self.written.position();
+        if !self.file_passed && unwritten <= self.limit {
             return true;
         }
         self.file_passed = false;

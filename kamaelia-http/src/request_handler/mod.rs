@@ -130,6 +130,11 @@ pub type CreateRequestHandler = Arc<dyn Fn(Request) -> Handler + Send + Sync>;
 /// that bounds a response's buffering here to 256 KiB; a handler sending faster waits.
 pub const HANDLER_INBOX_CAPACITY: usize = 4;
 
+/// How many parts of requests (a head, a piece of a body, an end) may wait in the request
+/// handler's `inbox`: 2, a head and its end. The parser waits while they do: pipelined requests
+/// wait their turn unparsed, in the kernel, rather than parsed, here.
+pub const PARSED_AHEAD: usize = 2;
+
 /// Makes a handler per request and writes its answer as HTTP: see the [module docs](self).
 ///
 /// # Inboxes
@@ -251,6 +256,7 @@ impl Component for HTTPRequestHandler {
             .outbox::<Bytes>("_handleroutbox", "Internal: to the current handler's inbox (the request body)")
             .outbox::<Ipc>("_handlersignal", "Internal: to the current handler's control (end of the body)")
             .capacity("_handlerinbox", Some(HANDLER_INBOX_CAPACITY))
+            .capacity("inbox", Some(PARSED_AHEAD))
             .describe(BoxKind::Inbox, "inbox", "Requests from the parser")
             .describe(
                 BoxKind::Inbox,
@@ -275,7 +281,7 @@ impl Component for HTTPRequestHandler {
                 handlers: hosting::handlers(&ctx, &self.settings)?,
                 requests: Requests::Open,
                 out: BytesMut::new(),
-                behind: Behind::new(self.answered.clone().unwrap_or_else(Answered::new)),
+                behind: Behind::new(self.answered.clone().unwrap_or_else(Answered::new), self.settings.write_behind),
             };
             loop {
                 let next = match ctx.inbox.try_recv() {
