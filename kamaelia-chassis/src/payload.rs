@@ -33,6 +33,14 @@
 //! it logs a warning naming the shortfall and drops the connection at once (the peer sees the
 //! stream end early, and an HTTP client a body shorter than its `Content-Length`), rather than
 //! carry on as if the data had been complete. If the file grows, only the region is sent.
+//!
+//! `sendfile` does not copy: the kernel keeps references to the file's pages and reads them when
+//! it transmits. Bytes handed to the kernel but not yet sent when the file shrinks are sent as the
+//! file then reads (past its new end, zeros), as from any server that uses `sendfile` (nginx's
+//! documentation says the same). The peer still sees the stream end short of the region, so a
+//! body is never taken for whole; for bodies that must be exact even then, read the file into
+//! bytes instead (the HTTP server's `--sendfile off`). A file removed, or replaced by another
+//! under its name, while it is sent is sent whole as it was: the open file is still the file.
 
 use std::fmt;
 use std::fs::File;
