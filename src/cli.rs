@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{ArgAction, Parser};
-use kamaelia::chassis::{ServerSettings, WhenFull};
+use kamaelia::chassis::{AdapterSettings, ServerSettings, WhenFull};
 use kamaelia::http::http_server::busy_response;
 use kamaelia::http::{FileIo, HttpSettings};
 use kamaelia::live::LiveSettings;
@@ -85,10 +85,10 @@ pub struct Options {
     pub runtime: RuntimeKind,
     /// The HTTP limits: `--max-target-length`, `--max-head-bytes`, `--max-headers`,
     /// `--max-body`, `--keep-alive-timeout`, `--header-read-timeout`, `--body-read-timeout`,
-    /// `--handler-host-idle`.
+    /// `--handler-host-idle`, `--write-behind`.
     pub http: HttpSettings,
     /// The server's limits: `--max-connections`, `--when-full` (with `--retry-after`),
-    /// `--shutdown-grace`.
+    /// `--shutdown-grace`, `--read-buffer`.
     pub server: ServerSettings,
 }
 
@@ -121,7 +121,7 @@ pub struct Args {
     /// other slow file systems)
     #[arg(long, value_name = "inline|pool", default_value = "inline", value_parser = file_io, verbatim_doc_comment)]
     file_io: FileIo,
-    /// send files larger than a piece (64 KiB) with sendfile, the
+    /// send files larger than 16 KiB with sendfile, the
     /// kernel copying from the page cache to the socket (never with
     /// --file-io pool); off: read and write them in pieces
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = on_off, action = ArgAction::Set,
@@ -180,7 +180,7 @@ pub struct Args {
     #[arg(long, value_name = "N", help_heading = LIMITS, verbatim_doc_comment,
           default_value_t = HttpSettings::default().max_requests_per_connection, value_parser = size)]
     max_requests_per_connection: usize,
-    /// idle time between requests before closing, in seconds
+    /// idle time after a response before closing, in seconds
     #[arg(long, value_name = "SECS", help_heading = LIMITS,
           default_value_t = HttpSettings::default().keep_alive_timeout.as_secs(), value_parser = above_zero)]
     keep_alive_timeout: u64,
@@ -196,6 +196,17 @@ pub struct Args {
     #[arg(long, value_name = "SECS", help_heading = LIMITS,
           default_value_t = ServerSettings::default().shutdown_grace.as_secs(), value_parser = whole_number)]
     shutdown_grace: u64,
+    /// bytes of responses a connection may hand its socket and not yet
+    /// written; then it waits, and pipelined requests wait, unread, in
+    /// the kernel; 0: each response waits until it is written
+    #[arg(long, value_name = "BYTES", help_heading = LIMITS, verbatim_doc_comment,
+          default_value_t = HttpSettings::default().write_behind, value_parser = size_or_zero)]
+    write_behind: usize,
+    /// most bytes read from a client at once; a connection reads at most
+    /// two such buffers ahead of the request it is parsing
+    #[arg(long, value_name = "BYTES", help_heading = LIMITS, verbatim_doc_comment,
+          default_value_t = ServerSettings::default().connection.read_buffer_size, value_parser = size)]
+    read_buffer: usize,
     /// how long an idle connection keeps the component that runs its
     /// handlers, in milliseconds; 0: a new handler component per request
     #[arg(long, value_name = "MS", help_heading = LIMITS, allow_hyphen_values = true, verbatim_doc_comment,
@@ -231,6 +242,7 @@ impl From<Args> for Options {
             header_read_timeout: Duration::from_secs(args.header_read_timeout),
             body_read_timeout: Duration::from_secs(args.body_read_timeout),
             handler_host_idle: (args.handler_host_idle > 0).then(|| Duration::from_millis(args.handler_host_idle)),
+            write_behind: args.write_behind,
             ..HttpSettings::default()
         };
         let when_full = match args.when_full {
@@ -241,6 +253,7 @@ impl From<Args> for Options {
             max_connections: args.max_connections,
             when_full,
             shutdown_grace: Duration::from_secs(args.shutdown_grace),
+            connection: AdapterSettings { read_buffer_size: args.read_buffer, ..ServerSettings::default().connection },
             ..ServerSettings::default()
         };
         Options {
@@ -346,6 +359,10 @@ fn interval(value: &str) -> Result<u64, Expected> {
 
 fn size(value: &str) -> Result<usize, Expected> {
     above_zero(value).and_then(|n| usize::try_from(n).map_err(|_| Expected("a size this machine can hold")))
+}
+
+fn size_or_zero(value: &str) -> Result<usize, Expected> {
+    whole_number(value).and_then(|n| usize::try_from(n).map_err(|_| Expected("a size this machine can hold")))
 }
 
 fn thread_count(value: &str) -> Result<usize, Expected> {
@@ -474,9 +491,14 @@ mod tests {
             "--body-read-timeout=6",
             "--shutdown-grace=0",
             "--max-requests-per-connection=8",
+            "--write-behind=0",
+            "--read-buffer=4096",
         ])
         .unwrap();
         assert_eq!(o.server.max_connections, 7);
+        assert_eq!(o.http.write_behind, 0);
+        assert_eq!(o.server.connection.read_buffer_size, 4096);
+        assert_eq!(refusal(&["--read-buffer", "0"]), "kamaelia: --read-buffer: `0` is not a number above 0");
         assert_eq!((o.http.max_target_length, o.http.max_head_bytes, o.http.max_headers), (100, 200, 3));
         assert_eq!(o.http.keep_alive_timeout, Duration::from_secs(4));
         assert_eq!(o.http.header_read_timeout, Duration::from_secs(5));
@@ -548,6 +570,8 @@ mod tests {
             ("--max-target-length", "BYTES", h.max_target_length.to_string()),
             ("--keep-alive-timeout", "SECS", h.keep_alive_timeout.as_secs().to_string()),
             ("--handler-host-idle", "MS", "100".to_owned()),
+            ("--write-behind", "BYTES", h.write_behind.to_string()),
+            ("--read-buffer", "BYTES", ServerSettings::default().connection.read_buffer_size.to_string()),
             ("--max-connections", "N", ServerSettings::default().max_connections.to_string()),
             ("--introspect-interval", "MS", "250".to_owned()),
             ("--introspect-viewers", "N", LiveSettings::default().max_viewers.to_string()),

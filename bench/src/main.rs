@@ -40,6 +40,11 @@ const BENCHMARKS: &[(&str, &str)] = &[
     ("peer_hyper", "the suite's minimal hyper 1.x server (GET /hello), --port N"),
     ("peer_actix", "the suite's minimal actix-web 4 server (GET /hello), --port N"),
     ("idle_conns", "the suite's client for bytes per idle keep-alive connection of a server process"),
+    (
+        "pipeline_hold",
+        "bytes of a server's RSS per connection whose client pipelines requests and never reads \
+         (issue 16); --port N --pid PID [--count 200] [--path /]",
+    ),
     ("suite_report", "the suite's closing table, from its raw results (target/bench-results.tsv)"),
 ];
 

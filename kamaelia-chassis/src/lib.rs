@@ -44,6 +44,7 @@
 //! * [`console`](mod@console) - `ConsoleReader`, `ConsoleEchoer`.
 //! * [`socket`](mod@socket) - the connected-socket adapter, a component per TCP connection.
 //! * [`payload`](mod@payload) - what an adapter writes: bytes, or file regions sent with `sendfile`.
+//! * [`receipt`](mod@receipt) - receipts an adapter signs once what came before them is written.
 //! * [`server`](mod@server) - `ServerCore` and `SimpleServer`: a protocol component per connection.
 //! * [`tcp_client`](mod@tcp_client) - `TCPClient`.
 //! * [`transform`](mod@transform) - `PureTransformer` and `Filter`: one function applied to a stream.
@@ -55,6 +56,7 @@ pub mod graphline;
 pub mod par;
 pub mod payload;
 pub mod pipeline;
+pub mod receipt;
 pub mod seq;
 pub mod server;
 pub mod socket;

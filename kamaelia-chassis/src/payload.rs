@@ -33,6 +33,14 @@
 //! it logs a warning naming the shortfall and drops the connection at once (the peer sees the
 //! stream end early, and an HTTP client a body shorter than its `Content-Length`), rather than
 //! carry on as if the data had been complete. If the file grows, only the region is sent.
+//!
+//! `sendfile` does not copy: the kernel keeps references to the file's pages and reads them when
+//! it transmits. Bytes handed to the kernel but not yet sent when the file shrinks are sent as the
+//! file then reads (past its new end, zeros), as from any server that uses `sendfile` (nginx's
+//! documentation says the same). The peer still sees the stream end short of the region, so a
+//! body is never taken for whole; for bodies that must be exact even then, read the file into
+//! bytes instead (the HTTP server's `--sendfile off`). A file removed, or replaced by another
+//! under its name, while it is sent is sent whole as it was: the open file is still the file.
 
 use std::fmt;
 use std::fs::File;
@@ -40,6 +48,8 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
+
+use crate::receipt::Receipt;
 
 /// The most bytes of a file region an adapter sends in one go: 2 MiB (nginx's
 /// `sendfile_max_chunk`). Against a fast reader (on loopback, say) a socket never fills, and one
@@ -234,13 +244,16 @@ impl fmt::Debug for FileRegion {
 }
 
 /// One message for a socket adapter carrying payloads: bytes to write, or a region of a file to
-/// send (see the [module docs](self)).
+/// send (see the [module docs](self)), or a receipt to sign once what came before is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
     /// Bytes, written as they are.
     Bytes(Bytes),
     /// A region of a file, sent by the kernel where it can.
     File(FileRegion),
+    /// Nothing to write: the adapter signs it once every payload before it has been handed to
+    /// the kernel (see [`receipt`](crate::receipt)).
+    Receipt(Receipt),
 }
 
 impl Payload {
@@ -249,6 +262,7 @@ impl Payload {
         match self {
             Payload::Bytes(b) => b.len() as u64,
             Payload::File(r) => r.len(),
+            Payload::Receipt(_) => 0,
         }
     }
 
@@ -268,6 +282,7 @@ impl Payload {
                 b.advance(n.unwrap_or_else(|| panic!("cannot advance {} bytes past their end", b.len())));
             }
             Payload::File(r) => r.advance(n),
+            Payload::Receipt(_) => assert!(n == 0, "cannot advance a receipt (of no bytes) by {n}"),
         }
     }
 
@@ -276,6 +291,7 @@ impl Payload {
         match self {
             Payload::Bytes(b) => b.truncate(usize::try_from(len).unwrap_or(usize::MAX)),
             Payload::File(r) => r.truncate(len),
+            Payload::Receipt(_) => {}
         }
     }
 
@@ -283,12 +299,12 @@ impl Payload {
     pub fn as_bytes(&self) -> Option<&Bytes> {
         match self {
             Payload::Bytes(b) => Some(b),
-            Payload::File(_) => None,
+            Payload::File(_) | Payload::Receipt(_) => None,
         }
     }
 
     /// Its bytes, reading a file region into memory (blocking; see
-    /// [`FileRegion::read_to_bytes`]).
+    /// [`FileRegion::read_to_bytes`]); none for a receipt.
     ///
     /// # Errors
     /// A region's file cannot be read, or ends before the region does.
@@ -296,6 +312,7 @@ impl Payload {
         match self {
             Payload::Bytes(b) => Ok(b),
             Payload::File(r) => r.read_to_bytes(),
+            Payload::Receipt(_) => Ok(Bytes::new()),
         }
     }
 }
@@ -309,6 +326,12 @@ impl From<Bytes> for Payload {
 impl From<FileRegion> for Payload {
     fn from(region: FileRegion) -> Self {
         Payload::File(region)
+    }
+}
+
+impl From<Receipt> for Payload {
+    fn from(receipt: Receipt) -> Self {
+        Payload::Receipt(receipt)
     }
 }
 

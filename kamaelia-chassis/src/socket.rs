@@ -47,11 +47,13 @@
 //! the other (an echo protocol whose reply waits for room in the adapter's `inbox` while the
 //! adapter waits for room in the protocol's `inbox` would otherwise deadlock):
 //!
-//! * **Receiving.** Wait until the socket is readable, then read at most
-//!   [`AdapterSettings::read_buffer_size`] bytes, send them out of `outbox`, repeat. Sending
-//!   waits while the destination is full, and while it waits the adapter reads nothing more, so
-//!   TCP flow control slows the peer down: a slow protocol holds back its client, and no buffer
-//!   grows. End of stream or a read error ends the adapter.
+//! * **Receiving.** Wait until the destination of `outbox` has room and the socket is readable,
+//!   then read at most [`AdapterSettings::read_buffer_size`] bytes, send them out of `outbox`,
+//!   repeat. While the destination is full the adapter reads nothing and holds no buffer, so
+//!   what the peer sends waits in the kernel and TCP flow control slows the peer down: a slow
+//!   protocol holds back its client, and no buffer grows. What the adapter reads ahead of its
+//!   protocol is so at most the destination's capacity in chunks. End of stream or a read error
+//!   ends the adapter.
 //! * **Read buffers.** An idle connection holds no read buffer: the adapter waits for the socket
 //!   to become readable with none, and only then allocates one, reads into it, and hands it on
 //!   (the chunk sent out of `outbox` is that buffer). The size of each buffer adapts, as hyper's
@@ -59,14 +61,18 @@
 //!   (up to `read_buffer_size`, so a flowing stream is read in chunks of that size), and halves
 //!   after two reads in a row that used less than half of it. A client that sends a small request
 //!   and then waits therefore costs a small buffer while its request is handled and none while it
-//!   is idle.
+//!   is idle. After waiting for room the size starts again from the smallest: a protocol that is
+//!   behind gets small chunks, so that the chunks waiting for it are small.
 //! * **Sending.** Take the next message from `inbox` and write all of it, then the next
 //!   (messages already queued go out together, in one vectored write). A file region (an
 //!   adapter [`carrying`](ConnectedSocketAdapter::carrying) [`Payload`]) is sent with
 //!   `sendfile`, at most [`SENDFILE_MAX_CHUNK`](crate::payload::SENDFILE_MAX_CHUNK) bytes
 //!   before the thread's other work gets a turn; see [`payload`](crate::payload). The
 //!   `inbox` is looked at before `control`, so a protocol that sends its last data and then
-//!   `ProducerFinished` has its data written first. When a shutdown request does arrive, the
+//!   `ProducerFinished` has its data written first. A [`Receipt`] (a [`Payload::Receipt`])
+//!   writes nothing: the adapter signs it once every payload before it has been handed to the
+//!   kernel, which is how the protocol learns what its peer has taken (see
+//!   [`receipt`](crate::receipt)). When a shutdown request does arrive, the
 //!   messages already queued in `inbox` are written (those sent before the request), and only
 //!   then is the socket closed. A write that makes no progress for
 //!   [`AdapterSettings::send_timeout`] ends the adapter (a peer that stopped reading).
@@ -145,6 +151,7 @@ use tokio::net::TcpStream;
 pub use bytes::Bytes;
 
 pub use crate::payload::{FileRegion, Outgoing, Payload};
+pub use crate::receipt::{Receipt, Written};
 
 /// How many bytes an adapter reads at most in one go, and so the largest chunk it sends out of
 /// `outbox`: 32 KiB, Kamaelia's `recv(32768)`. Larger reads mean fewer, bigger messages; the
@@ -573,6 +580,12 @@ impl ReadSize {
         ReadSize { next: min, min, max: max.max(min), was_small: false }
     }
 
+    /// The destination was full: back to the smallest read.
+    fn behind(&mut self) {
+        self.next = self.min;
+        self.was_small = false;
+    }
+
     /// Adjusts the size after a read of `n` bytes into a buffer of `self.next` bytes.
     fn record(&mut self, n: usize) {
         if n >= self.next {
@@ -602,6 +615,15 @@ async fn receive(rd: &mut OwnedReadHalf, outbox: &mut Outbox<Bytes>, mut size: R
         // kept for the connection's life.
         if let Err(e) = poll_fn(|cx| rd.as_ref().poll_read_ready(cx)).await {
             return Ending::ReadFailed(e);
+        }
+        // Then room: while the protocol is behind, nothing is read, and no buffer is held (the
+        // bytes wait in the kernel, and TCP slows the peer down). A protocol that was behind is
+        // then given the smallest chunk, so that what waits for it stays small. (Readiness
+        // first: by the time the next bytes come, the protocol has usually taken the last ones,
+        // and the adapter is not woken once more just to learn that there is room.)
+        if outbox.is_full() {
+            outbox.ready().await;
+            size.behind();
         }
         let mut buf = BytesMut::with_capacity(size.next);
         // One read through `AsyncRead`, not `try_read_buf`: after a read that leaves room in the
@@ -670,8 +692,10 @@ async fn send<T: Outgoing>(
             Next::InboxClosed => return Ending::InboxClosed,
             Next::Request(msg) => return Box::pin(finish_on_request(wr, inbox, control, msg, how, control_open)).await,
         };
-        // Whatever else is already queued goes out in the same (vectored) write.
-        let mut batch = VecDeque::from([data]);
+        // Whatever else is already queued goes out in the same (vectored) write. (Room for a few
+        // from the start: a response and the receipt behind it, say, in one allocation.)
+        let mut batch = VecDeque::with_capacity(BATCH_ROOM);
+        batch.push_back(data);
         while batch.len() < MAX_BATCH {
             match inbox.try_recv() {
                 Ok(more) => batch.push_back(more.into()),
@@ -776,6 +800,9 @@ async fn half_closed(wr: &mut OwnedWriteHalf, control: &mut Inbox<Ipc>, mut cont
 /// The most queued messages gathered into one vectored write.
 const MAX_BATCH: usize = 64;
 
+/// The room a batch is made with: a few messages (a response in a piece or two, and a receipt).
+const BATCH_ROOM: usize = 4;
+
 /// Writes every message of `batch`, in order, with as few (vectored) writes as the socket
 /// allows, giving up if the socket stays unwritable for `timeout`.
 async fn write_batch(
@@ -829,12 +856,24 @@ enum Progress {
 fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Activity) -> Result<Progress, Ending> {
     let mut file_chunk_sent = false;
     loop {
-        while batch.front().is_some_and(Payload::is_empty) {
-            batch.pop_front();
+        // What writes nothing: empty pieces, and receipts, signed now that everything before them
+        // is written.
+        while let Some(front) = batch.front() {
+            match front {
+                Payload::Receipt(_) => {
+                    if let Some(Payload::Receipt(receipt)) = batch.pop_front() {
+                        receipt.sign();
+                    }
+                }
+                front if front.is_empty() => {
+                    batch.pop_front();
+                }
+                _ => break,
+            }
         }
-        // The bytes at the front, up to the first file region.
-        let run = batch.iter().take_while(|p| p.as_bytes().is_some()).count();
-        let written = match (batch.front(), run) {
+        // The bytes at the front, up to the first file region (receipts among them write nothing).
+        let run = batch.iter().take_while(|p| !matches!(p, Payload::File(_))).filter(|p| p.as_bytes().is_some());
+        let written = match (batch.front(), run.count()) {
             (None, _) => return Ok(Progress::Done),
             (Some(Payload::File(_)), _) if file_chunk_sent => return Ok(Progress::Turn),
             (Some(Payload::File(region)), _) => match region.send_now(wr.as_ref()) {
@@ -847,9 +886,13 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Acti
                 written => written,
             },
             (Some(Payload::Bytes(bytes)), 1) => wr.try_write(bytes),
-            (Some(Payload::Bytes(_)), _) => {
-                let slices: Vec<IoSlice<'_>> =
-                    batch.iter().map_while(Payload::as_bytes).map(|b| IoSlice::new(b)).collect();
+            (Some(_), _) => {
+                let slices: Vec<IoSlice<'_>> = batch
+                    .iter()
+                    .take_while(|p| !matches!(p, Payload::File(_)))
+                    .filter_map(Payload::as_bytes)
+                    .map(|b| IoSlice::new(b))
+                    .collect();
                 wr.try_write_vectored(&slices)
             }
         };
@@ -863,8 +906,11 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Acti
                     let take = n.min(front.len());
                     front.advance(take);
                     n -= take;
+                    // Written whole; or a receipt, everything before which is.
                     if front.is_empty() {
-                        batch.pop_front();
+                        if let Some(Payload::Receipt(receipt)) = batch.pop_front() {
+                            receipt.sign();
+                        }
                     }
                 }
             }
@@ -952,6 +998,19 @@ mod tests {
             size.record(1);
         }
         assert_eq!(size.next, 4096);
+    }
+
+    #[test]
+    fn after_waiting_for_room_the_read_size_starts_again_from_the_minimum() {
+        let mut size = ReadSize::new(4096, 32 * 1024);
+        for _ in 0..3 {
+            size.record(size.next);
+        }
+        assert_eq!(size.next, 32768);
+        size.behind();
+        assert_eq!(size.next, 4096);
+        size.record(4096);
+        assert_eq!(size.next, 8192, "and grows again as the reads fill it");
     }
 
     #[test]

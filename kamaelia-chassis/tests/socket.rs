@@ -8,7 +8,7 @@ use std::time::Duration;
 use axon_core::ipc::ShutdownMicroprocess;
 use axon_core::prelude::*;
 use axon_core::Exit;
-use kamaelia_chassis::socket::{AdapterSettings, Bytes, ConnectedSocketAdapter, FileRegion, Payload};
+use kamaelia_chassis::socket::{AdapterSettings, Bytes, ConnectedSocketAdapter, FileRegion, Payload, Written};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -281,6 +281,78 @@ async fn a_region_larger_than_a_send_chunk_reaches_a_slow_reader_whole() {
     .await;
     assert_eq!(all.len(), len);
     assert!(all == content, "the region arrived changed");
+}
+
+/// A receipt is signed once everything before it is in the kernel, not before: against a peer
+/// that reads nothing, a receipt behind more than the socket buffers hold stays unsigned, and is
+/// signed as soon as the peer has read enough; one dropped with its adapter marks its stream
+/// abandoned.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receipt_is_signed_once_what_came_before_it_is_written() {
+    // A peer with a small receive buffer: 8 MiB is more than the socket buffers then hold.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut peer = socket.connect(listener.local_addr().unwrap()).await.unwrap();
+    let (ours, _) = listener.accept().await.unwrap();
+    // (Linux lets a send buffer grow to 4 MiB by default: 16 MiB leaves a wide margin.)
+    let (_dir, file, content) = file_of(16 * 1024 * 1024);
+    let written = Written::new();
+    let adapter = ConnectedSocketAdapter::<Payload>::carrying(ours, AdapterSettings::default());
+    let mut h = Handle::new(adapter, &Scheduler::new());
+    h.send(Payload::from(Bytes::from_static(b"<head>"))).await;
+    h.send(written.receipt(6).into()).await;
+    h.send(FileRegion::new(file, 0, content.len() as u64).into()).await;
+    h.send(written.receipt(6 + content.len() as u64).into()).await;
+    h.send(Payload::from(Bytes::from_static(b"<tail>"))).await;
+    // The head is small enough for the socket: its receipt is signed with nothing read.
+    within("the head's receipt", async {
+        while written.position() < 6 {
+            written.changed().await;
+        }
+    })
+    .await;
+    assert!(written.last_signed().is_some());
+    // The file's receipt waits for the peer.
+    let mut all = vec![0u8; 6 + 64 * 1024];
+    within("the start of the file", peer.read_exact(&mut all)).await.unwrap();
+    assert_eq!(written.position(), 6, "signed before the peer read the file");
+    let mut rest = vec![0u8; content.len() - 64 * 1024 + 6];
+    within("the rest", peer.read_exact(&mut rest)).await.unwrap();
+    within("the file's receipt", async {
+        while written.position() < 6 + content.len() as u64 {
+            written.changed().await;
+        }
+    })
+    .await;
+    all.extend_from_slice(&rest);
+    assert!(all == [b"<head>", &content[..], b"<tail>"].concat(), "the stream arrived changed");
+    assert!(!written.abandoned());
+
+    // A receipt still queued when the connection goes is dropped with the adapter, unsigned.
+    let (_dir, file, content) = file_of(8 * 1024 * 1024);
+    let (ours, peer) = pair().await;
+    let lost = Written::new();
+    let adapter = ConnectedSocketAdapter::<Payload>::carrying(ours, AdapterSettings::default());
+    let mut h = Handle::new(adapter, &Scheduler::new());
+    h.send(FileRegion::new(file, 0, content.len() as u64).into()).await;
+    h.send(lost.receipt(content.len() as u64).into()).await;
+    let stream = peer.into_std().unwrap();
+    socket_linger_zero_and_close(stream);
+    within("the abandoned receipt", async {
+        while !lost.abandoned() {
+            lost.changed().await;
+        }
+    })
+    .await;
+    assert_eq!(lost.position(), 0);
+}
+
+/// Closes `stream` with a reset (`SO_LINGER` 0).
+fn socket_linger_zero_and_close(stream: std::net::TcpStream) {
+    let stream = TcpStream::from_std(stream).unwrap();
+    stream.set_zero_linger().unwrap();
+    drop(stream);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,6 +11,7 @@ use axon_core::Instance;
 use kamaelia_chassis::socket::Payload;
 use kamaelia_chassis::{graphline, ConnectionInfo, Graphline};
 
+use crate::answered::Answered;
 use crate::parser::HTTPParser;
 use crate::request::Request;
 use crate::request_handler::{CreateRequestHandler, HTTPRequestHandler};
@@ -124,7 +125,7 @@ use crate::shutdown::HTTPShutdownLogicHandling;
 ///
 /// | box      | carries   | what leaves                                                                   |
 /// |----------|-----------|-------------------------------------------------------------------------------|
-/// | `outbox` | `Payload` | the responses, to the client; passed through from `HANDLER.outbox` ("The responses, to the client") |
+/// | `outbox` | `Payload` | the responses, to the client; passed through from `HANDLER.outbox` ("The responses, to the client, and receipts to sign once what came before them is written") |
 /// | `signal` | `Ipc`     | `ProducerFinished` when the connection should close; passed through from `CORELOGIC.signal` |
 ///
 /// # Shutdown
@@ -212,11 +213,15 @@ impl HTTPServer {
         create: CreateRequestHandler,
         settings: Arc<HttpSettings>,
     ) -> Instance<Graphline<Bytes, Payload>> {
+        // The parser times the keep-alive wait from the end of each response, which the request
+        // handler knows.
+        let answered = Answered::new();
         let parser =
-            HTTPParser::with_shared_settings(settings.clone(), connection.map(|c| c.peer), connection.map(|c| c.local));
+            HTTPParser::with_shared_settings(settings.clone(), connection.map(|c| c.peer), connection.map(|c| c.local))
+                .timing_by(answered.clone());
         let built = graphline! {
             PARSER = parser,
-            HANDLER = HTTPRequestHandler::new(create, settings),
+            HANDLER = HTTPRequestHandler::new(create, settings).answering_in(answered),
             CORELOGIC = HTTPShutdownLogicHandling,
             linkages = {
                 // data

@@ -75,6 +75,7 @@
 //! every behaviour that differs from Kamaelia's server, with why.
 
 pub mod body;
+pub(crate) mod answered;
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;

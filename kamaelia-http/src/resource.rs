@@ -212,8 +212,12 @@ impl From<Vec<u8>> for Resource {
 ///     connection.send_blocking(Parsed::End);
 ///     let mut response = Vec::new();
 ///     while !response.ends_with(b"0\r\n\r\n") {
-///         let Some(Payload::Bytes(bytes)) = connection.recv_blocking() else { panic!("bytes") };
-///         response.extend_from_slice(&bytes);
+///         match connection.recv_blocking() {
+///             Some(Payload::Bytes(bytes)) => response.extend_from_slice(&bytes),
+///             // After each response: signed, as a socket adapter does once it is written.
+///             Some(Payload::Receipt(receipt)) => receipt.sign(),
+///             other => panic!("{other:?}"),
+///         }
 ///     }
 /// }
 /// let children = connection.component().children();

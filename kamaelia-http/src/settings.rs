@@ -19,8 +19,9 @@ pub const DEFAULT_MAX_HEADERS: usize = 100;
 pub const DEFAULT_MAX_BODY: u64 = 8 * 1024 * 1024;
 
 /// How long a connection may wait, idle, for its next request: 15 s, counted from the end of the
-/// previous request (its last body byte), or from the connection's start. Then it is closed,
-/// after any response still being produced has been sent.
+/// previous response (when its last byte was handed to the kernel), or from the connection's
+/// start. While a response is being made or sent the connection is not idle, however long that
+/// takes (a slow client is bounded by the socket's send timeout instead). Then it is closed.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long a client may take to send a whole request head once it has begun: 30 s. Then it
@@ -42,6 +43,15 @@ pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
 /// component each; a connection idle for longer (from one to two times this) keeps no host
 /// (about 1.6 KB less per idle connection). See [`Handler`](crate::Handler).
 pub const DEFAULT_HANDLER_HOST_IDLE: Duration = Duration::from_millis(100);
+
+/// How many bytes of responses a connection may have handed to its socket and not yet written
+/// before it waits for them to be written: 16 KiB. Responses to a client that pipelines requests
+/// and reads slowly, or not at all, are made no faster than it reads them, so what waits for it
+/// in memory stays about this size (plus the last piece handed over, such as a file of up to
+/// 64 KiB read whole); the requests behind wait, unread, in the kernel. A file region (sent with
+/// `sendfile`) is always waited for, whatever its size, so that a connection holds at most one
+/// open file.
+pub const DEFAULT_WRITE_BEHIND: usize = 16 * 1024;
 
 /// The `Server` field sent with every response.
 pub const DEFAULT_SERVER_NAME: &str = concat!("Kamaelia-rs/", env!("CARGO_PKG_VERSION"));
@@ -72,6 +82,9 @@ pub struct HttpSettings {
     /// `None` (or zero): no host, every request's handler is a component of its own (as in
     /// Kamaelia).
     pub handler_host_idle: Option<Duration>,
+    /// Bytes of responses handed to the socket and not yet written before the connection waits
+    /// for them ([`DEFAULT_WRITE_BEHIND`]); 0 waits for each flush to be written.
+    pub write_behind: usize,
 }
 
 impl Default for HttpSettings {
@@ -87,6 +100,7 @@ impl Default for HttpSettings {
             max_requests_per_connection: DEFAULT_MAX_REQUESTS_PER_CONNECTION,
             server_name: DEFAULT_SERVER_NAME.to_owned(),
             handler_host_idle: Some(DEFAULT_HANDLER_HOST_IDLE),
+            write_behind: DEFAULT_WRITE_BEHIND,
         }
     }
 }

@@ -149,6 +149,13 @@ impl Component for HTTPShutdownLogicHandling {
                     },
                 }
             }
+            // The parser's end, if it has not been read yet (it may come with the request
+            // handler's, and is then second in line; or it comes because of the stop sent
+            // above), says nothing that matters now: dropped on purpose. Left in `Pcontrol`, it
+            // would be reported as a message lost (this component has taken a
+            // `ProducerFinished`). After the last `await`, so that the parser, on the
+            // connection's thread, cannot add one in between.
+            while pcontrol.try_recv().is_ok() || hcontrol.try_recv().is_ok() {}
             Ok(())
         }
     }

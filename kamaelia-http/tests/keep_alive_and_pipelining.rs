@@ -246,6 +246,86 @@ async fn many_pipelined_requests_are_all_answered_in_order() {
     server.stop().await;
 }
 
+/// Issue 16, defect 3: clients that pipeline requests as fast as the kernel takes them and never
+/// read a response cost each connection a few boxes' worth, not 64-deep queues of read chunks
+/// and parsed requests (2 MiB a connection). Once their requests have backed up, each
+/// connection's boxes hold at most: one chunk read ahead for the parser, a head and an end for
+/// the request handler, and what the socket adapter may queue (its write queue, holding at most
+/// `write_behind` bytes of responses and one flush more). The rest waits in the kernel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_pipelining_without_reading_are_held_back_in_the_kernel_not_in_memory() {
+    const CONNECTIONS: usize = 8;
+    // (No limit to the requests of a connection: these clients send tens of thousands.)
+    let settings = kamaelia_http::HttpSettings { max_requests_per_connection: usize::MAX, ..Default::default() };
+    let server = serve(describe_everything(), settings).await;
+    let requests: String = (0..200).map(|i| request("GET", &format!("/{i}"), "")).collect();
+    let mut clients = Vec::new();
+    for _ in 0..CONNECTIONS {
+        // Small buffers, so that the kernel holds little of what either side sends.
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+        socket.set_send_buffer_size(4096).expect("SO_SNDBUF");
+        let stream = within("a connection", socket.connect(server.addr)).await.expect("connect");
+        clients.push(stream);
+    }
+    // Each writes requests until the kernel takes no more (its buffers, and the server's, full).
+    let mut written = vec![0usize; CONNECTIONS];
+    let mut backed_up = 0;
+    wait_until("every connection's requests to back up through the server into the kernel", || {
+        for (client, written) in clients.iter().zip(&mut written) {
+            loop {
+                // (Where a partial write left off: the requests go on whole, back to back.)
+                let at = *written % requests.len();
+                match client.try_write(&requests.as_bytes()[at..]) {
+                    Ok(n) => *written += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("a pipelining client could not write: {e}"),
+                }
+            }
+        }
+        let snapshot = server.scheduler.introspect();
+        let full = |name: &str| {
+            snapshot
+                .components
+                .iter()
+                .filter(|c| c.name.contains(name))
+                .filter(|c| c.boxes.iter().any(|b| b.name == "inbox" && b.depth > 0 && Some(b.depth) == b.capacity))
+                .count()
+        };
+        backed_up = full("HTTPParser").min(full("HTTPRequestHandler"));
+        backed_up == CONNECTIONS
+    })
+    .await;
+    let snapshot = server.scheduler.introspect();
+    for c in &snapshot.components {
+        let inbox = c.boxes.iter().find(|b| b.name == "inbox");
+        let (depth, capacity) = inbox.map_or((0, None), |b| (b.depth, b.capacity));
+        if c.name.contains("HTTPParser") {
+            assert_eq!(capacity, Some(kamaelia_http::parser::READ_AHEAD_CHUNKS), "{}", c.name);
+            assert!(depth <= 1, "{} holds {depth} chunks read ahead", c.name);
+        } else if c.name.contains("HTTPRequestHandler") {
+            assert_eq!(capacity, Some(kamaelia_http::request_handler::PARSED_AHEAD), "{}", c.name);
+            assert!(depth <= 2, "{} holds {depth} parts of requests", c.name);
+        } else if c.name.contains("ConnectedSocketAdapter") {
+            assert!(depth <= kamaelia_chassis::socket::DEFAULT_WRITE_QUEUE, "{} holds {depth} payloads", c.name);
+        }
+    }
+    // Each client wrote far more than the server holds: the rest is in the kernel's buffers.
+    assert!(written.iter().all(|&n| n > 64 * 1024), "{written:?}");
+    // A client that reads at last gets every response, in order.
+    let mut reader = Client::connect(server.addr).await;
+    reader.send(requests.repeat(5)).await;
+    for round in 0..5 {
+        for i in 0..200 {
+            let response = reader.response().await;
+            assert_eq!(response.text(), format!("GET /{i}"), "round {round}");
+        }
+    }
+    drop(clients);
+    drop(reader);
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_reuses_one_connection_for_two_urls() {
     let server = serve_routes(describe_everything()).await;

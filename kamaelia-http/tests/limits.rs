@@ -190,6 +190,73 @@ async fn each_request_starts_the_keep_alive_wait_again() {
     server.stop().await;
 }
 
+/// Issue 16, defect 5: idle time counts from the end of the response (its last byte handed to
+/// the kernel), not from the end of the request. A client that stops reading a large response
+/// for longer than the keep-alive timeout, then reads the rest, can make its next request on the
+/// same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_slower_to_read_than_the_keep_alive_timeout_is_followed_by_a_working_request() {
+    let timeout = Duration::from_secs(1);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // More than the socket buffers hold (Linux lets a send buffer grow to 4 MiB; the client's
+    // receive buffer is kept small): the server is still sending when the client pauses.
+    let big: Vec<u8> = (0..16 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(dir.path().join("big.bin"), &big).expect("big.bin");
+    let root = dir.path().to_owned();
+    let settings = HttpSettings { keep_alive_timeout: timeout, ..HttpSettings::default() };
+    let site = kamaelia_http::factory(move |request| kamaelia_http::Minimal::new(request, root.clone(), "index.html"));
+    let server = serve(vec![("/", site)], settings).await;
+    let mut client = Client::connect_slow(server.addr, 64 * 1024).await;
+    client.send(request("GET", "/big.bin", "")).await;
+    client.read_until(b"\r\n\r\n").await;
+    // The client reads nothing for twice the timeout (the server's writes wait meanwhile), then
+    // the rest as fast as it can.
+    tokio::time::sleep(2 * timeout).await;
+    let body = client.read_exact(big.len()).await;
+    assert!(body == big, "the file arrived changed");
+    client.send(request("GET", "/big.bin", "Range: bytes=0-9\r\n")).await;
+    let second = client.response().await;
+    second.assert_status(206);
+    assert_eq!(second.body, &big[..10]);
+    // Idle after that response, the connection is closed after the timeout, as ever.
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
+/// The same for a response slower to make than the timeout: a handler that takes longer to
+/// answer than the keep-alive timeout does not get its connection closed behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_slower_to_make_than_the_keep_alive_timeout_is_followed_by_a_working_request() {
+    let timeout = Duration::from_millis(500);
+    let slow = kamaelia_http::factory(move |_request| {
+        axon_core::from_fn(
+            "Slow",
+            move |mut ctx: axon_core::Context<kamaelia_http::Bytes, kamaelia_http::Resource>| async move {
+                // The handler's own pace: three times the keep-alive timeout to answer.
+                tokio::time::sleep(3 * timeout).await;
+                let head = kamaelia_http::ResponseHead::new(http::StatusCode::OK).length(4);
+                ctx.outbox.send(head.into()).await;
+                ctx.outbox.send(kamaelia_http::Resource::Data("slow".into())).await;
+                ctx.signal.send(axon_core::ipc::ProducerFinished::from(ctx.id()).into()).await;
+                Ok(())
+            },
+        )
+    });
+    let settings = HttpSettings { keep_alive_timeout: timeout, ..HttpSettings::default() };
+    let server = serve(vec![("/slow", slow), ("/", describe())], settings).await;
+    let mut client = server.connect().await;
+    client.send(request("GET", "/slow", "")).await;
+    let first = client.response().await;
+    first.assert_status(200);
+    assert_eq!(first.body, b"slow");
+    client.send(request("GET", "/after", "")).await;
+    assert_eq!(client.response().await.body, b"GET /after");
+    client.assert_closed().await;
+    drop(client);
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_stops_arriving_gets_408() {
     let settings = HttpSettings {

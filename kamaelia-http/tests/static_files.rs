@@ -456,18 +456,22 @@ async fn a_slow_reader_still_gets_the_whole_5_mib_file_read_in_pieces(file_io: F
     client.send(request("GET", "/big.bin", "Connection: close\r\n")).await;
     let head = client.read_until(b"\r\n\r\n").await;
     assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"), "{}", shown(&head));
-    // Read a little, then stop reading until every buffer on the way is full and the server has
-    // to wait: the socket adapter's inbox is at capacity (so the request handler, and the handler
-    // it runs, wait too), and no box on the way holds more than its capacity.
+    // Read a little, then stop reading until the server has to wait: the request handler, which
+    // hands the socket adapter no more than `write_behind` bytes beyond what it has written, waits
+    // for them, so the handler it runs fills the inbox between them and waits too. No box on the
+    // way holds more than its capacity, and the adapter's holds a few pieces at most.
     let first = client.read_exact(64 * 1024).await;
     let scheduler = server.scheduler.clone();
     wait_until("the response to be held up by the reader", || {
         let snapshot = scheduler.introspect();
         let boxes = || snapshot.components.iter().flat_map(|c| c.boxes.iter().map(move |b| (c, b)));
         assert!(boxes().all(|(_, b)| b.capacity.is_none_or(|capacity| b.depth <= capacity)));
+        assert!(
+            boxes().all(|(c, b)| !(c.name.starts_with("ConnectedSocketAdapter") && b.name == "inbox" && b.depth > 3))
+        );
         boxes().any(|(c, b)| {
-            c.name.starts_with("ConnectedSocketAdapter")
-                && b.name == "inbox"
+            c.name.contains("HTTPRequestHandler")
+                && b.name == "_handlerinbox"
                 && b.capacity.is_some_and(|capacity| b.depth >= capacity)
         })
     })

@@ -27,6 +27,9 @@ pub struct ServerStats {
     /// outlived its socket by `protocol_grace`, or connections still open `shutdown_grace` after
     /// shutdown began).
     pub stopped_after_grace: u64,
+    /// Times `accept` failed other than for one connection's sake (out of file descriptors,
+    /// say); each pauses accepting for a while (see the [module docs](super) on limits).
+    pub accept_failures: u64,
     /// True once the server has ended.
     pub ended: bool,
 }

@@ -124,12 +124,18 @@
 //!   [`WhenFull::Refuse`] the server goes on accepting and answers each of them at once with the
 //!   bytes given (an HTTP server: `503 Service Unavailable` with `Retry-After`), then closes the
 //!   connection, making no component for it ([`ServerStats::refused`] counts them).
-//! * Out of file descriptors (`accept` fails with `EMFILE`), the server goes on serving the
-//!   connections it has and stops accepting for a moment (100 ms) at a time, logging a warning;
-//!   clients meanwhile wait in the listen queue.
+//! * Out of file descriptors (`accept` fails with `EMFILE` or `ENFILE`), the server goes on
+//!   serving the connections it has and stops accepting: it tries again as soon as one of its
+//!   connections ends (which gives a descriptor back), and otherwise after a pause that starts at
+//!   10 ms and doubles with each failure, up to 1 s, so that it never spins. Clients meanwhile
+//!   wait in the listen queue, and are served once descriptors are free. The episode is logged
+//!   once, as a warning when it starts and a line when it ends; [`ServerStats::accept_failures`]
+//!   counts the failures.
 //! * Per connection, the adapter reads at most [`read_buffer_size`](crate::socket::AdapterSettings::read_buffer_size)
-//!   bytes at a time and waits while the protocol's `inbox` is full, so a slow protocol slows its
-//!   client down rather than buffering; see [`crate::socket`] for its other limits.
+//!   bytes at a time, and nothing (holding no buffer) while the protocol's `inbox` is full, so a
+//!   slow protocol slows its client down rather than buffering: what a connection reads ahead is
+//!   at most the protocol's `inbox` capacity in chunks. See [`crate::socket`] for its other
+//!   limits.
 //!
 //! # Stopping the server
 //!

@@ -31,9 +31,14 @@ use super::connection::{wire, Connection, ConnectionInfo, Connections, ProtocolF
 use super::handle::{ServerStats, Shared};
 use super::settings::{ServerSettings, WhenFull, MAX_REFUSING, REFUSAL_LINGER};
 
-/// How long the server stops accepting after `accept` fails (for example when the process is
-/// out of file descriptors), so that a persistent error does not spin: 100 ms, arbitrary.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// How long the server first stops accepting after `accept` fails (for example when the process
+/// is out of file descriptors), so that a persistent error does not spin: 10 ms. Each further
+/// failure in a row doubles it, up to [`MAX_ACCEPT_BACKOFF`]; a connection ending (which gives a
+/// descriptor back) ends the pause at once.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// The longest pause between attempts to accept while `accept` keeps failing: 1 s.
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
 /// A bound server's listening socket and what serving it takes: made when the server binds, held
 /// by its [`BoundServer`](super::BoundServer) until it is activated, then run by [`serve`].
@@ -76,6 +81,8 @@ struct Server<P: Component> {
     /// Set once the drain deadline has passed and everything left was stopped.
     drain_forced: bool,
     accept_paused_until: Option<Instant>,
+    /// While `accept` keeps failing (out of descriptors, say): since when, and how often.
+    starved: Option<Starved>,
     /// The `ShutdownMicroprocess` that stopped the server, to pass on.
     pass_on: Option<Ipc>,
     /// Refused clients being answered now ([`WhenFull::Refuse`]).
@@ -99,6 +106,7 @@ where
         drain_deadline: None,
         drain_forced: false,
         accept_paused_until: None,
+        starved: None,
         pass_on: None,
         refusing: Arc::default(),
     };
@@ -122,14 +130,11 @@ where
             Wake::Control(other) => log::debug!("{}: control message ignored: {other:?}", server.name),
             Wake::Child(exit) => server.child_ended(&mut ctx, exit),
             Wake::Timer => server.deadlines_passed(),
-            Wake::Accepted(Ok((stream, peer))) => server.accepted(&mut ctx, stream, peer),
-            Wake::Accepted(Err(e)) => {
-                log::warn!(
-                    "{}: accepting a connection failed: {e}; pausing accepts for {ACCEPT_BACKOFF:?}",
-                    server.name
-                );
-                server.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+            Wake::Accepted(Ok((stream, peer))) => {
+                server.accept_recovered();
+                server.accepted(&mut ctx, stream, peer);
             }
+            Wake::Accepted(Err(e)) => server.accept_failed(&e),
         }
     }
     log::info!("{}: every connection has ended; server stopped", server.name);
@@ -141,7 +146,76 @@ where
     Ok(())
 }
 
+/// An episode of failing accepts (see [`Server::accept_failed`]).
+#[derive(Debug, Clone, Copy)]
+struct Starved {
+    since: Instant,
+    failures: u64,
+    /// The pause after the last failure.
+    backoff: Duration,
+}
+
+/// A failure of one connection, gone before it was accepted (the client reset it, say): nothing
+/// to pause for.
+fn is_one_connection(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
+}
+
 impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Server<P> {
+    /// `accept` failed. A failure of one connection is passed over. Any other (the process or the
+    /// system out of file descriptors, `EMFILE` or `ENFILE`, or out of memory) would fail again
+    /// at once: accepting pauses, for 10 ms after the first failure of an episode, twice as long
+    /// after each further one, up to 1 s, and until a connection ends (which gives a descriptor
+    /// back) if that comes first. The connections already open go on being served; new clients
+    /// wait in the listen queue. One warning starts the episode, and one line says when it ends;
+    /// the failures in between are logged at `debug`.
+    fn accept_failed(&mut self, e: &io::Error) {
+        if is_one_connection(e) {
+            log::debug!("{}: a connection went before it was accepted: {e}", self.name);
+            return;
+        }
+        let now = Instant::now();
+        let starved = match &mut self.starved {
+            Some(starved) => {
+                starved.failures += 1;
+                starved.backoff = (starved.backoff * 2).min(MAX_ACCEPT_BACKOFF);
+                log::debug!(
+                    "{}: accepting failed again ({} times in {:?}): {e}; next try in {:?}",
+                    self.name,
+                    starved.failures,
+                    now - starved.since,
+                    starved.backoff
+                );
+                *starved
+            }
+            None => {
+                log::warn!(
+                    "{}: cannot accept connections: {e}; serving the {} open, and trying again as they end \
+                     (or after {ACCEPT_BACKOFF:?}, up to {MAX_ACCEPT_BACKOFF:?} apart); new clients wait in the \
+                     listen queue",
+                    self.name,
+                    self.connections.by_adapter.len()
+                );
+                *self.starved.insert(Starved { since: now, failures: 1, backoff: ACCEPT_BACKOFF })
+            }
+        };
+        self.accept_paused_until = Some(now + starved.backoff);
+        self.publish(|s| s.accept_failures += 1);
+    }
+
+    /// A connection was accepted: an episode of failing accepts, if there was one, is over.
+    fn accept_recovered(&mut self) {
+        if let Some(starved) = self.starved.take() {
+            log::info!(
+                "{}: accepting connections again, after {} failed attempt(s) over {:?}",
+                self.name,
+                starved.failures,
+                starved.since.elapsed()
+            );
+        }
+    }
+
     fn next_deadline(&self) -> Option<Instant> {
         let protocol = self.protocol_deadlines.peek().map(|Reverse((t, _))| *t);
         let drain = self.drain_deadline.filter(|_| !self.drain_forced);
@@ -331,6 +405,10 @@ impl<P: Component<Inbox = Bytes, Outbox: Outgoing>> Server<P> {
                 log::debug!("{}: connection from {} closed", self.name, conn.peer);
                 let _ = ctx.delete_outbox(conn.to_protocol);
                 let _ = ctx.delete_outbox(conn.to_adapter);
+                if self.starved.is_some() {
+                    // Its descriptor is free: try to accept now.
+                    self.accept_paused_until = None;
+                }
             }
             self.publish(|_| {});
         }

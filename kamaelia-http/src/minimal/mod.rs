@@ -4,8 +4,9 @@
 //! `Minimal` serves the files under a home directory: the request's path, after the route prefix,
 //! names a file below it; a directory is served by its index file. It answers `GET` and `HEAD`,
 //! with the validators, conditional requests and byte ranges a static file server is expected to
-//! support. A file of at most [`chunk_size`](Minimal::chunk_size) bytes is read and sent as one
-//! piece; a larger one is handed over as a region of the open file ([`Resource::File`]), which the
+//! support. A small file is read and sent as one piece (at most
+//! [`READ_WHOLE_WITH_SENDFILE`] bytes, or [`chunk_size`](Minimal::chunk_size) without `sendfile`);
+//! a larger one is handed over as a region of the open file ([`Resource::File`]), which the
 //! connection's socket adapter has the kernel send (`sendfile`, see
 //! [`sendfile`](Minimal::sendfile)), or else read and sent in `chunk_size` pieces, each once the
 //! previous one has been accepted.
@@ -110,8 +111,8 @@
 //!   strongly, or a date compared exactly) that does not match the file, get the whole file: the
 //!   RFC lets a server ignore `Range`. Full and partial responses carry `Accept-Ranges: bytes`.
 //! * **HEAD** (RFC 9110 §9.3.2) gets the same head as `GET`, `Content-Length` included, and no data.
-//! * **A file that changes under it.** The length is taken when the file is opened. A file of one
-//!   piece or less is read before the head is sent, so if it ends early or a read fails the
+//! * **A file that changes under it.** The length is taken when the file is opened. A small file
+//!   (see above) is read before the head is sent, so if it ends early or a read fails the
 //!   client gets a 500. A larger file that ends early, or whose read fails, after the head has
 //!   gone makes the connection abort rather than send a short body as if it were complete, with a
 //!   warning in the log: from the socket adapter when the file was sent as a region, from
@@ -119,6 +120,11 @@
 //!   the first length bytes are sent. (Sent by the kernel, a region's bytes are what the file
 //!   holds when they go out, as with any server using `sendfile`: pages the kernel was handed
 //!   before the file shrank may go as zeros, before the connection is aborted short of the length.)
+//!   the first length bytes are sent. Read in pieces, what the client gets is exactly the file's
+//!   first bytes; sent as a region, the bytes already in the kernel's buffers are read as the
+//!   file then is (see [`payload`](kamaelia_chassis::payload)): either way the body stops short of
+//!   its `Content-Length`. A file removed or replaced while it is sent goes out whole, as it was
+//!   when opened.
 //!
 //! # Porting from Kamaelia
 //!
@@ -181,6 +187,13 @@ pub use read::MinimalError;
 
 /// How many bytes of a file [`Minimal`] reads into each [`Resource::Data`] message: 64 KiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+
+/// The largest file [`Minimal`] reads whole when larger ones go out as regions (with
+/// [`sendfile`](Minimal::sendfile)): 16 KiB. A file read whole is held in memory until the client
+/// has read it, and a region is not; past this size the copy into memory saves nothing worth
+/// that, and a client that pipelines requests for such files without reading them would hold
+/// one in memory per connection (issue 16, defect 3).
+pub const READ_WHOLE_WITH_SENDFILE: usize = 16 * 1024;
 
 /// Where [`Minimal`] makes its file-system calls (resolving the path, opening, reading).
 ///
@@ -252,7 +265,7 @@ pub struct Minimal {
     /// Where the file-system calls are made ([`FileIo::Inline`] by default); none are, for
     /// [`embedded`](Self::embedded) files.
     pub file_io: FileIo,
-    /// Whether a file larger than [`chunk_size`](Self::chunk_size) is sent as one
+    /// Whether a file larger than [`READ_WHOLE_WITH_SENDFILE`] (or a smaller `chunk_size`) is sent as one
     /// [`Resource::File`] region of the open file (default `true`), which the HTTP server's socket
     /// adapter sends with `sendfile`: the kernel copies the file from the page cache to the
     /// socket, and the bytes never pass through the process. Otherwise it is read into
@@ -472,6 +485,16 @@ impl Minimal {
         self.sendfile && self.file_io == FileIo::Inline
     }
 
+    /// The largest file read whole: [`chunk_size`](Self::chunk_size), or, when larger files go
+    /// out as regions, at most [`READ_WHOLE_WITH_SENDFILE`].
+    fn read_whole(&self) -> usize {
+        if self.sends_regions() {
+            self.chunk_size.min(READ_WHOLE_WITH_SENDFILE)
+        } else {
+            self.chunk_size
+        }
+    }
+
     /// Works out the answer: everything up to the body, and the body itself if it is at most one
     /// chunk (or [embedded](Self::embedded)); where [`file_io`](Self::file_io) says.
     async fn answer(&self) -> Answer {
@@ -504,7 +527,7 @@ impl Minimal {
             homedirectory: &self.homedirectory,
             indexfilename: &self.indexfilename,
             serve_hidden: self.serve_hidden,
-            chunk_size: self.chunk_size,
+            read_whole: self.read_whole(),
             root_cache: self.caches.as_deref().map(|c| &c.root),
             validators: self.caches.as_deref().map(|c| &c.validators),
             types: self.caches.as_deref().map(|c| &c.types),

@@ -140,7 +140,8 @@ pub(super) struct Directory<'a> {
     pub(super) homedirectory: &'a Path,
     pub(super) indexfilename: &'a str,
     pub(super) serve_hidden: bool,
-    pub(super) chunk_size: usize,
+    /// A file (or range) of at most this many bytes is read whole, before the head.
+    pub(super) read_whole: usize,
     /// The factory's resolved home directory, if the handler was made by one.
     pub(super) root_cache: Option<&'a RootCache>,
     /// The factory's last validators, if the handler was made by one.
@@ -195,7 +196,7 @@ impl Directory<'_> {
         if start > 0 {
             file.seek(SeekFrom::Start(start)).map_err(|e| io_failed(self.request, &e))?;
         }
-        if length <= self.chunk_size.max(1) as u64 && self.request.method == Method::GET {
+        if length <= self.read_whole.max(1) as u64 && self.request.method == Method::GET {
             // One chunk or less: read it now, so that a file that shrank is still a clean 500.
             let body = read_piece(&mut file, length as usize).map_err(|e| {
                 // (`io_failed` logs it.)

@@ -30,7 +30,11 @@
 //! [`Parsed::End`]. It works on bytes, never on text, and holds at most one request head
 //! ([`max_head_bytes`](HttpSettings::max_head_bytes)) plus what one read brought: when the
 //! request handler is busy, the parser's sends wait, it stops reading, and the client is slowed
-//! down by TCP (pipelined requests wait their turn in the kernel, not in memory).
+//! down by TCP (pipelined requests wait their turn in the kernel, not in memory). Its `inbox`
+//! holds one chunk ([`READ_AHEAD_CHUNKS`]), and the socket adapter reads nothing while it is
+//! full; the request handler's holds a head and its end
+//! ([`PARSED_AHEAD`](crate::request_handler::PARSED_AHEAD)): a client that pipelines requests and
+//! never reads costs the connection two read buffers and one parsed request, whatever it sends.
 //!
 //! A request that cannot be served is still sent as a `Head`, with [`Request::bad`] set to the
 //! status and reason (Kamaelia's `bad` flag), followed by `End`; the parser then stops, since
@@ -64,7 +68,11 @@
 //! looks at what is buffered and says what to do (send a part, wait for bytes, or stop); the
 //! component's body does it. Each wait has one deadline, which the state gives: the keep-alive
 //! timeout while idle, the head timeout once a head has begun, the body timeout while a body is
-//! read. The head itself is read in `parser/head.rs`.
+//! read. Idle time counts from the end of the last response, not of the last request: in an
+//! [`HTTPServer`](crate::HTTPServer) the parser shares the request handler's count of answered
+//! requests (`answered.rs`), and when its keep-alive wait gives up while a response is still
+//! being made or written, or was written since, it waits again from the end of that response.
+//! The head itself is read in `parser/head.rs`.
 //!
 //! # Porting from Kamaelia
 //!
@@ -88,6 +96,7 @@ use bytes::{Bytes, BytesMut};
 use http::{Method, StatusCode};
 use tokio::time::{sleep_until, Instant, Sleep};
 
+use crate::answered::{Answered, Idle};
 use crate::decode::{Decoded, Decoder};
 use crate::request::{BadRequest, BodyLength, Request};
 use crate::settings::HttpSettings;
@@ -96,6 +105,12 @@ use crate::shutdown::is_stop;
 mod head;
 
 use head::{parse_head, HeadResult, SHARE_FROM};
+
+/// How many chunks read from the client may wait in the parser's `inbox`: 1. With the chunk the
+/// parser is working through, and the socket adapter reading nothing while this one waits
+/// (see `kamaelia_chassis::socket`), what a connection reads ahead of its parser is two read
+/// buffers at most, whatever the client pipelines; the rest waits in the kernel.
+pub const READ_AHEAD_CHUNKS: usize = 1;
 
 /// What the parser sends: the parts of each request, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +156,10 @@ pub struct HTTPParser {
     settings: Arc<HttpSettings>,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
+    /// The connection's answers, shared with its request handler (set by `HTTPServer`): the
+    /// keep-alive wait counts from the end of the last response. Without it, from the end of the
+    /// last request.
+    answered: Option<Arc<Answered>>,
 }
 
 impl HTTPParser {
@@ -155,14 +174,22 @@ impl HTTPParser {
         peer: Option<SocketAddr>,
         local: Option<SocketAddr>,
     ) -> Self {
-        HTTPParser { settings, peer, local }
+        HTTPParser { settings, peer, local, answered: None }
+    }
+
+    /// The same, timing its keep-alive wait from the end of each response, as `answered` (shared
+    /// with the request handler) says.
+    pub(crate) fn timing_by(mut self, answered: Arc<Answered>) -> Self {
+        self.answered = Some(answered);
+        self
     }
 }
 
 /// What the parser may read next (hyper's `Reading`, for the server's side of a connection).
 enum Reading {
     /// The first byte of the next head, between requests: the keep-alive timeout runs from
-    /// `since` (when the last request ended).
+    /// `since` (when the last request ended, moved on to the end of its response if it came
+    /// later: see `Conn::was_busy`).
     Idle { since: Instant },
     /// The rest of a head that has begun (at `started`: the head timeout runs from then).
     Head { started: Instant },
@@ -373,6 +400,24 @@ impl<'p> Conn<'p> {
         }
     }
 
+    /// The keep-alive wait gave up, but the connection may not have been idle all that time: a
+    /// response may still be being made or written, or have been written since the wait began.
+    /// If so, the wait starts again from the end of that response (or from now, if it is not
+    /// over: the next look is a timeout later), and this says true. The idle time so counts
+    /// from the end of the last response, exactly, with no message per request: the parser
+    /// looks only when its wait gives up.
+    fn was_busy(&mut self) -> bool {
+        let (Reading::Idle { since }, Some(answered)) = (&mut self.reading, &self.parser.answered) else {
+            return false;
+        };
+        match answered.idle_since(self.served as u64) {
+            Idle::Busy => *since = Instant::now(),
+            Idle::Since(Some(written)) if written > *since => *since = written,
+            Idle::Since(_) => return false,
+        }
+        true
+    }
+
     /// The wait gave up: a body or a head too slow to arrive is answered 408; an idle connection
     /// is simply closed.
     async fn timed_out(&mut self, ctx: &mut Context<Bytes, Parsed>) {
@@ -400,6 +445,7 @@ impl Component for HTTPParser {
 
     fn declare(&self, boxes: &mut Declarations) {
         boxes
+            .capacity("inbox", Some(READ_AHEAD_CHUNKS))
             .describe(BoxKind::Inbox, "inbox", "Bytes from the client")
             .describe(
                 BoxKind::Inbox,
@@ -431,6 +477,7 @@ impl Component for HTTPParser {
                             Arrived::Bytes(bytes) => conn.take_input(&mut ctx, Some(bytes)),
                             Arrived::Ended => conn.take_input(&mut ctx, None),
                             Arrived::Stop => break,
+                            Arrived::Timeout if conn.was_busy() => {}
                             Arrived::Timeout => {
                                 conn.timed_out(&mut ctx).await;
                                 break;

@@ -17,6 +17,7 @@ use http::StatusCode;
 use kamaelia_chassis::socket::Payload;
 
 use super::calling::{Calling, Event};
+use super::behind::Behind;
 use super::hosting::{self, Handlers};
 use super::log_line::RequestLine;
 use super::writing::{client_gone, After, Response};
@@ -112,6 +113,7 @@ enum Step {
 pub(super) struct Shared<'c> {
     pub(super) handlers: &'c mut Handlers,
     pub(super) requests: &'c mut Requests,
+    pub(super) behind: &'c mut Behind,
 }
 
 /// One request and its response.
@@ -196,12 +198,12 @@ impl<'a> Exchange<'a> {
             // Once the handler is done, what is buffered goes out with the end of the body, below:
             // one message to the socket for the whole of a small response. (Until then, flush, and
             // abandon the exchange if the client has gone.)
-            if self.handling == Handling::Answering && !self.response.flush(ctx).await {
+            if self.handling == Handling::Answering && !self.response.flush(ctx, conn.behind).await {
                 return self.client_has_gone(ctx, conn.handlers);
             }
         }
         self.complete(ctx, conn.handlers);
-        let delivered = self.response.flush(ctx).await;
+        let delivered = self.response.flush(ctx, conn.behind).await;
         self.response.access_log();
         if !delivered || !self.response.keeps_alive() {
             return After::Close;

@@ -70,6 +70,11 @@
 //! buffered for the socket is small: a large piece is handed to the socket adapter (waiting for
 //! room there) before the next is asked for. A panic in the future or its body is caught where it
 //! is polled, and treated as a component's panic (the table below).
+//! What the request handler hands the socket adapter, it counts (`behind.rs`): after a flush that
+//! handed over a file region it puts a receipt in the stream and waits until the adapter has
+//! signed it (the region is written) before it goes on, so that a connection holds at most one
+//! open file, however many large files its client pipelines: the next request's handler is not
+//! made until then, and the requests behind wait in the parser's boxes and in the kernel.
 //!
 //! Between requests the connection's state is `Requests` (`Open`: more may come; `Queued`: the
 //! parser has stopped; `Stopping`: the server is) and the handler host, if one is kept. Each
@@ -110,17 +115,20 @@ use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
 use bytes::{Bytes, BytesMut};
 use kamaelia_chassis::socket::Payload;
 
+use crate::answered::Answered;
 use crate::parser::Parsed;
 use crate::request::Request;
 use crate::resource::{Handler, Resource};
 use crate::settings::HttpSettings;
 
 mod calling;
+mod behind;
 mod exchange;
 mod hosting;
 mod log_line;
 mod writing;
 
+use behind::Behind;
 use exchange::{Exchange, Requests, Shared};
 use hosting::Handlers;
 use writing::After;
@@ -137,6 +145,11 @@ pub type CreateRequestHandler = Arc<dyn Fn(Request) -> Handler + Send + Sync>;
 /// that bounds a response's buffering here to 256 KiB; a handler sending faster waits.
 pub const HANDLER_INBOX_CAPACITY: usize = 4;
 
+/// How many parts of requests (a head, a piece of a body, an end) may wait in the request
+/// handler's `inbox`: 2, a head and its end. The parser waits while they do: pipelined requests
+/// wait their turn unparsed, in the kernel, rather than parsed, here.
+pub const PARSED_AHEAD: usize = 2;
+
 /// Makes a handler per request and writes its answer as HTTP: see the [module docs](self).
 ///
 /// # Inboxes
@@ -152,7 +165,7 @@ pub const HANDLER_INBOX_CAPACITY: usize = 4;
 ///
 /// | box | carries | what leaves |
 /// |---|---|---|
-/// | `outbox` | [`Payload`] | The responses, to the client |
+/// | `outbox` | [`Payload`] | The responses, to the client, and receipts to sign once what came before them is written |
 /// | `signal` | `Ipc` | `ProducerFinished` when the connection's last response is complete |
 /// | `_handleroutbox` | `Bytes` | Internal: to the current handler's `inbox` (the request body) |
 /// | `_handlersignal` | `Ipc` | Internal: to the current handler's `control` (end of the body) |
@@ -166,6 +179,9 @@ pub const HANDLER_INBOX_CAPACITY: usize = 4;
 pub struct HTTPRequestHandler {
     create: CreateRequestHandler,
     settings: Arc<HttpSettings>,
+    /// Shared with the connection's parser, which times the keep-alive wait with it (set by
+    /// `HTTPServer`; one of its own otherwise).
+    answered: Option<Arc<Answered>>,
 }
 
 impl std::fmt::Debug for HTTPRequestHandler {
@@ -177,7 +193,14 @@ impl std::fmt::Debug for HTTPRequestHandler {
 impl HTTPRequestHandler {
     /// A request handler making each request's handler with `create`.
     pub fn new(create: CreateRequestHandler, settings: Arc<HttpSettings>) -> Self {
-        HTTPRequestHandler { create, settings }
+        HTTPRequestHandler { create, settings, answered: None }
+    }
+
+    /// The same, counting its answers in `answered`, which the connection's parser reads to time
+    /// its keep-alive wait from the end of each response.
+    pub(crate) fn answering_in(mut self, answered: Arc<Answered>) -> Self {
+        self.answered = Some(answered);
+        self
     }
 }
 
@@ -193,6 +216,8 @@ struct Connection {
     /// memory. No allocation a request, where a buffer of its own cost two (the buffer, and the
     /// share of it).
     out: BytesMut,
+    /// What the socket adapter has been handed and has not yet written (`behind.rs`).
+    behind: Behind,
 }
 
 /// What [`Connection::wait_for_request`] waited for.
@@ -246,6 +271,7 @@ impl Component for HTTPRequestHandler {
             .outbox::<Bytes>("_handleroutbox", "Internal: to the current handler's inbox (the request body)")
             .outbox::<Ipc>("_handlersignal", "Internal: to the current handler's control (end of the body)")
             .capacity("_handlerinbox", Some(HANDLER_INBOX_CAPACITY))
+            .capacity("inbox", Some(PARSED_AHEAD))
             .describe(BoxKind::Inbox, "inbox", "Requests from the parser")
             .describe(
                 BoxKind::Inbox,
@@ -253,7 +279,11 @@ impl Component for HTTPRequestHandler {
                 "ProducerFinished: the parser has stopped (serve what is queued, then end); \
                  ShutdownMicroprocess: the server is stopping (finish this response with Connection: close, then end)",
             )
-            .describe(BoxKind::Outbox, "outbox", "The responses, to the client")
+            .describe(
+                BoxKind::Outbox,
+                "outbox",
+                "The responses, to the client, and receipts to sign once what came before them is written",
+            )
             .describe(BoxKind::Outbox, "signal", "ProducerFinished when the connection's last response is complete");
     }
 
@@ -266,6 +296,7 @@ impl Component for HTTPRequestHandler {
                 handlers: hosting::handlers(&ctx, &self.settings)?,
                 requests: Requests::Open,
                 out: BytesMut::new(),
+                behind: Behind::new(self.answered.clone().unwrap_or_else(Answered::new), self.settings.write_behind),
             };
             loop {
                 let next = match ctx.inbox.try_recv() {
@@ -288,7 +319,8 @@ impl Component for HTTPRequestHandler {
                 // component's own future lives as long as the connection.
                 let (create, settings, requests) = (&*self.create, &*self.settings, conn.requests);
                 let out = std::mem::take(&mut conn.out);
-                let shared = Shared { handlers: &mut conn.handlers, requests: &mut conn.requests };
+                let shared =
+                    Shared { handlers: &mut conn.handlers, requests: &mut conn.requests, behind: &mut conn.behind };
                 let (after, kept) = Box::pin(async {
                     let mut exchange = Exchange::new(create, settings, request, requests, out);
                     let after = exchange.run(&mut ctx, shared).await;
@@ -299,9 +331,36 @@ impl Component for HTTPRequestHandler {
                 if after == After::Close || conn.requests == Requests::Stopping {
                     break;
                 }
+                conn.behind.answered(&mut ctx).await;
             }
             ctx.signal.send(ProducerFinished::from(ctx.id()).into()).await;
+            discard_unread(&mut ctx, &mut conn.handlers);
             Ok(())
         }
+    }
+}
+
+/// The connection is over: drops, here and on purpose, what is still queued for the request
+/// handler. That is the rest of a request its response did not need (a handler may answer
+/// before it has read the body, and the `End` of a request whose response closes the connection
+/// is not waited for), requests pipelined behind a response that closed the connection or
+/// behind a client that has gone, and what the last handler sent after its answer was complete
+/// or abandoned. None of it could reach the client now.
+///
+/// Left in the boxes, these messages would be dropped all the same when the component ends, but
+/// reported as lost (a warning, and [`Scheduler::lost_messages`](axon_core::Scheduler::lost_messages)):
+/// the request handler has taken a `ProducerFinished` (each handler's), so to the core they look
+/// like data sent before the end of a stream and never read. Taking them first says that
+/// dropping them is meant. It is done after the last `await`, so that nothing the parser sends
+/// on the connection's thread can arrive in between (what arrives after the end is discarded by
+/// the ended inbox, and reported to no one).
+fn discard_unread(ctx: &mut Context<Parsed, Payload>, handlers: &mut hosting::Handlers) {
+    let requests = ctx.inbox.drain().count();
+    let answers = handlers.from_outbox.drain().count() + handlers.from_signal.drain().count();
+    if requests + answers > 0 {
+        log::trace!(
+            "{}: closing; {requests} part(s) of requests and {answers} late message(s) of handlers dropped",
+            ctx.name()
+        );
     }
 }

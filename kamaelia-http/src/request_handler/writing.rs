@@ -6,6 +6,7 @@ use bytes::{BufMut, BytesMut};
 use http::StatusCode;
 use kamaelia_chassis::socket::Payload;
 
+use super::behind::Behind;
 use super::log_line::RequestLine;
 use crate::encode::{chunk_head, write_head, Framing, LAST_CHUNK};
 use crate::error_pages::get_error_page;
@@ -266,21 +267,26 @@ impl<'a> Response<'a> {
         self.after == After::KeepAlive && !matches!(self.writing, Writing::Broken(_))
     }
 
-    /// Passes what is buffered to the socket; false if the client has gone.
-    pub(super) async fn flush(&mut self, ctx: &mut Context<Parsed, Payload>) -> bool {
+    /// Passes what is buffered to the socket, noting it in `behind` (and waiting there, if its
+    /// rules say so, until it is written); false if the client has gone.
+    pub(super) async fn flush(&mut self, ctx: &mut Context<Parsed, Payload>, behind: &mut Behind) -> bool {
         let mut consumed = 0;
         for (at, data) in std::mem::take(&mut self.large) {
             if at > consumed {
-                let piece = self.out.split_to(at - consumed).freeze();
+                let piece = Payload::Bytes(self.out.split_to(at - consumed).freeze());
                 consumed = at;
-                ctx.outbox.send(Payload::Bytes(piece)).await;
+                behind.note(&piece);
+                ctx.outbox.send(piece).await;
             }
+            behind.note(&data);
             ctx.outbox.send(data).await;
         }
         if !self.out.is_empty() {
-            ctx.outbox.send(Payload::Bytes(self.out.split().freeze())).await;
+            let rest = Payload::Bytes(self.out.split().freeze());
+            behind.note(&rest);
+            ctx.outbox.send(rest).await;
         }
-        !client_gone(ctx)
+        !client_gone(ctx) && behind.settle(ctx).await
     }
 
     /// Writes the access line.
