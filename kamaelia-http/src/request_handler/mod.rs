@@ -70,11 +70,17 @@
 //! buffered for the socket is small: a large piece is handed to the socket adapter (waiting for
 //! room there) before the next is asked for. A panic in the future or its body is caught where it
 //! is polled, and treated as a component's panic (the table below).
-//! What the request handler hands the socket adapter, it counts (`behind.rs`): after a flush that
-//! handed over a file region it puts a receipt in the stream and waits until the adapter has
-//! signed it (the region is written) before it goes on, so that a connection holds at most one
-//! open file, however many large files its client pipelines: the next request's handler is not
-//! made until then, and the requests behind wait in the parser's boxes and in the kernel.
+//!
+//! What the request handler hands the socket adapter, it counts (`behind.rs`), and it puts
+//! receipts in the stream, which the adapter signs once what came before them is written. After
+//! a flush that handed over a file region, or that leaves more than
+//! [`write_behind`](HttpSettings::write_behind) bytes unwritten, it waits for its receipt before
+//! it goes on: a connection holds at most one open file, however many large files its client
+//! pipelines, and responses are made no faster than the client reads them (the next request's
+//! handler is not made until then, and the requests behind wait in the parser's boxes and in the
+//! kernel). Every response after which the connection stays open ends with a receipt, and counts
+//! as answered in what the request handler shares with the parser (`answered.rs`): the
+//! keep-alive timeout counts from the moment the adapter signs it.
 //!
 //! Between requests the connection's state is `Requests` (`Open`: more may come; `Queued`: the
 //! parser has stopped; `Stopping`: the server is) and the handler host, if one is kept. Each
