@@ -74,8 +74,8 @@
 //! `docs/porting.md` in the repository sets the cookbook page beside these examples and lists
 //! every behaviour that differs from Kamaelia's server, with why.
 
-pub mod body;
 pub(crate) mod answered;
+pub mod body;
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub mod error_pages;

@@ -16,8 +16,8 @@ use bytes::Bytes;
 use http::StatusCode;
 use kamaelia_chassis::socket::Payload;
 
-use super::calling::{Calling, Event};
 use super::behind::Behind;
+use super::calling::{Calling, Event};
 use super::hosting::{self, Handlers};
 use super::log_line::RequestLine;
 use super::writing::{client_gone, After, Response};

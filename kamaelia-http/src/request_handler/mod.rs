@@ -127,8 +127,8 @@ use crate::request::Request;
 use crate::resource::{Handler, Resource};
 use crate::settings::HttpSettings;
 
-mod calling;
 mod behind;
+mod calling;
 mod exchange;
 mod hosting;
 mod log_line;
