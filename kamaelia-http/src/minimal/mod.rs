@@ -117,9 +117,6 @@
 //!   gone makes the connection abort rather than send a short body as if it were complete, with a
 //!   warning in the log: from the socket adapter when the file was sent as a region, from
 //!   `Minimal`, which then fails ([`MinimalError`]), when it was read in pieces. If it grows, only
-//!   the first length bytes are sent. (Sent by the kernel, a region's bytes are what the file
-//!   holds when they go out, as with any server using `sendfile`: pages the kernel was handed
-//!   before the file shrank may go as zeros, before the connection is aborted short of the length.)
 //!   the first length bytes are sent. Read in pieces, what the client gets is exactly the file's
 //!   first bytes; sent as a region, the bytes already in the kernel's buffers are read as the
 //!   file then is (see [`payload`](kamaelia_chassis::payload)): either way the body stops short of
