@@ -466,9 +466,14 @@ async fn a_slow_reader_still_gets_the_whole_5_mib_file_read_in_pieces(file_io: F
         let snapshot = scheduler.introspect();
         let boxes = || snapshot.components.iter().flat_map(|c| c.boxes.iter().map(move |b| (c, b)));
         assert!(boxes().all(|(_, b)| b.capacity.is_none_or(|capacity| b.depth <= capacity)));
-        assert!(
-            boxes().all(|(c, b)| !(c.name.starts_with("ConnectedSocketAdapter") && b.name == "inbox" && b.depth > 3))
-        );
+        // One flush's messages at most: what it had buffered (the head's bytes, a piece, the
+        // rest) and the receipt after them, which the request handler waits on before it flushes
+        // again.
+        for (c, b) in boxes() {
+            if c.name.starts_with("ConnectedSocketAdapter") && b.name == "inbox" {
+                assert!(b.depth <= 5, "{} holds {} messages", c.name, b.depth);
+            }
+        }
         boxes().any(|(c, b)| {
             c.name.contains("HTTPRequestHandler")
                 && b.name == "_handlerinbox"
