@@ -3,7 +3,7 @@
 //! `tower_service::Service<http::Request<RequestBody>>` answering an `http::Response` whose body
 //! is an [`http_body::Body`]: an axum `Router`, tower-http's `ServeDir`, a `service_fn`).
 //!
-//! Beside a component made per request (Kamaelia's way, [`Handler`]'s first kind), these are the
+//! Beside a component made per request (Kamaelia's way, [`Handler`](crate::Handler)'s first kind), these are the
 //! other two kinds of handler a route can have. They run inside the connection's request handler,
 //! with no component of their own, and their answers reach the client exactly as a component's
 //! do: the same framing, keep-alive, HEAD without a body, limits, error pages and access log.
@@ -69,7 +69,7 @@
 //!
 //! # How it works
 //!
-//! A route's function or service makes, for each request, a [`Handler`] of the *call* kind: the
+//! A route's function or service makes, for each request, a [`Handler`](crate::Handler) of the *call* kind: the
 //! function's future (or the service's `poll_ready` then `call`), and the request handler's end
 //! of the request's [`RequestBody`]. The request handler polls that future in its own task,
 //! between the messages it takes from the parser: each piece of the request body goes into the
@@ -111,7 +111,7 @@ use http_body::{Body, Frame, SizeHint};
 use crate::body::{BodyError, BodySender, RequestBody};
 use crate::error_pages::get_error_page;
 use crate::request::Request;
-use crate::resource::{Handler, ResponseHead};
+use crate::resource::ResponseHead;
 
 /// The error type of the ecosystem's bodies and services, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -559,69 +559,8 @@ pub(crate) struct Call {
     pub(crate) answer: Answer,
 }
 
-impl Handler {
-    /// A function handler for `request`: `function` is called with the request and its body,
-    /// and its future is run by the request handler (see the [module docs](self)). What a route
-    /// does with an `async fn(Request, RequestBody) -> impl Into<Response>`; for a factory that
-    /// decides per request which kind of handler to give.
-    ///
-    /// ```
-    /// use kamaelia_http::{Handler, HelloHandler, Request, Response};
-    ///
-    /// // Hello as a component on Sundays, as a function otherwise.
-    /// fn create_request_handler(request: Request) -> Handler {
-    ///     if request.query.as_deref() == Some("sunday") {
-    ///         HelloHandler::new(request).into()
-    ///     } else {
-    ///         Handler::function(request, |_request, _body| async { Response::html("Hello") })
-    ///     }
-    /// }
-    /// assert!(!create_request_handler(Request::new(http::Method::GET, "/")).is_component());
-    /// ```
-    pub fn function<F, Fut, R>(request: Request, function: F) -> Handler
-    where
-        F: FnOnce(Request, RequestBody) -> Fut,
-        Fut: Future<Output = R> + Send + 'static,
-        R: Into<Response>,
-    {
-        let (body, sender) = RequestBody::for_request(&request);
-        let answer = function(request, body);
-        Handler::call(Call {
-            name: std::any::type_name::<F>(),
-            body: sender,
-            answer: Box::pin(async move { Ok(answer.await.into()) }),
-        })
-    }
-
-    /// A tower service handler for `request`: the service is made ready (`poll_ready`), then
-    /// called with the request as an `http::Request<RequestBody>`; its response is written as
-    /// it is produced (see the [module docs](self)). An error from either is a 500.
-    pub fn service<S, B>(request: Request, mut service: S) -> Handler
-    where
-        S: tower_service::Service<http::Request<RequestBody>, Response = http::Response<B>> + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
-    {
-        let (body, sender) = RequestBody::for_request(&request);
-        let request = to_http_request(request, body);
-        Handler::call(Call {
-            name: std::any::type_name::<S>(),
-            body: sender,
-            answer: Box::pin(async move {
-                let request = request?;
-                std::future::poll_fn(|cx| service.poll_ready(cx)).await.map_err(Into::into)?;
-                let response = service.call(request).await.map_err(Into::into)?;
-                Ok(Response::from(response))
-            }),
-        })
-    }
-}
-
 /// The `http::Request` a tower service is called with (see the [module docs](self)).
-fn to_http_request(mut request: Request, body: RequestBody) -> Result<http::Request<RequestBody>, BoxError> {
+pub(crate) fn to_http_request(mut request: Request, body: RequestBody) -> Result<http::Request<RequestBody>, BoxError> {
     let target = match &request.query {
         Some(query) => format!("{}?{query}", request.path),
         None => request.path.clone(),

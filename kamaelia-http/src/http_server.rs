@@ -12,10 +12,11 @@ use kamaelia_chassis::socket::Payload;
 use kamaelia_chassis::{graphline, ConnectionInfo, Graphline};
 
 use crate::answered::Answered;
+use crate::handler::Handler;
 use crate::parser::HTTPParser;
 use crate::request::Request;
 use crate::request_handler::{CreateRequestHandler, HTTPRequestHandler};
-use crate::resource::{Bytes, Handler};
+use crate::resource::Bytes;
 use crate::settings::HttpSettings;
 use crate::shutdown::HTTPShutdownLogicHandling;
 

@@ -74,8 +74,9 @@ use http::{Method, StatusCode};
 use crate::body::RequestBody;
 use crate::error_pages::ErrorPages;
 use crate::function::{BoxError, Response};
+use crate::handler::Handler;
 use crate::request::Request;
-use crate::resource::{Handler, Resource, ResponseHead};
+use crate::resource::{Resource, ResponseHead};
 use crate::routing::Factory;
 
 /// A table of routes, each a path pattern with handlers per method; see the [module docs](self).

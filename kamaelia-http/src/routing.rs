@@ -38,8 +38,8 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use crate::error_pages::ErrorPages;
+use crate::handler::Handler;
 use crate::request::Request;
-use crate::resource::Handler;
 
 /// A handler factory in a route list: made with [`factory`].
 pub type Factory = Arc<dyn Fn(Request) -> Handler + Send + Sync>;

@@ -73,9 +73,10 @@ use kamaelia_chassis::socket::FileRegion;
 use crate::body::{BodyError, BodySender};
 use crate::error_pages::get_error_page;
 use crate::function::{box_body, Answer, BoxBody, BoxError, Call, Response, ResponseBody};
+use crate::handler::{Handler, Kind};
 use crate::request::{BodyLength, Request};
 use crate::request_handler::CreateRequestHandler;
-use crate::resource::{Handler, Kind, Resource, ResponseHead};
+use crate::resource::{Resource, ResponseHead};
 use crate::routes::Routes;
 use crate::settings::DEFAULT_MAX_BODY;
 

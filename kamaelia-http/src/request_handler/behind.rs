@@ -105,11 +105,17 @@ impl Behind {
         self.receipt(ctx).await;
         // Signed, or dropped unsigned by an adapter that has ended: either wakes `changed`.
         while self.written.position() < position {
-            if self.written.abandoned() || super::writing::client_gone(ctx) {
+            if self.written.abandoned() || client_gone(ctx) {
                 return false;
             }
             self.written.changed().await;
         }
         true
     }
+}
+
+/// The socket adapter has ended (its inbox is dead, or its linkage to us was removed when it
+/// ended): nothing sent now would reach the client.
+pub(super) fn client_gone(ctx: &mut Context<Parsed, Payload>) -> bool {
+    !ctx.outbox.is_linked() || ctx.outbox.destination_ended()
 }

@@ -17,9 +17,10 @@ use kamaelia_chassis::socket::Payload;
 
 use crate::error_pages::ErrorPages;
 use crate::function::Call;
+use crate::handler::{Handler, Kind};
 use crate::parser::Parsed;
 use crate::request::Request;
-use crate::resource::{Handler, Kind, Resource};
+use crate::resource::Resource;
 use crate::settings::HttpSettings;
 
 /// The connection's handlers, one request at a time, and the four boxes to and from the current

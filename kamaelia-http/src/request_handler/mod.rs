@@ -122,9 +122,10 @@ use bytes::{Bytes, BytesMut};
 use kamaelia_chassis::socket::Payload;
 
 use crate::answered::Answered;
+use crate::handler::Handler;
 use crate::parser::Parsed;
 use crate::request::Request;
-use crate::resource::{Handler, Resource};
+use crate::resource::Resource;
 use crate::settings::HttpSettings;
 
 mod behind;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 use http::StatusCode;
 use kamaelia_chassis::socket::Payload;
 
-use super::behind::Behind;
+use super::behind::{client_gone, Behind};
 use super::log_line::RequestLine;
 use crate::encode::{chunk_head, write_head, Framing, LAST_CHUNK};
 use crate::error_pages::get_error_page;
@@ -293,10 +293,4 @@ impl<'a> Response<'a> {
     pub(super) fn access_log(&self) {
         self.line.access_log(self.status, self.sent);
     }
-}
-
-/// The socket adapter has ended (its inbox is dead, or its linkage to us was removed when it
-/// ended): nothing sent now would reach the client.
-pub(super) fn client_gone(ctx: &mut Context<Parsed, Payload>) -> bool {
-    !ctx.outbox.is_linked() || ctx.outbox.destination_ended()
 }
