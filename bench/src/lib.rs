@@ -47,3 +47,17 @@ pub fn route_path(n: usize, k: usize) -> String {
         format!("/api/r{i}/{k}")
     }
 }
+
+/// The resident set (`VmRSS` in `/proc/PID/status`) of process `pid`, in bytes; an error
+/// names the file and what was missing.
+pub fn rss_bytes(pid: u32) -> Result<u64, String> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map(|kib| kib * 1024)
+        .ok_or_else(|| format!("{path}: no VmRSS line"))
+}

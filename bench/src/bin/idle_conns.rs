@@ -23,6 +23,7 @@
 //! `VmRSS`. Sizes are read in KiB from the kernel, so the per-connection figure is exact to
 //! about 1 KiB / `count` bytes.
 
+use kamaelia_bench::rss_bytes;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::Duration;
@@ -65,19 +66,6 @@ fn parse_args_from(mut args: impl Iterator<Item = String>) -> Result<Options, St
         return Err("usage: idle_conns --port N --pid PID [--count N] [--warmup N] [--path /hello]".into());
     }
     Ok(options)
-}
-
-/// `VmRSS` of process `pid`, in bytes.
-fn rss_bytes(pid: u32) -> Result<u64, String> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kib| kib.parse::<u64>().ok())
-        .map(|kib| kib * 1024)
-        .ok_or_else(|| format!("{path}: no VmRSS line"))
 }
 
 /// The index just past the first `\r\n\r\n` in `buf`.

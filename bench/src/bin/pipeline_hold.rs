@@ -19,6 +19,7 @@
 //! the bytes it read ahead and the requests it parsed, the responses it made and could not
 //! write. Kernel socket buffers are not in `VmRSS`.
 
+use kamaelia_bench::rss_bytes;
 use std::io::{ErrorKind, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -57,19 +58,6 @@ fn parse_args_from(mut args: impl Iterator<Item = String>) -> Result<Options, St
         return Err("usage: pipeline_hold --port N --pid PID [--count N] [--bytes N] [--path /]".into());
     }
     Ok(options)
-}
-
-/// `VmRSS` of process `pid`, in bytes.
-fn rss_bytes(pid: u32) -> Result<u64, String> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kib| kib.parse::<u64>().ok())
-        .map(|kib| kib * 1024)
-        .ok_or_else(|| format!("{path}: no VmRSS line"))
 }
 
 /// One pipelining client: its socket and how much of its requests it has written.
