@@ -7,6 +7,8 @@
 //! Each test runs its own server on its own scheduler, and reads the stream over HTTP/1.0 so that
 //! the body is the events themselves (close-delimited, not chunked). Every wait has a deadline.
 
+mod live_support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -328,24 +330,9 @@ fn a_reader_that_goes_away_ends_the_components_that_served_it_and_others_see_it(
     });
 }
 
-/// Opens `n` connections, each making one request and reading its whole response, kept open.
+/// Opens `n` connections kept open, each having made one request (see `live_support`).
 fn connections(address: SocketAddr, n: usize) -> Vec<TcpStream> {
-    (0..n)
-        .map(|_| {
-            let mut client = TcpStream::connect(address).unwrap();
-            client.set_nodelay(true).unwrap();
-            client.set_read_timeout(Some(DEADLINE)).unwrap();
-            client.write_all(format!("GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes()).unwrap();
-            let mut response = Vec::new();
-            let mut buf = [0; 1024];
-            while !response.ends_with(b"0\r\n\r\n") {
-                let n = client.read(&mut buf).unwrap();
-                assert_ne!(n, 0, "closed early");
-                response.extend_from_slice(&buf[..n]);
-            }
-            client
-        })
-        .collect()
+    live_support::connections(address, n, DEADLINE)
 }
 
 /// The depth and capacity of the inbox `name` of the first component of class `of`.

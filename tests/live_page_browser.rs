@@ -13,6 +13,8 @@
 //! KAMAELIA_LIVE_SCREENSHOT=$PWD/docs/live-page.png cargo test --test live_page_browser under_load
 //! ```
 
+mod live_support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -184,26 +186,9 @@ impl Page {
     }
 }
 
-/// Opens `n` connections, each making a request and reading its whole response, kept open.
-/// (Each request goes in one write, and without Nagle's delay: a request written in pieces waits
-/// for the server's delayed acknowledgement, 40 ms a request.)
+/// Opens `n` connections kept open, each having made one request (see `live_support`).
 fn connections(address: SocketAddr, n: usize) -> Vec<TcpStream> {
-    (0..n)
-        .map(|_| {
-            let mut client = TcpStream::connect(address).unwrap();
-            client.set_nodelay(true).unwrap();
-            client.set_read_timeout(Some(DEADLINE)).unwrap();
-            client.write_all(format!("GET /hello HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes()).unwrap();
-            let mut response = Vec::new();
-            let mut buf = [0; 1024];
-            while !response.ends_with(b"0\r\n\r\n") {
-                let n = client.read(&mut buf).unwrap();
-                assert_ne!(n, 0, "closed early");
-                response.extend_from_slice(&buf[..n]);
-            }
-            client
-        })
-        .collect()
+    live_support::connections(address, n, DEADLINE)
 }
 
 #[test]
