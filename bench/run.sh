@@ -481,7 +481,8 @@ if wanted handlers; then
     start_hyper hyper
     for kind in fn tower component; do
         assign_port ours
-        start_server ours /hello env RUST_LOG=warn "$BIN/handlers_server" --port "${PORT[ours]}" --hello "$kind"
+        start_server ours /hello env RUST_LOG=warn "$BIN/handlers_server" --port "${PORT[ours]}" --hello "$kind" \
+            --threads "$THREADS" --max-requests "$MAX_REQUESTS"
         same_response /hello hyper ours
         curl -s -i --raw "http://127.0.0.1:${PORT[ours]}/hello" >"$WORK/hello.$kind"
         record check "hello_${kind}_response_bytes" ours - 1 "$(stat -c %s "$WORK/hello.$kind")" B
@@ -491,8 +492,10 @@ if wanted handlers; then
     stop_server hyper
     assign_port ours
     assign_port axum
-    start_server ours /hello env RUST_LOG=warn "$BIN/handlers_server" --port "${PORT[ours]}" --hello fn
-    start_server axum /hello env RUST_LOG=warn "$BIN/peer_axum" --port "${PORT[axum]}"
+    start_server ours /hello env RUST_LOG=warn "$BIN/handlers_server" --port "${PORT[ours]}" --hello fn \
+        --threads "$THREADS" --max-requests "$MAX_REQUESTS"
+    start_server axum /hello env RUST_LOG=warn "$BIN/peer_axum" --port "${PORT[axum]}" --threads "$THREADS" \
+        --max-requests "$MAX_REQUESTS"
     WRK_SCRIPT=$ROOT/bench/routes.lua interleaved routes /api/r0/0 ours axum
     stop_server ours
     stop_server axum

@@ -1,8 +1,9 @@
 //! `handlers_server`: our server for the handler benchmarks of the suite (`bench/run.sh`, part
 //! `handlers`): `GET /hello` answered by the kind of handler `--hello` names, and the 50 routes
 //! of [`kamaelia_bench::route_table`] answered by a function, all on one [`Routes`] table. It
-//! runs as the `kamaelia` binary runs (its default settings; a runtime on each of one thread per
-//! core), with the access log off unless `RUST_LOG=info`.
+//! runs as the `kamaelia` binary runs (its default settings; a runtime on each of `--threads N`
+//! threads, one per core by default), with the access log off unless `RUST_LOG=info`. A
+//! connection serves at most `--max-requests N` requests (10,000 by default), as `peer_hyper`'s.
 //!
 //! ```sh
 //! cargo run --release -p kamaelia-bench --bin handlers_server -- --port 8084 --hello fn
@@ -77,28 +78,49 @@ fn routes(hello: &str) -> Result<Routes, String> {
     routes.route("/hello", hello).map_err(|e| e.to_string())
 }
 
-/// `--port N` (default 8084) and `--hello fn|tower|component` (default fn).
-fn args() -> Result<(u16, String), String> {
-    let mut port = 8084;
-    let mut hello = "fn".to_owned();
+/// The command line: `--port N` (8084), `--hello fn|tower|component` (fn), `--threads N` (0: one
+/// per core) and `--max-requests N` (10,000), the last two as `peer_hyper` and `peer_axum` take
+/// them, so that the suite runs every server at the same strength.
+struct Options {
+    port: u16,
+    hello: String,
+    threads: usize,
+    max_requests: usize,
+}
+
+fn options_from_args() -> Result<Options, String> {
+    let mut options = Options {
+        port: 8084,
+        hello: "fn".to_owned(),
+        threads: 0,
+        max_requests: kamaelia_http::settings::DEFAULT_MAX_REQUESTS_PER_CONNECTION,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = |what: &str| value.parse::<usize>().map_err(|_| format!("{flag}: `{value}` is not {what}"));
         match flag.as_str() {
-            "--port" => port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?,
-            "--hello" => hello = value,
-            _ => return Err(format!("usage: handlers_server [--port N] [--hello fn|tower|component]; got {flag}")),
+            "--port" => options.port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?,
+            "--hello" => options.hello = value,
+            "--threads" => options.threads = number("a thread count")?,
+            "--max-requests" => options.max_requests = number("a request count")?.max(1),
+            _ => {
+                return Err(format!(
+                    "usage: handlers_server [--port N] [--hello fn|tower|component] [--threads N] \
+                     [--max-requests N]; got {flag}"
+                ))
+            }
         }
     }
-    Ok((port, hello))
+    Ok(options)
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let (port, hello) = args()?;
+    let Options { port, hello, threads, max_requests } = options_from_args()?;
     let create = shared_factory(routes(&hello)?.into_factory());
-    let settings = Arc::new(HttpSettings::default());
+    let settings = Arc::new(HttpSettings { max_requests_per_connection: max_requests, ..HttpSettings::default() });
     let protocol =
         move |connection: &ConnectionInfo| HTTPServer::with_settings(connection, create.clone(), settings.clone());
     // As the `kamaelia` binary makes its server (src/main.rs), with its default settings.
@@ -108,7 +130,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let server = server.bind().await?;
     log::info!("handlers_server ({hello}) listening on http://{}/hello", server.local_addr());
-    let scheduler = Scheduler::per_thread(0);
+    let scheduler = Scheduler::per_thread(threads);
     let running = scheduler.activate(server);
     running.join().await;
     Ok(())

@@ -1,21 +1,28 @@
 //! `peer_axum`: the axum peer of the routing benchmark (`bench/run.sh`, part `handlers`): the 50
 //! routes of [`kamaelia_bench::route_table`], each answering `ok` as `text/plain`, served the way
-//! `peer_hyper` serves (a tokio multi-thread runtime, one worker per core, HTTP/1.1, keep-alive,
-//! one task per connection, `TCP_NODELAY`), with the `Server` field our server sends.
+//! `peer_hyper` serves (a tokio multi-thread runtime, `--threads N` workers, one per core by
+//! default; HTTP/1.1, keep-alive, one task per connection, `TCP_NODELAY`; at most
+//! `--max-requests N` requests a connection, 10,000 by default), with the `Server` field our
+//! server sends.
 //!
 //! ```sh
 //! cargo run --release -p kamaelia-bench --bin peer_axum -- --port 8085
 //! curl -si http://127.0.0.1:8085/api/r3/42/items/1
 //! ```
 
+use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-use axum::http::header::SERVER;
+use axum::http::header::{CONNECTION, SERVER};
 use axum::http::HeaderValue;
 use axum::routing::get;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::Request;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 const SERVER_NAME: &str = kamaelia_http::settings::DEFAULT_SERVER_NAME;
@@ -24,20 +31,43 @@ async fn answer() -> ([(axum::http::HeaderName, HeaderValue); 1], &'static str) 
     ([(SERVER, HeaderValue::from_static(SERVER_NAME))], "ok")
 }
 
-/// `--port N` (default 8085).
-fn port_from_args() -> Result<u16, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(8085),
-        [flag, port] if flag == "--port" => port.parse().map_err(|_| format!("--port: `{port}` is not a port number")),
-        _ => Err(format!("usage: peer_axum [--port N]; got {args:?}")),
-    }
+/// The command line: `--port N` (8085), `--threads N` (0: one per core), `--max-requests N`
+/// (10,000), as `peer_hyper` takes them.
+struct Options {
+    port: u16,
+    threads: usize,
+    max_requests: usize,
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn options_from_args() -> Result<Options, String> {
+    let mut options = Options { port: 8085, threads: 0, max_requests: 10_000 };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = || format!("usage: peer_axum [--port N] [--threads N] [--max-requests N]; got {args:?}");
+    for pair in args.chunks(2) {
+        let [flag, value] = pair else { return Err(usage()) };
+        let number = |what: &str| value.parse::<usize>().map_err(|_| format!("{flag}: `{value}` is not {what}"));
+        match flag.as_str() {
+            "--port" => options.port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?,
+            "--threads" => options.threads = number("a thread count")?,
+            "--max-requests" => options.max_requests = number("a request count")?.max(1),
+            _ => return Err(usage()),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let port = port_from_args()?;
+    let options = options_from_args()?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if options.threads > 0 {
+        runtime.worker_threads(options.threads);
+    }
+    runtime.enable_all().build()?.block_on(serve(options))
+}
+
+async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let Options { port, max_requests: cap, .. } = options;
     let mut app = axum::Router::new();
     for pattern in kamaelia_bench::route_table() {
         app = app.route(&pattern, get(answer));
@@ -58,7 +88,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Err(e) = stream.set_nodelay(true) {
             log::debug!("{peer}: cannot set TCP_NODELAY: {e}");
         }
-        let service = TowerToHyperService::new(app.clone());
+        let app = app.clone();
+        let served = Arc::new(AtomicUsize::new(0));
+        // The axum Router called as `TowerToHyperService` calls it (a clone per request), and the
+        // suite's cap on requests per connection, as `peer_hyper` keeps it.
+        let service = service_fn(move |request: Request<Incoming>| {
+            let last = served.fetch_add(1, Ordering::Relaxed) + 1 >= cap;
+            let answer = tower_service::Service::call(&mut app.clone(), request);
+            async move {
+                let mut response = answer.await?;
+                if last {
+                    response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, Infallible>(response)
+            }
+        });
         tokio::spawn(async move {
             let connection = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
             if let Err(e) = connection.await {
