@@ -208,7 +208,8 @@ pub struct Args {
           default_value_t = ServerSettings::default().connection.read_buffer_size, value_parser = size)]
     read_buffer: usize,
     /// how long an idle connection keeps the component that runs its
-    /// handlers, in milliseconds; 0: a new handler component per request
+    /// handlers, and its buffers, in milliseconds; 0: a new handler
+    /// component per request, buffers freed after each response
     #[arg(long, value_name = "MS", help_heading = LIMITS, allow_hyphen_values = true, verbatim_doc_comment,
           default_value_t = HttpSettings::default().handler_host_idle.map_or(0, |d| d.as_millis() as u64),
           value_parser = whole_number)]

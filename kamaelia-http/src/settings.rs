@@ -40,8 +40,10 @@ pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
 /// How long a connection keeps its handler host while it waits for its next request: 100 ms.
 /// Requests that follow each other closer than this (a browser fetching a page's parts, a busy
 /// API client) have their handlers run by the host, whose boxes stay linked, instead of a new
-/// component each; a connection idle for longer (from one to two times this) keeps no host
-/// (about 1.6 KB less per idle connection). See [`Handler`](crate::Handler).
+/// component each, and the connection keeps its write buffer and its request queue's room from
+/// one request to the next (whatever the kind of handler); a connection idle for longer (from
+/// one to two times this) keeps no host and no buffer (about 1.6 KB and 2 KiB less per idle
+/// connection). See [`Handler`](crate::Handler).
 pub const DEFAULT_HANDLER_HOST_IDLE: Duration = Duration::from_millis(100);
 
 /// How many bytes of responses a connection may have handed to its socket and not yet written
@@ -78,9 +80,9 @@ pub struct HttpSettings {
     pub max_requests_per_connection: usize,
     /// The `Server` field's value ([`DEFAULT_SERVER_NAME`]).
     pub server_name: String,
-    /// How long a connection keeps its handler host while idle ([`DEFAULT_HANDLER_HOST_IDLE`]);
-    /// `None` (or zero): no host, every request's handler is a component of its own (as in
-    /// Kamaelia).
+    /// How long a connection keeps its handler host and its buffers while idle
+    /// ([`DEFAULT_HANDLER_HOST_IDLE`]); `None` (or zero): no host, every request's handler is a
+    /// component of its own (as in Kamaelia), and the buffers go after each response.
     pub handler_host_idle: Option<Duration>,
     /// Bytes of responses handed to the socket and not yet written before the connection waits
     /// for them ([`DEFAULT_WRITE_BEHIND`]); 0 waits for each flush to be written.

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
@@ -18,6 +17,7 @@ use crate::declarations::Declarations;
 use crate::error::ComponentResult;
 use crate::kinds::BoxKind;
 use crate::lifecycle::Exit;
+use crate::tuning::IdleTimer;
 
 /// What the kept host's `inbox` is for (see the boxes in the [module docs](super)).
 pub(crate) const INBOX: &str = "What the parent sends the inbox of the child it runs";
@@ -89,38 +89,27 @@ impl<I: Send + 'static, O: Send + 'static> Component for HostComponent<I, O> {
 pub(crate) struct KeptHost<I, O> {
     pub(crate) slot: Arc<HostSlot<I, O>>,
     pub(crate) component: ComponentRef,
-    /// A child was handed over since `idle` was last set (a flag rather than a time: reading
-    /// the clock per child costs more than the rest of the bookkeeping).
-    used: bool,
-    /// How long the host is kept idle.
-    keep: Duration,
-    /// Goes off `keep` after it was set; set again if the host was used meanwhile. So the host
-    /// goes after between one and two times `keep` of idleness.
-    idle: Pin<Box<tokio::time::Sleep>>,
+    /// Noted at each child handed over (a flag rather than a time: reading the clock per child
+    /// costs more than the rest of the bookkeeping); the host goes after between one and two
+    /// times `keep` of idleness.
+    idle: IdleTimer,
 }
 
 impl<I, O> KeptHost<I, O> {
     pub(crate) fn new(slot: Arc<HostSlot<I, O>>, component: ComponentRef, keep: Duration) -> Self {
-        KeptHost { slot, component, used: true, keep, idle: Box::pin(tokio::time::sleep(keep)) }
+        let mut idle = IdleTimer::new(keep);
+        idle.note_used();
+        KeptHost { slot, component, idle }
     }
 
     /// Notes that a child was handed over: the host's idle time starts again.
     pub(crate) fn note_used(&mut self) {
-        self.used = true;
+        self.idle.note_used();
     }
 
     /// Ready once the host has been idle for `keep` (to `2 * keep`).
     pub(crate) fn poll_idle(&mut self, cx: &mut TaskContext<'_>) -> Poll<()> {
-        loop {
-            std::task::ready!(self.idle.as_mut().poll(cx));
-            if !std::mem::take(&mut self.used) {
-                return Poll::Ready(());
-            }
-            let now = tokio::time::Instant::now();
-            // (A `keep` too long to add is as good as for ever: a year.)
-            let due = now.checked_add(self.keep).unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
-            self.idle.as_mut().reset(due);
-        }
+        self.idle.poll_idle(cx)
     }
 }
 

@@ -76,12 +76,18 @@ pub(super) fn start_handler(
 
 /// Between requests, perhaps idle for long: the handlers' boxes are tidied
 /// ([`ChildHost::tidy`]), and the request handler's `inbox` keeps as much buffer as they do: a
-/// few messages' worth while a host is kept (so that a request allocates none), none once it has
-/// gone (and the write buffer `out` goes too).
+/// few messages' worth while requests follow each other (`busy`) or a host is kept (so that a
+/// request allocates none), none once the connection is idle (and the write buffer `out` goes
+/// too).
 #[inline]
-pub(super) fn tidy_between_requests(ctx: &mut Context<Parsed, Payload>, handlers: &mut Handlers, out: &mut BytesMut) {
+pub(super) fn tidy_between_requests(
+    ctx: &mut Context<Parsed, Payload>,
+    handlers: &mut Handlers,
+    out: &mut BytesMut,
+    busy: bool,
+) {
     handlers.tidy();
-    let keep = if handlers.keeps_host() { FIRST_BUFFER_ROOM } else { 0 };
+    let keep = if busy || handlers.keeps_host() { FIRST_BUFFER_ROOM } else { 0 };
     if keep == 0 {
         *out = BytesMut::new();
     }

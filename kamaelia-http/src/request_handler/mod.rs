@@ -117,6 +117,7 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use axon_core::ipc::{Ipc, ProducerFinished};
+use axon_core::tuning::IdleTimer;
 use axon_core::{BoxKind, Component, ComponentResult, Context, Declarations};
 use bytes::{Bytes, BytesMut};
 use kamaelia_chassis::socket::Payload;
@@ -225,22 +226,27 @@ struct Connection {
     out: BytesMut,
     /// What the socket adapter has been handed and has not yet written (`behind.rs`).
     behind: Behind,
+    /// Busy while requests follow each other (closer than the handler host's idle time), so
+    /// that `out` and the inbox's room are kept from one to the next, whether or not a handler
+    /// host is (functions and services have none); idle once they stop.
+    warm: Option<IdleTimer>,
 }
 
 /// What [`Connection::wait_for_request`] waited for.
 enum Next {
     /// The next request (`None`: there are no more).
     Request(Option<Parsed>),
-    /// The connection has been idle long enough to let its handler host go.
-    HostIdle,
+    /// The connection has been idle long enough to let its handler host, or its buffers, go.
+    Idle,
 }
 
 impl Connection {
     /// Waits for the next request, or for word that there are none, or for the handler host's
-    /// idle time to pass (the host is then let go).
+    /// idle time to pass (the host, or the buffers kept for the next request, are then let go).
     async fn wait_for_request(&mut self, ctx: &mut Context<Parsed, Payload>) -> Next {
-        hosting::tidy_between_requests(ctx, &mut self.handlers, &mut self.out);
-        let handlers = &mut self.handlers;
+        let busy = self.warm.as_ref().is_some_and(IdleTimer::is_busy);
+        hosting::tidy_between_requests(ctx, &mut self.handlers, &mut self.out, busy);
+        let (handlers, warm) = (&mut self.handlers, &mut self.warm);
         let next = poll_fn(|cx| {
             if let Poll::Ready(msg) = ctx.inbox.poll_recv(cx) {
                 return Poll::Ready(Ok(msg));
@@ -248,11 +254,14 @@ impl Connection {
             if let Poll::Ready(ctl) = ctx.control.poll_recv(cx) {
                 return Poll::Ready(Err(Some(ctl)));
             }
-            // Ready once the idle host has been let go.
-            match handlers.poll_idle_host(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(None)),
-                Poll::Pending => Poll::Pending,
-            }
+            // Ready once the idle host has been let go, or (with none kept, whose idle time
+            // would say the same) once the buffers may be.
+            let idle = if handlers.keeps_host() {
+                handlers.poll_idle_host(cx)
+            } else {
+                warm.as_mut().map_or(Poll::Pending, |w| w.poll_idle(cx))
+            };
+            idle.map(|()| Err(None))
         })
         .await;
         match next {
@@ -262,7 +271,7 @@ impl Connection {
                 // What the parser sent before it stopped is already queued.
                 Next::Request(ctx.inbox.try_recv().ok())
             }
-            Err(None) => Next::HostIdle,
+            Err(None) => Next::Idle,
         }
     }
 }
@@ -304,6 +313,7 @@ impl Component for HTTPRequestHandler {
                 requests: Requests::Open,
                 out: BytesMut::new(),
                 behind: Behind::new(self.answered.clone().unwrap_or_else(Answered::new), self.settings.write_behind),
+                warm: self.settings.handler_host_idle.filter(|keep| !keep.is_zero()).map(IdleTimer::new),
             };
             loop {
                 let next = match ctx.inbox.try_recv() {
@@ -311,12 +321,17 @@ impl Component for HTTPRequestHandler {
                     Err(_) if conn.requests != Requests::Open => None,
                     Err(_) => match conn.wait_for_request(&mut ctx).await {
                         Next::Request(next) => next,
-                        Next::HostIdle => continue,
+                        Next::Idle => continue,
                     },
                 };
                 let request = match next {
                     None => break,
-                    Some(Parsed::Head(request)) => request,
+                    Some(Parsed::Head(request)) => {
+                        if let Some(warm) = &mut conn.warm {
+                            warm.note_used();
+                        }
+                        request
+                    }
                     Some(other) => {
                         log::debug!("{}: {other:?} outside a request ignored", ctx.name());
                         continue;
