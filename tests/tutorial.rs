@@ -94,6 +94,11 @@ mod step11;
 #[path = "../examples/tutorial_11_solution.rs"]
 #[allow(dead_code)]
 mod step11_solution;
+// Step 12's solution includes step 10's as a module of its own (it runs that chat server), so
+// that file is compiled twice here, once as each step's.
+#[path = "../examples/tutorial_12_solution.rs"]
+#[allow(dead_code, clippy::duplicate_mod)]
+mod step12_solution;
 
 /// How long anything here may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -360,6 +365,7 @@ fn step08_solution_numbers_the_lines_of_a_file_and_names_one_it_cannot_read() {
 /// A server of the tutorial on a runtime of its own, as its `main` runs it.
 struct Served {
     runtime: tokio::runtime::Runtime,
+    scheduler: Scheduler,
     address: SocketAddr,
     handle: ServerHandle,
     server: ComponentRef,
@@ -384,7 +390,7 @@ impl Served {
         let server = runtime.block_on(bind).expect("binds a free port");
         let (address, handle) = (server.local_addr(), server.handle());
         let server = scheduler.activate(server);
-        Served { runtime, address, handle, server, also }
+        Served { runtime, scheduler, address, handle, server, also }
     }
 
     /// Asks the server to stop, checks that it does, then stops the rest and checks that too.
@@ -575,5 +581,49 @@ fn step11_solution_counts_the_requests_it_is_asked() {
     client.get(format!("{base}/hello/you")).call().expect("GET");
     assert_eq!(client.get(format!("{base}/nowhere")).call().expect("GET").status().as_u16(), 404);
     assert_eq!(count(&client), "asked 4 time(s)\n");
+    served.stop();
+}
+
+#[test]
+fn step12_solution_the_live_page_draws_the_chat_as_clients_join_and_leave() {
+    let served = chat_server(step12_solution::echo_everyone);
+    // The page's server, on the chat's scheduler (as the program's `main` activates it).
+    let page = served.runtime.block_on(step12_solution::live_server(0)).expect("binds a free port");
+    let (page_address, page_handle) = (page.local_addr(), page.handle());
+    let page = served.scheduler.activate(page);
+    // Asked as the browser's page asks: the whole graph, as JSON.
+    let client = http_client();
+    let snapshot = format!("http://{page_address}/_introspect/snapshot.json");
+    let chatting = || {
+        let mut response = client.get(&snapshot).call().expect("GET snapshot.json");
+        assert_eq!(response.status().as_u16(), 200);
+        // Each client's `Announce`, by its class (a path ending in the type's name, as Axon's).
+        response.body_mut().read_to_string().unwrap().matches(r#"::Announce""#).count()
+    };
+    let wait_until_chatting = |clients: usize| {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let drawn = chatting();
+            if drawn == clients {
+                return;
+            }
+            assert!(Instant::now() < end, "the page shows {drawn} chat clients, not {clients}, after {DEADLINE:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_until_chatting(0);
+    let mut a = Client::connect(served.address);
+    a.wait_for("has joined\n");
+    let mut b = Client::connect(served.address);
+    b.wait_for(&format!("* {} has joined\n", b.local_addr()));
+    wait_until_chatting(2);
+    drop(b);
+    a.wait_for("has left\n");
+    wait_until_chatting(1);
+    drop(a);
+    wait_until_chatting(0);
+    page_handle.shutdown();
+    let exit = served.runtime.block_on(async { tokio::time::timeout(DEADLINE, page.join()).await });
+    assert_eq!(exit.expect("the page's server stops within the deadline"), Exit::Finished);
     served.stop();
 }

@@ -95,10 +95,11 @@ impl<T: Send + 'static> OutboxTuning for Outbox<T> {
 ///
 /// # How it works
 ///
-/// One timer, set `keep` ahead at the first use after an idle spell. When it goes off, if there
-/// was a use meanwhile it is set `keep` ahead again (once per period however many uses there
-/// were); if not, the spell is over: `poll_idle` is ready, and the timer is not set again until
-/// the next use. It needs a tokio runtime with time enabled, as every scheduler of this crate
+/// One timer, made `keep` ahead at the first use after an idle spell. When it goes off, if
+/// there was a use meanwhile it is set `keep` ahead again (once per period however many uses
+/// there were); if not, the spell is over: `poll_idle` is ready, and the timer is dropped, so
+/// that an idle `IdleTimer` holds no memory but its own few words, until the next use makes
+/// one again. It needs a tokio runtime with time enabled, as every scheduler of this crate
 /// has.
 ///
 /// ```
@@ -120,45 +121,41 @@ pub struct IdleTimer {
     keep: Duration,
     /// A use was noted since the timer was last set.
     used: bool,
-    /// The timer, while a busy spell lasts (made at the first use, then reset).
+    /// The timer, while a busy spell lasts (made at its first use, reset each period): `None`
+    /// is idle.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
-    busy: bool,
 }
 
 impl IdleTimer {
     /// A timer that calls a spell over after `keep` (to twice `keep`) with no use. Idle to begin
-    /// with; nothing is allocated until the first use.
+    /// with; nothing is allocated until the first use, and nothing is kept once idle again.
     pub fn new(keep: Duration) -> Self {
-        IdleTimer { keep, used: false, timer: None, busy: false }
+        IdleTimer { keep, used: false, timer: None }
     }
 
     /// Notes a use: the spell goes on (or starts again, setting the timer, after an idle one).
     #[inline]
     pub fn note_used(&mut self) {
         self.used = true;
-        if !self.busy {
-            self.busy = true;
-            let due = due(self.keep);
-            match &mut self.timer {
-                Some(timer) => timer.as_mut().reset(due),
-                None => self.timer = Some(Box::pin(tokio::time::sleep_until(due))),
-            }
+        if self.timer.is_none() {
+            self.timer = Some(Box::pin(tokio::time::sleep_until(due(self.keep))));
         }
     }
 
     /// True from a use until [`poll_idle`](Self::poll_idle) has said the spell is over.
     pub fn is_busy(&self) -> bool {
-        self.busy
+        self.timer.is_some()
     }
 
     /// Ready once a busy spell is over (no use for `keep` to twice `keep`); pending while it
     /// lasts, and while idle (until a use starts a spell and it ends).
     pub fn poll_idle(&mut self, cx: &mut TaskContext<'_>) -> Poll<()> {
-        let (true, Some(timer)) = (self.busy, self.timer.as_mut()) else { return Poll::Pending };
+        let Some(timer) = self.timer.as_mut() else { return Poll::Pending };
         loop {
             std::task::ready!(timer.as_mut().poll(cx));
             if !std::mem::take(&mut self.used) {
-                self.busy = false;
+                // Idle: nothing kept, not even the timer (the next spell makes one).
+                self.timer = None;
                 return Poll::Ready(());
             }
             timer.as_mut().reset(due(self.keep));
