@@ -61,3 +61,69 @@ pub fn rss_bytes(pid: u32) -> Result<u64, String> {
         .map(|kib| kib * 1024)
         .ok_or_else(|| format!("{path}: no VmRSS line"))
 }
+
+/// The command line the HTTP peers share (`peer_hyper`, `peer_axum`): `--port N`, `--threads N`
+/// (0: one worker per core) and `--max-requests N` (10,000: the suite's cap on requests a
+/// connection, the same for every server; the last is answered with `Connection: close`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerOptions {
+    /// The port to listen on, on 127.0.0.1.
+    pub port: u16,
+    /// Tokio workers; 0 for one per core.
+    pub threads: usize,
+    /// Requests a connection may make.
+    pub max_requests: usize,
+}
+
+impl PeerOptions {
+    /// Reads the options from the command line; `name` is the program's (for the usage line).
+    pub fn from_args(name: &str, default_port: u16) -> Result<PeerOptions, String> {
+        Self::parse(name, default_port, std::env::args().skip(1).collect())
+    }
+
+    fn parse(name: &str, default_port: u16, args: Vec<String>) -> Result<PeerOptions, String> {
+        let mut options = PeerOptions { port: default_port, threads: 0, max_requests: 10_000 };
+        let usage = || format!("usage: {name} [--port N] [--threads N] [--max-requests N]; got {args:?}");
+        for pair in args.chunks(2) {
+            let [flag, value] = pair else { return Err(usage()) };
+            let number = |what: &str| value.parse::<usize>().map_err(|_| format!("{flag}: `{value}` is not {what}"));
+            match flag.as_str() {
+                "--port" => {
+                    options.port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?
+                }
+                "--threads" => options.threads = number("a thread count")?,
+                "--max-requests" => options.max_requests = number("a request count")?.max(1),
+                _ => return Err(usage()),
+            }
+        }
+        Ok(options)
+    }
+
+    /// A tokio multi-thread runtime with `threads` workers (one per core for 0), I/O and time on.
+    pub fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        if self.threads > 0 {
+            runtime.worker_threads(self.threads);
+        }
+        runtime.enable_all().build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PeerOptions;
+
+    fn parse(args: &[&str]) -> Result<PeerOptions, String> {
+        PeerOptions::parse("peer", 8083, args.iter().map(|a| a.to_string()).collect())
+    }
+
+    #[test]
+    fn peer_options_take_each_flag_and_refuse_the_rest() {
+        assert_eq!(parse(&[]), Ok(PeerOptions { port: 8083, threads: 0, max_requests: 10_000 }));
+        let all = parse(&["--port", "9000", "--threads", "2", "--max-requests", "0"]);
+        assert_eq!(all, Ok(PeerOptions { port: 9000, threads: 2, max_requests: 1 }));
+        assert!(parse(&["--threads", "two"]).unwrap_err().contains("`two` is not a thread count"));
+        assert!(parse(&["--port"]).unwrap_err().starts_with("usage: peer "));
+        assert!(parse(&["--workers", "2"]).unwrap_err().starts_with("usage: peer "));
+    }
+}

@@ -23,6 +23,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
+use kamaelia_bench::PeerOptions;
 use tokio::net::TcpListener;
 
 const SERVER_NAME: &str = kamaelia_http::settings::DEFAULT_SERVER_NAME;
@@ -31,43 +32,14 @@ async fn answer() -> ([(axum::http::HeaderName, HeaderValue); 1], &'static str) 
     ([(SERVER, HeaderValue::from_static(SERVER_NAME))], "ok")
 }
 
-/// The command line: `--port N` (8085), `--threads N` (0: one per core), `--max-requests N`
-/// (10,000), as `peer_hyper` takes them.
-struct Options {
-    port: u16,
-    threads: usize,
-    max_requests: usize,
-}
-
-fn options_from_args() -> Result<Options, String> {
-    let mut options = Options { port: 8085, threads: 0, max_requests: 10_000 };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = || format!("usage: peer_axum [--port N] [--threads N] [--max-requests N]; got {args:?}");
-    for pair in args.chunks(2) {
-        let [flag, value] = pair else { return Err(usage()) };
-        let number = |what: &str| value.parse::<usize>().map_err(|_| format!("{flag}: `{value}` is not {what}"));
-        match flag.as_str() {
-            "--port" => options.port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?,
-            "--threads" => options.threads = number("a thread count")?,
-            "--max-requests" => options.max_requests = number("a request count")?.max(1),
-            _ => return Err(usage()),
-        }
-    }
-    Ok(options)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let options = options_from_args()?;
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if options.threads > 0 {
-        runtime.worker_threads(options.threads);
-    }
-    runtime.enable_all().build()?.block_on(serve(options))
+    let options = PeerOptions::from_args("peer_axum", 8085)?;
+    options.runtime()?.block_on(serve(options))
 }
 
-async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
-    let Options { port, max_requests: cap, .. } = options;
+async fn serve(options: PeerOptions) -> Result<(), Box<dyn std::error::Error>> {
+    let PeerOptions { port, max_requests: cap, .. } = options;
     let mut app = axum::Router::new();
     for pattern in kamaelia_bench::route_table() {
         app = app.route(&pattern, get(answer));

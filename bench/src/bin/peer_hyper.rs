@@ -32,6 +32,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use kamaelia_bench::PeerOptions;
 use tokio::net::TcpListener;
 
 /// The cookbook's `/hello` body, byte for byte.
@@ -67,42 +68,13 @@ fn answer(request: &Request<Incoming>) -> Response<Body> {
     }
 }
 
-/// The command line: `--port N` (8083), `--threads N` (0: one per core), `--max-requests N`
-/// (10,000).
-struct Options {
-    port: u16,
-    threads: usize,
-    max_requests: usize,
-}
-
-fn options_from_args() -> Result<Options, String> {
-    let mut options = Options { port: 8083, threads: 0, max_requests: 10_000 };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = || format!("usage: peer_hyper [--port N] [--threads N] [--max-requests N]; got {args:?}");
-    for pair in args.chunks(2) {
-        let [flag, value] = pair else { return Err(usage()) };
-        let number = |what: &str| value.parse::<usize>().map_err(|_| format!("{flag}: `{value}` is not {what}"));
-        match flag.as_str() {
-            "--port" => options.port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?,
-            "--threads" => options.threads = number("a thread count")?,
-            "--max-requests" => options.max_requests = number("a request count")?.max(1),
-            _ => return Err(usage()),
-        }
-    }
-    Ok(options)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let options = options_from_args()?;
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if options.threads > 0 {
-        runtime.worker_threads(options.threads);
-    }
-    runtime.enable_all().build()?.block_on(serve(options))
+    let options = PeerOptions::from_args("peer_hyper", 8083)?;
+    options.runtime()?.block_on(serve(options))
 }
 
-async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(options: PeerOptions) -> Result<(), Box<dyn std::error::Error>> {
     let cap = options.max_requests;
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port))).await?;
     log::info!("peer_hyper listening on http://{}/hello", listener.local_addr()?);
