@@ -81,7 +81,9 @@ impl PeerOptions {
         Self::parse(name, default_port, std::env::args().skip(1).collect())
     }
 
-    fn parse(name: &str, default_port: u16, args: Vec<String>) -> Result<PeerOptions, String> {
+    /// Reads the options from `args` (the command line without the program's name); `name` is
+    /// for the usage line. Any other flag is refused.
+    pub fn parse(name: &str, default_port: u16, args: Vec<String>) -> Result<PeerOptions, String> {
         let mut options = PeerOptions { port: default_port, threads: 0, max_requests: 10_000 };
         let usage = || format!("usage: {name} [--port N] [--threads N] [--max-requests N]; got {args:?}");
         for pair in args.chunks(2) {
@@ -106,6 +108,26 @@ impl PeerOptions {
             runtime.worker_threads(self.threads);
         }
         runtime.enable_all().build()
+    }
+}
+
+/// The next connection on `listener`, with `TCP_NODELAY` set as our server sets it: the peers'
+/// accept loop. A failed accept (EMFILE and friends) is reported and accepting goes on, as a
+/// server should.
+pub async fn accept(listener: &tokio::net::TcpListener) -> (tokio::net::TcpStream, std::net::SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                if let Err(e) = stream.set_nodelay(true) {
+                    log::debug!("{peer}: cannot set TCP_NODELAY: {e}");
+                }
+                return (stream, peer);
+            }
+            Err(e) => {
+                log::warn!("accept failed: {e}");
+                tokio::task::yield_now().await;
+            }
+        }
     }
 }
 

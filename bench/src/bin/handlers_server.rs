@@ -23,6 +23,7 @@ use std::task::{Context, Poll};
 use axon_core::Scheduler;
 use bytes::Bytes;
 use http_body_util::Full;
+use kamaelia_bench::PeerOptions;
 use kamaelia_chassis::{ConnectionInfo, SimpleServer, SocketOptions};
 use kamaelia_http::handlers::HELLO_PAGE;
 use kamaelia_http::http_server::shared_factory;
@@ -78,47 +79,23 @@ fn routes(hello: &str) -> Result<Routes, String> {
     routes.route("/hello", hello).map_err(|e| e.to_string())
 }
 
-/// The command line: `--port N` (8084), `--hello fn|tower|component` (fn), `--threads N` (0: one
-/// per core) and `--max-requests N` (10,000), the last two as `peer_hyper` and `peer_axum` take
-/// them, so that the suite runs every server at the same strength.
-struct Options {
-    port: u16,
-    hello: String,
-    threads: usize,
-    max_requests: usize,
-}
-
-fn options_from_args() -> Result<Options, String> {
-    let mut options = Options {
-        port: 8084,
-        hello: "fn".to_owned(),
-        threads: 0,
-        max_requests: kamaelia_http::settings::DEFAULT_MAX_REQUESTS_PER_CONNECTION,
+/// The command line: `--hello fn|tower|component` (fn), and the options every server of the
+/// suite takes ([`PeerOptions`]: `--port N`, 8084 here; `--threads N`, 0 for one per core;
+/// `--max-requests N`, 10,000), so that the suite runs it at the strength of the others.
+fn options_from_args() -> Result<(PeerOptions, String), String> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let hello = match args.iter().position(|a| a == "--hello") {
+        Some(at) if at + 1 < args.len() => args.drain(at..at + 2).nth(1).unwrap_or_default(),
+        Some(_) => return Err("--hello needs a value: fn, tower or component".to_owned()),
+        None => "fn".to_owned(),
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = |what: &str| value.parse::<usize>().map_err(|_| format!("{flag}: `{value}` is not {what}"));
-        match flag.as_str() {
-            "--port" => options.port = value.parse().map_err(|_| format!("--port: `{value}` is not a port number"))?,
-            "--hello" => options.hello = value,
-            "--threads" => options.threads = number("a thread count")?,
-            "--max-requests" => options.max_requests = number("a request count")?.max(1),
-            _ => {
-                return Err(format!(
-                    "usage: handlers_server [--port N] [--hello fn|tower|component] [--threads N] \
-                     [--max-requests N]; got {flag}"
-                ))
-            }
-        }
-    }
-    Ok(options)
+    Ok((PeerOptions::parse("handlers_server [--hello fn|tower|component]", 8084, args)?, hello))
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let Options { port, hello, threads, max_requests } = options_from_args()?;
+    let (PeerOptions { port, threads, max_requests }, hello) = options_from_args()?;
     let create = shared_factory(routes(&hello)?.into_factory());
     let settings = Arc::new(HttpSettings { max_requests_per_connection: max_requests, ..HttpSettings::default() });
     let protocol =

@@ -49,17 +49,7 @@ async fn serve(options: PeerOptions) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
     log::info!("peer_axum listening on http://{}/", listener.local_addr()?);
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                log::warn!("accept failed: {e}");
-                tokio::task::yield_now().await;
-                continue;
-            }
-        };
-        if let Err(e) = stream.set_nodelay(true) {
-            log::debug!("{peer}: cannot set TCP_NODELAY: {e}");
-        }
+        let (stream, peer) = kamaelia_bench::accept(&listener).await;
         let app = app.clone();
         let served = Arc::new(AtomicUsize::new(0));
         // The axum Router called as `TowerToHyperService` calls it (a clone per request), and the

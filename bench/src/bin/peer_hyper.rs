@@ -79,18 +79,7 @@ async fn serve(options: PeerOptions) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port))).await?;
     log::info!("peer_hyper listening on http://{}/hello", listener.local_addr()?);
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                // EMFILE and friends: report and go on accepting, as a server should.
-                log::warn!("accept failed: {e}");
-                tokio::task::yield_now().await;
-                continue;
-            }
-        };
-        if let Err(e) = stream.set_nodelay(true) {
-            log::debug!("{peer}: cannot set TCP_NODELAY: {e}");
-        }
+        let (stream, peer) = kamaelia_bench::accept(&listener).await;
         tokio::spawn(async move {
             let served = Arc::new(AtomicUsize::new(0));
             let service = service_fn(move |request| hello(request, served.fetch_add(1, Ordering::Relaxed) + 1, cap));
