@@ -357,7 +357,7 @@ fn poll_answer(answer: &mut Answer, cx: &mut Context<'_>) -> Poll<Result<Respons
         Ok(Poll::Pending) => Poll::Pending,
         Ok(Poll::Ready(Ok(response))) => Poll::Ready(Ok(response)),
         Ok(Poll::Ready(Err(e))) => Poll::Ready(Err(Exit::Failed(e.to_string()))),
-        Err(panic) => Poll::Ready(Err(Exit::Panicked(crate::request_handler::panic_message(&*panic)))),
+        Err(panic) => Poll::Ready(Err(Exit::Panicked(crate::request_handler::panic_text(&*panic)))),
     }
 }
 

@@ -22,17 +22,18 @@ fn head_of_size(target: &str, size: usize) -> String {
     head
 }
 
-/// Asserts that a timeout of `timeout` took effect `waited` after the client's last move: not
-/// before it (each `waited` is measured from before something the server's wait starts after, so
-/// it cannot be shorter, less a few milliseconds of timer rounding) and not long after it (a
-/// generous bound, for a loaded machine).
+/// Asserts that a timeout of `timeout` took effect no sooner than `timeout` after the client's
+/// last move (each `waited` is measured from before something the server's wait starts after,
+/// so it cannot be shorter, less a few milliseconds of timer rounding). That it took effect at
+/// all is the caller's deadline on the answer or the close; how soon after is not asserted (a
+/// timing, on a loaded machine).
 #[track_caller]
 fn assert_took_the_timeout(what: &str, waited: Duration, timeout: Duration) {
-    let (early, late) = (timeout.saturating_sub(Duration::from_millis(20)), timeout + Duration::from_secs(5));
+    let early = timeout.saturating_sub(Duration::from_millis(20));
     assert!(
-        early <= waited && waited <= late,
-        "{what} came {waited:?} after the client's last move; the timeout is {timeout:?}, so between {early:?} and \
-         {late:?} was expected"
+        early <= waited,
+        "{what} came {waited:?} after the client's last move; the timeout is {timeout:?}, so not before {early:?} \
+         was expected"
     );
 }
 

@@ -19,8 +19,8 @@ use crate::resource::ResponseHead;
 
 /// What `Minimal` answers.
 pub(super) enum Answer {
-    /// A page (error, redirect, 304 with an empty body, or a file of at most one chunk, read
-    /// whole): its head and body.
+    /// A page (error, redirect, 304 with an empty body, or a file small enough to be read
+    /// whole: at most `Minimal::read_whole` bytes): its head and body.
     Page(ResponseHead, Bytes),
     /// The file, or a slice of it: the head, then `length` bytes of `file` from `start` (where
     /// `file` is already positioned).

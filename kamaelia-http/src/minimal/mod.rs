@@ -204,7 +204,7 @@ pub enum FileIo {
     /// On the handler's own task (the default). This is what nginx does unless told otherwise
     /// (`aio off`): for files on a local disk, and above all for files in the page cache, each call
     /// takes microseconds, less than handing it to another thread and back would. The resolution
-    /// of the path, the `open`, the `fstat` and, for a file of at most one chunk, the whole read
+    /// of the path, the `open`, the `fstat` and, for a file small enough to read whole, the read
     /// happen in one go; a larger file is read one chunk per turn, each chunk once the previous
     /// one has been accepted. A slow disk would hold up the other connections sharing the thread.
     #[default]
@@ -492,8 +492,8 @@ impl Minimal {
         }
     }
 
-    /// Works out the answer: everything up to the body, and the body itself if it is at most one
-    /// chunk (or [embedded](Self::embedded)); where [`file_io`](Self::file_io) says.
+    /// Works out the answer: everything up to the body, and the body itself if it is small enough
+    /// to read whole (`read_whole` bytes; or [embedded](Self::embedded)); where [`file_io`](Self::file_io) says.
     async fn answer(&self) -> Answer {
         if let Some(files) = self.embedded {
             // In memory: no file-system call to make anywhere.

@@ -151,8 +151,8 @@ pub(super) struct Directory<'a> {
 }
 
 impl Directory<'_> {
-    /// The answer: everything up to the body, and the body itself if it is at most one chunk,
-    /// with the refusals as `Err` so that `?` can return them. Makes blocking file-system calls.
+    /// The answer: everything up to the body, and the body itself if it is small enough to
+    /// read whole (`read_whole` bytes), with the refusals as `Err` so that `?` can return them. Makes blocking file-system calls.
     // The refusal is the answer itself, made once per request: boxing it would cost an allocation.
     #[allow(clippy::result_large_err)]
     pub(super) fn resolve(&self) -> Result<Answer, Answer> {
@@ -197,7 +197,7 @@ impl Directory<'_> {
             file.seek(SeekFrom::Start(start)).map_err(|e| io_failed(self.request, &e))?;
         }
         if length <= self.read_whole.max(1) as u64 && self.request.method == Method::GET {
-            // One chunk or less: read it now, so that a file that shrank is still a clean 500.
+            // Small enough to read whole: read it now, so that a file that shrank is still a clean 500.
             let body = read_piece(&mut file, length as usize).map_err(|e| {
                 // (`io_failed` logs it.)
                 io_failed(self.request, &io::Error::other(e.at(real.as_deref().unwrap_or(&requested), 0, length)))

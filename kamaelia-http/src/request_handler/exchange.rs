@@ -185,8 +185,9 @@ impl<'a> Exchange<'a> {
                 // that a small response goes out in one write rather than two or three. (A call
                 // is polled here, at once.)
                 if self.call.is_some() {
+                    let me = ctx.name();
                     poll_fn(|cx| {
-                        self.take_call_events(cx);
+                        self.take_call_events(cx, me);
                         Poll::Ready(())
                     })
                     .await;
@@ -312,11 +313,11 @@ impl<'a> Exchange<'a> {
     /// Takes what else a call has ready, to coalesce it into one write: while what is buffered
     /// is small (a large piece is passed on, and the socket's room awaited, before the call is
     /// polled again: the back-pressure on its body).
-    fn take_call_events(&mut self, cx: &mut std::task::Context<'_>) {
+    fn take_call_events(&mut self, cx: &mut std::task::Context<'_>, me: &str) {
         while self.handling == Handling::Answering && self.response.has_room_to_gather() {
             let Some(call) = self.call.as_mut() else { return };
             match call.poll_event(cx) {
-                Poll::Ready(event) => self.on_call_event(event, ""),
+                Poll::Ready(event) => self.on_call_event(event, me),
                 Poll::Pending => return,
             }
         }
@@ -340,7 +341,6 @@ impl<'a> Exchange<'a> {
             Event::Ended(exit) => {
                 self.handling = Handling::Ended;
                 let name = self.call.as_ref().map_or("", |c| c.name());
-                let me = if me.is_empty() { "HTTPRequestHandler" } else { me };
                 log::warn!("{me}: handler {name} {exit}");
                 self.response.fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("The request handler {exit}."));
             }

@@ -94,7 +94,7 @@ pub(super) fn tidy_between_requests(
     ctx.inbox.shrink_to(keep);
 }
 
-pub(super) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -138,13 +138,9 @@ mod writing;
 
 use behind::Behind;
 use exchange::{Exchange, Requests, Shared};
+pub(crate) use hosting::panic_text;
 use hosting::Handlers;
 use writing::After;
-
-/// The text of a panic's payload, for the log and the 500 page.
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    hosting::panic_text(panic)
-}
 
 /// The factory that makes a handler for each request (Kamaelia's `createRequestHandler`).
 pub type CreateRequestHandler = Arc<dyn Fn(Request) -> Handler + Send + Sync>;
@@ -226,9 +222,9 @@ struct Connection {
     out: BytesMut,
     /// What the socket adapter has been handed and has not yet written (`behind.rs`).
     behind: Behind,
-    /// Busy while requests follow each other (closer than the handler host's idle time), so
-    /// that `out` and the inbox's room are kept from one to the next, whether or not a handler
-    /// host is (functions and services have none); idle once they stop.
+    /// Busy while requests follow each other (closer than the handler host's idle time) with no
+    /// handler host kept (functions and services have none), so that `out` and the inbox's room
+    /// are kept from one to the next as a kept host keeps them; idle once they stop.
     warm: Option<IdleTimer>,
 }
 
@@ -327,7 +323,9 @@ impl Component for HTTPRequestHandler {
                 let request = match next {
                     None => break,
                     Some(Parsed::Head(request)) => {
-                        if let Some(warm) = &mut conn.warm {
+                        // A kept host keeps the buffers while it is kept (its own idle timer);
+                        // without one, this timer does.
+                        if let Some(warm) = conn.warm.as_mut().filter(|_| !conn.handlers.keeps_host()) {
                             warm.note_used();
                         }
                         request
