@@ -679,16 +679,10 @@ fn an_idle_system_does_not_busy_wait() {
             // Three seconds on the paused clock. It moves on only when the runtime has nothing
             // to run, and straight to the next timer: a component that stayed runnable (a busy
             // wait, a `yield_now` loop) would hold it still, and the sleep would never end (the
-            // 60 s watch below fails the test). So the sleep ends on the virtual clock at once,
-            // in far less than three real seconds.
-            let (t0, wall) = (Instant::now(), std::time::Instant::now());
+            // 60 s watch below fails the test). So the sleep ends on the virtual clock at once.
+            let t0 = Instant::now();
             tokio::time::sleep(Duration::from_secs(3)).await;
             assert_eq!(t0.elapsed(), Duration::from_secs(3), "the paused clock went past the only timer");
-            assert!(
-                wall.elapsed() < Duration::from_secs(3),
-                "the three seconds passed in real time ({:?}): the clock was not paused and idle",
-                wall.elapsed()
-            );
             let after: Vec<_> = ctls.iter().chain([&runner]).map(|c| c.polls()).collect();
             assert_eq!(after, polls, "nothing was polled while the system was idle");
             assert!(!run.is_finished(), "sleeping components keep the run alive");

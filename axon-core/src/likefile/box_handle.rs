@@ -16,15 +16,16 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::block_on::{block_on, block_on_deadline};
+use crate::block_on::block_on;
 use crate::boxes::{Inbox, Outbox};
 use crate::component_ref::{ComponentRef, Core};
 use crate::error::{LinkError, NoSpaceInBox, RecvTimeoutError, TryRecvError};
+use crate::handle::Shared;
 use crate::id::ComponentId;
 use crate::identity::Identity;
 use crate::kinds::BoxKind;
@@ -35,18 +36,6 @@ use crate::node::{make_node, take_handle, ErasedNode, Node};
 use crate::queue::DEFAULT_CAPACITY;
 use crate::scheduler::Scheduler;
 
-/// The handle's own component, holding the one box it links: ended when the handle goes.
-struct Own {
-    me: ComponentRef,
-    target: ComponentRef,
-}
-
-impl Drop for Own {
-    fn drop(&mut self) {
-        self.me.0.finish(Exit::Finished);
-    }
-}
-
 /// Makes a handle's component named `class_<id>` with one box, `own`, of `kind`, links it to
 /// `far` (into it for an outbox, out of it for an inbox), and registers it with `scheduler`.
 fn wire<T: Send + 'static>(
@@ -54,7 +43,7 @@ fn wire<T: Send + 'static>(
     kind: BoxKind,
     far: Endpoint<'_>,
     scheduler: &Scheduler,
-) -> Result<(Own, Arc<Node<T>>, Linkage), LinkError> {
+) -> Result<(Shared, Arc<Node<T>>, Linkage), LinkError> {
     let id = ComponentId::next();
     let ident = Identity::new(id, format!("{class}_{}", id.get()));
     let (name, description, capacity) = match kind {
@@ -79,7 +68,7 @@ fn wire<T: Send + 'static>(
     match linked {
         Ok(linkage) => {
             scheduler.register(&me);
-            Ok((Own { me, target: far.component.clone() }, node, linkage))
+            Ok((Shared { me, target: far.component.clone() }, node, linkage))
         }
         Err(e) => {
             me.0.finish(Exit::Finished);
@@ -128,7 +117,7 @@ fn wire<T: Send + 'static>(
 /// assert_eq!(count.recv_blocking(), Some(3));
 /// ```
 pub struct BoxSender<T> {
-    own: Own,
+    own: Shared,
     link: Option<Linkage>,
     outbox: Outbox<T>,
     slot: Option<T>,
@@ -296,7 +285,7 @@ impl<T: Send + 'static> Sink<T> for BoxSender<T> {
 /// assert_eq!(log.recv_blocking().as_deref(), Some("got 1"));
 /// ```
 pub struct BoxReceiver<T> {
-    own: Own,
+    own: Shared,
     inbox: Inbox<T>,
     // Kept so that the linkage is listed while the handle lives; it goes with the source's owner
     // or with `own`'s end.
@@ -346,11 +335,7 @@ impl<T: Send + 'static> BoxReceiver<T> {
 
     /// Like [`recv_blocking`](Self::recv_blocking) with a deadline.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        match block_on_deadline(self.inbox.recv(), Some(Instant::now() + timeout)) {
-            Some(Some(m)) => Ok(m),
-            Some(None) => Err(RecvTimeoutError::Closed),
-            None => Err(RecvTimeoutError::Timeout),
-        }
+        self.inbox.recv_timeout(timeout)
     }
 }
 
