@@ -32,7 +32,7 @@
 # IDLE_CONNS (10000), BASE_PORT (18082), PARTS ("hello small big one idle components handlers":
 # the parts to run; the table says which figures a shorter run left out), SKIP_BUILD=1 to reuse
 # the binaries already built. With the defaults the measuring takes about 7 minutes on 2 cores
-# (LONG=1 about 25); a build from nothing adds about 4 more. See docs/benchmarks.md, "How to
+# (LONG=1 about 55); a build from nothing adds about 4 more. See docs/benchmarks.md, "How to
 # run" (and today's figures).
 set -euo pipefail
 
