@@ -62,7 +62,8 @@ pub fn rss_bytes(pid: u32) -> Result<u64, String> {
         .ok_or_else(|| format!("{path}: no VmRSS line"))
 }
 
-/// The command line the HTTP peers share (`peer_hyper`, `peer_axum`): `--port N`, `--threads N`
+/// The command line the HTTP servers of the suite share (`peer_hyper`, `peer_axum`,
+/// `handlers_server`): `--port N`, `--threads N`
 /// (0: one worker per core) and `--max-requests N` (10,000: the suite's cap on requests a
 /// connection, the same for every server; the last is answered with `Connection: close`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,7 +25,14 @@ const BENCHMARKS: &[(&str, &str)] = &[
     (
         "bench/run.sh",
         "the whole suite, one command: HTTP (/hello vs hyper and actix-web, static files vs nginx, \
-         with wrk), bytes per idle connection (vs hyper), axon_chain and lifecycle; prints ours / peer",
+         with wrk, one thread each too), bytes per idle connection (vs hyper), axon_chain and lifecycle, \
+         the handlers (a function, a tower service, a component vs hyper; 50 routes vs axum); prints \
+         ours / peer",
+    ),
+    (
+        "bench/callgrind_per_request.sh",
+        "instructions per request of a server under callgrind (500 and 2,500 requests on one \
+         connection, the difference): BINARY PORT PATH [ARGS]",
     ),
     (
         "bench/soak.sh",
@@ -37,8 +44,18 @@ const BENCHMARKS: &[(&str, &str)] = &[
         "the soak's hostile clients: pipelined, aborted mid-request and mid-response, slow readers, \
          half-closes, bad requests",
     ),
-    ("peer_hyper", "the suite's minimal hyper 1.x server (GET /hello), --port N"),
-    ("peer_actix", "the suite's minimal actix-web 4 server (GET /hello), --port N"),
+    ("peer_hyper", "the suite's minimal hyper 1.x server (GET /hello), --port N --threads N --max-requests N"),
+    ("peer_actix", "the suite's minimal actix-web 4 server (GET /hello), --port N --workers N --max-requests N"),
+    (
+        "peer_axum",
+        "the suite's axum 0.8 server on the 50-route table (and GET /hello), --port N --threads N --max-requests N",
+    ),
+    (
+        "handlers_server",
+        "our server with /hello by --hello fn|tower|component, and the 50-route table, --port N --threads N \
+         --max-requests N",
+    ),
+    ("routing", "routing alone, in-process: Routes::handler_for against axum's Router::call, 50 routes"),
     ("idle_conns", "the suite's client for bytes per idle keep-alive connection of a server process"),
     (
         "pipeline_hold",
