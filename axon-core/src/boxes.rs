@@ -273,6 +273,22 @@ impl<T: Send + 'static> Outbox<T> {
     }
 
     pub(crate) fn poll_send(&mut self, slot: &mut Option<T>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        if std::task::ready!(self.poll_send_live(slot, cx)).is_err() {
+            // Its destination has ended: discarded, as a send into an ended box is.
+            slot.take();
+        }
+        Poll::Ready(())
+    }
+
+    /// As [`poll_send`](Self::poll_send), but a destination whose component has ended gives the
+    /// message back: `Err` with the destination's label, the message still in `slot`. (An
+    /// outbox that is not linked discards it, as `poll_send` does: no error, as in Axon.) The
+    /// check is the delivery's own, under the queue's one lock, so no end can slip in between.
+    pub(crate) fn poll_send_live(
+        &mut self,
+        slot: &mut Option<T>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Result<(), String>> {
         let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         let Some(sink) = self.refresh() else {
             log::trace!("{}: not linked; message discarded", self.node.meta.label());
@@ -280,12 +296,15 @@ impl<T: Send + 'static> Outbox<T> {
             // Counts against the task's budget like a delivery: a loop sending into an unlinked
             // outbox still yields to other tasks now and then instead of spinning for ever.
             coop.made_progress();
-            return Poll::Ready(());
+            return Poll::Ready(Ok(()));
         };
         match sink.queue().poll_push(&sink.meta.owner.notifier, slot, cx) {
-            Poll::Ready(_) => {
+            Poll::Ready(push) => {
                 coop.made_progress();
-                Poll::Ready(())
+                Poll::Ready(match push {
+                    Push::Discarded(()) => Err(sink.meta.label()),
+                    _ => Ok(()),
+                })
             }
             Poll::Pending => Poll::Pending,
         }

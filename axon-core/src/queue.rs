@@ -184,7 +184,8 @@ impl<T, E: ChainEnd<T>> Queue<T, E> {
     }
 
     /// Offers the message in `slot`, registering `cx` to be woken when space frees up if the
-    /// queue is full. Leaves `slot` empty once the message is delivered or discarded. One lock.
+    /// queue is full. Leaves `slot` empty once the message is delivered; a queue whose owner has
+    /// ended leaves it in `slot` (`Discarded`), for the caller to drop or give back. One lock.
     pub(crate) fn poll_push(&self, doorbell: &Notifier, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Push<()>> {
         let mut st = lock(&self.state);
         if let Some(f) = st.forward.clone() {
@@ -192,8 +193,6 @@ impl<T, E: ChainEnd<T>> Queue<T, E> {
             return f.queue().poll_push(f.doorbell(), slot, cx);
         }
         if st.dead {
-            drop(st);
-            drop(slot.take());
             return Poll::Ready(Push::Discarded(()));
         }
         if st.buf.len() >= st.capacity {

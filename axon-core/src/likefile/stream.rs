@@ -40,8 +40,8 @@ pub(super) fn check_destination<T: Send + 'static>(outbox: &mut Outbox<T>) -> Re
 }
 
 /// Delivers the message in `slot` through `outbox`, waiting for room; `Ready(Ok)` once `slot` is
-/// empty. If the destination has ended, the message is left in `slot` and the error says where it
-/// was going.
+/// empty. If the destination has ended (before or while waiting), the message is left in `slot`
+/// and the error says where it was going.
 pub(super) fn poll_deliver<T: Send + 'static>(
     outbox: &mut Outbox<T>,
     slot: &mut Option<T>,
@@ -50,8 +50,7 @@ pub(super) fn poll_deliver<T: Send + 'static>(
     if slot.is_none() {
         return Poll::Ready(Ok(()));
     }
-    check_destination(outbox)?;
-    outbox.poll_send(slot, cx).map(Ok)
+    outbox.poll_send_live(slot, cx).map(|sent| sent.map_err(|destination| SendError::Ended { destination }))
 }
 
 /// An [`Outbox`] as a [`Sink`], for a component body that wants `SinkExt` (`send_all`,
