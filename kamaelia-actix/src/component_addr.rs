@@ -89,8 +89,8 @@ struct Shared<I, O> {
 /// Behind the lock: the input, and the places of the answers awaited, oldest first.
 struct State<I, O> {
     input: HandleInput<I>,
-    /// One place per message delivered and not yet answered (`None`: nobody wants the answer).
-    waiting: VecDeque<Option<oneshot::Sender<O>>>,
+    /// One place per message delivered and not yet answered.
+    waiting: VecDeque<oneshot::Sender<O>>,
     /// How the component ended, once its outbox has closed (and the task has learnt it).
     ended: Option<Exit>,
     closed: bool,
@@ -163,7 +163,7 @@ impl<I: Send + 'static, O: Send + 'static> ComponentAddr<I, O> {
                     // Under the lock the message was delivered with: its answer cannot come
                     // before its place is queued.
                     let (tx, rx) = oneshot::channel();
-                    st.waiting.push_back(Some(tx));
+                    st.waiting.push_back(tx);
                     Poll::Ready(Ok(Answer { rx, shared: shared.clone() }))
                 }
             }
@@ -185,7 +185,7 @@ impl<I: Send + 'static, O: Send + 'static> ComponentAddr<I, O> {
         }
         st.input.put(msg).map_err(TrySendError::Full)?;
         let (tx, rx) = oneshot::channel();
-        st.waiting.push_back(Some(tx));
+        st.waiting.push_back(tx);
         Ok(Answer { rx, shared: self.shared.clone() })
     }
 
@@ -214,11 +214,10 @@ async fn answers<I: Send + 'static, O: Send + 'static>(shared: Weak<Shared<I, O>
         let Some(shared) = shared.upgrade() else { continue };
         let place = lock(&shared.state).waiting.pop_front();
         match place {
-            Some(Some(tx)) => {
+            Some(tx) => {
                 // A caller that stopped waiting has dropped its receiver: the answer is dropped.
                 let _ = tx.send(answer);
             }
-            Some(None) => {}
             None => log::warn!(
                 "ComponentAddr: {} sent an answer nobody asked for (it should answer each message once); dropped",
                 shared.component

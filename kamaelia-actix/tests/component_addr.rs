@@ -229,7 +229,9 @@ fn a_full_inbox_makes_a_recipients_send_wait_and_try_send_fail_within_a_few_of_t
     });
 }
 
-/// Awaits every future of `futures`, together.
+/// Awaits each future of `futures` in turn. (Many are in flight before the first is awaited:
+/// actix's `send` queues its message when it is called, while the mailbox has room, not when it
+/// is awaited.)
 async fn futures_join<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut out = Vec::with_capacity(futures.len());
     let handles: Vec<_> = futures.into_iter().map(|f| Box::pin(f)).collect();
