@@ -83,7 +83,8 @@ look)
     CONNS=${2:-100}
     SECS=${3:-5}
     start_server --introspect-interval 10 --keep-alive-timeout 600 --max-connections 20000
-    python3 - "$PORT" "$CONNS" "$SECS" <<'PY' &
+    HELD=$(mktemp)
+    python3 - "$PORT" "$CONNS" "$SECS" >"$HELD" <<'PY' &
 import socket, sys, time
 port, n, secs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 held = []
@@ -98,7 +99,14 @@ print("open", flush=True)
 time.sleep(4 * secs + 10)
 PY
     HOLDER=$!
-    sleep 3
+    # Until the holder says its connections are open (it prints `open`), within a minute.
+    for _ in $(seq 1 600); do
+        grep -q '^open' "$HELD" && break
+        kill -0 "$HOLDER" 2>/dev/null || { echo "the holder of connections failed" >&2; exit 1; }
+        sleep 0.1
+    done
+    grep -q '^open' "$HELD" || { echo "the holder did not open its connections within a minute" >&2; exit 1; }
+    rm -f "$HELD"
     components=$(curl -s "$URL/_introspect/snapshot.json" | grep -o '"class":' | wc -l)
     before=$(cpu); sleep "$SECS"; idle=$(( $(cpu) - before ))
     curl -s -N "$URL/_introspect/events" >/dev/null &

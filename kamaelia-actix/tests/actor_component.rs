@@ -195,8 +195,27 @@ fn a_slow_component_behind_a_fast_actor_holds_back_what_feeds_the_actor() {
         Ok(())
     });
     let mut h = Handle::new(pipeline![adder, slow], &scheduler);
-    // Feed without waiting until something is full.
+    // Feed without waiting until something is full, and again as the actor makes room, until
+    // the chain is full: the slow component's inbox, and one answer in the actor component's
+    // hands. (The first full box may be the actor component's own, before the actor has run.)
     let mut sent = 0u64;
+    let end = std::time::Instant::now() + DEADLINE;
+    loop {
+        while h.put(sent).is_ok() {
+            sent += 1;
+            assert!(sent <= 10 * DEFAULT_CAPACITY as u64, "nothing ever held the feeder back");
+        }
+        if handled.load(Ordering::SeqCst) >= DEFAULT_CAPACITY + 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "the actor handled {} messages, never filling the slow component's inbox",
+            handled.load(Ordering::SeqCst)
+        );
+        std::thread::yield_now();
+    }
+    // Once full, nothing more gets in.
     while h.put(sent).is_ok() {
         sent += 1;
         assert!(sent <= 10 * DEFAULT_CAPACITY as u64, "nothing ever held the feeder back");
