@@ -858,18 +858,8 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Acti
     loop {
         // What writes nothing: empty pieces, and receipts, signed now that everything before them
         // is written.
-        while let Some(front) = batch.front() {
-            match front {
-                Payload::Receipt(_) => {
-                    if let Some(Payload::Receipt(receipt)) = batch.pop_front() {
-                        receipt.sign();
-                    }
-                }
-                front if front.is_empty() => {
-                    batch.pop_front();
-                }
-                _ => break,
-            }
+        while batch.front().is_some_and(Payload::is_empty) {
+            pop_written(batch);
         }
         // The bytes at the front, up to the first file region (receipts among them write nothing).
         let run = batch.iter().take_while(|p| !matches!(p, Payload::File(_))).filter(|p| p.as_bytes().is_some());
@@ -908,9 +898,7 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Acti
                     n -= take;
                     // Written whole; or a receipt, everything before which is.
                     if front.is_empty() {
-                        if let Some(Payload::Receipt(receipt)) = batch.pop_front() {
-                            receipt.sign();
-                        }
+                        pop_written(batch);
                     }
                 }
             }
@@ -918,6 +906,14 @@ fn write_now(wr: &OwnedWriteHalf, batch: &mut VecDeque<Payload>, activity: &Acti
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Ending::WriteFailed(e)),
         }
+    }
+}
+
+/// Takes the front of `batch`, all of which (or all before which, for a receipt, which writes
+/// nothing) is written: a receipt is signed.
+fn pop_written(batch: &mut VecDeque<Payload>) {
+    if let Some(Payload::Receipt(receipt)) = batch.pop_front() {
+        receipt.sign();
     }
 }
 
